@@ -1,0 +1,651 @@
+// The real libvirt, driven through virsh on qemu:///system.
+//
+// - The profile argument is ignored: this backend always runs the real host's libvirt/QEMU.
+// - One long-lived interactive `virsh -q` per backend; each command is framed by an
+//   `echo TOKEN` after it (stdout and stderr share one pipe; vshError flushes stdout first,
+//   so the order is exact). A fresh virsh per call costs ~34 ms; a command here costs a few ms.
+// - xml() defines a copy of the input under a unique name `lvh-<pid>-<n>-<rand>-<original>`
+//   and a fresh random uuid, dumps it, undefines it, and restores the original name/uuid in
+//   the text. Only domains this process defined, and whose name starts with `lvh-`, are ever
+//   undefined. Left-overs are undefined by close(), by cleanupAll() (exported so a runner can
+//   call it from its own signal handlers), on SIGINT/SIGTERM (handlers installed unless
+//   `installSignalHandlers: false`; they re-raise the signal when nobody else listens), and
+//   synchronously on process 'exit'.
+// - Infrastructure failures (timeouts, virsh dying, unparsable output) throw
+//   LibvirtBackendError; libvirt rejecting an input is an Outcome of kind 'error'.
+import { spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import type { Backend, Outcome } from './types.js';
+
+export const DOMAIN_PREFIX = 'lvh-';
+const DEFAULT_URI = 'qemu:///system';
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class LibvirtBackendError extends Error {
+  override name = 'LibvirtBackendError';
+}
+
+export interface LibvirtBackendOptions {
+  uri?: string;
+  /** Per virsh command. */
+  timeoutMs?: number;
+  /** Install SIGINT/SIGTERM handlers that undefine our domains (default true). */
+  installSignalHandlers?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quoting: libvirt's virBufferEscapeShell and virCommandToStringBuf(linebreaks=true).
+
+const SHELL_META = /[\r\t\n !"#$&'()*;<>?[\\\]^`{|}~]/;
+
+export function escapeShell(s: string): string {
+  if (s === '') return "''";
+  if (!SHELL_META.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Split virCommandToString's one-line output back into words (bare, '...' and \x only). */
+export function splitShellWords(line: string): string[] {
+  const words: string[] = [];
+  let cur: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === ' ' || c === '\n' || c === '\t') {
+      if (cur !== null) words.push(cur);
+      cur = null;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new LibvirtBackendError(`unbalanced quote in: ${line}`);
+      cur = (cur ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '\\' && i + 1 < line.length) {
+      cur = (cur ?? '') + line[++i];
+    } else {
+      cur = (cur ?? '') + c;
+    }
+  }
+  if (cur !== null) words.push(cur);
+  return words;
+}
+
+/** libvirt's .args layout from the words of a command line (env assignments first). */
+export function formatArgsFile(words: string[]): string {
+  let i = 0;
+  let out = '';
+  for (; i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]); i++) {
+    const eq = words[i].indexOf('=');
+    out += words[i].slice(0, eq + 1) + escapeShell(words[i].slice(eq + 1)) + ' \\\n';
+  }
+  if (i >= words.length) throw new LibvirtBackendError('no command in domxml-to-native output');
+  const cmd = words.slice(i); // cmd[0] is the binary, as cmd->args[0] in libvirt
+  out += escapeShell(cmd[0]);
+  let hadOption = false;
+  for (let k = 1; k < cmd.length; k++) {
+    // virCommandToStringBuf's rule: no break before an option's value(s).
+    let linebreak = true;
+    if (!cmd[k].startsWith('-')) {
+      if (hadOption && cmd.slice(k - 1).some((a) => a.startsWith('-'))) linebreak = false;
+    } else {
+      hadOption = true;
+    }
+    out += linebreak ? ' \\\n' : ' ';
+    out += escapeShell(cmd[k]);
+  }
+  return out + '\n';
+}
+
+/** virsh's own command-line quoting (vshCommandStringGetArg). */
+function virshQuote(s: string): string {
+  if (/[\n\r]/.test(s)) throw new LibvirtBackendError(`cannot pass a newline to virsh: ${JSON.stringify(s)}`);
+  if (/^[A-Za-z0-9_/.:@%+=,-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** libvirt's message from virsh's output, or null when no `error: ` line. */
+export function virshErrorMessage(output: string): string | null {
+  const lines = output.split('\n').filter((l) => l.startsWith('error: '));
+  if (lines.length === 0) return null;
+  // The last `error: ` line is libvirt's message; earlier ones are virsh's context
+  // ("Failed to define domain from F"); libxml2's source excerpt lines follow it.
+  return lines[lines.length - 1].slice('error: '.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding <name> and <uuid> among the root's children without reformatting the input.
+
+interface Child {
+  name: string;
+  openStart: number;
+  contentStart: number; // == contentEnd for <x/>
+  contentEnd: number;
+  closeEnd: number;
+}
+
+interface Scan {
+  children: Child[];
+  internalSubset: boolean;
+}
+
+function scanTopLevel(xml: string): Scan | null {
+  const children: Child[] = [];
+  let depth = 0;
+  let open: Child | null = null;
+  let i = 0;
+  for (;;) {
+    const lt = xml.indexOf('<', i);
+    if (lt < 0) break;
+    if (xml.startsWith('<!--', lt)) {
+      const e = xml.indexOf('-->', lt + 4);
+      if (e < 0) return null;
+      i = e + 3;
+    } else if (xml.startsWith('<![CDATA[', lt)) {
+      const e = xml.indexOf(']]>', lt + 9);
+      if (e < 0) return null;
+      i = e + 3;
+    } else if (xml.startsWith('<?', lt)) {
+      const e = xml.indexOf('?>', lt + 2);
+      if (e < 0) return null;
+      i = e + 2;
+    } else if (xml.startsWith('<!', lt)) {
+      // DOCTYPE: an internal subset may declare entities that inject elements we cannot see.
+      let j = lt + 2;
+      let q: string | null = null;
+      for (; j < xml.length; j++) {
+        const c = xml[j];
+        if (q) { if (c === q) q = null; continue; }
+        if (c === '"' || c === "'") q = c;
+        else if (c === '[') return { children, internalSubset: true };
+        else if (c === '>') break;
+      }
+      i = j + 1;
+    } else {
+      let j = lt + 1;
+      let q: string | null = null;
+      for (; j < xml.length; j++) {
+        const c = xml[j];
+        if (q) { if (c === q) q = null; continue; }
+        if (c === '"' || c === "'") q = c;
+        else if (c === '>') break;
+      }
+      if (j >= xml.length) return null;
+      const tag = xml.slice(lt + 1, j);
+      if (tag.startsWith('/')) {
+        depth--;
+        if (depth === 1 && open) {
+          open.contentEnd = lt;
+          open.closeEnd = j + 1;
+          children.push(open);
+          open = null;
+        }
+      } else {
+        const name = tag.match(/^[^\s/>]+/)?.[0] ?? '';
+        const selfClosing = tag.endsWith('/');
+        if (depth === 1) {
+          const child = { name, openStart: lt, contentStart: j + 1, contentEnd: j + 1, closeEnd: j + 1 };
+          if (selfClosing) children.push(child);
+          else open = child;
+        }
+        if (!selfClosing) depth++;
+      }
+      i = j + 1;
+    }
+  }
+  return { children, internalSubset: false };
+}
+
+/** XPath string() of raw element content: comments dropped, CDATA and entities decoded. */
+function stringValue(raw: string): string {
+  return raw
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_m, t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;'))
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|apos|quot);/g, (_m, e: string) =>
+      e[0] === '#' ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10))
+        : ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' } as Record<string, string>)[e]);
+}
+
+/** virUUIDParse + virUUIDFormat: the canonical form, or null when libvirt would reject it. */
+export function canonicalUuid(text: string): string | null {
+  const t = text.replace(/^[\s]+|[\s]+$/g, '');
+  const hex: string[] = [];
+  let k = 0;
+  while (k < t.length && hex.length < 16) {
+    if (t[k] === '-' || t[k] === ' ') { k++; continue; }
+    const pair = t.slice(k, k + 2);
+    if (!/^[0-9a-fA-F]{2}$/.test(pair)) return null;
+    hex.push(pair.toLowerCase());
+    k += 2;
+  }
+  if (hex.length !== 16 || k !== t.length) return null;
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+interface Rewritten {
+  text: string;
+  uniqueName: string; // prefix put in front of the original <name> content
+  uuid: string; // the domain's uuid once defined (fresh)
+  restoreUuid: Map<string, string>; // fresh -> original canonical
+}
+
+const SYSINFO_UUID = /(<entry\s+name=(['"])uuid\2\s*>)([^<]*)(<\/entry>)/g;
+
+function rewriteForDefine(xml: string, uniqueName: string): Rewritten | { skip: string } {
+  const scan = scanTopLevel(xml);
+  if (scan?.internalSubset) {
+    return { skip: 'libvirt backend: inputs with a DOCTYPE internal subset are not defined (entities could hide the domain name)' };
+  }
+  const restoreUuid = new Map<string, string>();
+  const freshFor = new Map<string, string>(); // original canonical -> fresh
+  const fresh = (orig: string) => {
+    let f = freshFor.get(orig);
+    if (!f) {
+      f = randomUUID();
+      freshFor.set(orig, f);
+      restoreUuid.set(f, orig);
+    }
+    return f;
+  };
+  const edits: { start: number; end: number; text: string }[] = [];
+  let domainUuid: string | null = null;
+  const nameEl = scan?.children.find((c) => c.name === 'name');
+  const uuidEl = scan?.children.find((c) => c.name === 'uuid');
+  if (nameEl && stringValue(xml.slice(nameEl.contentStart, nameEl.contentEnd)) !== '') {
+    edits.push({ start: nameEl.contentStart, end: nameEl.contentStart, text: uniqueName });
+  }
+  // sysinfo's system uuid must keep matching the domain uuid (or keep mismatching).
+  let sysinfoUuid: string | null = null;
+  for (const m of xml.matchAll(SYSINFO_UUID)) {
+    const orig = canonicalUuid(stringValue(m[3]));
+    if (!orig) continue;
+    const start = m.index! + m[1].length;
+    edits.push({ start, end: start + m[3].length, text: fresh(orig) });
+    sysinfoUuid ??= fresh(orig);
+  }
+  if (uuidEl) {
+    const orig = canonicalUuid(stringValue(xml.slice(uuidEl.contentStart, uuidEl.contentEnd)));
+    if (orig) {
+      domainUuid = fresh(orig);
+      edits.push({ start: uuidEl.contentStart, end: uuidEl.contentEnd, text: domainUuid });
+    }
+  } else if (nameEl) {
+    // No <uuid>: libvirt would take sysinfo's or a random one; give it ours so we can find it.
+    domainUuid = sysinfoUuid ?? randomUUID();
+    edits.push({ start: nameEl.closeEnd, end: nameEl.closeEnd, text: `<uuid>${domainUuid}</uuid>` });
+  }
+  edits.sort((a, b) => b.start - a.start);
+  let text = xml;
+  for (const e of edits) text = text.slice(0, e.start) + e.text + text.slice(e.end);
+  return { text, uniqueName, uuid: domainUuid ?? randomUUID(), restoreUuid };
+}
+
+function restoreDumped(xml: string, rw: Rewritten): string {
+  let doneName = false;
+  let doneUuid = false;
+  return xml
+    .replace(/^(  <name>)(.*)(<\/name>)$/m, (m, a: string, v: string, b: string) => {
+      if (doneName || !v.startsWith(rw.uniqueName)) return m;
+      doneName = true;
+      return a + v.slice(rw.uniqueName.length) + b;
+    })
+    .replace(/^(  <uuid>)(.*)(<\/uuid>)$/m, (m, a: string, v: string, b: string) => {
+      if (doneUuid) return m;
+      doneUuid = true;
+      return a + (rw.restoreUuid.get(v) ?? v) + b;
+    })
+    .replace(SYSINFO_UUID, (m, a: string, _q: string, v: string, b: string) =>
+      rw.restoreUuid.has(v) ? a + rw.restoreUuid.get(v)! + b : m);
+}
+
+function restoreMessage(msg: string, rw: Rewritten): string {
+  let out = msg.split(rw.uniqueName).join('');
+  for (const [f, o] of rw.restoreUuid) out = out.split(f).join(o);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A long-lived interactive virsh.
+
+class VirshSession {
+  private buf = '';
+  private seq = 0;
+  private readonly token = `@@lvh-${randomBytes(6).toString('hex')}-`;
+  private prompt = '';
+  private waiter: { marker: string; resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private dead: Error | null = null;
+
+  private constructor(private readonly proc: ResultPromise, private readonly timeoutMs: number) {}
+
+  static async start(uri: string, timeoutMs: number, homeDir: string): Promise<VirshSession> {
+    // sh only to put stderr on stdout's pipe; exec leaves virsh as our direct child.
+    const proc = execa('sh', ['-c', 'exec virsh "$@" 2>&1', 'sh', '-q', '-c', uri], {
+      stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', buffer: false, reject: false,
+      env: {
+        TERM: 'dumb', INPUTRC: '/dev/null', LC_ALL: 'C',
+        // Keep virsh's history file and client config out of the user's home.
+        XDG_CACHE_HOME: homeDir, XDG_CONFIG_HOME: homeDir,
+      },
+    });
+    const s = new VirshSession(proc, timeoutMs);
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => s.onData(d));
+    proc.stdin!.on('error', () => { /* reported through the exit below */ });
+    void proc.then((r) => s.fail(new LibvirtBackendError(
+      `virsh exited (${r.signal ?? `code ${r.exitCode}`})${s.buf.trim() ? `: ${s.buf.trim().split('\n').pop()}` : ''}`)));
+    // The prompt is whatever precedes the echoed first command.
+    const first = await s.send('');
+    void first;
+    return s;
+  }
+
+  get pid(): number | undefined { return this.proc.pid; }
+  get alive(): boolean { return this.dead === null; }
+
+  private onData(d: string): void {
+    this.buf += d;
+    const w = this.waiter;
+    if (!w) return;
+    const at = this.buf.indexOf(w.marker);
+    if (at < 0) return;
+    const chunk = this.buf.slice(0, at);
+    this.buf = this.buf.slice(at + w.marker.length);
+    this.waiter = null;
+    w.resolve(chunk);
+  }
+
+  private fail(err: Error): void {
+    if (!this.dead) this.dead = err;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.reject(err);
+  }
+
+  /** Run one virsh command line; resolves with its combined stdout+stderr. */
+  run(command: string): Promise<string> {
+    const p = this.chain.then(() => this.send(command));
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private send(command: string): Promise<string> {
+    if (this.dead) return Promise.reject(this.dead);
+    const tok = `${this.token}${this.seq++}`;
+    const marker = `echo ${tok}\n${tok}`;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new LibvirtBackendError(
+          `virsh did not answer within ${this.timeoutMs / 1000} s${command ? ` running '${command}'` : ' at start'}; killed it`));
+        this.proc.kill('SIGKILL');
+      }, this.timeoutMs);
+      this.waiter = {
+        marker,
+        resolve: (chunk) => { clearTimeout(timer); resolve(this.unframe(command, chunk)); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      };
+      this.proc.stdin!.write(command ? `${command}\necho ${tok}\n` : `echo ${tok}\n`);
+    });
+  }
+
+  // chunk = PROMPT <command as readline echoed it> \n OUTPUT PROMPT   (for the first call:
+  // PROMPT only). Readline echoes each input line on one line when TERM=dumb.
+  private unframe(command: string, chunk: string): string {
+    if (!command) {
+      this.prompt = chunk;
+      return '';
+    }
+    if (!chunk.startsWith(this.prompt) || !chunk.endsWith(this.prompt)) {
+      throw new LibvirtBackendError(`unexpected virsh framing around '${command}': ${JSON.stringify(chunk.slice(0, 200))}`);
+    }
+    const nl = chunk.indexOf('\n');
+    if (nl < 0 || nl >= chunk.length - this.prompt.length) return '';
+    return chunk.slice(nl + 1, chunk.length - this.prompt.length);
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    this.fail(new LibvirtBackendError('virsh session closed'));
+    try {
+      this.proc.stdin!.end('quit\n');
+    } catch { /* already gone */ }
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 2000);
+    await this.proc;
+    clearTimeout(t);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry of what this process defined, for cleanup on every exit path we can hook.
+
+interface Defined { uuid: string; uri: string }
+const registry = new Map<string, Defined>(); // uuid -> entry
+const backends = new Set<LibvirtBackend>();
+let hooksInstalled = false;
+let signalHooksInstalled = false;
+
+function oneShotVirsh(uri: string, args: string[], timeoutMs: number) {
+  return execa('virsh', ['-c', uri, ...args], {
+    reject: false, timeout: timeoutMs, env: { LC_ALL: 'C' }, stdin: 'ignore',
+  });
+}
+
+/** Undefine every domain this process defined and still has, and close all sessions. */
+export async function cleanupAll(): Promise<void> {
+  const errors: string[] = [];
+  for (const b of [...backends]) {
+    try {
+      await b.close();
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  for (const d of [...registry.values()]) {
+    try {
+      await undefineIfOurs(d, (cmd) => oneShotVirsh(d.uri, cmd, DEFAULT_TIMEOUT_MS)
+        .then((r) => (r.timedOut ? Promise.reject(new LibvirtBackendError(`virsh ${cmd[0]} timed out`)) : `${r.stdout}\n${r.stderr}`)));
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  if (errors.length) throw new LibvirtBackendError(`cleanup: ${errors.join('; ')}`);
+}
+
+async function undefineIfOurs(d: Defined, run: (args: string[]) => Promise<string>): Promise<void> {
+  const out = await run(['domname', d.uuid]);
+  const err = virshErrorMessage(out);
+  if (err !== null) {
+    if (/failed to get domain|Domain not found/.test(err)) {
+      registry.delete(d.uuid);
+      return;
+    }
+    throw new LibvirtBackendError(`cannot look up domain ${d.uuid}: ${err}`);
+  }
+  const name = out.split('\n')[0];
+  if (!name.startsWith(DOMAIN_PREFIX)) {
+    registry.delete(d.uuid);
+    throw new LibvirtBackendError(`domain ${d.uuid} is named '${name}', not ours: left alone`);
+  }
+  const u = virshErrorMessage(await run(['undefine', d.uuid, '--keep-nvram', '--keep-tpm']));
+  if (u !== null && !/failed to get domain|Domain not found/.test(u)) {
+    throw new LibvirtBackendError(`cannot undefine ${name}: ${u}`);
+  }
+  registry.delete(d.uuid);
+}
+
+function exitHook(): void {
+  // Only synchronous work is possible here.
+  for (const d of registry.values()) {
+    const look = spawnSync('virsh', ['-c', d.uri, 'domname', d.uuid], { encoding: 'utf8', timeout: 10_000, env: { LC_ALL: 'C' } });
+    const name = (look.stdout ?? '').split('\n')[0];
+    if (look.status === 0 && name.startsWith(DOMAIN_PREFIX)) {
+      spawnSync('virsh', ['-c', d.uri, 'undefine', d.uuid, '--keep-nvram', '--keep-tpm'],
+        { stdio: 'ignore', timeout: 10_000, env: { LC_ALL: 'C' } });
+    }
+  }
+  registry.clear();
+}
+
+function onSignal(sig: NodeJS.Signals): void {
+  void cleanupAll().catch((e: Error) => process.stderr.write(`libvirt backend: ${e.message}\n`)).finally(() => {
+    // Re-raise for the default action unless someone else handles the signal.
+    if (process.listenerCount(sig) <= 1) {
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
+    }
+  });
+}
+
+function installHooks(signals: boolean): void {
+  if (!hooksInstalled) {
+    hooksInstalled = true;
+    process.on('exit', exitHook);
+  }
+  if (signals && !signalHooksInstalled) {
+    signalHooksInstalled = true;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export class LibvirtBackend implements Backend {
+  readonly name = 'libvirt' as const;
+  private readonly uri: string;
+  private readonly timeoutMs: number;
+  private session: Promise<VirshSession> | null = null;
+  private workDir: string | null = null;
+  private counter = 0;
+  private readonly rand = randomBytes(3).toString('hex');
+  private availability: Promise<string | null> | null = null;
+  private readonly mine = new Set<string>(); // uuids this backend defined and has not undefined
+
+  constructor(opts: LibvirtBackendOptions = {}) {
+    this.uri = opts.uri ?? DEFAULT_URI;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    installHooks(opts.installSignalHandlers ?? true);
+    backends.add(this);
+  }
+
+  unavailable(): Promise<string | null> {
+    this.availability ??= (async () => {
+      if (process.getuid && process.getuid() !== 0) return `libvirt backend needs root for ${this.uri}`;
+      const r = await oneShotVirsh(this.uri, ['version'], 10_000);
+      if ((r as { code?: string }).code === 'ENOENT') return 'virsh not found (install libvirt-clients)';
+      if (r.timedOut) return `${this.uri} did not answer within 10 s (is libvirtd running? scripts/daemons.sh start)`;
+      if (r.exitCode !== 0) {
+        return `${this.uri} does not answer: ${virshErrorMessage(r.stderr) ?? r.stderr.trim()} (scripts/daemons.sh start)`;
+      }
+      return null;
+    })();
+    return this.availability;
+  }
+
+  private dir(): string {
+    this.workDir ??= mkdtempSync(join(tmpdir(), 'lvh-'));
+    return this.workDir;
+  }
+
+  private getSession(): Promise<VirshSession> {
+    const cur = this.session;
+    if (cur) {
+      return cur.then((s) => {
+        if (s.alive) return s;
+        this.session = null;
+        return this.getSession();
+      });
+    }
+    const s = VirshSession.start(this.uri, this.timeoutMs, this.dir());
+    this.session = s;
+    s.catch(() => { if (this.session === s) this.session = null; });
+    return s;
+  }
+
+  private async withFile<T>(n: number, xmlText: string, fn: (path: string) => Promise<T>): Promise<T> {
+    const file = join(this.dir(), `${n}.xml`);
+    await writeFile(file, xmlText);
+    try {
+      return await fn(file);
+    } finally {
+      await unlink(file).catch(() => undefined);
+    }
+  }
+
+  async argv(xmlText: string, _profile: string): Promise<Outcome> {
+    const n = ++this.counter;
+    const session = await this.getSession();
+    return this.withFile(n, xmlText, async (file) => {
+      const out = await session.run(`domxml-to-native qemu-argv ${virshQuote(file)}`);
+      const err = virshErrorMessage(out);
+      if (err !== null) return { kind: 'error', message: err };
+      const lines = out.split('\n').filter((l) => l !== '');
+      if (lines.length !== 1) throw new LibvirtBackendError(`unexpected domxml-to-native output: ${out.slice(0, 300)}`);
+      return { kind: 'ok', text: formatArgsFile(splitShellWords(lines[0])) };
+    });
+  }
+
+  async xml(xmlText: string, _profile: string): Promise<Outcome> {
+    const n = ++this.counter; // taken before any await: concurrent calls get distinct names
+    const rw = rewriteForDefine(xmlText, `${DOMAIN_PREFIX}${process.pid}-${n}-${this.rand}-`);
+    if ('skip' in rw) return { kind: 'skip', reason: rw.skip };
+    const session = await this.getSession();
+    return this.withFile(n, rw.text, async (file) => {
+      // Registered before define: after a timeout we cannot know whether it was defined.
+      const entry: Defined = { uuid: rw.uuid, uri: this.uri };
+      registry.set(rw.uuid, entry);
+      this.mine.add(rw.uuid);
+      const defOut = await session.run(`define ${virshQuote(file)}`);
+      const defErr = virshErrorMessage(defOut);
+      if (defErr !== null) {
+        registry.delete(rw.uuid);
+        this.mine.delete(rw.uuid);
+        return { kind: 'error', message: restoreMessage(defErr, rw) };
+      }
+      const dumped = await session.run(`dumpxml --inactive ${rw.uuid}`);
+      const dumpErr = virshErrorMessage(dumped);
+      const name = dumped.match(/^ {2}<name>(.*)<\/name>$/m)?.[1] ?? '';
+      if (dumpErr === null && name.startsWith(DOMAIN_PREFIX)) {
+        const u = virshErrorMessage(await session.run(`undefine ${rw.uuid} --keep-nvram --keep-tpm`));
+        if (u !== null) throw new LibvirtBackendError(`cannot undefine ${name}: ${u} (close() retries)`);
+        registry.delete(rw.uuid);
+        this.mine.delete(rw.uuid);
+      } else {
+        // Odd: leave it to the checked cleanup path (domname + prefix check).
+        await undefineIfOurs(entry, (args) => session.run(args.join(' ')));
+        this.mine.delete(rw.uuid);
+        if (dumpErr !== null) throw new LibvirtBackendError(`dumpxml after define failed: ${dumpErr}`);
+        throw new LibvirtBackendError(`defined domain is named '${name}', expected prefix ${DOMAIN_PREFIX}`);
+      }
+      return { kind: 'ok', text: restoreDumped(dumped, rw) };
+    });
+  }
+
+  async close(): Promise<void> {
+    const errors: string[] = [];
+    const s = this.session ? await this.session.catch(() => null) : null;
+    for (const uuid of [...this.mine]) {
+      const d = registry.get(uuid);
+      if (!d) { this.mine.delete(uuid); continue; }
+      try {
+        const run = s?.alive
+          ? (args: string[]) => s.run(args.join(' '))
+          : (args: string[]) => oneShotVirsh(this.uri, args, this.timeoutMs).then((r) => `${r.stdout}\n${r.stderr}`);
+        await undefineIfOurs(d, run);
+        this.mine.delete(uuid);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    this.session = null;
+    if (s) await s.close();
+    if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
+    this.workDir = null;
+    backends.delete(this);
+    if (errors.length) throw new LibvirtBackendError(`close: ${errors.join('; ')}`);
+  }
+}

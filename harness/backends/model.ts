@@ -1,0 +1,34 @@
+// The model as a backend: same contract as the real libvirt, computed in process.
+import { LibvirtError, NotModelledError } from '../model/errors.js';
+import { xml2argv, xml2xml } from '../model/pipeline.js';
+import { loadProfile, ProfileError } from '../profiles/load.js';
+import { readXml, XmlReadError } from '../xml/read.js';
+import type { Backend, Operation, Outcome } from './types.js';
+
+/** Run one operation; every expected failure becomes a one-line error outcome. */
+export function runModel(op: Operation, input: Uint8Array | string, profileName: string): Outcome {
+  try {
+    const profile = loadProfile(profileName);
+    const root = readXml(input);
+    const text = op === 'argv' ? xml2argv(root, profile) : xml2xml(root, profile);
+    return { kind: 'ok', text };
+  } catch (e) {
+    if (e instanceof LibvirtError || e instanceof NotModelledError || e instanceof XmlReadError || e instanceof ProfileError)
+      return { kind: 'error', message: e.message.split('\n')[0] };
+    throw e; // a bug in the model: let it surface
+  }
+}
+
+export class ModelBackend implements Backend {
+  readonly name = 'model' as const;
+  async unavailable(): Promise<string | null> {
+    return null;
+  }
+  async argv(xmlText: string, profile: string): Promise<Outcome> {
+    return runModel('argv', xmlText, profile);
+  }
+  async xml(xmlText: string, profile: string): Promise<Outcome> {
+    return runModel('xml', xmlText, profile);
+  }
+  async close(): Promise<void> {}
+}

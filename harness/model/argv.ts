@@ -1,0 +1,242 @@
+// Domain + profile -> QEMU command line, as qemuBuildCommandLine orders it for the modelled
+// vocabulary, then laid out like libvirt's .args files (virCommandToStringBuf with linebreaks).
+import { bitmapRanges, type Bitmap } from './bitmap.js';
+import { fail, notModelled } from './errors.js';
+import type { Domain, NumaMode, PciAddress } from './domain.js';
+import type { Profile } from './profile.js';
+
+type Json = string | number | boolean | number[] | { [k: string]: Json };
+type Props = [string, Json][];
+
+const POLICY: Record<Exclude<NumaMode, 'restrictive'>, string> = { strict: 'bind', preferred: 'preferred', interleave: 'interleave' };
+const MiB = 1024;
+
+const alignUp = (kib: number, to: number): number => Math.ceil(kib / to) * to;
+const fill = (tpl: string, d: Domain, profile: Profile): string =>
+  tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', d.name);
+
+/** -object in JSON or key=value form; bitmaps become "host-nodes=1-2,host-nodes=5" in the latter. */
+function objectArg(props: Props, profile: Profile): string {
+  if (profile.flags.objectJson) return JSON.stringify(Object.fromEntries(props));
+  const [[, type], ...rest] = props;
+  return [String(type), ...rest.flatMap(([k, v]) =>
+    Array.isArray(v) ? bitmapRanges(v).map((r) => `${k}=${r}`) : [`${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`])].join(',');
+}
+
+function deviceArg(props: Props, profile: Profile): string {
+  if (profile.flags.deviceJson) return JSON.stringify(Object.fromEntries(props));
+  const [[, driver], ...rest] = props;
+  return [String(driver), ...rest.map(([k, v]) => `${k}=${v}`)].join(',');
+}
+
+const pciAddr = (a: PciAddress): string => (a.function ? `0x${a.slot.toString(16)}.0x${a.function.toString(16)}` : `0x${a.slot.toString(16)}`);
+
+/** virNumaNodesetIsAvailable: the first node (ascending) the host lacks is reported. */
+function checkAvailable(nodeset: Bitmap | null | undefined, profile: Profile): void {
+  if (!nodeset) return;
+  for (const bit of nodeset) {
+    if (!profile.hostNodes.includes(bit)) {
+      const detail = profile.unavailableNode.detail.replace('{bit}', String(bit));
+      fail(profile.unavailableNode.code, detail);
+    }
+  }
+}
+
+/** virDomainNumatuneGetNodeset: which host nodes back guest cell `cell` (-1: the whole guest). */
+function nodesetFor(d: Domain, profile: Profile, cell: number): Bitmap | null {
+  const nt = d.numatune;
+  if (!nt) return null;
+  if (nt.memory?.placement === 'auto') return profile.autoNodeset;
+  const mn = cell >= 0 ? nt.memnodes.get(cell) : undefined;
+  if (mn) return mn.nodeset;
+  return nt.memory?.nodeset ?? null;
+}
+
+function modeFor(d: Domain, cell: number): NumaMode {
+  return d.numatune?.memnodes.get(cell)?.mode ?? d.numatune?.memory?.mode ?? 'strict';
+}
+
+/** qemuBuildMemoryBackendProps for a guest cell (cell >= 0) or the whole RAM (pc.ram). */
+function memoryBackend(d: Domain, profile: Profile, cell: number, alias: string, sizeKiB: number): { props: Props; needed: boolean } {
+  const c = cell >= 0 ? d.cpu!.cells[cell] : undefined;
+  const props: Props = [];
+  const memAccess = c?.memAccess;
+  let type = 'memory-backend-ram';
+  if (memAccess) {
+    type = 'memory-backend-file';
+    props.push(['mem-path', memPath(d, profile, alias)]);
+    if (c?.discard !== undefined) props.push(['discard-data', c.discard]);
+    props.push(['share', memAccess === 'shared']);
+  }
+  props.push(['size', sizeKiB * 1024]);
+  // virDomainNumatuneMaybeGetNodeset
+  const nt = d.numatune;
+  let nodemask: Bitmap | null = null;
+  const specified = cell >= 0 && !!nt?.memnodes.has(cell);
+  if (nt && (specified || nt.memory)) {
+    if (nt.memory?.placement === 'auto' && !profile.autoNodeset)
+      fail('INTERNAL_ERROR', 'Advice from numad is needed in case of automatic numa placement');
+    nodemask = nodesetFor(d, profile, cell);
+  }
+  checkAvailable(nodemask, profile);
+  const mode = modeFor(d, cell);
+  if (nodemask && mode !== 'restrictive') props.push(['host-nodes', [...nodemask]], ['policy', POLICY[mode]]);
+  return { props: [['qom-type', type], ['id', alias], ...props], needed: specified || !!memAccess };
+}
+
+function memPath(d: Domain, profile: Profile, alias: string): string {
+  if (!profile.memoryBackingDir) notModelled(`memAccess with profile ${profile.name} (memory backing directory unknown)`);
+  return `${profile.memoryBackingDir}/-1-${d.name}/${alias}`;
+}
+
+function numaArgs(d: Domain, profile: Profile, args: string[]): void {
+  const cells = d.cpu?.cells ?? [];
+  if (!cells.length) return;
+  // virDomainNumatuneNodesetIsAvailable runs before anything is built.
+  checkAvailable(nodesetFor(d, profile, -1), profile);
+  cells.forEach((_, i) => checkAvailable(nodesetFor(d, profile, i), profile));
+  const hmat = cells.some((c) => c.caches.length) || (d.cpu?.interconnects.length ?? 0) > 0;
+  if (hmat && !profile.flags.numaHmat) fail('CONFIG_UNSUPPORTED', 'HMAT is not supported with this QEMU');
+  let needBackend = !profile.flags.numaMemSupported || hmat;
+  const backends = cells.map((c, i) => {
+    const b = memoryBackend(d, profile, i, `ram-node${i}`, alignUp(c.memoryKiB, MiB));
+    if (b.needed) needBackend = true;
+    return b;
+  });
+  const master = cells.findIndex((c) => c.cpus && c.cpus.length);
+  if (master < 0) fail('CONFIG_UNSUPPORTED', 'At least one NUMA node has to have CPUs');
+  cells.forEach((c, i) => {
+    if (needBackend) args.push('-object', objectArg(backends[i].props, profile));
+    let node = `node,nodeid=${i}`;
+    for (const r of bitmapRanges(c.cpus ?? [])) node += `,cpus=${r}`;
+    if (hmat) node += `,initiator=${c.cpus && c.cpus.length ? i : master}`;
+    node += needBackend ? `,memdev=ram-node${i}` : `,mem=${alignUp(c.memoryKiB, MiB) / MiB}`;
+    args.push('-numa', node);
+  });
+  if (cells.some((c) => c.distances)) {
+    cells.forEach((c, i) => cells.forEach((_, j) => {
+      const v = c.distances?.[j] || (i === j ? 10 : 20);
+      args.push('-numa', `dist,src=${i},dst=${j},val=${v}`);
+    }));
+  }
+  if (hmat) {
+    const level = ['memory', 'first-level', 'second-level', 'third-level'];
+    for (const ic of d.cpu!.interconnects) {
+      const what = `${ic.type}-${ic.kind}`;
+      const val = ic.kind === 'latency' ? `latency=${ic.value}` : `bandwidth=${ic.value}K`;
+      args.push('-numa', `hmat-lb,initiator=${ic.initiator},target=${ic.target},hierarchy=${level[ic.cache]},data-type=${what},${val}`);
+    }
+    const assoc = { none: 'none', direct: 'direct', full: 'complex' };
+    const pol = { none: 'none', writeback: 'write-back', writethrough: 'write-through' };
+    cells.forEach((c, i) => {
+      for (const k of c.caches)
+        args.push('-numa', `hmat-cache,node-id=${i},size=${k.sizeKiB}K,level=${k.level},associativity=${assoc[k.associativity]},policy=${pol[k.policy]},line=${k.lineBytes}`);
+    });
+  }
+}
+
+/** The argument vector (without the environment) for the post-parsed domain. */
+export function buildArgs(d: Domain, profile: Profile): { env: [string, string][]; argv: string[] } {
+  const f = profile.flags;
+  const env = profile.env.map(([k, v]) => [k, fill(v, d, profile)] as [string, string]);
+  const args: string[] = [d.devices.emulator ?? notModelled('a domain without <emulator>')];
+  const stateDir = fill(profile.stateDir, d, profile);
+  args.push('-name', `guest=${d.name},debug-threads=on`, '-S');
+  args.push('-object', objectArg([['qom-type', 'secret'], ['id', 'masterKey0'], ['format', 'raw'], ['file', `${stateDir}/master-key.aes`]], profile));
+
+  const cells = d.cpu?.cells ?? [];
+  const hmat = cells.some((c) => c.caches.length) || (d.cpu?.interconnects.length ?? 0) > 0;
+  const systemBackend = f.machineMemoryBackend && !cells.length;
+  let machine = `${d.os.machine},usb=off,dump-guest-core=off`;
+  if (systemBackend) machine += ',memory-backend=pc.ram';
+  if (hmat && f.numaHmat) machine += ',hmat=on';
+  args.push('-machine', machine);
+  args.push('-accel', d.type === 'kvm' ? 'kvm' : 'tcg');
+  if (d.cpu?.model) args.push('-cpu', d.cpu.model.name);
+
+  const totalKiB = cells.length ? cells.reduce((s, c) => s + alignUp(c.memoryKiB, MiB), 0) : alignUp(d.memoryKiB, MiB);
+  args.push('-m', String(totalKiB / MiB));
+  if (systemBackend) args.push('-object', objectArg(memoryBackend(d, profile, -1, 'pc.ram', totalKiB).props, profile));
+  args.push('-overcommit', 'mem-lock=off');
+
+  const v = d.vcpu;
+  let smp = `${v.current}`;
+  if (v.current !== v.max) smp += `,maxcpus=${v.max}`;
+  const t = d.cpu?.topology;
+  if (t) {
+    if (t.sockets * t.dies * t.cores * t.threads !== v.max)
+      fail('XML_ERROR', `Maximum CPUs greater than topology limit`);
+    smp += `,sockets=${t.sockets}${f.smpDies ? `,dies=${t.dies}` : ''},cores=${t.cores},threads=${t.threads}`;
+  } else smp += `,sockets=${v.max},cores=1,threads=1`;
+  args.push('-smp', smp);
+  if (d.iothreads && !f.iothread) fail('CONFIG_UNSUPPORTED', 'IOThreads not supported for this QEMU');
+  for (let i = 1; i <= d.iothreads; i++) args.push('-object', objectArg([['qom-type', 'iothread'], ['id', `iothread${i}`]], profile));
+  numaArgs(d, profile, args);
+
+  args.push('-uuid', d.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
+  args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
+  args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
+  args.push('-rtc', 'base=utc', '-no-shutdown');
+  if (!d.features.acpi) args.push('-no-acpi');
+  args.push('-boot', 'strict=on');
+
+  for (const c of d.devices.controllers) {
+    if (c.type !== 'usb' || c.model === 'none') continue;
+    if (c.model === undefined) args.push('-usb');
+    else if (c.model === 'piix3-uhci')
+      args.push('-device', deviceArg([['driver', 'piix3-usb-uhci'], ['id', c.index ? `usb${c.index}` : 'usb'], ['bus', 'pci.0'], ['addr', pciAddr(c.address!)]], profile));
+    else notModelled(`usb controller model '${c.model}' on the command line`);
+  }
+
+  const disks = d.devices.disks;
+  disks.forEach((k, i) => {
+    const n = disks.length - i;
+    const storage = `libvirt-${n}-storage`;
+    const format = `libvirt-${n}-format`;
+    args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
+    args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': false, driver: 'raw', file: storage }));
+    const boot: Props = i === 0 && d.os.boot.includes('hd') ? [['bootindex', 1]] : [];
+    if (k.bus === 'ide') {
+      const a = k.address as { controller: number; bus: number; unit: number };
+      args.push('-device', deviceArg([['driver', 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', format], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
+    } else {
+      const idx = k.target.charCodeAt(2) - 97;
+      args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ['bus', 'pci.0'], ['addr', pciAddr(k.address as PciAddress)], ['drive', format], ['id', `virtio-disk${idx}`], ...boot], profile));
+    }
+  });
+  args.push('-audiodev', JSON.stringify({ id: 'audio1', driver: 'none' }));
+  const mb = d.devices.memballoon;
+  if (mb?.model === 'virtio')
+    args.push('-device', deviceArg([['driver', 'virtio-balloon-pci'], ['id', 'balloon0'], ['bus', 'pci.0'], ['addr', pciAddr(mb.address!)]], profile));
+  if (f.sandbox) args.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  args.push('-msg', 'timestamp=on');
+  return { env, argv: args };
+}
+
+/** virBufferEscapeShell: quote only when a shell metacharacter is present. */
+export function shellEscape(s: string): string {
+  if (s === '') return "''";
+  if (!/[\r\t\n !"#$&'()*;<>?[\\\]^`{|}~]/.test(s)) return s;
+  return `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** virCommandToStringBuf(…, linebreaks=true): the layout of libvirt's .args files. */
+export function formatArgs(cmd: { env: [string, string][]; argv: string[] }): string {
+  let out = '';
+  for (const [k, v] of cmd.env) out += `${k}=${shellEscape(v)} \\\n`;
+  const a = cmd.argv;
+  out += shellEscape(a[0]);
+  let hadOption = false;
+  for (let i = 1; i < a.length; i++) {
+    out += ' ';
+    let linebreak = true;
+    if (a[i][0] !== '-') {
+      if (hadOption) {
+        for (let j = i - 1; j < a.length; j++) if (a[j][0] === '-') { linebreak = false; break; }
+      }
+    } else hadOption = true;
+    if (linebreak) out += '\\\n';
+    out += shellEscape(a[i]);
+  }
+  return out + '\n';
+}

@@ -1,0 +1,134 @@
+// The domain definition as the model understands it: only the modelled vocabulary, with
+// libvirt's defaults made explicit so formatting and argv building need no guessing.
+import type { Bitmap } from './bitmap.js';
+
+export type VirtType = 'qemu' | 'kvm';
+export type NumaMode = 'strict' | 'preferred' | 'interleave' | 'restrictive';
+export type Placement = 'static' | 'auto';
+export type MemAccess = 'shared' | 'private';
+
+export interface MemoryTune {
+  mode: NumaMode;
+  placement: Placement;
+  /** Only with placement static (libvirt drops a nodeset given with placement auto). */
+  nodeset?: Bitmap;
+}
+
+export interface MemnodeTune {
+  mode: NumaMode;
+  nodeset: Bitmap;
+}
+
+export interface Numatune {
+  memory?: MemoryTune;
+  /** Indexed by guest cell id. */
+  memnodes: Map<number, MemnodeTune>;
+}
+
+export interface NumaCache {
+  level: number;
+  associativity: 'none' | 'direct' | 'full';
+  policy: 'none' | 'writeback' | 'writethrough';
+  sizeKiB: number;
+  lineBytes: number;
+}
+
+export interface NumaCell {
+  id: number;
+  cpus?: Bitmap;
+  memoryKiB: number;
+  memAccess?: MemAccess;
+  discard?: boolean;
+  /** Full row of distances (index = sibling id, 0 = unset) when the cell had <distances>. */
+  distances?: number[];
+  caches: NumaCache[];
+}
+
+export interface Interconnect {
+  kind: 'latency' | 'bandwidth';
+  initiator: number;
+  target: number;
+  cache: number;
+  type: 'access' | 'read' | 'write';
+  /** latency: as given; bandwidth: KiB. */
+  value: number;
+}
+
+export interface CpuDef {
+  mode?: string;
+  match?: string;
+  check?: string;
+  model?: { name: string; fallback?: string };
+  topology?: { sockets: number; dies: number; cores: number; threads: number };
+  cells: NumaCell[];
+  interconnects: Interconnect[];
+}
+
+export interface PciAddress {
+  type: 'pci';
+  domain: number;
+  bus: number;
+  slot: number;
+  function: number;
+}
+export interface DriveAddress {
+  type: 'drive';
+  controller: number;
+  bus: number;
+  target: number;
+  unit: number;
+}
+export type Address = PciAddress | DriveAddress;
+
+export interface Disk {
+  source: string;
+  target: string;
+  bus: 'ide' | 'virtio';
+  driver?: { name: string; type: string };
+  address?: Address;
+}
+
+export interface Controller {
+  type: 'usb' | 'pci' | 'ide' | 'sata';
+  index: number;
+  model?: string;
+  address?: PciAddress;
+}
+
+export interface Input {
+  type: 'mouse' | 'keyboard';
+  bus: 'ps2';
+}
+
+export interface Domain {
+  type: VirtType;
+  name: string;
+  uuid: string;
+  memoryKiB: number;
+  currentMemoryKiB: number;
+  vcpu: { max: number; current: number; placement: Placement; cpuset?: Bitmap };
+  iothreads: number;
+  cputune: {
+    vcpupin: Map<number, Bitmap>;
+    emulatorpin?: Bitmap;
+    iothreadpin: Map<number, Bitmap>;
+  };
+  numatune?: Numatune;
+  os: { arch: string; machine: string; boot: string[] };
+  features: { acpi: boolean; apic: boolean; pae: boolean };
+  cpu?: CpuDef;
+  clock?: { offset: string };
+  onPoweroff?: string;
+  onReboot?: string;
+  onCrash?: string;
+  devices: {
+    emulator?: string;
+    disks: Disk[];
+    controllers: Controller[];
+    inputs: Input[];
+    audios: { id: number; type: 'none' }[];
+    memballoon?: { model: 'virtio' | 'none'; address?: PciAddress };
+  };
+}
+
+export const numaCells = (d: Domain): NumaCell[] => d.cpu?.cells ?? [];

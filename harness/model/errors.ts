@@ -1,0 +1,49 @@
+// libvirt reports errors as "<code prefix>: <detail>" (src/util/virerror.c). The model raises
+// the same codes so its messages are word for word what libvirt prints.
+export type ErrorCode =
+  | 'XML_ERROR'
+  | 'XML_DETAIL'
+  | 'CONFIG_UNSUPPORTED'
+  | 'INTERNAL_ERROR'
+  | 'INVALID_ARG'
+  | 'OVERFLOW'
+  | 'OPERATION_INVALID'
+  | 'OPERATION_UNSUPPORTED';
+
+const PREFIX: Record<ErrorCode, string> = {
+  XML_ERROR: 'XML error: ',
+  XML_DETAIL: '',
+  CONFIG_UNSUPPORTED: 'unsupported configuration: ',
+  INTERNAL_ERROR: 'internal error: ',
+  INVALID_ARG: 'invalid argument: ',
+  OVERFLOW: 'numerical overflow: ',
+  OPERATION_INVALID: 'Requested operation is not valid: ',
+  OPERATION_UNSUPPORTED: 'Operation not supported: ',
+};
+
+/** An error libvirt itself would report, with its exact wording. */
+export class LibvirtError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+  ) {
+    super(PREFIX[code] + detail);
+    this.name = 'LibvirtError';
+  }
+}
+
+/** Input that is valid for libvirt but outside what the model reproduces: refused, never guessed. */
+export class NotModelledError extends Error {
+  constructor(what: string) {
+    super(`not modelled: ${what}`);
+    this.name = 'NotModelledError';
+  }
+}
+
+export const fail = (code: ErrorCode, detail: string): never => {
+  throw new LibvirtError(code, detail);
+};
+
+export const notModelled = (what: string): never => {
+  throw new NotModelledError(what);
+};

@@ -1,0 +1,160 @@
+// Domain -> XML text exactly as virDomainDefFormat prints an inactive definition
+// (two-space indent, single-quoted attributes, element order of domain_conf.c).
+import { formatBitmap, CPUMASK_LEN } from './bitmap.js';
+import type { Address, Domain, NumaCell, PciAddress } from './domain.js';
+
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+
+const hex = (n: number, width: number): string => '0x' + n.toString(16).padStart(width, '0');
+
+function formatAddress(a: Address): string {
+  if (a.type === 'drive')
+    return `<address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/>`;
+  const p = a as PciAddress;
+  return `<address type='pci' domain='${hex(p.domain, 4)}' bus='${hex(p.bus, 2)}' slot='${hex(p.slot, 2)}' function='${hex(p.function, 1)}'/>`;
+}
+
+function formatCell(c: NumaCell, out: string[], ind: string): void {
+  let attrs = ` id='${c.id}'`;
+  if (c.cpus) attrs += ` cpus='${formatBitmap(c.cpus)}'`;
+  attrs += ` memory='${c.memoryKiB}' unit='KiB'`;
+  if (c.memAccess) attrs += ` memAccess='${c.memAccess}'`;
+  if (c.discard !== undefined) attrs += ` discard='${c.discard ? 'yes' : 'no'}'`;
+  const kids: string[] = [];
+  if (c.distances) {
+    kids.push(`${ind}  <distances>`);
+    c.distances.forEach((v, i) => { if (v) kids.push(`${ind}    <sibling id='${i}' value='${v}'/>`); });
+    kids.push(`${ind}  </distances>`);
+  }
+  for (const k of c.caches) {
+    kids.push(`${ind}  <cache level='${k.level}' associativity='${k.associativity}' policy='${k.policy}'>`);
+    kids.push(`${ind}    <size value='${k.sizeKiB}' unit='KiB'/>`);
+    kids.push(`${ind}    <line value='${k.lineBytes}' unit='B'/>`);
+    kids.push(`${ind}  </cache>`);
+  }
+  if (kids.length) out.push(`${ind}<cell${attrs}>`, ...kids, `${ind}</cell>`);
+  else out.push(`${ind}<cell${attrs}/>`);
+}
+
+function formatCpu(d: Domain, out: string[]): void {
+  const cpu = d.cpu;
+  if (!cpu) return;
+  const hasBody = cpu.model || cpu.topology || cpu.cells.length;
+  let attrs = '';
+  if (cpu.mode) attrs += ` mode='${cpu.mode}'`;
+  if (cpu.match) attrs += ` match='${cpu.match}'`;
+  if (cpu.check) attrs += ` check='${cpu.check}'`;
+  if (!hasBody) {
+    if (attrs) out.push(`  <cpu${attrs}/>`);
+    return;
+  }
+  out.push(`  <cpu${attrs}>`);
+  if (cpu.model) out.push(`    <model${cpu.model.fallback ? ` fallback='${cpu.model.fallback}'` : ''}>${esc(cpu.model.name)}</model>`);
+  if (cpu.topology) {
+    const t = cpu.topology;
+    out.push(`    <topology sockets='${t.sockets}' dies='${t.dies}' cores='${t.cores}' threads='${t.threads}'/>`);
+  }
+  if (cpu.cells.length) {
+    out.push('    <numa>');
+    for (const c of cpu.cells) formatCell(c, out, '      ');
+    if (cpu.interconnects.length) {
+      out.push('      <interconnects>');
+      for (const ic of cpu.interconnects) {
+        let a = ` initiator='${ic.initiator}' target='${ic.target}'`;
+        if (ic.cache) a += ` cache='${ic.cache}'`;
+        a += ` type='${ic.type}' value='${ic.value}'`;
+        if (ic.kind === 'bandwidth') a += ` unit='KiB'`;
+        out.push(`        <${ic.kind}${a}/>`);
+      }
+      out.push('      </interconnects>');
+    }
+    out.push('    </numa>');
+  }
+  out.push('  </cpu>');
+}
+
+/** virDomainDefFormat(def, VIR_DOMAIN_DEF_FORMAT_INACTIVE | SECURE) for the modelled vocabulary. */
+export function formatDomain(d: Domain): string {
+  const out: string[] = [];
+  out.push(`<domain type='${d.type}'>`);
+  out.push(`  <name>${esc(d.name)}</name>`);
+  out.push(`  <uuid>${d.uuid}</uuid>`);
+  out.push(`  <memory unit='KiB'>${d.memoryKiB}</memory>`);
+  out.push(`  <currentMemory unit='KiB'>${d.currentMemoryKiB}</currentMemory>`);
+  let vcpu = `  <vcpu placement='${d.vcpu.placement}'`;
+  if (d.vcpu.cpuset && d.vcpu.cpuset.length !== CPUMASK_LEN) vcpu += ` cpuset='${formatBitmap(d.vcpu.cpuset)}'`;
+  if (d.vcpu.current !== d.vcpu.max) vcpu += ` current='${d.vcpu.current}'`;
+  out.push(`${vcpu}>${d.vcpu.max}</vcpu>`);
+  if (d.iothreads) out.push(`  <iothreads>${d.iothreads}</iothreads>`);
+
+  const ct = d.cputune;
+  const tune: string[] = [];
+  for (const id of [...ct.vcpupin.keys()].sort((a, b) => a - b))
+    tune.push(`    <vcpupin vcpu='${id}' cpuset='${formatBitmap(ct.vcpupin.get(id)!)}'/>`);
+  if (ct.emulatorpin) tune.push(`    <emulatorpin cpuset='${formatBitmap(ct.emulatorpin)}'/>`);
+  for (const id of [...ct.iothreadpin.keys()].sort((a, b) => a - b))
+    tune.push(`    <iothreadpin iothread='${id}' cpuset='${formatBitmap(ct.iothreadpin.get(id)!)}'/>`);
+  if (tune.length) out.push('  <cputune>', ...tune, '  </cputune>');
+
+  const nt = d.numatune;
+  if (nt && (nt.memory || nt.memnodes.size)) {
+    out.push('  <numatune>');
+    if (nt.memory) {
+      const m = nt.memory;
+      out.push(m.placement === 'static'
+        ? `    <memory mode='${m.mode}' nodeset='${formatBitmap(m.nodeset!)}'/>`
+        : `    <memory mode='${m.mode}' placement='${m.placement}'/>`);
+    }
+    for (const id of [...nt.memnodes.keys()].sort((a, b) => a - b)) {
+      const n = nt.memnodes.get(id)!;
+      out.push(`    <memnode cellid='${id}' mode='${n.mode}' nodeset='${formatBitmap(n.nodeset)}'/>`);
+    }
+    out.push('  </numatune>');
+  }
+
+  out.push('  <os>');
+  out.push(`    <type arch='${d.os.arch}' machine='${esc(d.os.machine)}'>hvm</type>`);
+  for (const b of d.os.boot) out.push(`    <boot dev='${b}'/>`);
+  out.push('  </os>');
+  const f = d.features;
+  if (f.acpi || f.apic || f.pae) {
+    out.push('  <features>');
+    if (f.acpi) out.push('    <acpi/>');
+    if (f.apic) out.push('    <apic/>');
+    if (f.pae) out.push('    <pae/>');
+    out.push('  </features>');
+  }
+  formatCpu(d, out);
+  out.push(`  <clock offset='${d.clock?.offset ?? 'utc'}'/>`);
+  out.push(`  <on_poweroff>${d.onPoweroff ?? 'destroy'}</on_poweroff>`);
+  out.push(`  <on_reboot>${d.onReboot ?? 'restart'}</on_reboot>`);
+  out.push(`  <on_crash>${d.onCrash ?? 'destroy'}</on_crash>`);
+
+  const devs = d.devices;
+  out.push('  <devices>');
+  if (devs.emulator) out.push(`    <emulator>${esc(devs.emulator)}</emulator>`);
+  for (const k of devs.disks) {
+    out.push(`    <disk type='block' device='disk'>`);
+    if (k.driver) out.push(`      <driver name='${k.driver.name}' type='${k.driver.type}'/>`);
+    out.push(`      <source dev='${esc(k.source)}'/>`);
+    out.push(`      <target dev='${k.target}' bus='${k.bus}'/>`);
+    if (k.address) out.push(`      ${formatAddress(k.address)}`);
+    out.push('    </disk>');
+  }
+  for (const c of devs.controllers) {
+    const head = `    <controller type='${c.type}' index='${c.index}'${c.model ? ` model='${c.model}'` : ''}`;
+    if (c.address) out.push(`${head}>`, `      ${formatAddress(c.address)}`, '    </controller>');
+    else out.push(`${head}/>`);
+  }
+  for (const i of devs.inputs) out.push(`    <input type='${i.type}' bus='${i.bus}'/>`);
+  for (const a of devs.audios) out.push(`    <audio id='${a.id}' type='${a.type}'/>`);
+  const mb = devs.memballoon;
+  if (mb) {
+    if (mb.address) out.push(`    <memballoon model='${mb.model}'>`, `      ${formatAddress(mb.address)}`, '    </memballoon>');
+    else out.push(`    <memballoon model='${mb.model}'/>`);
+  }
+  out.push('  </devices>');
+  out.push('</domain>');
+  return out.join('\n') + '\n';
+}

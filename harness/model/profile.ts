@@ -1,0 +1,72 @@
+// A capability profile: everything about "which QEMU, which host" that changes libvirt's
+// output. Profiles are data (harness/profiles/*.json, and the probed host); this file only
+// says what the data means.
+import type { Bitmap } from './bitmap.js';
+
+/** Capabilities that change the output of the modelled vocabulary. */
+export interface ProfileFlags {
+  /** -object / -device take JSON (QEMU_CAPS_OBJECT_JSON / DEVICE_JSON). */
+  objectJson: boolean;
+  deviceJson: boolean;
+  /** Non-NUMA guests get `-machine …,memory-backend=pc.ram` (QEMU_CAPS_MACHINE_MEMORY_BACKEND). */
+  machineMemoryBackend: boolean;
+  /** `-numa node,…,mem=` is allowed for the machine type (else every cell needs a memdev). */
+  numaMemSupported: boolean;
+  /** `-sandbox on,…` (QEMU_CAPS_SECCOMP_SANDBOX). */
+  sandbox: boolean;
+  /** `dies=` in -smp when the topology is explicit (QEMU_CAPS_SMP_DIES). */
+  smpDies: boolean;
+  /** HMAT (QEMU_CAPS_NUMA_HMAT). */
+  numaHmat: boolean;
+  /** iothread objects (QEMU_CAPS_OBJECT_IOTHREAD). */
+  iothread: boolean;
+  /** The KVM accelerator (QEMU_CAPS_KVM). */
+  kvm: boolean;
+  /** Known USB/PCI device models: the default USB controller becomes piix3-uhci with -device. */
+  piix3Uhci: boolean;
+}
+
+export interface Profile {
+  name: string;
+  flags: ProfileFlags;
+  /** Machine-type aliases resolved at define time ("pc" -> "pc-i440fx-7.2"); empty: kept as given. */
+  machineAliases: Record<string, string>;
+  /** Default guest CPU model per arch added at post-parse (QEMU >= 4.2 reports one), or none. */
+  defaultCpuModel: Record<string, string>;
+  /** Environment assignments before the binary, in order; {name} is the domain name. */
+  env: [string, string][];
+  /** Per-domain state directory ("/tmp/lib/domain--1-{name}"). */
+  stateDir: string;
+  /** Monitor chardev socket argument ("fd=1729" or "path=…/monitor.sock"). */
+  monitor: string;
+  /** Host NUMA nodes that exist (memory nodes). */
+  hostNodes: number[];
+  /** Wording when a nodeset names a host node that does not exist; {bit} is the node. */
+  unavailableNode: { code: 'INTERNAL_ERROR' | 'CONFIG_UNSUPPORTED'; detail: string };
+  /** cfg->memoryBackingDir: where file-backed guest RAM lives (memAccess), when known. */
+  memoryBackingDir?: string;
+  /** numad's advice for placement='auto', or null when none is given (domxml-to-native). */
+  autoNodeset: Bitmap | null;
+}
+
+export interface ProfileData extends Omit<Profile, 'flags'> {
+  flags: Partial<ProfileFlags>;
+}
+
+export const NO_FLAGS: ProfileFlags = {
+  objectJson: false, deviceJson: false, machineMemoryBackend: false, numaMemSupported: true,
+  sandbox: false, smpDies: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
+};
+
+/** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
+export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
+  KVM: 'kvm',
+  OBJECT_IOTHREAD: 'iothread',
+  NUMA_HMAT: 'numaHmat',
+  OBJECT_JSON: 'objectJson',
+  DEVICE_JSON: 'deviceJson',
+  MACHINE_MEMORY_BACKEND: 'machineMemoryBackend',
+  SECCOMP_SANDBOX: 'sandbox',
+  SMP_DIES: 'smpDies',
+  PIIX3_USB_UHCI: 'piix3Uhci',
+};

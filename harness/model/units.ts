@@ -1,0 +1,53 @@
+// libvirt's scaled integers (virParseScaledValue + virScaleInteger) and virDomainParseMemory,
+// which stores KiB rounded up. BigInt because libvirt's limits are 64-bit.
+import { fail } from './errors.js';
+
+const LLONG_MAX = 9223372036854775807n;
+const ULLONG_MAX = 18446744073709551615n;
+
+/** virScaleInteger: suffix case-insensitive; "k"/"KiB" are 1024-based, "KB" 1000-based. */
+export function scaleFor(suffix: string | undefined, dflt: bigint): bigint {
+  if (suffix === undefined || suffix === '') return dflt;
+  const s = suffix.toLowerCase();
+  if (s === 'b' || s === 'byte' || s === 'bytes') return 1n;
+  let base: bigint;
+  if (s.length === 1 || s.slice(1) === 'ib') base = 1024n;
+  else if (s[1] === 'b' && s.length === 2) base = 1000n;
+  else return fail('INVALID_ARG', `unknown suffix '${suffix}'`);
+  const power = 'kmgtpe'.indexOf(s[0]);
+  if (power < 0) return fail('INVALID_ARG', `unknown suffix '${suffix}'`);
+  return base ** BigInt(power + 1);
+}
+
+/** virStrToLong_ullp: optional leading spaces and '+', digits to the end, no overflow. */
+function parseULL(s: string): bigint | null {
+  const m = /^[ \t\n\r\f\v]*\+?(\d+)$/.exec(s);
+  if (!m) return null;
+  const v = BigInt(m[1]);
+  return v > ULLONG_MAX ? null : v;
+}
+
+/**
+ * virParseScaledValue: returns bytes (times `scale` when no unit), or undefined when the value
+ * is absent/empty and not required.
+ */
+export function parseScaled(text: string | undefined, unit: string | undefined, scale: bigint, xpath: string, required: boolean, max: bigint = LLONG_MAX): bigint | undefined {
+  if (text === undefined || text === '') {
+    if (!required) return undefined;
+    return fail('XML_ERROR', `missing element or attribute '${xpath}'`);
+  }
+  const v = parseULL(text);
+  if (v === null) return fail('XML_ERROR', `Invalid value '${text}' for element or attribute '${xpath}'`);
+  const factor = scaleFor(unit, scale);
+  if (v && v > max / factor) fail('OVERFLOW', `value too large: ${v}${unit ?? ''}`);
+  return v * factor;
+}
+
+/** virDomainParseMemory: KiB, rounded up; undefined when absent and not required. */
+export function parseMemoryKiB(text: string | undefined, unit: string | undefined, xpath: string, required: boolean): number | undefined {
+  const bytes = parseScaled(text, unit, 1024n, xpath, required);
+  if (bytes === undefined) return undefined;
+  const kib = (bytes + 1023n) / 1024n;
+  if (kib >= (LLONG_MAX + 1023n) / 1024n) fail('OVERFLOW', 'size value too large');
+  return Number(kib);
+}

@@ -1,0 +1,25 @@
+// What a test case is, whichever directory it came from.
+import type { Operation } from '../backends/types.js';
+
+export type CaseSource = 'project' | 'libvirt';
+
+/** What the reference says should happen. */
+export type Expectation =
+  | { kind: 'text'; file: string }            // .args or xml2xml output, byte for byte
+  | { kind: 'error'; file: string }           // .err: the one-line libvirt message
+  | { kind: 'error-any' }                     // DO_TEST_FAILURE without an .err file
+  | { kind: 'missing'; file: string };        // project case not blessed yet
+
+export interface Case {
+  source: CaseSource;
+  /** Case name as libvirt/the project names it ("numatune-memnode"). */
+  name: string;
+  op: Operation;
+  profile: string;
+  /** Unique id used in reports and for --case globbing ("libvirt/xml2argv/numatune-memnode.x86_64-latest"). */
+  id: string;
+  input: string;
+  expect: Expectation;
+  /** Where a fresh golden is written on --regenerate (project cases only). */
+  goldenBase?: string;
+}
