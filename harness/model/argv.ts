@@ -139,6 +139,7 @@ function numaArgs(d: Domain, profile: Profile, args: string[]): void {
 export function buildArgs(d: Domain, profile: Profile): { env: [string, string][]; argv: string[] } {
   const f = profile.flags;
   const env = profile.env.map(([k, v]) => [k, fill(v, d, profile)] as [string, string]);
+  if (d.type === 'kvm' && !f.kvm) notModelled(`domain type 'kvm' with profile ${profile.name} (no KVM capability)`);
   const args: string[] = [d.devices.emulator ?? notModelled('a domain without <emulator>')];
   const stateDir = fill(profile.stateDir, d, profile);
   args.push('-name', `guest=${d.name},debug-threads=on`, '-S');

@@ -50,12 +50,11 @@ const pci = (slot: number, fn = 0): PciAddress => ({ type: 'pci', domain: 0, bus
 export function postParse(d: Domain, profile: Profile): Domain {
   const devs = d.devices;
   const q35 = isQ35(d);
-  if (d.type === 'kvm' && !profile.flags.kvm) notModelled(`domain type 'kvm' with profile ${profile.name} (no KVM capability)`);
 
   // Memory: NUMA cells define the total; currentMemory is clamped to it.
   const cells = d.cpu?.cells ?? [];
   const numaMem = cells.reduce((s, c) => s + c.memoryKiB, 0);
-  if (numaMem) d.memoryKiB = numaMem;
+  if (numaMem && (profile.abiUpdate || d.memoryKiB === 0)) d.memoryKiB = numaMem;
   if (d.memoryKiB === 0) fail('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
   if (d.currentMemoryKiB > d.memoryKiB || d.currentMemoryKiB === 0) d.currentMemoryKiB = d.memoryKiB;
 

@@ -45,6 +45,9 @@ export interface Profile {
   unavailableNode: { code: 'INTERNAL_ERROR' | 'CONFIG_UNSUPPORTED'; detail: string };
   /** cfg->memoryBackingDir: where file-backed guest RAM lives (memAccess), when known. */
   memoryBackingDir?: string;
+  /** Parsing with VIR_DOMAIN_DEF_PARSE_ABI_UPDATE (virsh define does, libvirt's xml2xml tests do
+   *  not): only then does <memory> become the sum of the NUMA cells. */
+  abiUpdate?: boolean;
   /** numad's advice for placement='auto', or null when none is given (domxml-to-native). */
   autoNodeset: Bitmap | null;
 }

@@ -40,6 +40,7 @@ export function hostProfile(facts: HostFacts): Profile {
     hostNodes: facts.numaNodes.filter((n) => n.memoryKiB > 0).map((n) => n.id),
     unavailableNode: { code: 'CONFIG_UNSUPPORTED', detail: 'NUMA node {bit} is unavailable' },
     autoNodeset: null,
+    abiUpdate: true,
     memoryBackingDir: '/var/lib/libvirt/qemu/ram',
     flags: { ...base.flags, kvm: facts.kvmUsable || base.flags.kvm },
   };
