@@ -12,8 +12,10 @@ const POLICY: Record<Exclude<NumaMode, 'restrictive'>, string> = { strict: 'bind
 const MiB = 1024;
 
 const alignUp = (kib: number, to: number): number => Math.ceil(kib / to) * to;
+/** virDomainDefGetShortName: per-domain paths use the first 20 characters of the name. */
+const shortName = (d: Domain): string => Array.from(d.name).slice(0, 20).join('');
 const fill = (tpl: string, d: Domain, profile: Profile): string =>
-  tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', d.name);
+  tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', shortName(d));
 
 /** -object in JSON or key=value form; bitmaps become "host-nodes=1-2,host-nodes=5" in the latter. */
 function objectArg(props: Props, profile: Profile): string {
@@ -86,7 +88,7 @@ function memoryBackend(d: Domain, profile: Profile, cell: number, alias: string,
 
 function memPath(d: Domain, profile: Profile, alias: string): string {
   if (!profile.memoryBackingDir) notModelled(`memAccess with profile ${profile.name} (memory backing directory unknown)`);
-  return `${profile.memoryBackingDir}/-1-${d.name}/${alias}`;
+  return `${profile.memoryBackingDir}/-1-${shortName(d)}/${alias}`;
 }
 
 function numaArgs(d: Domain, profile: Profile, args: string[]): void {

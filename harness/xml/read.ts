@@ -44,8 +44,8 @@ export function readXml(input: Uint8Array | string): XmlElement {
     doc = XmlDocument.fromBuffer(bytes, { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NOWARNING });
   } catch (e) {
     const detail = (e as { details?: { message: string; line: number }[] }).details?.[0];
-    const msg = detail ? `at line ${detail.line}: ${detail.message.trim()}` : (e as Error).message.split('\n')[0];
-    throw new XmlReadError(`XML error: ${msg}`);
+    const msg = detail ? `(domain_definition):${detail.line}: ${detail.message.trim()}` : (e as Error).message.split("\n")[0];
+    throw new XmlReadError(msg);
   }
   try {
     const root = doc.root;
