@@ -54,7 +54,7 @@ if (existsSync(summaryFile)) {
   console.log('\n# summary per backend');
   for (const [name, b] of Object.entries(s.backends)) {
     const why = b.skipReasons.length ? ` (skipped: ${[...new Set(b.skipReasons)].slice(0, 3).join('; ')})` : '';
-    console.log(`#   ${name}: ${b.pass} passed, ${b.fail} failed, ${b.skip} skipped${why}`);
+    console.log(`#   ${name}: ${b.pass} passed, ${b.fail} failed, ${b.skip} skipped${b.todo ? `, ${b.todo} known gaps (cases/known-gaps.json)` : ''}${why}`);
   }
   if (s.changed?.length) console.log(`# golden files changed:\n${s.changed.map((f) => `#   ${f}`).join('\n')}`);
   if (s.failedIds?.length) console.log(`# failing cases:\n${s.failedIds.slice(0, 50).map((f) => `#   ${f}`).join('\n')}`);

@@ -51,9 +51,7 @@ else
 fi
 
 step "build (tsc)"
-if ! npm run build; then
-  echo "setup: WARNING: build failed (continuing; fix the TypeScript errors above)" >&2
-fi
+npm run build || die "TypeScript build failed (see above)"
 
 step "libvirt test data"
 bash scripts/fetch-libvirt-tests.sh

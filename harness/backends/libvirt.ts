@@ -319,6 +319,7 @@ class VirshSession {
   private waiter: { marker: string; resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private dead: Error | null = null;
+  private draining = false; // set by drain(): only cleanup commands are still sent
 
   private constructor(private readonly proc: ResultPromise, private readonly timeoutMs: number) {}
 
@@ -367,10 +368,24 @@ class VirshSession {
   }
 
   /** Run one virsh command line; resolves with its combined stdout+stderr. */
-  run(command: string): Promise<string> {
-    const p = this.chain.then(() => this.send(command));
+  /** Run fn with the session to itself (define..undefine must not interleave with others). */
+  exclusive<T>(fn: (run: (command: string) => Promise<string>) => Promise<T>, cleanup = false): Promise<T> {
+    const p = this.chain.then(() => {
+      if (this.draining && !cleanup) return Promise.reject(new LibvirtBackendError('libvirt backend is closing'));
+      return fn((command) => this.send(command));
+    });
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  run(command: string, cleanup = false): Promise<string> {
+    return this.exclusive((run) => run(command), cleanup);
+  }
+
+  /** Refuse further work; what is in flight finishes (a define must not be cut off). */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await this.chain;
   }
 
   private send(command: string): Promise<string> {
@@ -408,6 +423,7 @@ class VirshSession {
   }
 
   async close(): Promise<void> {
+    await this.drain();
     if (this.dead) return;
     this.fail(new LibvirtBackendError('virsh session closed'));
     try {
@@ -422,7 +438,11 @@ class VirshSession {
 // ---------------------------------------------------------------------------------------------
 // Registry of what this process defined, for cleanup on every exit path we can hook.
 
-interface Defined { uuid: string; uri: string }
+interface Defined {
+  uuid: string;
+  uri: string;
+  confirmed: boolean; // define returned; false while it may still be in flight
+}
 const registry = new Map<string, Defined>(); // uuid -> entry
 const backends = new Set<LibvirtBackend>();
 let hooksInstalled = false;
@@ -477,14 +497,24 @@ async function undefineIfOurs(d: Defined, run: (args: string[]) => Promise<strin
   registry.delete(d.uuid);
 }
 
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function exitHook(): void {
-  // Only synchronous work is possible here.
+  // Only synchronous work is possible here. Our virsh may have been killed mid-define; the
+  // daemon still finishes it, so an unconfirmed define gets a second look.
   for (const d of registry.values()) {
-    const look = spawnSync('virsh', ['-c', d.uri, 'domname', d.uuid], { encoding: 'utf8', timeout: 10_000, env: { LC_ALL: 'C' } });
-    const name = (look.stdout ?? '').split('\n')[0];
-    if (look.status === 0 && name.startsWith(DOMAIN_PREFIX)) {
-      spawnSync('virsh', ['-c', d.uri, 'undefine', d.uuid, '--keep-nvram', '--keep-tpm'],
-        { stdio: 'ignore', timeout: 10_000, env: { LC_ALL: 'C' } });
+    for (let attempt = 0; attempt < (d.confirmed ? 1 : 2); attempt++) {
+      if (attempt) sleepSync(300);
+      const look = spawnSync('virsh', ['-c', d.uri, 'domname', d.uuid],
+        { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
+      const name = (look.stdout ?? '').split('\n')[0];
+      if (look.status === 0 && name.startsWith(DOMAIN_PREFIX)) {
+        spawnSync('virsh', ['-c', d.uri, 'undefine', d.uuid, '--keep-nvram', '--keep-tpm'],
+          { stdio: 'ignore', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
+        break;
+      }
     }
   }
   registry.clear();
@@ -524,6 +554,8 @@ export class LibvirtBackend implements Backend {
   private readonly rand = randomBytes(3).toString('hex');
   private availability: Promise<string | null> | null = null;
   private readonly mine = new Set<string>(); // uuids this backend defined and has not undefined
+  private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor(opts: LibvirtBackendOptions = {}) {
     this.uri = opts.uri ?? DEFAULT_URI;
@@ -552,6 +584,7 @@ export class LibvirtBackend implements Backend {
   }
 
   private getSession(): Promise<VirshSession> {
+    if (this.closed) return Promise.reject(new LibvirtBackendError('libvirt backend is closed'));
     const cur = this.session;
     if (cur) {
       return cur.then((s) => {
@@ -594,46 +627,57 @@ export class LibvirtBackend implements Backend {
     const rw = rewriteForDefine(xmlText, `${DOMAIN_PREFIX}${process.pid}-${n}-${this.rand}-`);
     if ('skip' in rw) return { kind: 'skip', reason: rw.skip };
     const session = await this.getSession();
-    return this.withFile(n, rw.text, async (file) => {
-      // Registered before define: after a timeout we cannot know whether it was defined.
-      const entry: Defined = { uuid: rw.uuid, uri: this.uri };
+    return this.withFile(n, rw.text, (file) => session.exclusive(async (run) => {
+      // Registered before define: after a timeout or an exit we cannot know whether it happened.
+      const entry: Defined = { uuid: rw.uuid, uri: this.uri, confirmed: false };
       registry.set(rw.uuid, entry);
       this.mine.add(rw.uuid);
-      const defOut = await session.run(`define ${virshQuote(file)}`);
-      const defErr = virshErrorMessage(defOut);
+      const defErr = virshErrorMessage(await run(`define ${virshQuote(file)}`));
       if (defErr !== null) {
         registry.delete(rw.uuid);
         this.mine.delete(rw.uuid);
         return { kind: 'error', message: restoreMessage(defErr, rw) };
       }
-      const dumped = await session.run(`dumpxml --inactive ${rw.uuid}`);
+      entry.confirmed = true;
+      const dumped = await run(`dumpxml --inactive ${rw.uuid}`);
       const dumpErr = virshErrorMessage(dumped);
       const name = dumped.match(/^ {2}<name>(.*)<\/name>$/m)?.[1] ?? '';
       if (dumpErr === null && name.startsWith(DOMAIN_PREFIX)) {
-        const u = virshErrorMessage(await session.run(`undefine ${rw.uuid} --keep-nvram --keep-tpm`));
+        const u = virshErrorMessage(await run(`undefine ${rw.uuid} --keep-nvram --keep-tpm`));
         if (u !== null) throw new LibvirtBackendError(`cannot undefine ${name}: ${u} (close() retries)`);
         registry.delete(rw.uuid);
         this.mine.delete(rw.uuid);
       } else {
-        // Odd: leave it to the checked cleanup path (domname + prefix check).
-        await undefineIfOurs(entry, (args) => session.run(args.join(' ')));
+        // Odd: go through the checked cleanup path (domname + prefix check).
+        await undefineIfOurs(entry, (args) => run(args.join(' ')));
         this.mine.delete(rw.uuid);
         if (dumpErr !== null) throw new LibvirtBackendError(`dumpxml after define failed: ${dumpErr}`);
         throw new LibvirtBackendError(`defined domain is named '${name}', expected prefix ${DOMAIN_PREFIX}`);
       }
-      return { kind: 'ok', text: restoreDumped(dumped, rw) };
-    });
+      return { kind: 'ok', text: restoreDumped(dumped, rw) } satisfies Outcome;
+    }));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    // Same promise for concurrent calls; a failed close may be retried.
+    this.closing ??= this.doClose().catch((e: Error) => {
+      this.closing = null;
+      throw e;
+    });
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
     const errors: string[] = [];
     const s = this.session ? await this.session.catch(() => null) : null;
+    if (s) await s.drain();
     for (const uuid of [...this.mine]) {
       const d = registry.get(uuid);
       if (!d) { this.mine.delete(uuid); continue; }
       try {
         const run = s?.alive
-          ? (args: string[]) => s.run(args.join(' '))
+          ? (args: string[]) => s.run(args.join(' '), true)
           : (args: string[]) => oneShotVirsh(this.uri, args, this.timeoutMs).then((r) => `${r.stdout}\n${r.stderr}`);
         await undefineIfOurs(d, run);
         this.mine.delete(uuid);
@@ -645,7 +689,7 @@ export class LibvirtBackend implements Backend {
     if (s) await s.close();
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
     this.workDir = null;
-    backends.delete(this);
     if (errors.length) throw new LibvirtBackendError(`close: ${errors.join('; ')}`);
+    backends.delete(this);
   }
 }

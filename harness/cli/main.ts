@@ -61,6 +61,11 @@ for (const [op, summary] of [
     .action(async (file: string, opts: { profile: string; impl: string }) => emit(await runImpl(op, file, opts)));
 }
 
+if (process.argv.length <= 2) {
+  process.stderr.write('usage: libvirt-harness <argv|xml> [--profile P] [--impl model|libvirt] FILE (see --help)\n');
+  process.exit(2);
+}
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     // --help and --version exit 0; anything else commander rejects is a usage error.

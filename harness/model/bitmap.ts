@@ -10,8 +10,11 @@ export type Bitmap = readonly number[];
 
 const INT_MAX = 2147483647;
 
+/** g_ascii_isspace, as virSkipSpaces uses it: no vertical tab (unlike C's isspace). */
 const isSpace = (c: string | undefined): boolean =>
-  c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+  c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
+/** isspace in the C locale, as strtol skips it. */
+const isCSpace = (c: string | undefined): boolean => isSpace(c) || c === '\v';
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 
 /**
@@ -20,7 +23,7 @@ const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' 
  */
 function strToInt(s: string, at: number): { value: number; end: number } | null {
   let i = at;
-  while (isSpace(s[i])) i++;
+  while (isCSpace(s[i])) i++;
   let neg = false;
   if (s[i] === '+' || s[i] === '-') {
     neg = s[i] === '-';

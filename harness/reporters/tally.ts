@@ -7,7 +7,7 @@ import junitModule, { type Builder } from 'junit-report-builder';
 // The package is CommonJS: under NodeNext its default export may arrive wrapped once more.
 const junitBuilder: Builder = (junitModule as unknown as { default?: Builder }).default ?? (junitModule as unknown as Builder);
 
-interface Entry { id: string; pair: string; status: 'pass' | 'fail' | 'skip'; detail?: string; ms: number }
+interface Entry { id: string; pair: string; status: 'pass' | 'fail' | 'skip' | 'todo'; detail?: string; ms: number }
 
 export class Tally {
   private entries: Entry[] = [];
@@ -18,15 +18,15 @@ export class Tally {
   }
 
   summary() {
-    const backends: Record<string, { pass: number; fail: number; skip: number; skipReasons: string[] }> = {};
+    const backends: Record<string, { pass: number; fail: number; skip: number; todo: number; skipReasons: string[] }> = {};
     for (const e of this.entries) {
-      const b = (backends[e.pair] ??= { pass: 0, fail: 0, skip: 0, skipReasons: [] });
+      const b = (backends[e.pair] ??= { pass: 0, fail: 0, skip: 0, todo: 0, skipReasons: [] });
       b[e.status]++;
       if (e.status === 'skip' && e.detail) b.skipReasons.push(e.detail);
     }
     const count = (s: Entry['status']) => this.entries.filter((e) => e.status === s).length;
     const failedIds = [...new Set(this.entries.filter((e) => e.status === 'fail').map((e) => `${e.id} [${e.pair}]`))];
-    return { backends, pass: count('pass'), fail: count('fail'), skip: count('skip'), failedIds, changed: this.changed };
+    return { backends, pass: count('pass'), fail: count('fail'), skip: count('skip'), todo: count('todo'), failedIds, changed: this.changed };
   }
 
   writeSummary(file: string): void {
@@ -42,7 +42,7 @@ export class Tally {
       if (!suite) { suite = builder.testSuite().name(`libvirt-harness ${e.pair}`); suites.set(e.pair, suite); }
       const tc = suite.testCase().className(e.id.split('/').slice(0, 2).join('.')).name(`${e.id} [${e.pair}]`).time(e.ms / 1000);
       if (e.status === 'fail') tc.failure(e.detail ?? 'mismatch');
-      else if (e.status === 'skip') tc.skipped();
+      else if (e.status === 'skip' || e.status === 'todo') tc.skipped();
     }
     mkdirSync(dirname(file), { recursive: true });
     builder.writeTo(file);

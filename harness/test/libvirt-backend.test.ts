@@ -59,7 +59,7 @@ if (reason !== null) {
     t.match(r.text, /^<domain type='qemu'>\n {2}<name>round-trip<\/name>\n {2}<uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809<\/uuid>\n/);
     t.match(r.text, /<memory mode='strict' nodeset='0'\/>/);
     t.notMatch(r.text, new RegExp(DOMAIN_PREFIX), 'no harness name left in the text');
-    t.ok(r.text.endsWith('</domain>\n'), 'ends with </domain> and one newline');
+    t.ok(r.text.endsWith('</domain>\n') && !r.text.endsWith('\n\n'), 'ends with </domain> and one newline');
   });
 
   t.test('xml: libvirt rejects restrictive memory with a strict memnode', async (t) => {

@@ -1,0 +1,210 @@
+// The compiled CLI (dist/cli/main.js) on hostile and broken input. Contract (harness/cli/main.ts):
+// exit 0 ok, 1 error with ONE line on stderr, 2 usage; never a JS stack trace, never output on
+// stdout when failing, never an entity expanded or fetched, always quick.
+import t, { type Test } from 'tap';
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+const tests = join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0', 'tests');
+const PROFILE = 'x86_64-latest';
+const LIMIT_MS = 10_000;
+
+interface Run {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+}
+
+async function run(args: string[]): Promise<Run> {
+  const t0 = performance.now();
+  const r = await execa(process.execPath, [cli, ...args], {
+    reject: false,
+    timeout: 20_000,
+    stripFinalNewline: false,
+    cwd: root,
+    env: { NO_COLOR: '1' },
+  });
+  return {
+    exitCode: r.exitCode,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    ms: performance.now() - t0,
+    timedOut: Boolean(r.timedOut),
+  };
+}
+
+const show = (s: string): string => (s.length > 400 ? `${s.slice(0, 400)}… (${s.length} chars)` : s);
+
+/** exit code, exactly one non-empty stderr line, no JS stack, empty stdout, quick. */
+function assertRefused(t: Test, r: Run, code: 1 | 2, label: string): void {
+  const lines = r.stderr.replace(/\n$/, '').split('\n');
+  t.notOk(r.timedOut, `${label}: did not time out`);
+  t.equal(r.exitCode, code, `${label}: exit ${code}`, { stderr: show(r.stderr) });
+  t.ok(r.stderr.length > 0 && lines.length === 1 && lines[0].trim() !== '', `${label}: stderr is exactly one non-empty line`, {
+    found: show(r.stderr),
+    lines: lines.length,
+  });
+  t.notOk(/^\s*at\s/m.test(r.stderr), `${label}: no "at …" stack frame in stderr`, { stderr: show(r.stderr) });
+  t.notOk(/(^|[\s:])[A-Za-z]*Error:/m.test(r.stderr), `${label}: no JS "Error:" in stderr`, { stderr: show(r.stderr) });
+  t.equal(r.stdout, '', `${label}: stdout empty`, { found: show(r.stdout) });
+  t.ok(r.ms < LIMIT_MS, `${label}: finished in ${r.ms.toFixed(0)} ms (< ${LIMIT_MS} ms)`);
+}
+
+let dir = '';
+const file = (name: string, data: string | Uint8Array): string => {
+  const p = join(dir, name);
+  writeFileSync(p, data);
+  return p;
+};
+
+// A small NUMA domain the model accepts (the control for the nodeset cases below).
+const domain = (nodeset: string): string => `<domain type='qemu'>
+  <name>badinput</name>
+  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+  <memory unit='KiB'>219136</memory>
+  <currentMemory unit='KiB'>219136</currentMemory>
+  <vcpu placement='static'>2</vcpu>
+  <numatune>
+    <memory mode='strict' nodeset='${nodeset}'/>
+  </numatune>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+  </devices>
+</domain>
+`;
+
+// An HTTP server that counts requests: any external entity/DTD fetch shows up here.
+let server: Server | undefined;
+let hits: string[] = [];
+let base = '';
+
+t.before(async () => {
+  if (!existsSync(cli)) await execa('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root });
+  dir = mkdtempSync(join(tmpdir(), 'lvh-bad-input-'));
+  server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    res.end('<!ENTITY leak "FETCHED-OVER-HTTP">');
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+t.teardown(async () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+});
+
+const laughs = (): string => {
+  let s = '<?xml version="1.0"?>\n<!DOCTYPE domain [\n  <!ENTITY lol "lol">\n';
+  for (let i = 1; i <= 9; i++) s += `  <!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">\n`;
+  return `${s}]>\n<domain type='qemu'><name>&lol9;</name></domain>\n`;
+};
+
+const utf16 = (s: string): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]);
+
+for (const op of ['argv', 'xml'] as const) {
+  t.test(`${op}: bad input files`, async (t) => {
+    const bad: [string, () => string][] = [
+      ['malformed XML (unclosed tag)', () => file(`${op}-unclosed.xml`, "<domain type='qemu'><name>x</name>\n")],
+      ['empty file', () => file(`${op}-empty.xml`, '')],
+      ['10 MB file', () => file(`${op}-big.xml`, `<domain type='qemu'><!--${' '.repeat(10 * 1024 * 1024)}--></domain>\n`)],
+      ['non-UTF-8 bytes in a name', () =>
+        file(`${op}-latin.xml`, Buffer.concat([Buffer.from("<domain type='qemu'><name>a"), Buffer.from([0xff, 0xfe]), Buffer.from('b</name></domain>\n')]))],
+      ["nodeset '0-4294967295'", () => file(`${op}-u32.xml`, domain('0-4294967295'))],
+      ['nodeset with 100,000 ranges', () => file(`${op}-100k.xml`, domain(Array.from({ length: 100_000 }, (_, i) => String(i)).join(',')))],
+      ['missing file', () => join(dir, 'does-not-exist.xml')],
+      ['a directory', () => dir],
+    ];
+    for (const [label, make] of bad) assertRefused(t, await run([op, '--profile', PROFILE, make()]), 1, label);
+
+    const u32 = await run([op, '--profile', PROFILE, join(dir, `${op}-u32.xml`)]);
+    t.equal(u32.stderr, "invalid argument: Failed to parse bitmap '0-4294967295'\n", "nodeset '0-4294967295': libvirt's message");
+    const control = await run([op, '--profile', PROFILE, file(`${op}-control.xml`, domain('0'))]);
+    t.equal(control.exitCode, 0, "control: the same domain with nodeset '0' is accepted", { stderr: show(control.stderr) });
+
+    assertRefused(t, await run([op, '--profile', 'no-such-profile', file(`${op}-ok.xml`, domain('0'))]), 1, 'unknown profile');
+  });
+
+  t.test(`${op}: DOCTYPE with entities is refused, nothing expanded or fetched`, async (t) => {
+    const secret = file('secret.txt', 'SECRET-MARKER-7f3a\n');
+    const cases: [string, string | Buffer, string[]][] = [
+      ['billion laughs (internal entities)', laughs(), ['lollollol']],
+      ['billion laughs, UTF-16', utf16(laughs().replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')), ['lollollol']],
+      ['external SYSTEM entity (http)',
+        `<?xml version="1.0"?>\n<!DOCTYPE domain [\n  <!ENTITY ext SYSTEM "${base}/entity-${op}">\n]>\n<domain type='qemu'><name>&ext;</name></domain>\n`,
+        ['FETCHED-OVER-HTTP']],
+      ['external SYSTEM entity (file)',
+        `<?xml version="1.0"?>\n<!DOCTYPE domain [\n  <!ENTITY ext SYSTEM "file://${secret}">\n]>\n<domain type='qemu'><name>&ext;</name></domain>\n`,
+        ['SECRET-MARKER']],
+      ['external SYSTEM entity (file), UTF-16',
+        utf16(`<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE domain [\n  <!ENTITY ext SYSTEM "file://${secret}">\n]>\n<domain type='qemu'><name>&ext;</name></domain>\n`),
+        ['SECRET-MARKER']],
+    ];
+    for (const [label, data, markers] of cases) {
+      hits = [];
+      const r = await run([op, '--profile', PROFILE, file(`${op}-${label.replace(/\W+/g, '-')}.xml`, data)]);
+      assertRefused(t, r, 1, label);
+      for (const m of markers) t.notOk((r.stdout + r.stderr).includes(m), `${label}: no expansion (${m} absent)`);
+      t.same(hits, [], `${label}: nothing fetched over HTTP`);
+    }
+
+    // An external DTD subset is no entity declaration, but must not be fetched either.
+    hits = [];
+    const dtd = await run([op, '--profile', PROFILE, file(`${op}-dtd.xml`, domain('0').replace('<domain', `<!DOCTYPE domain SYSTEM "${base}/dtd-${op}">\n<domain`))]);
+    t.same(hits, [], 'external DTD subset: nothing fetched over HTTP');
+    t.notOk(/^\s*at\s/m.test(dtd.stderr), 'external DTD subset: no stack trace', { stderr: show(dtd.stderr) });
+  });
+}
+
+t.test('usage errors exit 2 with one line', async (t) => {
+  const ok = file('usage-ok.xml', domain('0'));
+  assertRefused(t, await run(['argv', '--bogus', ok]), 2, 'argv: unknown option');
+  assertRefused(t, await run(['xml', '--bogus', ok]), 2, 'xml: unknown option');
+  assertRefused(t, await run(['--bogus']), 2, 'top-level: unknown option');
+  assertRefused(t, await run([]), 2, 'no arguments');
+  assertRefused(t, await run(['argv']), 2, 'argv: no file');
+  assertRefused(t, await run(['frobnicate', ok]), 2, 'unknown command');
+  assertRefused(t, await run(['argv', '--impl', 'nope', ok]), 2, 'argv: --impl outside its choices');
+});
+
+t.test('--help exits 0 with help on stdout', async (t) => {
+  for (const args of [['--help'], ['argv', '--help'], ['xml', '--help']]) {
+    const r = await run(args);
+    const label = args.join(' ');
+    t.equal(r.exitCode, 0, `${label}: exit 0`, { stderr: show(r.stderr) });
+    t.match(r.stdout, /Usage:/, `${label}: usage on stdout`);
+    t.equal(r.stderr, '', `${label}: stderr empty`);
+    t.ok(r.ms < LIMIT_MS, `${label}: finished in ${r.ms.toFixed(0)} ms`);
+  }
+});
+
+t.test('good inputs from libvirt\'s test data', async (t) => {
+  if (!existsSync(join(tests, 'qemuxml2argvdata'))) {
+    t.skip(`libvirt's test tree is absent (${tests}): run npm run setup`);
+    return;
+  }
+  const good: [string, string, string, string][] = [
+    ['argv', 'x86_64-latest', 'qemuxml2argvdata/numatune-memnode-restrictive-mode.xml', 'qemuxml2argvdata/numatune-memnode-restrictive-mode.x86_64-latest.args'],
+    ['xml', 'x86_64-latest', 'qemuxml2argvdata/numatune-memnode-restrictive-mode.xml', 'qemuxml2xmloutdata/numatune-memnode-restrictive-mode.x86_64-latest.xml'],
+    ['argv', 'nocaps', 'qemuxml2argvdata/numatune-memory.xml', 'qemuxml2argvdata/numatune-memory.args'],
+  ];
+  for (const [op, profile, input, expected] of good) {
+    const r = await run([op, '--profile', profile, join(tests, input)]);
+    const label = `${op} --profile ${profile} ${input}`;
+    t.equal(r.exitCode, 0, `${label}: exit 0`, { stderr: show(r.stderr) });
+    t.equal(r.stderr, '', `${label}: stderr empty`);
+    t.equal(r.stdout, readFileSync(join(tests, expected), 'utf8'), `${label}: stdout is exactly ${expected}`);
+  }
+});
