@@ -66,6 +66,15 @@ check_kvm_perms() {
   fi
 }
 
+# A daemon someone else started passes its own PATH to QEMU; say so (probe-host records it).
+note_path() {
+  local pid p
+  pid=$(daemon_pid)
+  [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] || return 0
+  p=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^PATH=//p')
+  [ "$p" = "$DAEMON_PATH" ] || say "note: the running libvirtd's PATH is '$p', not $DAEMON_PATH"
+}
+
 wait_answer() {
   local i
   for i in $(seq 1 $((WAIT_SECS * 5))); do
@@ -119,6 +128,7 @@ start() {
     fi
     wait_answer
     check_kvm_perms
+    note_path
     time_probe
     return 0
   fi

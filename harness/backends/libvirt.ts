@@ -339,13 +339,10 @@ class VirshSession {
     proc.stdin!.on('error', () => { /* reported through the exit below */ });
     void proc.then((r) => s.fail(new LibvirtBackendError(
       `virsh exited (${r.signal ?? `code ${r.exitCode}`})${s.buf.trim() ? `: ${s.buf.trim().split('\n').pop()}` : ''}`)));
-    // The prompt is whatever precedes the echoed first command.
-    const first = await s.send('');
-    void first;
+    await s.send('', Math.max(timeoutMs, 10_000)); // learns the prompt; connecting may be slow
     return s;
   }
 
-  get pid(): number | undefined { return this.proc.pid; }
   get alive(): boolean { return this.dead === null; }
 
   private onData(d: string): void {
@@ -367,7 +364,6 @@ class VirshSession {
     w?.reject(err);
   }
 
-  /** Run one virsh command line; resolves with its combined stdout+stderr. */
   /** Run fn with the session to itself (define..undefine must not interleave with others). */
   exclusive<T>(fn: (run: (command: string) => Promise<string>) => Promise<T>, cleanup = false): Promise<T> {
     const p = this.chain.then(() => {
@@ -378,6 +374,7 @@ class VirshSession {
     return p;
   }
 
+  /** Run one virsh command line; resolves with its combined stdout+stderr. */
   run(command: string, cleanup = false): Promise<string> {
     return this.exclusive((run) => run(command), cleanup);
   }
@@ -388,19 +385,26 @@ class VirshSession {
     await this.chain;
   }
 
-  private send(command: string): Promise<string> {
+  private send(command: string, timeoutMs = this.timeoutMs): Promise<string> {
     if (this.dead) return Promise.reject(this.dead);
     const tok = `${this.token}${this.seq++}`;
     const marker = `echo ${tok}\n${tok}`;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new LibvirtBackendError(
-          `virsh did not answer within ${this.timeoutMs / 1000} s${command ? ` running '${command}'` : ' at start'}; killed it`));
+          `virsh did not answer within ${timeoutMs / 1000} s${command ? ` running '${command}'` : ' at start'}; killed it`));
         this.proc.kill('SIGKILL');
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.waiter = {
         marker,
-        resolve: (chunk) => { clearTimeout(timer); resolve(this.unframe(command, chunk)); },
+        resolve: (chunk) => {
+          clearTimeout(timer);
+          try {
+            resolve(this.unframe(command, chunk));
+          } catch (e) {
+            reject(e as Error);
+          }
+        },
         reject: (e) => { clearTimeout(timer); reject(e); },
       };
       this.proc.stdin!.write(command ? `${command}\necho ${tok}\n` : `echo ${tok}\n`);
@@ -411,7 +415,8 @@ class VirshSession {
   // PROMPT only). Readline echoes each input line on one line when TERM=dumb.
   private unframe(command: string, chunk: string): string {
     if (!command) {
-      this.prompt = chunk;
+      this.prompt = chunk.slice(chunk.lastIndexOf('\n') + 1);
+      if (!this.prompt) throw new LibvirtBackendError(`no virsh prompt: ${JSON.stringify(chunk.slice(0, 200))}`);
       return '';
     }
     if (!chunk.startsWith(this.prompt) || !chunk.endsWith(this.prompt)) {
@@ -449,10 +454,20 @@ let hooksInstalled = false;
 let signalHooksInstalled = false;
 
 function oneShotVirsh(uri: string, args: string[], timeoutMs: number) {
-  return execa('virsh', ['-c', uri, ...args], {
+  return execa('virsh', ['-q', '-c', uri, ...args], {
     reject: false, timeout: timeoutMs, env: { LC_ALL: 'C' }, stdin: 'ignore',
   });
 }
+
+/** A cleanup command in its own virsh: output as the session would give it, or a throw. */
+async function cleanupVirsh(uri: string, args: string[]): Promise<string> {
+  const r = await oneShotVirsh(uri, args, DEFAULT_TIMEOUT_MS);
+  if (r.timedOut) throw new LibvirtBackendError(`virsh ${args[0]} timed out after ${DEFAULT_TIMEOUT_MS / 1000} s`);
+  if (r.exitCode === undefined) throw new LibvirtBackendError(`cannot run virsh: ${r.shortMessage}`);
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+const NOT_FOUND = /failed to get domain|Domain not found/;
 
 /** Undefine every domain this process defined and still has, and close all sessions. */
 export async function cleanupAll(): Promise<void> {
@@ -466,8 +481,7 @@ export async function cleanupAll(): Promise<void> {
   }
   for (const d of [...registry.values()]) {
     try {
-      await undefineIfOurs(d, (cmd) => oneShotVirsh(d.uri, cmd, DEFAULT_TIMEOUT_MS)
-        .then((r) => (r.timedOut ? Promise.reject(new LibvirtBackendError(`virsh ${cmd[0]} timed out`)) : `${r.stdout}\n${r.stderr}`)));
+      await undefineIfOurs(d, (args) => cleanupVirsh(d.uri, args));
     } catch (e) {
       errors.push((e as Error).message);
     }
@@ -476,24 +490,27 @@ export async function cleanupAll(): Promise<void> {
 }
 
 async function undefineIfOurs(d: Defined, run: (args: string[]) => Promise<string>): Promise<void> {
-  const out = await run(['domname', d.uuid]);
-  const err = virshErrorMessage(out);
-  if (err !== null) {
-    if (/failed to get domain|Domain not found/.test(err)) {
-      registry.delete(d.uuid);
-      return;
-    }
-    throw new LibvirtBackendError(`cannot look up domain ${d.uuid}: ${err}`);
+  let out = await run(['domname', d.uuid]);
+  let err = virshErrorMessage(out);
+  if (err !== null && NOT_FOUND.test(err) && !d.confirmed) {
+    // A define cut off on our side may still be finishing in the daemon.
+    await new Promise((r) => setTimeout(r, 300));
+    out = await run(['domname', d.uuid]);
+    err = virshErrorMessage(out);
   }
-  const name = out.split('\n')[0];
+  if (err !== null) {
+    if (!NOT_FOUND.test(err)) throw new LibvirtBackendError(`cannot look up domain ${d.uuid}: ${err}`);
+    registry.delete(d.uuid);
+    return;
+  }
+  const name = out.split('\n').find((l) => l !== '') ?? '';
+  if (name === '') throw new LibvirtBackendError(`no answer looking up domain ${d.uuid}`);
   if (!name.startsWith(DOMAIN_PREFIX)) {
     registry.delete(d.uuid);
     throw new LibvirtBackendError(`domain ${d.uuid} is named '${name}', not ours: left alone`);
   }
   const u = virshErrorMessage(await run(['undefine', d.uuid, '--keep-nvram', '--keep-tpm']));
-  if (u !== null && !/failed to get domain|Domain not found/.test(u)) {
-    throw new LibvirtBackendError(`cannot undefine ${name}: ${u}`);
-  }
+  if (u !== null && !NOT_FOUND.test(u)) throw new LibvirtBackendError(`cannot undefine ${name}: ${u}`);
   registry.delete(d.uuid);
 }
 
@@ -678,7 +695,7 @@ export class LibvirtBackend implements Backend {
       try {
         const run = s?.alive
           ? (args: string[]) => s.run(args.join(' '), true)
-          : (args: string[]) => oneShotVirsh(this.uri, args, this.timeoutMs).then((r) => `${r.stdout}\n${r.stderr}`);
+          : (args: string[]) => cleanupVirsh(this.uri, args);
         await undefineIfOurs(d, run);
         this.mine.delete(uuid);
       } catch (e) {
