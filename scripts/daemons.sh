@@ -115,11 +115,24 @@ EOF
   fi
 }
 
+ensure_virtlogd() {
+  if systemd_active virtlogd || systemd_active virtlogd.socket || pgrep -x virtlogd >/dev/null; then
+    say "virtlogd already running"
+  else
+    mkdir -p "$RUN_DIR"
+    rm -f /run/virtlogd.pid # stale: no virtlogd runs
+    env -i PATH="$DAEMON_PATH" LC_ALL=C virtlogd -d
+    record virtlogd /run/virtlogd.pid
+  fi
+}
+
 start() {
   need_root start
   command -v virsh >/dev/null || die "virsh not found (install libvirt-clients)"
   command -v libvirtd >/dev/null || die "libvirtd not found (install libvirt-daemon-system)"
 
+  # Guests cannot start without virtlogd; starting one where none runs fights nobody.
+  ensure_virtlogd
   if systemd_active libvirtd || answers; then
     if recorded_alive libvirtd; then
       say "libvirtd already running (started by this script)"
@@ -131,14 +144,6 @@ start() {
     note_path
     time_probe
     return 0
-  fi
-
-  mkdir -p "$RUN_DIR"
-  if systemd_active virtlogd || systemd_active virtlogd.socket || pgrep -x virtlogd >/dev/null; then
-    say "virtlogd already running"
-  else
-    env -i PATH="$DAEMON_PATH" LC_ALL=C virtlogd -d
-    record virtlogd /run/virtlogd.pid
   fi
 
   fix_kvm

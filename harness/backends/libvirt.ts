@@ -311,6 +311,8 @@ function restoreMessage(msg: string, rw: Rewritten): string {
 // ---------------------------------------------------------------------------------------------
 // A long-lived interactive virsh.
 
+const liveVirsh = new Set<ResultPromise>(); // killed first on exit: no define may start late
+
 class VirshSession {
   private buf = '';
   private seq = 0;
@@ -334,11 +336,15 @@ class VirshSession {
       },
     });
     const s = new VirshSession(proc, timeoutMs);
+    liveVirsh.add(proc);
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (d: string) => s.onData(d));
     proc.stdin!.on('error', () => { /* reported through the exit below */ });
-    void proc.then((r) => s.fail(new LibvirtBackendError(
-      `virsh exited (${r.signal ?? `code ${r.exitCode}`})${s.buf.trim() ? `: ${s.buf.trim().split('\n').pop()}` : ''}`)));
+    void proc.then((r) => {
+      liveVirsh.delete(proc);
+      const last = s.buf.trim().split('\n').pop();
+      s.fail(new LibvirtBackendError(`virsh exited (${r.signal ?? `code ${r.exitCode}`})${last ? `: ${last}` : ''}`));
+    });
     await s.send('', Math.max(timeoutMs, 10_000)); // learns the prompt; connecting may be slow
     return s;
   }
@@ -449,6 +455,7 @@ interface Defined {
   confirmed: boolean; // define returned; false while it may still be in flight
 }
 const registry = new Map<string, Defined>(); // uuid -> entry
+const workDirs = new Set<string>(); // backends' temp dirs, removed on exit if close() was not reached
 const backends = new Set<LibvirtBackend>();
 let hooksInstalled = false;
 let signalHooksInstalled = false;
@@ -519,8 +526,9 @@ function sleepSync(ms: number): void {
 }
 
 function exitHook(): void {
-  // Only synchronous work is possible here. Our virsh may have been killed mid-define; the
-  // daemon still finishes it, so an unconfirmed define gets a second look.
+  // Only synchronous work is possible here. Kill our virshes so none sends a define late; one
+  // killed mid-define may still be finishing in the daemon, so unconfirmed ones get a 2nd look.
+  for (const p of liveVirsh) p.kill('SIGKILL');
   for (const d of registry.values()) {
     for (let attempt = 0; attempt < (d.confirmed ? 1 : 2); attempt++) {
       if (attempt) sleepSync(300);
@@ -535,6 +543,7 @@ function exitHook(): void {
     }
   }
   registry.clear();
+  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 function onSignal(sig: NodeJS.Signals): void {
@@ -596,7 +605,10 @@ export class LibvirtBackend implements Backend {
   }
 
   private dir(): string {
-    this.workDir ??= mkdtempSync(join(tmpdir(), 'lvh-'));
+    if (!this.workDir) {
+      this.workDir = mkdtempSync(join(tmpdir(), 'lvh-'));
+      workDirs.add(this.workDir);
+    }
     return this.workDir;
   }
 
@@ -692,11 +704,13 @@ export class LibvirtBackend implements Backend {
     for (const uuid of [...this.mine]) {
       const d = registry.get(uuid);
       if (!d) { this.mine.delete(uuid); continue; }
+      // Through our session while it lives; a virsh of its own when it is gone or dies.
+      const run = (args: string[]) => (s?.alive ? s.run(args.join(' '), true) : cleanupVirsh(this.uri, args));
       try {
-        const run = s?.alive
-          ? (args: string[]) => s.run(args.join(' '), true)
-          : (args: string[]) => cleanupVirsh(this.uri, args);
-        await undefineIfOurs(d, run);
+        await undefineIfOurs(d, run).catch((e: Error) => {
+          if (s && !s.alive) return undefineIfOurs(d, run);
+          throw e;
+        });
         this.mine.delete(uuid);
       } catch (e) {
         errors.push((e as Error).message);
@@ -704,7 +718,10 @@ export class LibvirtBackend implements Backend {
     }
     this.session = null;
     if (s) await s.close();
-    if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
+    if (this.workDir) {
+      rmSync(this.workDir, { recursive: true, force: true });
+      workDirs.delete(this.workDir);
+    }
     this.workDir = null;
     if (errors.length) throw new LibvirtBackendError(`close: ${errors.join('; ')}`);
     backends.delete(this);

@@ -11,7 +11,7 @@ export interface Backend {
   readonly name: 'model' | 'libvirt';
   /** Why this backend cannot run on this machine, or null when it can. */
   unavailable(): Promise<string | null>;
-  /** xml2argv: QEMU command line in libvirt's .args layout (one token per line, " \\" continued). */
+  /** xml2argv: QEMU command line in libvirt's .args layout (virCommandToString with linebreaks: an option and its value share a line). */
   argv(xmlText: string, profile: string): Promise<Outcome>;
   /** xml2xml: canonical inactive XML, as `virsh define` + `virsh dumpxml --inactive` print it. */
   xml(xmlText: string, profile: string): Promise<Outcome>;

@@ -48,7 +48,14 @@ function strToInt(s: string, at: number): { value: number; end: number } | null 
 /** virBitmapParse(str, &map, size): throws libvirt's "Failed to parse bitmap" on any error. */
 export function parseBitmap(str: string, size: number = CPUMASK_LEN): Bitmap {
   const error = (): never => fail('INVALID_ARG', `Failed to parse bitmap '${str}'`);
-  const bits = new Uint8Array(size);
+  // Grown on demand up to `size`: nodesets are tiny, and zeroing 16 KiB per parse dominated.
+  let bits = new Uint8Array(64);
+  const ensure = (bit: number): void => {
+    if (bit < bits.length) return;
+    const grown = new Uint8Array(Math.min(size, Math.max(bit + 1, bits.length * 2)));
+    grown.set(bits);
+    bits = grown;
+  };
   let top = -1; // highest bit touched, so collecting the result stays cheap for small sets
   let cur = 0;
   while (isSpace(str[cur])) cur++;
@@ -69,6 +76,7 @@ export function parseBitmap(str: string, size: number = CPUMASK_LEN): Bitmap {
 
     if (str[cur] === ',' || cur >= str.length) {
       if (start >= size) error();
+      ensure(start);
       bits[start] = neg ? 0 : 1;
       if (start > top) top = start;
     } else if (str[cur] === '-') {
@@ -80,6 +88,7 @@ export function parseBitmap(str: string, size: number = CPUMASK_LEN): Bitmap {
       cur = second.end;
       // libvirt sets bit by bit and fails at the first bit past the end.
       if (second.value >= size) error();
+      ensure(second.value);
       bits.fill(1, start, second.value + 1);
       if (second.value > top) top = second.value;
       while (isSpace(str[cur])) cur++;

@@ -47,13 +47,32 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/devices/audio': ['id', 'type'],
 };
 
-function checkVocabulary(el: XmlElement, path: string): void {
-  const allowed = VOCABULARY[path];
-  if (!allowed) notModelled(`element <${path.split('/').pop()}> (at ${path})`);
-  for (const [name] of el.attrs) {
-    if (!allowed!.includes(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${path})`);
+interface VocabNode { attrs: Set<string>; children: Map<string, VocabNode> }
+
+/** The flat table as a tree, built once, so checking a document allocates nothing. */
+const VOCAB_TREE: VocabNode = (() => {
+  const root: VocabNode = { attrs: new Set(VOCABULARY.domain), children: new Map() };
+  for (const [path, attrs] of Object.entries(VOCABULARY)) {
+    let node = root;
+    for (const part of path.split('/').slice(1)) {
+      let next = node.children.get(part);
+      if (!next) { next = { attrs: new Set(), children: new Map() }; node.children.set(part, next); }
+      node = next;
+    }
+    for (const a of attrs) node.attrs.add(a);
   }
-  for (const c of el.children) checkVocabulary(c, `${path}/${c.name}`);
+  return root;
+})();
+
+function checkVocabulary(el: XmlElement, node: VocabNode, path: string): void {
+  for (const [name] of el.attrs) {
+    if (!node.attrs.has(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${path})`);
+  }
+  for (const c of el.children) {
+    const next = node.children.get(c.name);
+    if (!next) notModelled(`element <${c.name}> (at ${path}/${c.name})`);
+    checkVocabulary(c, next!, `${path}/${c.name}`);
+  }
 }
 
 /** virStrToLong_uip-style unsigned parse: digits only after optional spaces, no sign. */
@@ -421,7 +440,7 @@ function parseDevices(root: XmlElement): Domain['devices'] {
 /** Parse a domain tree; throws LibvirtError (libvirt's words) or NotModelledError. */
 export function parseDomain(root: XmlElement): Domain {
   if (root.name !== 'domain') fail('XML_ERROR', `expecting root element of 'domain', not '${root.name}'`);
-  checkVocabulary(root, 'domain');
+  checkVocabulary(root, VOCAB_TREE, 'domain');
 
   const type = propEnum(root, 'type', ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'] as const, true)!;
   if (type !== 'qemu' && type !== 'kvm') notModelled(`domain type '${type}'`);

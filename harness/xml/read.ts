@@ -1,6 +1,7 @@
 // Reads domain XML with libxml2 (compiled to WebAssembly), the parser libvirt itself uses,
 // into the model's plain tree. Bad input becomes one line: never a stack trace.
 import { XmlDocument, XmlElement as LxElement, XmlText, XmlCData, XmlEntityReference, ParseOption } from 'libxml2-wasm';
+import { SaxesParser } from 'saxes';
 import type { XmlElement } from '../model/xml-tree.js';
 
 /** Input refused before the model sees it (not XML, unsafe XML, too big). */
@@ -39,6 +40,51 @@ export function readXml(input: Uint8Array | string): XmlElement {
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 65536)).toString('latin1');
   if (/<!DOCTYPE/i.test(head) && /<!ENTITY/i.test(Buffer.from(bytes).toString('latin1')))
     throw new XmlReadError('XML error: DOCTYPE with entity declarations refused: entities are neither expanded nor fetched');
+  // Fast path: well-formed UTF-8 goes through saxes (strict, pure JS, several times faster than
+  // walking libxml2's tree through WebAssembly). Anything else is left to libxml2, so odd
+  // encodings and every error come out with libxml2's own handling and wording.
+  const fast = readUtf8Strict(bytes);
+  if (fast) return fast;
+  return readWithLibxml2(bytes);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const declaredEncoding = /^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/;
+
+interface MutableElement { name: string; attrs: [string, string][]; children: MutableElement[]; text: string }
+
+function readUtf8Strict(bytes: Uint8Array): XmlElement | null {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+  const enc = declaredEncoding.exec(text.slice(0, 200));
+  if (enc && enc[1].toLowerCase() !== 'utf-8' && enc[1].toLowerCase() !== 'utf8') return null;
+  const parser = new SaxesParser({ position: false });
+  const stack: MutableElement[] = [];
+  let root: MutableElement | null = null;
+  let failed = false;
+  parser.on('error', () => { failed = true; });
+  parser.on('opentag', (n) => {
+    const el: MutableElement = { name: n.name, attrs: Object.entries(n.attributes as Record<string, string>), children: [], text: '' };
+    if (stack.length) stack[stack.length - 1].children.push(el);
+    else root = el;
+    stack.push(el);
+  });
+  parser.on('text', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
+  parser.on('cdata', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
+  parser.on('closetag', () => { stack.pop(); });
+  try {
+    parser.write(text).close();
+  } catch {
+    return null;
+  }
+  return failed ? null : root;
+}
+
+function readWithLibxml2(bytes: Uint8Array): XmlElement {
   let doc: XmlDocument;
   try {
     doc = XmlDocument.fromBuffer(bytes, { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NOWARNING });

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Build libvirt from a source tree plus a patch series, minimal configuration, cached by key.
+#
+#   scripts/build-libvirt.sh [--tree DIR] [--patches PATH] [--out DIR] [--jobs N] [--key-only]
+#
+#   --tree DIR      libvirt source tree (default: .cache/libvirt-src/libvirt-*, the Debian orig
+#                   tarball fetched by scripts/fetch-libvirt-tests.sh). Read-only: it is copied.
+#   --patches PATH  the series: an mbox / one .patch file, or a directory of *.patch files applied
+#                   in name order. git-format patches go through `git am`, plain diffs `patch -p1`.
+#   --out DIR       cache root (default .cache/builds); the build lives in OUT/<key>/.
+#   --key-only      print the key and exit (no copy, no build).
+#
+# Key = first 16 hex digits of sha256(recipe version, libvirt version, sha256 of the tree's
+# files (paths + contents, .git excluded), the series' patch contents, the meson options).
+# A manifest OUT/<key>/manifest.json is written only when the build succeeded; its presence
+# is the cache hit. The last line on stdout is always `key=<key>`.
+#
+# State paths of the built daemon (scripts/series-daemon.sh) are short and private:
+#   sysconfdir    OUT/<key>/inst/etc          (qemu.conf, libvirtd.conf written by series-daemon.sh)
+#   localstatedir /var/lib/lvh/<key>          (short: QEMU monitor sockets must fit 108 bytes)
+#   runstatedir   /run/lvh/<key>              (the daemon's socket: /run/lvh/<key>/libvirt/libvirt-sock)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+RECIPE=1   # bump when the way a build is made changes (invalidates every key)
+
+say() { echo "build-libvirt: $*"; }
+die() { echo "build-libvirt: ERROR: $*" >&2; exit 1; }
+
+tree="" patches="" out="$top/.cache/builds" jobs="" key_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tree) tree=${2:?--tree needs a directory}; shift 2 ;;
+    --patches) patches=${2:?--patches needs a path}; shift 2 ;;
+    --out) out=${2:?--out needs a directory}; shift 2 ;;
+    --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
+    --key-only) key_only=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-libvirt: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+t0=$(date +%s.%N)
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+
+if [ -z "$tree" ]; then
+  tree=$(ls -d "$top"/.cache/libvirt-src/libvirt-*/ 2>/dev/null | head -1 || true)
+  [ -n "$tree" ] || die "no --tree and no .cache/libvirt-src/libvirt-*; run scripts/fetch-libvirt-tests.sh"
+fi
+tree=$(cd "$tree" && pwd)
+[ -f "$tree/meson.build" ] && [ -f "$tree/src/qemu/qemu_command.c" ] || die "$tree is not a libvirt source tree"
+version=$(sed -n "s/^ *version: *'\([0-9.]*\)'.*/\1/p" "$tree/meson.build" | head -1)
+[ -n "$version" ] || die "cannot read libvirt's version from $tree/meson.build"
+
+# The series: an ordered list of files.
+series=()
+if [ -n "$patches" ]; then
+  [ -e "$patches" ] || die "--patches $patches does not exist"
+  patches=$(cd "$(dirname "$patches")" && echo "$PWD/$(basename "$patches")")
+  if [ -d "$patches" ]; then
+    while IFS= read -r -d '' f; do series+=("$f"); done \
+      < <(find "$patches" -maxdepth 1 -type f \( -name '*.patch' -o -name '*.diff' -o -name '*.mbox' \) -print0 | LC_ALL=C sort -z)
+    [ ${#series[@]} -gt 0 ] || die "no *.patch / *.diff / *.mbox files in $patches"
+  else
+    series=("$patches")
+  fi
+fi
+
+# Minimal configuration: everything optional off (--auto-features=disabled), then only what the
+# QEMU driver, libvirtd, virsh and the two test programs need. numactl on, as in Debian's build.
+meson_opts=(
+  --auto-features=disabled
+  -Dbuildtype=plain -Doptimization=2 -Ddebug=false
+  -Ddriver_qemu=enabled -Ddriver_libvirtd=enabled -Ddriver_remote=enabled
+  -Dyajl=enabled -Dnumactl=enabled
+  -Dtests=enabled -Dexpensive_tests=disabled -Ddocs=disabled
+  -Dno_git=true -Dgit_werror=disabled -Dwerror=false
+  -Dinit_script=none -Dqemu_user=libvirt-qemu -Dqemu_group=libvirt-qemu
+)
+
+tree_hash=$(cd "$tree" && find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z \
+  | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+series_hash=$(for f in "${series[@]}"; do sha256sum < "$f"; done | sha256sum | cut -d' ' -f1)
+full_key=$(printf 'recipe %s\nversion %s\ntree %s\nseries %s\nmeson %s\n' \
+  "$RECIPE" "$version" "$tree_hash" "$series_hash" "${meson_opts[*]}" | sha256sum | cut -d' ' -f1)
+key=${full_key:0:16}
+if [ "$key_only" = 1 ]; then echo "key=$key"; exit 0; fi
+
+root="$out/$key"
+mkdir -p "$out"
+out=$(cd "$out" && pwd); root="$out/$key"
+
+# One builder per key at a time.
+exec 9>"$out/$key.lock"
+flock 9
+
+if [ -f "$root/manifest.json" ]; then
+  say "cache hit: $root (libvirt $version, ${#series[@]} patch file(s)) in $(elapsed "$t0") s"
+  echo "key=$key"
+  exit 0
+fi
+
+say "building libvirt $version from $tree with ${#series[@]} patch file(s) -> $root"
+
+# Build dependencies: explicit Debian package names, installing only the missing ones.
+deps=(meson ninja-build gcc pkg-config git patch libglib2.0-dev libxml2-dev libgnutls28-dev
+      libtirpc-dev libyajl-dev libnuma-dev python3 python3-docutils xsltproc libxml2-utils perl)
+missing=()
+for p in "${deps[@]}"; do
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$st" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing build dependencies (${missing[*]}) and not root to install them"
+  say "installing build dependencies: ${missing[*]}"
+  t_apt=$(date +%s.%N)
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  say "apt: $(elapsed "$t_apt") s"
+fi
+
+# Fresh work dir (a failed earlier attempt is discarded).
+rm -rf "$root"
+mkdir -p "$root"
+src="$root/src" gitdir="$root/git" build="$root/build"
+mkdir -p "$src"
+t_copy=$(date +%s.%N)
+tar -C "$tree" --exclude=./.git -cf - . | tar -C "$src" -xf -
+
+# A throwaway git repository whose .git lives OUTSIDE the source dir, so that meson does not
+# switch to its "building from git" mode (submodule update, -Werror, syntax-check).
+export GIT_AUTHOR_NAME="libvirt-harness" GIT_AUTHOR_EMAIL="harness@localhost"
+export GIT_COMMITTER_NAME="libvirt-harness" GIT_COMMITTER_EMAIL="harness@localhost"
+g() { git --git-dir="$gitdir" --work-tree="$src" -c core.autocrlf=false -c commit.gpgsign=false "$@"; }
+g init -q
+g add -A
+g commit -q -m "libvirt $version (tree $tree_hash)"
+say "copied tree into $src in $(elapsed "$t_copy") s"
+
+subjects=()
+is_git_format() { grep -qE '^From [0-9a-f]{40} ' "$1" || { grep -q '^Subject:' "$1" && grep -q '^From:' "$1"; }; }
+for f in "${series[@]}"; do
+  if is_git_format "$f"; then
+    # git am with the work tree = the copy (cwd must be inside it for relative paths).
+    (cd "$src" && g am -q --keep-cr "$f") || { (cd "$src" && g am --abort) || true; die "git am failed on $f"; }
+  else
+    (cd "$src" && patch -p1 --quiet --no-backup-if-mismatch < "$f") || die "patch -p1 failed on $f"
+    g add -A
+    g commit -q -m "$(basename "$f")"
+  fi
+done
+if [ ${#series[@]} -gt 0 ]; then
+  # Subjects as committed (git am strips "[PATCH n/m]"); plain diffs are named by their file.
+  mapfile -t subjects < <(g log --reverse --format=%s "$(g rev-list --max-parents=0 HEAD)..HEAD")
+  say "applied series:"
+  for s in "${subjects[@]}"; do say "  $s"; done
+fi
+
+t_setup=$(date +%s.%N)
+meson setup "$build" "$src" --prefix="$root/inst" --sysconfdir="$root/inst/etc" \
+  --localstatedir="/var/lib/lvh/$key" -Drunstatedir="/run/lvh/$key" \
+  "${meson_opts[@]}" > "$root/meson-setup.log" 2>&1 \
+  || { tail -30 "$root/meson-setup.log" >&2; die "meson setup failed (log: $root/meson-setup.log)"; }
+setup_secs=$(elapsed "$t_setup")
+say "meson setup: $setup_secs s"
+
+# Targets: daemon, QEMU driver module, virsh, the two test programs and the mocks they preload.
+mocks=(qemuxml2argvmock domaincapsmock virrandommock qemucpumock virpcimock virtestmock virnumamock)
+targets=(src/libvirtd src/libvirt_driver_qemu.so tools/virsh
+         tests/qemuxml2argvtest tests/qemuxml2xmltest)
+for m in "${mocks[@]}"; do targets+=("tests/lib$m.so"); done
+t_ninja=$(date +%s.%N)
+ninja -C "$build" ${jobs:+-j "$jobs"} "${targets[@]}" > "$root/ninja.log" 2>&1 \
+  || { grep -B2 -A12 -m3 'error:\|FAILED' "$root/ninja.log" >&2 || tail -30 "$root/ninja.log" >&2
+       die "ninja failed (log: $root/ninja.log)"; }
+ninja_secs=$(elapsed "$t_ninja")
+say "ninja: $ninja_secs s"
+for t in "${targets[@]}"; do [ -e "$build/$t" ] || die "expected $build/$t after ninja"; done
+
+total_secs=$(elapsed "$t0")
+json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+{
+  echo "{"
+  echo "  \"key\": \"$key\","
+  echo "  \"fullKey\": \"$full_key\","
+  echo "  \"tree\": $(json_str "$tree"),"
+  echo "  \"treeHash\": \"$tree_hash\","
+  echo "  \"version\": \"$version\","
+  echo "  \"patches\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${series[@]}"),"
+  echo "  \"series\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${subjects[@]}"),"
+  echo "  \"seriesHash\": \"$series_hash\","
+  echo "  \"mesonOptions\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${meson_opts[@]}" \
+        --prefix="$root/inst" --sysconfdir="$root/inst/etc" --localstatedir="/var/lib/lvh/$key" -Drunstatedir="/run/lvh/$key"),"
+  echo "  \"buildSeconds\": { \"total\": $total_secs, \"mesonSetup\": $setup_secs, \"ninja\": $ninja_secs },"
+  echo "  \"jobs\": $(nproc),"
+  echo "  \"root\": $(json_str "$root"),"
+  echo "  \"srcdir\": $(json_str "$src"),"
+  echo "  \"builddir\": $(json_str "$build"),"
+  echo "  \"binaries\": {"
+  echo "    \"libvirtd\": $(json_str "$build/src/libvirtd"),"
+  echo "    \"virsh\": $(json_str "$build/tools/virsh"),"
+  echo "    \"qemuDriver\": $(json_str "$build/src/libvirt_driver_qemu.so"),"
+  echo "    \"qemuxml2argvtest\": $(json_str "$build/tests/qemuxml2argvtest"),"
+  echo "    \"qemuxml2xmltest\": $(json_str "$build/tests/qemuxml2xmltest")"
+  echo "  },"
+  echo "  \"uri\": \"qemu+unix:///system?socket=/run/lvh/$key/libvirt/libvirt-sock\","
+  echo "  \"builtAt\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
+  echo "}"
+} > "$root/manifest.json.tmp"
+python3 -m json.tool "$root/manifest.json.tmp" >/dev/null
+mv "$root/manifest.json.tmp" "$root/manifest.json"
+say "built in $total_secs s; manifest $root/manifest.json"
+echo "key=$key"
