@@ -53,7 +53,9 @@ if (existsSync(summaryFile)) {
   const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
   console.log('\n# summary per backend');
   for (const [name, b] of Object.entries(s.backends)) {
-    const why = b.skipReasons.length ? ` (skipped: ${[...new Set(b.skipReasons)].slice(0, 3).join('; ')})` : '';
+    const counts = new Map();
+    for (const r of b.skipReasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    const why = counts.size ? `\n${[...counts].map(([r, n]) => `#       ${n} skipped: ${r}`).join('\n')}` : '';
     console.log(`#   ${name}: ${b.pass} passed, ${b.fail} failed, ${b.skip} skipped${b.todo ? `, ${b.todo} known gaps (cases/known-gaps.json)` : ''}${why}`);
   }
   if (s.changed?.length) console.log(`# golden files changed:\n${s.changed.map((f) => `#   ${f}`).join('\n')}`);

@@ -25,3 +25,46 @@ export function normalise(text: string, rules: Rule[]): { text: string; applied:
   }
   return { text: out, applied };
 }
+
+// libvirt's own expected files come from its test environment (tests/qemuxml2argvtest.c and
+// testutilsqemu.c); the real daemon runs on this host. These rules map the documented
+// differences of environment, one each; capabilities are not rewritten (cases whose expected
+// file is not for this host's QEMU are skipped instead).
+
+/** Test env sets USER/LOGNAME=test; the real daemon passes neither. */
+export const TEST_ENV: Rule = {
+  name: 'test-env',
+  why: 'USER=test / LOGNAME=test exist only in the test environment',
+  apply: (t) => t.replace(/^(USER|LOGNAME)=test \\\n/gm, ''),
+};
+
+/** Per-domain state: /tmp/lib/domain--1-N in tests, /var/lib/libvirt/qemu/domain--1-N for real. */
+export const STATE_DIR: Rule = {
+  name: 'state-dir',
+  why: "the test driver's state dir is /tmp/lib, the daemon's /var/lib/libvirt/qemu",
+  apply: (t) => t.replaceAll('/tmp/lib/domain--1-', '/var/lib/libvirt/qemu/domain--1-'),
+};
+
+/** The monitor: tests pass fd=1729, the daemon a socket path. */
+export const MONITOR: Rule = {
+  name: 'monitor-socket',
+  why: 'tests hand QEMU an fd (fd=1729), the daemon a socket path',
+  apply: (t) => t.replace(/(socket,id=charmonitor,)(?:fd=1729|path=[^,]*monitor\.sock)/g, '$1<monitor>'),
+};
+
+/** Tests strip machine aliases ('pc' stays 'pc'); the daemon resolves them. */
+export const MACHINE_ALIAS: Rule = {
+  name: 'machine-alias',
+  why: "libvirt's tests keep 'pc'/'q35' as written; the daemon resolves them to pc-i440fx-7.2/pc-q35-7.2",
+  apply: (t) => t.replace(/-machine pc-i440fx-7\.2,/g, '-machine pc,').replace(/-machine pc-q35-7\.2,/g, '-machine q35,')
+    .replace(/machine='pc-i440fx-7\.2'/g, "machine='pc'").replace(/machine='pc-q35-7\.2'/g, "machine='q35'"),
+};
+
+/** libvirt's mock NUMA reports a missing node in its own words. */
+export const MOCK_NUMA_ERROR: Rule = {
+  name: 'mock-numa-error',
+  why: "tests/virnumamock.c words a missing host node differently from the real virnuma.c",
+  apply: (t) => t.replace(/^error: internal error: Mock: no numa node set is available at bit (\d+)$/m, 'error: unsupported configuration: NUMA node $1 is unavailable'),
+};
+
+export const LIBVIRT_TESTS_VS_REAL_RULES: Rule[] = [DAEMON_PATH, TEST_ENV, STATE_DIR, MONITOR, MACHINE_ALIAS, MOCK_NUMA_ERROR];
