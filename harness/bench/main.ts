@@ -135,8 +135,49 @@ interface Report {
     realOverModelSameFiles?: number;
     note?: string;
   };
+  /** The libvirt backend as the runner uses it: one long-lived virsh session, every project case. */
+  backend: {
+    skipped?: string;
+    files?: number;
+    argvMedianMs?: number;
+    xmlMedianMs?: number;
+    modelArgvMedianMs?: number;
+    modelXmlMedianMs?: number;
+    argvRealOverModel?: number;
+    xmlRealOverModel?: number;
+  };
   peakRssMiB: number;
   reference: string;
+}
+
+/** Real libvirt through the runner's backend vs the model (host profile) on the same files, same run. */
+async function benchBackend(o: Options, report: Report): Promise<void> {
+  if (!o.virsh) { report.backend.skipped = 'disabled by --no-virsh'; return; }
+  const { LibvirtBackend } = await import('../backends/libvirt.js');
+  const backend = new LibvirtBackend();
+  try {
+    const why = await backend.unavailable();
+    if (why) { report.backend.skipped = why; return; }
+    const files = fg.sync('cases/*.xml', { cwd: root, absolute: true }).sort();
+    const inputs = files.map((f) => readFileSync(f, 'utf8'));
+    const times = { argv: [] as number[], xml: [] as number[], margv: [] as number[], mxml: [] as number[] };
+    for (const text of inputs) {
+      let t0 = performance.now(); await backend.argv(text, 'host'); times.argv.push(performance.now() - t0);
+      t0 = performance.now(); await backend.xml(text, 'host'); times.xml.push(performance.now() - t0);
+      for (let i = 0; i < 20; i++) {
+        t0 = performance.now(); runModel('argv', text, 'host'); times.margv.push(performance.now() - t0);
+        t0 = performance.now(); runModel('xml', text, 'host'); times.mxml.push(performance.now() - t0);
+      }
+    }
+    const b = report.backend;
+    b.files = files.length;
+    b.argvMedianMs = median(times.argv); b.xmlMedianMs = median(times.xml);
+    b.modelArgvMedianMs = median(times.margv); b.modelXmlMedianMs = median(times.mxml);
+    b.argvRealOverModel = b.argvMedianMs / b.modelArgvMedianMs;
+    b.xmlRealOverModel = b.xmlMedianMs / b.modelXmlMedianMs;
+  } finally {
+    await backend.close();
+  }
 }
 
 function benchModel(o: Options, report: Report): void {
@@ -273,6 +314,13 @@ function printTable(r: Report): void {
   }
   rows.push(['peak RSS', `${r.peakRssMiB.toFixed(1)} MiB`, '', 'process.resourceUsage().maxRSS']);
 
+  const b = r.backend;
+  if (b.skipped) rows.push(['libvirt backend (virsh session)', 'skipped', '', b.skipped]);
+  else {
+    rows.push(['libvirt backend median ms/case', f3(b.argvMedianMs!), f3(b.xmlMedianMs!), `${b.files} cases/*.xml through the runner's batched virsh session (xml = define + dumpxml + undefine)`]);
+    rows.push(['model (host) median ms, same files', f3(b.modelArgvMedianMs!), f3(b.modelXmlMedianMs!), 'same run, same inputs, 20 repetitions each']);
+    rows.push(['real / model, same files', fx(b.argvRealOverModel!), fx(b.xmlRealOverModel!), 'ratio of medians']);
+  }
   const head: [string, string, string, string] = ['figure', 'argv', 'xml', 'note'];
   const w = [0, 1, 2].map((i) => Math.max(head[i].length, ...rows.map((x) => x[i].length)));
   const line = (x: string[]): string => `${x[0].padEnd(w[0])}  ${x[1].padStart(w[1])}  ${x[2].padStart(w[2])}  ${x[3]}`.trimEnd();
@@ -299,11 +347,13 @@ async function main(): Promise<void> {
     modelCrashed: [],
     registrationsSkipped: 0,
     virsh: {},
+    backend: {},
     peakRssMiB: 0,
     reference: 'reference, measured elsewhere: qemuxml2argvtest ~2 ms/case, qemuxml2xmltest ~0.85 ms/case',
   };
   benchModel(o, report);
   await benchVirsh(o, report);
+  await benchBackend(o, report);
   report.peakRssMiB = process.resourceUsage().maxRSS / 1024;
   if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else printTable(report);

@@ -1,0 +1,221 @@
+// Runtime truth, predicted: what the kernel and QEMU will show once libvirt 9.0.0 has started a
+// (paused) guest, computed from the parsed + post-parsed domain and a profile. Pure, no I/O.
+//
+// Sources (libvirt 9.0.0, QEMU 7.2, Linux):
+// - Memory backends are the model's own argv (`-object memory-backend-*`, qemuBuildMemoryBackendProps):
+//   `host-nodes` + `policy` when the cell's mode is strict/interleave/preferred, nothing for
+//   restrictive. QEMU mbind()s each backend's mapping with that policy (hostmem.c); a mapping
+//   without a VMA policy shows the *task* policy in /proc/PID/numa_maps (show_numa_map).
+//   QEMU 7.2 passes `preferred` as MPOL_PREFERRED: the kernel keeps the first node only.
+// - The task policy is set in qemuProcessHook between fork and exec: nothing when the
+//   <memory> mode is strict/restrictive and the cpuset controller is in use ("Relying on CGroups
+//   for memory binding"), else virNumaSetupMemoryPolicy(<memory> mode, nodeset): bind,
+//   interleave, preferred (numa_set_preferred_many when libnuma and the kernel have it: the
+//   kernel calls that "prefer (many)"), restrictive: nothing. No <memory> element: nothing.
+// - cpuset.mems per thread group is qemuProcessSetupPid: the <memory> nodeset when its mode is
+//   strict or restrictive (emulator, each vCPU, each iothread); a vCPU whose guest cell's mode
+//   (memnode, else <memory>) is restrictive gets that cell's nodeset instead. Otherwise libvirt
+//   writes nothing and the group keeps what it inherited (cgroup v1: the parent's mems, which
+//   here are all host memory nodes). There is no domain-level cpuset.mems write in 9.0.0.
+// - placement='auto' (of <vcpu> or <numatune><memory>) asks numad at start
+//   (qemuProcessPrepareDomainNUMAPlacement). A profile without numad's advice (autoNodeset null)
+//   predicts the start failure libvirt reports when /usr/bin/numad cannot be run.
+import { buildArgs } from './argv.js';
+import { formatBitmap, type Bitmap } from './bitmap.js';
+import type { Domain, NumaMode } from './domain.js';
+import { LibvirtError, NotModelledError } from './errors.js';
+import { parseDomain } from './parse.js';
+import { postParse } from './postparse.js';
+import type { Profile } from './profile.js';
+import type { XmlElement } from './xml-tree.js';
+
+/** One guest RAM backend as /proc/PID/numa_maps shows its mapping: the policy word and its nodes ("" when the policy names none). */
+export interface BackendFact { id: string; policy: string; nodes: string }
+/** One memory backend as QEMU's query-memdev reports it. */
+export interface MemdevFact { id: string; size: number; policy: string; host_nodes: string }
+export interface PolicyFact { policy: string; nodes: string }
+
+export interface RuntimeFacts {
+  /** Guest RAM backends (ram-nodeN per cell, or pc.ram), kernel view. */
+  backends: BackendFact[];
+  /** cpuset.mems of each thread group: emulator, vcpuN (online vCPUs), iothreadN. */
+  cpuset_mems: Record<string, string>;
+  /** Mems_allowed_list of the QEMU process (its main thread lives in the emulator group). */
+  mems_allowed: string;
+  /** The QEMU process's task memory policy (numa_maps of a mapping without a VMA policy). */
+  process_policy: PolicyFact;
+  /** QEMU's view (query-memdev). */
+  qemu_memdev: MemdevFact[];
+}
+
+export type RuntimeOutcome =
+  | { kind: 'facts'; facts: RuntimeFacts }
+  /** libvirt refuses to start the guest: the message `virsh create` prints after "error: ". */
+  | { kind: 'error'; message: string };
+
+/** What the profile does not say but the runtime depends on; defaults: measured on this host. */
+export interface RuntimeTraits {
+  /** libvirt's cgroup has the cpuset controller (cgroup v1 or v2): strict/restrictive rely on it. */
+  cpusetController: boolean;
+  /** libvirt was built with numa_set_preferred_many and the kernel has MPOL_PREFERRED_MANY. */
+  preferredMany: boolean;
+}
+export const HOST_TRAITS: RuntimeTraits = { cpusetController: true, preferredMany: true };
+
+/** Error text of virNumaGetAutoPlacementAdvice when numad cannot be run (VIR_ERR_OPERATION_FAILED). */
+export const NUMAD_FAILED = 'operation failed: Failed to query numad for the advisory nodeset';
+
+/** numa_maps words (mm/mempolicy.c policy_modes) for QEMU's backend policies (QEMU 7.2). */
+const QEMU_TO_KERNEL: Record<string, string> = { bind: 'bind', interleave: 'interleave', preferred: 'prefer' };
+
+/** Natural order: "ram-node2" before "ram-node10", "emulator" before "iothread1" before "vcpu0". */
+export function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+function sortedRecord(r: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => naturalCompare(a, b)));
+}
+
+/** virDomainDefNeedsPlacementAdvice. */
+export function needsPlacementAdvice(d: Domain): boolean {
+  return d.vcpu.placement === 'auto' || d.numatune?.memory?.placement === 'auto';
+}
+
+/** The memory backends of the command line, as QEMU will report them. */
+function memdevsFromArgv(argv: string[]): MemdevFact[] {
+  const out: MemdevFact[] = [];
+  for (let i = 0; i < argv.length - 1; i++) {
+    if (argv[i] !== '-object') continue;
+    const arg = argv[i + 1];
+    if (!arg.startsWith('{')) {
+      if (/^memory-backend-/.test(arg)) throw new NotModelledError('runtime prediction with key=value -object syntax (profile without OBJECT_JSON)');
+      continue;
+    }
+    const o = JSON.parse(arg) as Record<string, unknown>;
+    if (typeof o['qom-type'] !== 'string' || !o['qom-type'].startsWith('memory-backend-')) continue;
+    out.push({
+      id: String(o.id),
+      size: Number(o.size),
+      policy: typeof o.policy === 'string' ? o.policy : 'default',
+      host_nodes: formatBitmap((o['host-nodes'] as number[] | undefined) ?? []),
+    });
+  }
+  return out;
+}
+
+/** The task policy qemuProcessHook sets (virNumaSetupMemoryPolicy), as numa_maps prints it. */
+function processPolicy(d: Domain, auto: Bitmap | null, traits: RuntimeTraits): PolicyFact {
+  const mem = d.numatune?.memory;
+  if (!mem) return { policy: 'default', nodes: '' };
+  if ((mem.mode === 'strict' || mem.mode === 'restrictive') && traits.cpusetController) return { policy: 'default', nodes: '' };
+  const nodeset = mem.placement === 'auto' ? auto : mem.nodeset ?? null;
+  if (!nodeset) return { policy: 'default', nodes: '' };
+  const nodes = formatBitmap(nodeset);
+  switch (mem.mode) {
+    case 'strict': return { policy: 'bind', nodes };
+    case 'interleave': return { policy: 'interleave', nodes };
+    case 'preferred':
+      if (traits.preferredMany) return { policy: 'prefer (many)', nodes };
+      if (nodeset.length !== 1) throw new LibvirtError('INTERNAL_ERROR', "NUMA memory tuning in 'preferred' mode only supports single node");
+      return { policy: 'prefer', nodes };
+    case 'restrictive': return { policy: 'default', nodes: '' };
+  }
+}
+
+/** virDomainNumatuneGetMode(numatune, cell). */
+function modeOf(d: Domain, cell: number): NumaMode | null {
+  const nt = d.numatune;
+  if (!nt) return null;
+  return (cell >= 0 ? nt.memnodes.get(cell)?.mode : undefined) ?? nt.memory?.mode ?? null;
+}
+
+/** virDomainNumatuneGetNodeset(numatune, autoNodeset, cell). */
+function nodesetOf(d: Domain, auto: Bitmap | null, cell: number): Bitmap | null {
+  const nt = d.numatune;
+  if (!nt) return null;
+  if (nt.memory?.placement === 'auto') return auto;
+  const mn = cell >= 0 ? nt.memnodes.get(cell) : undefined;
+  if (mn) return mn.nodeset;
+  return nt.memory?.nodeset ?? null;
+}
+
+/** cpuset.mems per thread group after qemuProcessSetupPid. */
+function cpusetMems(d: Domain, profile: Profile, auto: Bitmap | null): Record<string, string> {
+  const inherited = formatBitmap(profile.hostNodes);
+  const memMode = d.numatune?.memory ? d.numatune.memory.mode : null;
+  const domainMask = memMode === 'strict' || memMode === 'restrictive' ? nodesetOf(d, auto, -1) : null;
+  const out: Record<string, string> = {};
+  out.emulator = domainMask ? formatBitmap(domainMask) : inherited;
+  const cells = d.cpu?.cells ?? [];
+  // Only online vCPUs have threads (and thread groups): 0..current-1 without <vcpus>.
+  for (let v = 0; v < d.vcpu.current; v++) {
+    let mask = domainMask;
+    const cell = cells.findIndex((c) => (c.cpus ?? []).includes(v));
+    if (cell >= 0 && modeOf(d, cell) === 'restrictive') mask = nodesetOf(d, auto, cell);
+    out[`vcpu${v}`] = mask ? formatBitmap(mask) : inherited;
+  }
+  for (let i = 1; i <= d.iothreads; i++) out[`iothread${i}`] = domainMask ? formatBitmap(domainMask) : inherited;
+  return sortedRecord(out);
+}
+
+/**
+ * The facts of a post-parsed domain once started. Throws LibvirtError for what libvirt refuses
+ * while building the command line (e.g. an unavailable host node), NotModelledError outside
+ * the vocabulary.
+ */
+export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTraits = HOST_TRAITS): RuntimeOutcome {
+  if (needsPlacementAdvice(d) && !profile.autoNodeset) return { kind: 'error', message: NUMAD_FAILED };
+  // numad's nodeset keeps only nodes with memory (virBitmapIntersect with the host's memory nodes).
+  const auto = profile.autoNodeset ? profile.autoNodeset.filter((n) => profile.hostNodes.includes(n)) : null;
+  const argvProfile: Profile = { ...profile, autoNodeset: auto };
+  const memdevs = memdevsFromArgv(buildArgs(d, argvProfile).argv).sort((a, b) => naturalCompare(a.id, b.id));
+  if (!memdevs.length) throw new NotModelledError('guest RAM without a memory backend object (-numa mem= / -m only)');
+  const proc = processPolicy(d, auto, traits);
+  const backends: BackendFact[] = memdevs.map((m) => {
+    if (m.policy === 'default') return { id: m.id, ...proc }; // no VMA policy: the task's shows
+    const word = QEMU_TO_KERNEL[m.policy];
+    if (!word) throw new NotModelledError(`QEMU backend policy '${m.policy}'`);
+    // MPOL_PREFERRED keeps a single node: the first of the mask.
+    const nodes = m.policy === 'preferred' ? m.host_nodes.split(/[,-]/)[0] : m.host_nodes;
+    return { id: m.id, policy: word, nodes };
+  });
+  const cpuset = traits.cpusetController ? cpusetMems(d, profile, auto) : {};
+  return {
+    kind: 'facts',
+    facts: {
+      backends,
+      cpuset_mems: cpuset,
+      mems_allowed: cpuset.emulator ?? formatBitmap(profile.hostNodes),
+      process_policy: proc,
+      qemu_memdev: memdevs,
+    },
+  };
+}
+
+/** parseDomain + postParse + predictRuntime; every libvirt-side refusal becomes an error outcome. */
+export function predictRuntimeXml(root: XmlElement, profile: Profile, traits: RuntimeTraits = HOST_TRAITS): RuntimeOutcome {
+  try {
+    return predictRuntime(postParse(parseDomain(root), profile), profile, traits);
+  } catch (e) {
+    if (e instanceof LibvirtError) return { kind: 'error', message: e.message.split('\n')[0] };
+    throw e;
+  }
+}
+
+/** Stable JSON: object keys in natural order at every level, 2-space indent, final newline. */
+export function stableJson(value: unknown): string {
+  const norm = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(norm);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v as object).sort(naturalCompare).map((k) => [k, norm((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(norm(value), null, 2) + '\n';
+}
+
+/** The comparable document of an outcome: the facts, or {"error": message}. */
+export function outcomeDocument(o: RuntimeOutcome): unknown {
+  return o.kind === 'facts' ? o.facts : { error: o.message };
+}
