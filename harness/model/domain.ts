@@ -70,6 +70,8 @@ export interface PciAddress {
   bus: number;
   slot: number;
   function: number;
+  /** multifunction='on': set by address assignment on function 0 of a slot with several functions. */
+  multifunction?: boolean;
 }
 export interface DriveAddress {
   type: 'drive';
@@ -88,11 +90,19 @@ export interface Disk {
   address?: Address;
 }
 
+/** PCI controller models the model knows (as written in model='…'). */
+export type PciControllerModel =
+  | 'pci-root' | 'pcie-root' | 'pcie-root-port' | 'pcie-to-pci-bridge' | 'dmi-to-pci-bridge' | 'pci-bridge';
+
 export interface Controller {
   type: 'usb' | 'pci' | 'ide' | 'sata';
   index: number;
   model?: string;
   address?: PciAddress;
+  /** PCI controllers added by address assignment: <model name='…'/>, the QEMU device. */
+  modelName?: string;
+  /** pcie-root-port: <target chassis='…' port='…'/>. */
+  target?: { chassis: number; port: number };
 }
 
 export interface Input {

@@ -27,7 +27,11 @@ export class LibvirtError extends Error {
     readonly code: ErrorCode,
     readonly detail: string,
   ) {
+    // An expected outcome, not a bug: skip the stack capture (it dominated error cases).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(PREFIX[code] + detail);
+    Error.stackTraceLimit = limit;
     this.name = 'LibvirtError';
   }
 }

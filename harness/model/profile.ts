@@ -24,6 +24,14 @@ export interface ProfileFlags {
   kvm: boolean;
   /** Known USB/PCI device models: the default USB controller becomes piix3-uhci with -device. */
   piix3Uhci: boolean;
+  /** q35's default USB controller is qemu-xhci (QEMU_CAPS_DEVICE_QEMU_XHCI). */
+  qemuXhci: boolean;
+  /** Auto-added root ports are the generic pcie-root-port, not ioh3420 (QEMU_CAPS_DEVICE_PCIE_ROOT_PORT). */
+  pcieRootPort: boolean;
+  /** Legacy PCI devices on q35 go behind pcie-root-port + pcie-pci-bridge (QEMU_CAPS_DEVICE_PCIE_PCI_BRIDGE). */
+  pciePciBridge: boolean;
+  /** virtio devices are PCI Express devices on q35 (QEMU_CAPS_VIRTIO_PCI_TRANSITIONAL). */
+  virtioPciTransitional: boolean;
 }
 
 export interface Profile {
@@ -59,6 +67,7 @@ export interface ProfileData extends Omit<Profile, 'flags'> {
 export const NO_FLAGS: ProfileFlags = {
   objectJson: false, deviceJson: false, machineMemoryBackend: false, numaMemSupported: true,
   sandbox: false, smpDies: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
+  qemuXhci: false, pcieRootPort: false, pciePciBridge: false, virtioPciTransitional: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -72,4 +81,8 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   SECCOMP_SANDBOX: 'sandbox',
   SMP_DIES: 'smpDies',
   PIIX3_USB_UHCI: 'piix3Uhci',
+  DEVICE_QEMU_XHCI: 'qemuXhci',
+  DEVICE_PCIE_ROOT_PORT: 'pcieRootPort',
+  DEVICE_PCIE_PCI_BRIDGE: 'pciePciBridge',
+  VIRTIO_PCI_TRANSITIONAL: 'virtioPciTransitional',
 };

@@ -53,6 +53,25 @@ const declaredEncoding = /^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/;
 
 interface MutableElement { name: string; attrs: [string, string][]; children: MutableElement[]; text: string }
 
+// One parser for the process: saxes resets itself on close(), and building a parser per
+// document cost more than parsing it. Handlers write into `state`.
+const state: { stack: MutableElement[]; root: MutableElement | null; failed: boolean } = { stack: [], root: null, failed: false };
+const parser = new SaxesParser({ position: false });
+parser.on('error', () => { state.failed = true; });
+parser.on('opentag', (n) => {
+  const attrs: [string, string][] = [];
+  const a = n.attributes as Record<string, string>;
+  for (const k in a) attrs.push([k, a[k]]);
+  const el: MutableElement = { name: n.name, attrs, children: [], text: '' };
+  const top = state.stack[state.stack.length - 1];
+  if (top) top.children.push(el);
+  else state.root = el;
+  state.stack.push(el);
+});
+parser.on('text', (t) => { const top = state.stack[state.stack.length - 1]; if (top) top.text += t; });
+parser.on('cdata', (t) => { const top = state.stack[state.stack.length - 1]; if (top) top.text += t; });
+parser.on('closetag', () => { state.stack.pop(); });
+
 function readUtf8Strict(bytes: Uint8Array): XmlElement | null {
   let text: string;
   try {
@@ -62,26 +81,16 @@ function readUtf8Strict(bytes: Uint8Array): XmlElement | null {
   }
   const enc = declaredEncoding.exec(text.slice(0, 200));
   if (enc && enc[1].toLowerCase() !== 'utf-8' && enc[1].toLowerCase() !== 'utf8') return null;
-  const parser = new SaxesParser({ position: false });
-  const stack: MutableElement[] = [];
-  let root: MutableElement | null = null;
-  let failed = false;
-  parser.on('error', () => { failed = true; });
-  parser.on('opentag', (n) => {
-    const el: MutableElement = { name: n.name, attrs: Object.entries(n.attributes as Record<string, string>), children: [], text: '' };
-    if (stack.length) stack[stack.length - 1].children.push(el);
-    else root = el;
-    stack.push(el);
-  });
-  parser.on('text', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
-  parser.on('cdata', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
-  parser.on('closetag', () => { stack.pop(); });
+  state.stack.length = 0;
+  state.root = null;
+  state.failed = false;
   try {
     parser.write(text).close();
   } catch {
-    return null;
+    state.failed = true;
   }
-  return failed ? null : root;
+  const root = state.root;
+  return state.failed ? null : root;
 }
 
 function readWithLibxml2(bytes: Uint8Array): XmlElement {

@@ -1,0 +1,693 @@
+// The runtime backend: starts a domain through the real libvirt (`virsh create --paused`), reads
+// what QEMU and the kernel actually did with its memory, and destroys it, always.
+//
+// Names and cleanup
+// - Every guest is a transient domain named `lvh-rt-<pid>-<n>-<rand>-<original name>` with a
+//   fresh random uuid; only domains whose current name starts with `lvh-rt-` and whose uuid
+//   this process registered are ever destroyed (looked up by uuid, name checked first).
+// - The registry is kept in memory and in a state file; it is emptied by `virsh destroy`
+//   after each observation (success, failure, timeout), by close(), on SIGINT/SIGTERM (handlers
+//   wait for in-flight `virsh create`, destroy, then re-raise when nobody else listens), on
+//   process 'exit' (synchronous), and - for SIGKILL, which no handler sees - by a detached
+//   reaper process that polls this process and destroys what the state file still lists once it
+//   is gone. Every virsh call runs with a timeout.
+//
+// What is read (two independent views)
+// - QEMU: `query-memdev` (id, size, policy, host-nodes), `query-cpus-fast` and
+//   `query-iothreads` (thread ids), over `virsh qemu-monitor-command`.
+// - Kernel: /proc/PID/numa_maps + /proc/PID/maps (policy of each guest RAM mapping),
+//   /proc/PID/status (Mems_allowed_list), and the cgroup cpuset.mems of every thread group
+//   (emulator, vcpuN, iothreadN) found from /proc/PID/cgroup and /proc/self/mountinfo
+//   (cgroup v1 `cpuset` hierarchy, or cgroup v2 where an empty cpuset.mems means "inherited":
+//   cpuset.mems.effective is read then).
+//
+// Matching a backend to its mapping (numa_maps has no names for anonymous memory)
+// - QEMU lays the NUMA cells' backends out back to back in guest-physical space in cell order
+//   (numa_init_memdev_container), and pc.ram starts at 0. For each backend we ask QEMU itself,
+//   `gpa2hva <first byte>` and `gpa2hva <last byte>` (HMP): QEMU answers with the name of the
+//   RAM region (must be the backend id) and the host virtual address. The mapping is the VMA of
+//   /proc/PID/maps starting at that address; it must span exactly the backend's size (from
+//   query-memdev) and the last byte's address must be first + size - 1, so a wrong guess is
+//   refused, never reported. The numa_maps line of that VMA (same start address) gives the
+//   policy. File-backed RAM (memAccess) is cross-checked by name: the VMA's path must end in
+//   `/<backend id>`. Size alone is not enough: cells usually have equal sizes, and TCG's code
+//   buffer or other anonymous mappings can have a backend's size too.
+// - If the kernel split or merged the VMA, every VMA covering the range is used; differing
+//   policies show up joined with '|' (and so never match a prediction).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts } from '../model/runtime-predict.js';
+import { naturalCompare } from '../model/runtime-predict.js';
+import { readXml } from '../xml/read.js';
+import { attr, child } from '../model/xml-tree.js';
+
+export const RUNTIME_PREFIX = 'lvh-rt-';
+const DEFAULT_URI = 'qemu:///system';
+const VIRSH_TIMEOUT_MS = 30_000;
+const CREATE_TIMEOUT_MS = 90_000;
+const OBSERVE_TIMEOUT_MS = 120_000;
+
+export class RuntimeBackendError extends Error {
+  override name = 'RuntimeBackendError';
+}
+
+export type Accel = 'kvm' | 'tcg';
+export type AccelMode = Accel | 'auto';
+
+export interface ObservationDetails {
+  accel: Accel;
+  accelWhy: string;
+  name: string;
+  uuid: string;
+  domid?: number;
+  pid?: number;
+  cgroup?: { version: 1 | 2; dir: string };
+  /** How each backend's mapping was found, and its resident pages per host node (N<n>=). */
+  mappings: { id: string; hva: string; vmas: string[]; method: string; pages: Record<string, number> }[];
+  /** Each vCPU/iothread thread (query-cpus-fast / query-iothreads) is in its own thread group. */
+  threadGroups: { group: string; tid: number; inGroup: boolean }[];
+  seconds: number;
+}
+
+export type Observation =
+  | { kind: 'facts'; facts: RuntimeFacts; details: ObservationDetails }
+  /** libvirt refused to start the guest: its message (the last `error: ` line of virsh create). */
+  | { kind: 'error'; message: string; details: ObservationDetails };
+
+// ---------------------------------------------------------------------------------------------
+// virsh with a timeout; children tracked so an exit can kill them.
+
+interface VirshResult { code: number | undefined; stdout: string; stderr: string; timedOut: boolean }
+const liveChildren = new Set<ResultPromise>();
+
+async function virsh(uri: string, args: string[], timeoutMs = VIRSH_TIMEOUT_MS): Promise<VirshResult> {
+  const p = execa('virsh', ['-q', '-c', uri, ...args], {
+    reject: false, timeout: timeoutMs, env: { LC_ALL: 'C' }, stdin: 'ignore', killSignal: 'SIGKILL',
+  });
+  liveChildren.add(p);
+  try {
+    const r = await p;
+    if ((r as { code?: string }).code === 'ENOENT') throw new RuntimeBackendError('virsh not found (install libvirt-clients)');
+    return { code: r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), timedOut: !!r.timedOut };
+  } finally {
+    liveChildren.delete(p);
+  }
+}
+
+/** libvirt's message: the last `error: ` line (earlier ones are virsh's context). */
+export function lastVirshError(text: string): string | null {
+  const lines = text.split('\n').filter((l) => l.startsWith('error: '));
+  return lines.length ? lines[lines.length - 1].slice('error: '.length) : null;
+}
+
+async function virshOk(uri: string, args: string[], timeoutMs = VIRSH_TIMEOUT_MS): Promise<string> {
+  const r = await virsh(uri, args, timeoutMs);
+  if (r.timedOut) throw new RuntimeBackendError(`virsh ${args[0]} timed out after ${timeoutMs / 1000} s`);
+  if (r.code !== 0) throw new RuntimeBackendError(`virsh ${args.join(' ')}: ${lastVirshError(r.stderr) ?? r.stderr.trim()}`);
+  return r.stdout;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry of started guests; cleanup on every exit path we can hook, plus the reaper.
+
+interface Started { uuid: string; name: string; uri: string; confirmed: boolean }
+const registry = new Map<string, Started>();
+const inFlight = new Set<Promise<unknown>>(); // virsh create calls not yet returned
+let stateDir: string | null = null;
+let stateFile: string | null = null;
+let reaperStarted = false;
+let hooksInstalled = false;
+let draining = false; // a signal arrived: no new guest is started
+const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
+
+function persistRegistry(): void {
+  if (!stateFile) return;
+  const tmp = `${stateFile}.tmp`;
+  writeFileSync(tmp, JSON.stringify([...registry.values()]));
+  renameSync(tmp, stateFile);
+}
+
+/** A detached process that destroys what we leave behind if we die without running any hook. */
+function startReaper(): void {
+  if (reaperStarted) return;
+  reaperStarted = true;
+  stateDir = mkdtempSync(join(tmpdir(), 'lvh-rt-'));
+  stateFile = join(stateDir, 'guests.json');
+  persistRegistry();
+  const code = `
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const [parent, file, dir, prefix] = process.argv.slice(1);
+const alive = () => { try { process.kill(Number(parent), 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+const run = (uri, args) => spawnSync('virsh', ['-q', '-c', uri, ...args], { encoding: 'utf8', timeout: 30000, env: { ...process.env, LC_ALL: 'C' } });
+const tick = () => {
+  if (!fs.existsSync(file)) process.exit(0);
+  if (alive()) return;
+  let list = [];
+  try { list = JSON.parse(fs.readFileSync(file, 'utf8')); } catch {}
+  for (const d of list) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const r = run(d.uri, ['domname', d.uuid]);
+      const name = (r.stdout || '').split('\\n')[0];
+      if (r.status === 0 && name.startsWith(prefix)) { run(d.uri, ['destroy', d.uuid]); break; }
+      if (d.confirmed) break;
+      spawnSync('sleep', ['0.5']);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+};
+setInterval(tick, 500);
+`;
+  const child = spawn(process.execPath, ['-e', code, String(process.pid), stateFile, stateDir, RUNTIME_PREFIX], {
+    detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  child.unref();
+}
+
+/** Destroy a guest we registered, if it still exists and still carries our prefix. */
+async function destroyIfOurs(d: Started): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const look = await virsh(d.uri, ['domname', d.uuid]);
+    if (look.timedOut) throw new RuntimeBackendError(`virsh domname ${d.uuid} timed out`);
+    if (look.code !== 0) {
+      const err = lastVirshError(look.stderr) ?? look.stderr.trim();
+      if (!NOT_FOUND.test(err)) throw new RuntimeBackendError(`cannot look up guest ${d.uuid}: ${err}`);
+      // A create cut off on our side may still be finishing in the daemon: look again.
+      if (!d.confirmed && attempt < 4) { await new Promise((r) => setTimeout(r, 300)); continue; }
+      break;
+    }
+    const name = look.stdout.split('\n')[0];
+    if (!name.startsWith(RUNTIME_PREFIX)) {
+      registry.delete(d.uuid);
+      persistRegistry();
+      throw new RuntimeBackendError(`domain ${d.uuid} is named '${name}', not ours: left alone`);
+    }
+    const r = await virsh(d.uri, ['destroy', d.uuid]);
+    const err = r.code === 0 ? null : lastVirshError(r.stderr) ?? r.stderr.trim();
+    if (r.timedOut || (err !== null && !NOT_FOUND.test(err))) throw new RuntimeBackendError(`cannot destroy ${name}: ${r.timedOut ? 'timed out' : err}`);
+    // Transient: gone once destroyed. Anything else would be a surprise worth a second look.
+    if (attempt >= 2) throw new RuntimeBackendError(`guest ${name} is still there after destroy`);
+  }
+  registry.delete(d.uuid);
+  persistRegistry();
+}
+
+/** Destroy every guest this process started and still has. */
+export async function destroyAllRuntime(): Promise<void> {
+  await Promise.allSettled([...inFlight]);
+  const errors: string[] = [];
+  for (const d of [...registry.values()]) {
+    try { await destroyIfOurs(d); } catch (e) { errors.push((e as Error).message); }
+  }
+  if (errors.length) throw new RuntimeBackendError(`cleanup: ${errors.join('; ')}`);
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function exitHook(): void {
+  for (const p of liveChildren) p.kill('SIGKILL');
+  for (const d of registry.values()) {
+    for (let attempt = 0; attempt < (d.confirmed ? 1 : 8); attempt++) {
+      if (attempt) sleepSync(300);
+      const look = spawnSync('virsh', ['-q', '-c', d.uri, 'domname', d.uuid], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
+      const name = (look.stdout ?? '').split('\n')[0];
+      if (look.status === 0 && name.startsWith(RUNTIME_PREFIX)) {
+        spawnSync('virsh', ['-q', '-c', d.uri, 'destroy', d.uuid], { stdio: 'ignore', timeout: 30_000, env: { ...process.env, LC_ALL: 'C' } });
+        break;
+      }
+    }
+  }
+  registry.clear();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true }); // the reaper sees the file gone and exits
+}
+
+function onSignal(sig: NodeJS.Signals): void {
+  draining = true;
+  void destroyAllRuntime().catch((e: Error) => process.stderr.write(`runtime backend: ${e.message}\n`)).finally(() => {
+    if (process.listenerCount(sig) <= 1) {
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
+    }
+  });
+}
+
+function installHooks(signals: boolean): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', exitHook);
+  if (signals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rewriting the input: unique name, fresh uuid, the chosen accelerator. The input is otherwise
+// passed through byte for byte; the result is re-read to prove the rewrite hit the right nodes.
+
+interface Span { name: string; openStart: number; openEnd: number; contentStart: number; contentEnd: number; closeEnd: number }
+
+function topLevel(xml: string): { root: Span | null; children: Span[] } {
+  const children: Span[] = [];
+  let root: Span | null = null;
+  let depth = 0;
+  let open: Span | null = null;
+  let i = 0;
+  for (;;) {
+    const lt = xml.indexOf('<', i);
+    if (lt < 0) break;
+    const skip = (end: string, from: number): number => { const e = xml.indexOf(end, from); if (e < 0) throw new RuntimeBackendError('unterminated markup in input'); return e + end.length; };
+    if (xml.startsWith('<!--', lt)) { i = skip('-->', lt + 4); continue; }
+    if (xml.startsWith('<![CDATA[', lt)) { i = skip(']]>', lt + 9); continue; }
+    if (xml.startsWith('<?', lt)) { i = skip('?>', lt + 2); continue; }
+    if (xml.startsWith('<!', lt)) throw new RuntimeBackendError('inputs with a DOCTYPE are not started (entities could hide the domain name)');
+    let j = lt + 1;
+    let q: string | null = null;
+    for (; j < xml.length; j++) {
+      const c = xml[j];
+      if (q) { if (c === q) q = null; continue; }
+      if (c === '"' || c === "'") q = c;
+      else if (c === '>') break;
+    }
+    if (j >= xml.length) throw new RuntimeBackendError('unterminated tag in input');
+    const tag = xml.slice(lt + 1, j);
+    if (tag.startsWith('/')) {
+      depth--;
+      if (depth === 1 && open) { open.contentEnd = lt; open.closeEnd = j + 1; children.push(open); open = null; }
+    } else {
+      const name = /^[^\s/>]+/.exec(tag)?.[0] ?? '';
+      const selfClosing = tag.endsWith('/');
+      const span = { name, openStart: lt, openEnd: j + 1, contentStart: j + 1, contentEnd: j + 1, closeEnd: j + 1 };
+      if (depth === 0 && !root) root = span;
+      if (depth === 1) { if (selfClosing) children.push(span); else open = span; }
+      if (!selfClosing) depth++;
+    }
+    i = j + 1;
+  }
+  return { root, children };
+}
+
+export function rewriteForStart(xml: string, name: string, uuid: string, type: 'kvm' | 'qemu'): string {
+  const { root, children } = topLevel(xml);
+  if (!root || root.name !== 'domain') throw new RuntimeBackendError('input is not a <domain>');
+  const edits: { start: number; end: number; text: string }[] = [];
+  const openTag = xml.slice(root.openStart, root.openEnd);
+  const typeAttr = /(\stype\s*=\s*)(['"])[^'"]*\2/.exec(openTag);
+  if (!typeAttr) throw new RuntimeBackendError('<domain> has no type attribute');
+  const tStart = root.openStart + typeAttr.index;
+  edits.push({ start: tStart, end: tStart + typeAttr[0].length, text: `${typeAttr[1]}'${type}'` });
+  const nameEl = children.find((c) => c.name === 'name');
+  const uuidEl = children.find((c) => c.name === 'uuid');
+  if (!nameEl) throw new RuntimeBackendError('input has no <name>');
+  edits.push({ start: nameEl.openStart, end: nameEl.closeEnd, text: `<name>${name}</name>` });
+  if (uuidEl) edits.push({ start: uuidEl.openStart, end: uuidEl.closeEnd, text: `<uuid>${uuid}</uuid>` });
+  else edits.push({ start: nameEl.closeEnd, end: nameEl.closeEnd, text: `<uuid>${uuid}</uuid>` });
+  edits.sort((a, b) => b.start - a.start);
+  let out = xml;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  // Prove it: the parsed result must carry exactly our name, uuid and type.
+  const tree = readXml(out);
+  const names = tree.children.filter((c) => c.name === 'name');
+  const uuids = tree.children.filter((c) => c.name === 'uuid');
+  if (tree.name !== 'domain' || attr(tree, 'type') !== type || names.length !== 1 || names[0].text !== name
+    || uuids.length !== 1 || child(tree, 'uuid')!.text !== uuid) {
+    throw new RuntimeBackendError('rewriting name/uuid/type did not give the expected domain (refusing to start it)');
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel views, as pure parsers (unit-testable) and readers.
+
+export interface NumaMapsLine { start: string; policy: string; nodes: string; path?: string; pages: Record<string, number> }
+
+/** One line of /proc/PID/numa_maps: address, policy (mm/mempolicy.c mpol_to_str), then key=value fields. */
+export function parseNumaMapsLine(line: string): NumaMapsLine | null {
+  const m = /^([0-9a-f]+) (default|local|prefer \(many\)|prefer|bind|weighted interleave|interleave)(?:=[a-z|]+)?(?::(\S*))?(?: (.*))?$/.exec(line);
+  if (!m) return null;
+  const pages: Record<string, number> = {};
+  let path: string | undefined;
+  for (const f of (m[4] ?? '').split(' ')) {
+    const n = /^N(\d+)=(\d+)$/.exec(f);
+    if (n) pages[n[1]] = Number(n[2]);
+    else if (f.startsWith('file=')) path = f.slice(5);
+  }
+  return { start: m[1], policy: m[2], nodes: m[3] ?? '', path, pages };
+}
+
+export interface Vma { start: bigint; end: bigint; path: string }
+
+export function parseMaps(text: string): Vma[] {
+  const out: Vma[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), path: m[3] });
+  }
+  return out;
+}
+
+/** `gpa2hva` answers "Host virtual address for 0x10000000 (ram-node1) is 0x7fee07c00000". */
+export function parseGpa2hva(text: string): Map<bigint, { region: string; hva: bigint }> {
+  const out = new Map<bigint, { region: string; hva: bigint }>();
+  for (const m of text.matchAll(/Host virtual address for (0x[0-9a-f]+) \((.*)\) is (0x[0-9a-f]+)/g)) {
+    out.set(BigInt(m[1]), { region: m[2], hva: BigInt(m[3]) });
+  }
+  return out;
+}
+
+interface CgroupDir { version: 1 | 2; dir: string }
+
+/** The cpuset cgroup directory of a process's main thread (v1 cpuset hierarchy, else v2). */
+export function cpusetCgroupOf(pid: number): CgroupDir | null {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => {
+    const [pre, post] = l.split(' - ');
+    const f = pre.split(' ');
+    const g = (post ?? '').split(' ');
+    return { root: f[3], mountpoint: f[4], fstype: g[0], superOpts: (g[2] ?? '').split(',') };
+  });
+  const join2 = (mountpoint: string, root: string, path: string): string => {
+    const rel = root !== '/' && path.startsWith(root) ? path.slice(root.length) : path;
+    return `${mountpoint}${rel}`.replace(/\/+$/, '');
+  };
+  for (const l of lines) {
+    const [, controllers, path] = /^(\d+):([^:]*):(.*)$/.exec(l) ?? [];
+    if (controllers && controllers.split(',').includes('cpuset')) {
+      const m = mounts.find((x) => x.fstype === 'cgroup' && x.superOpts.includes('cpuset'));
+      if (m) return { version: 1, dir: join2(m.mountpoint, m.root, path) };
+    }
+  }
+  for (const l of lines) {
+    const [, id, controllers, path] = /^(\d+):([^:]*):(.*)$/.exec(l) ?? [];
+    if (id === '0' && controllers === '') {
+      const m = mounts.find((x) => x.fstype === 'cgroup2');
+      if (m) {
+        const dir = join2(m.mountpoint, m.root, path);
+        // v2: only meaningful when the cpuset controller is enabled for the group.
+        const ctl = existsSync(join(dir, 'cgroup.controllers')) ? readFileSync(join(dir, 'cgroup.controllers'), 'utf8') : '';
+        if (ctl.split(/\s+/).includes('cpuset')) return { version: 2, dir };
+      }
+    }
+  }
+  return null;
+}
+
+const readTrim = (f: string): string => readFileSync(f, 'utf8').trim();
+
+function readMems(dir: string, version: 1 | 2): string {
+  const mems = readTrim(join(dir, 'cpuset.mems'));
+  // v2: an empty cpuset.mems means "whatever the parent allows"; the effective set is the fact.
+  if (version === 2 && mems === '') return readTrim(join(dir, 'cpuset.mems.effective'));
+  return mems;
+}
+
+function threadsOf(dir: string, version: 1 | 2): number[] {
+  const f = join(dir, version === 1 ? 'tasks' : 'cgroup.threads');
+  return existsSync(f) ? readTrim(f).split('\n').filter(Boolean).map(Number) : [];
+}
+
+function findQemuPid(name: string): number {
+  const wanted = `guest=${name},`;
+  const pidFile = `/run/libvirt/qemu/${name}.pid`;
+  const candidates: number[] = [];
+  if (existsSync(pidFile)) candidates.push(Number(readTrim(pidFile)));
+  for (const p of readdirSync('/proc')) if (/^\d+$/.test(p)) candidates.push(Number(p));
+  for (const pid of candidates) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args.includes(wanted.slice(0, -1)) || args.some((a) => a.startsWith(wanted))) return pid;
+    } catch { /* gone or not readable */ }
+  }
+  throw new RuntimeBackendError(`no QEMU process found for ${name}`);
+}
+
+const hex = (n: bigint): string => `0x${n.toString(16)}`;
+
+/** libvirt bitmap syntax from QEMU's host-nodes list. */
+function nodesString(list: number[]): string {
+  const s = [...new Set(list)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length;) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface RuntimeBackendOptions {
+  uri?: string;
+  /** 'auto' (default, or $LVH_RUNTIME_ACCEL): KVM when a paused KVM guest really starts here, else TCG. */
+  accel?: AccelMode;
+  installSignalHandlers?: boolean;
+  observeTimeoutMs?: number;
+}
+
+export class RuntimeBackend {
+  private readonly uri: string;
+  private readonly accelMode: AccelMode;
+  private readonly observeTimeoutMs: number;
+  private readonly rand = randomBytes(3).toString('hex');
+  private counter = 0;
+  private workDir: string | null = null;
+  private accelDecision: Promise<{ accel: Accel; why: string }> | null = null;
+  private availability: Promise<string | null> | null = null;
+
+  constructor(opts: RuntimeBackendOptions = {}) {
+    this.uri = opts.uri ?? DEFAULT_URI;
+    const env = process.env.LVH_RUNTIME_ACCEL as AccelMode | undefined;
+    this.accelMode = opts.accel ?? (env === 'kvm' || env === 'tcg' ? env : 'auto');
+    this.observeTimeoutMs = opts.observeTimeoutMs ?? OBSERVE_TIMEOUT_MS;
+    installHooks(opts.installSignalHandlers ?? true);
+  }
+
+  /** Why guests cannot be started here, or null. */
+  unavailable(): Promise<string | null> {
+    this.availability ??= (async () => {
+      if (process.platform !== 'linux') return 'runtime backend needs Linux (/proc, cgroups)';
+      if (process.getuid && process.getuid() !== 0) return `runtime backend needs root (${this.uri}, /proc/PID/numa_maps of QEMU)`;
+      try {
+        const r = await virsh(this.uri, ['version'], 10_000);
+        if (r.timedOut) return `${this.uri} did not answer within 10 s (scripts/daemons.sh start)`;
+        if (r.code !== 0) return `${this.uri} does not answer: ${lastVirshError(r.stderr) ?? r.stderr.trim()} (scripts/daemons.sh start)`;
+      } catch (e) {
+        return (e as Error).message;
+      }
+      if (!existsSync('/proc/self/numa_maps')) return 'kernel without NUMA support: no /proc/PID/numa_maps';
+      return null;
+    })();
+    return this.availability;
+  }
+
+  private dir(): string {
+    if (!this.workDir) this.workDir = mkdtempSync(join(tmpdir(), 'lvh-rt-xml-'));
+    return this.workDir;
+  }
+
+  /** Decide KVM or TCG once, by trying: a tiny paused type='kvm' guest and `query-kvm`. */
+  accel(): Promise<{ accel: Accel; why: string }> {
+    this.accelDecision ??= (async () => {
+      if (this.accelMode !== 'auto') return { accel: this.accelMode, why: `forced (${this.accelMode})` };
+      const probe = `<domain type='kvm'><name>probe</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>`
+        + `<os><type arch='x86_64' machine='pc'>hvm</type></os><devices><memballoon model='none'/></devices></domain>`;
+      const r = await this.startAndRead(probe, 'probe', 'kvm', async (g) => {
+        const out = await virshOk(this.uri, ['qemu-monitor-command', g.uuid, '{"execute":"query-kvm"}']);
+        return JSON.parse(out).return as { enabled: boolean; present: boolean };
+      });
+      if (r.kind === 'error') return { accel: 'tcg', why: `a paused type='kvm' guest did not start: ${r.message}` };
+      if (!r.value.enabled) return { accel: 'tcg', why: `query-kvm: ${JSON.stringify(r.value)}` };
+      return { accel: 'kvm', why: 'a paused type=\'kvm\' guest started and query-kvm says enabled' };
+    })();
+    return this.accelDecision;
+  }
+
+  /** Start `xml` (renamed) paused, run `read` on it, destroy it whatever happens. */
+  private async startAndRead<T>(xml: string, label: string, type: 'kvm' | 'qemu',
+    read: (g: { name: string; uuid: string }) => Promise<T>): Promise<{ kind: 'ok'; value: T } | { kind: 'error'; message: string }> {
+    if (draining) throw new RuntimeBackendError('runtime backend is shutting down (signal received)');
+    startReaper();
+    const n = ++this.counter;
+    const name = `${RUNTIME_PREFIX}${process.pid}-${n}-${this.rand}-${label}`;
+    const uuid = randomUUID();
+    const text = rewriteForStart(xml, name, uuid, type);
+    const file = join(this.dir(), `${n}.xml`);
+    writeFileSync(file, text);
+    const entry: Started = { uuid, name, uri: this.uri, confirmed: false };
+    registry.set(uuid, entry); // before create: after a timeout or signal we cannot know whether it happened
+    persistRegistry();
+    try {
+      const creating = virsh(this.uri, ['create', file, '--paused'], CREATE_TIMEOUT_MS);
+      inFlight.add(creating);
+      let r: VirshResult;
+      try { r = await creating; } finally { inFlight.delete(creating); }
+      if (r.timedOut) throw new RuntimeBackendError(`virsh create timed out after ${CREATE_TIMEOUT_MS / 1000} s`);
+      if (r.code !== 0) {
+        const message = lastVirshError(r.stderr) ?? r.stderr.trim();
+        return { kind: 'error', message };
+      }
+      entry.confirmed = true;
+      persistRegistry();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RuntimeBackendError(`reading ${name} took more than ${this.observeTimeoutMs / 1000} s`)), this.observeTimeoutMs);
+      });
+      try {
+        return { kind: 'ok', value: await Promise.race([read({ name, uuid }), timeout]) };
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      rmSync(file, { force: true });
+      await destroyIfOurs(entry);
+    }
+  }
+
+  /** Start the domain paused, read both views, destroy it. */
+  async observe(xml: string, label = 'guest'): Promise<Observation> {
+    const t0 = performance.now();
+    const { accel, why } = await this.accel();
+    const details: ObservationDetails = { accel, accelWhy: why, name: '', uuid: '', mappings: [], threadGroups: [], seconds: 0 };
+    const safeLabel = label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+    const r = await this.startAndRead(xml, safeLabel, accel === 'kvm' ? 'kvm' : 'qemu', (g) => {
+      details.name = g.name;
+      details.uuid = g.uuid;
+      return this.read(g.name, g.uuid, details);
+    });
+    details.seconds = (performance.now() - t0) / 1000;
+    return r.kind === 'ok' ? { kind: 'facts', facts: r.value, details } : { kind: 'error', message: r.message, details };
+  }
+
+  private async read(name: string, uuid: string, details: ObservationDetails): Promise<RuntimeFacts> {
+    // QEMU's view, three QMP commands in one virsh run (one JSON reply per line).
+    const qmp = await virshOk(this.uri, [
+      `qemu-monitor-command ${uuid} '{"execute":"query-memdev"}'; qemu-monitor-command ${uuid} '{"execute":"query-cpus-fast"}'; `
+      + `qemu-monitor-command ${uuid} '{"execute":"query-iothreads"}'; domid ${uuid}`]);
+    const replies = qmp.split('\n').filter((l) => l.trim() !== '');
+    if (replies.length !== 4) throw new RuntimeBackendError(`unexpected monitor replies: ${qmp.slice(0, 300)}`);
+    const memdevRaw = JSON.parse(replies[0]).return as { id: string; size: number; policy: string; 'host-nodes': number[] }[];
+    const cpus = JSON.parse(replies[1]).return as { 'cpu-index': number; 'thread-id': number }[];
+    const iothreads = JSON.parse(replies[2]).return as { id: string; 'thread-id': number }[];
+    details.domid = Number(replies[3]);
+    const memdevs: MemdevFact[] = memdevRaw
+      .map((m) => ({ id: m.id, size: m.size, policy: m.policy, host_nodes: nodesString(m['host-nodes'] ?? []) }))
+      .sort((a, b) => naturalCompare(a.id, b.id));
+
+    // Guest-physical start of each backend: pc.ram at 0; ram-nodeN after the cells before it.
+    const cellsOrder = memdevs.filter((m) => /^ram-node\d+$/.test(m.id)).sort((a, b) => naturalCompare(a.id, b.id));
+    const gpaOf = new Map<string, bigint>();
+    let off = 0n;
+    for (const m of cellsOrder) { gpaOf.set(m.id, off); off += BigInt(m.size); }
+    for (const m of memdevs) if (!gpaOf.has(m.id)) {
+      if (m.id !== 'pc.ram') throw new RuntimeBackendError(`memory backend '${m.id}' is neither a NUMA cell's nor pc.ram: not handled`);
+      gpaOf.set(m.id, 0n);
+    }
+    // Guests above the low-memory hole would put part of RAM at 4 GiB: not handled (refused below).
+    const probes: bigint[] = [];
+    for (const m of memdevs) probes.push(gpaOf.get(m.id)!, gpaOf.get(m.id)! + BigInt(m.size) - 1n);
+    const hmp = await virshOk(this.uri, [probes.map((p) => `qemu-monitor-command ${uuid} --hmp 'gpa2hva ${hex(p)}'`).join('; ')]);
+    const hvas = parseGpa2hva(hmp);
+
+    // The kernel's view. The guest is paused: its mappings do not change while we read.
+    const pid = findQemuPid(name);
+    details.pid = pid;
+    const vmas = parseMaps(readFileSync(`/proc/${pid}/maps`, 'utf8'));
+    const numa = new Map<string, NumaMapsLine>();
+    let stack: NumaMapsLine | undefined;
+    for (const line of readFileSync(`/proc/${pid}/numa_maps`, 'utf8').split('\n')) {
+      const p = parseNumaMapsLine(line);
+      if (!p) continue;
+      numa.set(p.start, p);
+      if (/ stack( |$)/.test(line)) stack = p;
+    }
+    if (!stack) throw new RuntimeBackendError('no [stack] line in numa_maps');
+    const processPolicy: PolicyFact = { policy: stack.policy, nodes: stack.nodes };
+
+    const backends: BackendFact[] = [];
+    for (const m of memdevs) {
+      const gpa = gpaOf.get(m.id)!;
+      const first = hvas.get(gpa);
+      const last = hvas.get(gpa + BigInt(m.size) - 1n);
+      if (!first || !last || first.region !== m.id || last.region !== m.id) {
+        throw new RuntimeBackendError(`gpa2hva does not place '${m.id}' at ${hex(gpa)}: ${JSON.stringify([first, last], (_k, v) => (typeof v === 'bigint' ? hex(v) : v))}`);
+      }
+      if (last.hva - first.hva !== BigInt(m.size) - 1n) throw new RuntimeBackendError(`'${m.id}' is not contiguous in QEMU's address space`);
+      const end = first.hva + BigInt(m.size);
+      const covering = vmas.filter((v) => v.end > first.hva && v.start < end);
+      const contiguous = covering.length > 0 && covering[0].start <= first.hva && covering[covering.length - 1].end >= end
+        && covering.every((v, i) => i === 0 || covering[i - 1].end === v.start);
+      if (!contiguous) throw new RuntimeBackendError(`no mapping covers '${m.id}' at ${hex(first.hva)} (+${m.size})`);
+      const exact = covering.length === 1 && covering[0].start === first.hva && covering[0].end === end;
+      const lines = covering.map((v) => numa.get(v.start.toString(16)));
+      if (lines.some((l) => !l)) throw new RuntimeBackendError(`numa_maps lacks a line for a mapping of '${m.id}'`);
+      let method = exact ? 'gpa2hva+size' : `gpa2hva, ${covering.length} VMAs`;
+      const paths = covering.map((v) => v.path).filter(Boolean);
+      if (paths.length) {
+        if (!paths.every((p) => p.replace(/ \(deleted\)$/, '').endsWith(`/${m.id}`))) throw new RuntimeBackendError(`mapping of '${m.id}' is file ${paths[0]}`);
+        method += '+file-name';
+      }
+      const policies = [...new Set(lines.map((l) => (l!.nodes ? `${l!.policy}:${l!.nodes}` : l!.policy)))].sort();
+      const pages: Record<string, number> = {};
+      for (const l of lines) for (const [node, c] of Object.entries(l!.pages)) pages[node] = (pages[node] ?? 0) + c;
+      details.mappings.push({ id: m.id, hva: hex(first.hva), vmas: covering.map((v) => `${hex(v.start)}-${hex(v.end)}`), method, pages });
+      if (policies.length === 1) backends.push({ id: m.id, policy: lines[0]!.policy, nodes: lines[0]!.nodes });
+      else backends.push({ id: m.id, policy: policies.join('|'), nodes: '' });
+    }
+
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const memsAllowed = /^Mems_allowed_list:\s*(.*)$/m.exec(status)?.[1].trim();
+    if (memsAllowed === undefined) throw new RuntimeBackendError('no Mems_allowed_list in /proc/PID/status');
+
+    const cpuset: Record<string, string> = {};
+    const cg = cpusetCgroupOf(pid);
+    if (cg) {
+      const domainDir = cg.dir.endsWith('/emulator') ? cg.dir.slice(0, -'/emulator'.length) : null;
+      if (!domainDir) throw new RuntimeBackendError(`QEMU's main thread is in ${cg.dir}, not an emulator thread group`);
+      details.cgroup = { version: cg.version, dir: domainDir };
+      for (const e of readdirSync(domainDir, { withFileTypes: true })) {
+        if (e.isDirectory() && /^(emulator|vcpu\d+|iothread\d+)$/.test(e.name)) cpuset[e.name] = readMems(join(domainDir, e.name), cg.version);
+      }
+      const check = (group: string, tid: number): void => {
+        const dir = join(domainDir, group);
+        details.threadGroups.push({ group, tid, inGroup: existsSync(dir) && threadsOf(dir, cg.version).includes(tid) });
+      };
+      check('emulator', pid);
+      for (const c of cpus) check(`vcpu${c['cpu-index']}`, c['thread-id']);
+      for (const t of iothreads) check(t.id, t['thread-id']);
+    }
+
+    return {
+      backends,
+      cpuset_mems: Object.fromEntries(Object.entries(cpuset).sort(([a], [b]) => naturalCompare(a, b))),
+      mems_allowed: memsAllowed,
+      process_policy: processPolicy,
+      qemu_memdev: memdevs,
+    };
+  }
+
+  async close(): Promise<void> {
+    await destroyAllRuntime();
+    if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
+    this.workDir = null;
+  }
+}
+
+/** Stop the reaper (nothing left to guard) once every guest is gone. */
+export async function shutdownRuntime(): Promise<void> {
+  await destroyAllRuntime();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  stateDir = null;
+  stateFile = null;
+  reaperStarted = false;
+}
+
+export const _forTests = { registry, mkdirSync };
