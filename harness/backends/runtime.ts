@@ -36,7 +36,7 @@
 //   policies show up joined with '|' (and so never match a prediction).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -114,6 +114,7 @@ async function virshOk(uri: string, args: string[], timeoutMs = VIRSH_TIMEOUT_MS
 // ---------------------------------------------------------------------------------------------
 // Registry of started guests; cleanup on every exit path we can hook, plus the reaper.
 
+/** confirmed: `virsh create` has returned (until then the daemon may still be creating it). */
 interface Started { uuid: string; name: string; uri: string; confirmed: boolean }
 const registry = new Map<string, Started>();
 const inFlight = new Set<Promise<unknown>>(); // virsh create calls not yet returned
@@ -378,7 +379,7 @@ export function cpusetCgroupOf(pid: number): CgroupDir | null {
     return `${mountpoint}${rel}`.replace(/\/+$/, '');
   };
   for (const l of lines) {
-    const [, controllers, path] = /^(\d+):([^:]*):(.*)$/.exec(l) ?? [];
+    const [, , controllers, path] = /^(\d+):([^:]*):(.*)$/.exec(l) ?? [];
     if (controllers && controllers.split(',').includes('cpuset')) {
       const m = mounts.find((x) => x.fstype === 'cgroup' && x.superOpts.includes('cpuset'));
       if (m) return { version: 1, dir: join2(m.mountpoint, m.root, path) };
@@ -531,12 +532,12 @@ export class RuntimeBackend {
       let r: VirshResult;
       try { r = await creating; } finally { inFlight.delete(creating); }
       if (r.timedOut) throw new RuntimeBackendError(`virsh create timed out after ${CREATE_TIMEOUT_MS / 1000} s`);
+      entry.confirmed = true; // virsh create returned: the daemon is done with it, either way
+      persistRegistry();
       if (r.code !== 0) {
         const message = lastVirshError(r.stderr) ?? r.stderr.trim();
         return { kind: 'error', message };
       }
-      entry.confirmed = true;
-      persistRegistry();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new RuntimeBackendError(`reading ${name} took more than ${this.observeTimeoutMs / 1000} s`)), this.observeTimeoutMs);
@@ -690,4 +691,3 @@ export async function shutdownRuntime(): Promise<void> {
   reaperStarted = false;
 }
 
-export const _forTests = { registry, mkdirSync };

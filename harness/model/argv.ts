@@ -2,7 +2,8 @@
 // vocabulary, then laid out like libvirt's .args files (virCommandToStringBuf with linebreaks).
 import { bitmapRanges, type Bitmap } from './bitmap.js';
 import { fail, notModelled } from './errors.js';
-import type { Domain, NumaMode, PciAddress } from './domain.js';
+import type { Controller, Domain, NumaMode, PciAddress } from './domain.js';
+import { isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
 
 type Json = string | number | boolean | number[] | { [k: string]: Json };
@@ -28,10 +29,57 @@ function objectArg(props: Props, profile: Profile): string {
 function deviceArg(props: Props, profile: Profile): string {
   if (profile.flags.deviceJson) return JSON.stringify(Object.fromEntries(props));
   const [[, driver], ...rest] = props;
-  return [String(driver), ...rest.map(([k, v]) => `${k}=${v}`)].join(',');
+  return [String(driver), ...rest.map(([k, v]) => `${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`)].join(',');
 }
 
 const pciAddr = (a: PciAddress): string => (a.function ? `0x${a.slot.toString(16)}.0x${a.function.toString(16)}` : `0x${a.slot.toString(16)}`);
+
+/** qemuBuildDeviceAddressProps for a PCI address: the bus is the alias of the controller behind it. */
+function pciProps(d: Domain, a: PciAddress): Props {
+  const ctrl = d.devices.controllers.find((c) => c.type === 'pci' && c.index === a.bus);
+  if (!ctrl) fail('INTERNAL_ERROR', `Could not find PCI controller with index '${a.bus}' required for device at address '${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:${a.slot.toString(16).padStart(2, '0')}.${a.function}'`);
+  const bus = ctrl!.model === 'pcie-root' ? 'pcie.0' : `pci.${a.bus}`;
+  const props: Props = [['bus', bus]];
+  if (a.multifunction !== undefined) props.push(['multifunction', a.multifunction]);
+  props.push(['addr', pciAddr(a)]);
+  return props;
+}
+
+/** qemuBuildControllersCommandLine: PCI, USB, IDE, SATA controllers in that order, then legacy -usb. */
+function controllerArgs(d: Domain, profile: Profile, args: string[]): void {
+  const q35 = isQ35(d);
+  const ctrls = d.devices.controllers;
+  const alias = (c: Controller): string => (c.type === 'usb' && c.index === 0 ? 'usb' : `${c.type}${c.index}`);
+  for (const type of ['pci', 'usb', 'ide', 'sata'] as const) {
+    for (const c of ctrls) {
+      if (c.type !== type) continue;
+      // qemuBuildSkipController: the root buses, q35's SATA 0, i440fx's IDE 0
+      if (c.type === 'pci' && (c.model === 'pci-root' || c.model === 'pcie-root')) continue;
+      if (c.type === 'sata' && c.index === 0 && q35) continue;
+      if (c.type === 'ide' && c.index === 0 && !q35) continue;
+      if (c.type === 'usb' && (c.model === 'none' || (c.model === undefined && !q35))) continue;
+      let props: Props;
+      if (c.type === 'pci') {
+        if (c.model === 'pcie-root-port')
+          props = [['driver', c.modelName!], ['port', c.target!.port], ['chassis', c.target!.chassis], ['id', `pci.${c.index}`]];
+        else if (c.model === 'pcie-to-pci-bridge') props = [['driver', c.modelName!], ['id', `pci.${c.index}`]];
+        else return notModelled(`pci controller model '${c.model}' on the command line`);
+      } else if (c.type === 'usb') {
+        const driver = c.model === 'piix3-uhci' ? 'piix3-usb-uhci' : c.model === 'qemu-xhci' ? 'qemu-xhci' : undefined;
+        if (!driver) return notModelled(`usb controller model '${c.model ?? 'default'}' on the command line`);
+        props = [['driver', driver], ['id', alias(c)]];
+      } else if (c.type === 'sata') props = [['driver', 'ahci'], ['id', alias(c)]];
+      else return notModelled('a second IDE controller on the command line');
+      if (!c.address) return notModelled(`a ${c.type} controller without a PCI address`);
+      args.push('-device', deviceArg([...props, ...pciProps(d, c.address)], profile));
+    }
+  }
+  // qemuBuildLegacyUSBControllerCommandLine
+  const usb = ctrls.filter((c) => c.type === 'usb');
+  if (usb.some((c) => c.model === 'none')) return;
+  if (usb.filter((c) => c.model === undefined).length > 1) fail('CONFIG_UNSUPPORTED', 'Multiple legacy USB controllers are not supported');
+  if (!usb.some((c) => c.model !== undefined) && !q35) args.push('-usb');
+}
 
 /** virNumaNodesetIsAvailable: the first node (ascending) the host lacks is reported. */
 function checkAvailable(nodeset: Bitmap | null | undefined, profile: Profile): void {
@@ -183,13 +231,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   if (!d.features.acpi) args.push('-no-acpi');
   args.push('-boot', 'strict=on');
 
-  for (const c of d.devices.controllers) {
-    if (c.type !== 'usb' || c.model === 'none') continue;
-    if (c.model === undefined) args.push('-usb');
-    else if (c.model === 'piix3-uhci')
-      args.push('-device', deviceArg([['driver', 'piix3-usb-uhci'], ['id', c.index ? `usb${c.index}` : 'usb'], ['bus', 'pci.0'], ['addr', pciAddr(c.address!)]], profile));
-    else notModelled(`usb controller model '${c.model}' on the command line`);
-  }
+  controllerArgs(d, profile, args);
 
   const disks = d.devices.disks;
   disks.forEach((k, i) => {
@@ -204,13 +246,13 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
       args.push('-device', deviceArg([['driver', 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', format], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
     } else {
       const idx = k.target.charCodeAt(2) - 97;
-      args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ['bus', 'pci.0'], ['addr', pciAddr(k.address as PciAddress)], ['drive', format], ['id', `virtio-disk${idx}`], ...boot], profile));
+      args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ...pciProps(d, k.address as PciAddress), ['drive', format], ['id', `virtio-disk${idx}`], ...boot], profile));
     }
   });
   args.push('-audiodev', JSON.stringify({ id: 'audio1', driver: 'none' }));
   const mb = d.devices.memballoon;
   if (mb?.model === 'virtio')
-    args.push('-device', deviceArg([['driver', 'virtio-balloon-pci'], ['id', 'balloon0'], ['bus', 'pci.0'], ['addr', pciAddr(mb.address!)]], profile));
+    args.push('-device', deviceArg([['driver', 'virtio-balloon-pci'], ['id', 'balloon0'], ...pciProps(d, mb.address!)], profile));
   if (f.sandbox) args.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   args.push('-msg', 'timestamp=on');
   return { env, argv: args };

@@ -12,7 +12,8 @@ function formatAddress(a: Address): string {
   if (a.type === 'drive')
     return `<address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/>`;
   const p = a as PciAddress;
-  return `<address type='pci' domain='${hex(p.domain, 4)}' bus='${hex(p.bus, 2)}' slot='${hex(p.slot, 2)}' function='${hex(p.function, 1)}'/>`;
+  const multi = p.multifunction === undefined ? '' : ` multifunction='${p.multifunction ? 'on' : 'off'}'`;
+  return `<address type='pci' domain='${hex(p.domain, 4)}' bus='${hex(p.bus, 2)}' slot='${hex(p.slot, 2)}' function='${hex(p.function, 1)}'${multi}/>`;
 }
 
 function formatCell(c: NumaCell, out: string[], ind: string): void {
@@ -144,7 +145,11 @@ export function formatDomain(d: Domain): string {
   }
   for (const c of devs.controllers) {
     const head = `    <controller type='${c.type}' index='${c.index}'${c.model ? ` model='${c.model}'` : ''}`;
-    if (c.address) out.push(`${head}>`, `      ${formatAddress(c.address)}`, '    </controller>');
+    const body: string[] = [];
+    if (c.modelName) body.push(`      <model name='${c.modelName}'/>`);
+    if (c.target) body.push(`      <target chassis='${c.target.chassis}' port='0x${c.target.port.toString(16)}'/>`);
+    if (c.address) body.push(`      ${formatAddress(c.address)}`);
+    if (body.length) out.push(`${head}>`, ...body, '    </controller>');
     else out.push(`${head}/>`);
   }
   for (const i of devs.inputs) out.push(`    <input type='${i.type}' bus='${i.bus}'/>`);

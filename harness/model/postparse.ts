@@ -1,11 +1,10 @@
 // What libvirt's post-parse callbacks do to a freshly parsed definition (virDomainDefPostParse
 // with the QEMU driver's callbacks): default devices, machine canonicalisation, default CPU,
 // memory totals, vCPU fill-in of NUMA cell 0, and PCI/drive address assignment.
-import { fail, notModelled } from './errors.js';
-import type { Controller, Disk, Domain, PciAddress } from './domain.js';
+import { fail } from './errors.js';
+import type { Disk, Domain } from './domain.js';
+import { assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
-
-const isQ35 = (d: Domain): boolean => d.os.machine === 'q35' || d.os.machine.startsWith('pc-q35');
 
 /** virDiskNameToIndex: "hda" -> 0, "vdb" -> 1, "sdaa" -> 26. */
 export function diskIndex(name: string): number {
@@ -31,21 +30,6 @@ function insertDisks(disks: Disk[]): Disk[] {
   return out;
 }
 
-/** virDomainControllerInsertPreAlloced: same-type controllers stay together, sorted by index. */
-function insertController(list: Controller[], c: Controller): void {
-  let insertAt = -1;
-  for (let i = list.length - 1; i >= 0; i--) {
-    if (list[i].type === c.type) {
-      if (list[i].index > c.index) insertAt = i;
-      else if (insertAt === -1) { insertAt = i + 1; break; }
-    }
-  }
-  if (insertAt === -1) list.push(c);
-  else list.splice(insertAt, 0, c);
-}
-
-const pci = (slot: number, fn = 0): PciAddress => ({ type: 'pci', domain: 0, bus: 0, slot, function: fn });
-
 /** Apply libvirt's post-parse defaults in place; returns the same object for chaining. */
 export function postParse(d: Domain, profile: Profile): Domain {
   const devs = d.devices;
@@ -62,17 +46,20 @@ export function postParse(d: Domain, profile: Profile): Domain {
   if (!devs.inputs.some((i) => i.type === 'mouse')) devs.inputs.push({ type: 'mouse', bus: 'ps2' });
   if (!devs.inputs.some((i) => i.type === 'keyboard')) devs.inputs.push({ type: 'keyboard', bus: 'ps2' });
 
-  // qemuDomainDefAddDefaultDevices
-  if (q35 && profile.flags.piix3Uhci) notModelled('q35 default devices with a capable QEMU (qemu-xhci on pcie-root-port)');
+  // qemuDomainDefAddDefaultDevices (virDomainDefAddController appends)
   const hasUsb0 = devs.controllers.some((c) => c.type === 'usb' && c.index === 0);
-  if (!q35 && !hasUsb0) insertController(devs.controllers, { type: 'usb', index: 0 });
-  if (q35 && !devs.controllers.some((c) => c.type === 'sata' && c.index === 0)) insertController(devs.controllers, { type: 'sata', index: 0 });
+  if (!hasUsb0) {
+    // q35 prefers qemu-xhci and adds no USB controller when QEMU has none of the USB3/USB2 ones.
+    if (!q35) devs.controllers.push({ type: 'usb', index: 0 });
+    else if (profile.flags.qemuXhci) devs.controllers.push({ type: 'usb', index: 0, model: 'qemu-xhci' });
+  }
+  if (q35 && !devs.controllers.some((c) => c.type === 'sata' && c.index === 0)) devs.controllers.push({ type: 'sata', index: 0 });
   const pciRoot = devs.controllers.find((c) => c.type === 'pci' && c.index === 0);
   const rootModel = q35 ? 'pcie-root' : 'pci-root';
   if (pciRoot) {
     if ((pciRoot.model ?? '') !== rootModel)
       fail('XML_ERROR', `The PCI controller with index='0' must be model='${rootModel}' for this machine type, but model='${pciRoot.model ?? ''}' was found instead`);
-  } else insertController(devs.controllers, { type: 'pci', index: 0, model: rootModel });
+  } else devs.controllers.push({ type: 'pci', index: 0, model: rootModel });
   if (!devs.memballoon) devs.memballoon = { model: 'virtio' };
 
   // Machine alias and default CPU (QEMU >= 4.2 names a default CPU type per machine).
@@ -98,59 +85,34 @@ export function postParse(d: Domain, profile: Profile): Domain {
     }
   }
 
-  // Implicit controllers for disks (virDomainDefAddImplicitControllers) and drive addresses.
+  // Device post-parse: drive addresses of IDE disks, the default USB model, PCI root indexes.
   devs.disks = insertDisks(devs.disks);
   for (const disk of devs.disks) {
     if (disk.bus === 'ide') {
-      if (q35) notModelled('IDE disks on q35 (they become SATA)');
       const idx = diskIndex(disk.target);
       disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
-      const ctrl = (disk.address as { controller: number }).controller;
-      if (!devs.controllers.some((c) => c.type === 'ide' && c.index === ctrl)) insertController(devs.controllers, { type: 'ide', index: ctrl });
     }
     disk.driver ??= { name: 'qemu', type: 'raw' };
   }
+  for (const c of devs.controllers) {
+    if (c.type === 'usb' && c.model === undefined && profile.flags.piix3Uhci) c.model = 'piix3-uhci';
+    if (c.type === 'pci' && (c.model === 'pci-root' || c.model === 'pcie-root') && c.index !== 0)
+      fail('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
+  }
+
+  // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
+  const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
+  for (let i = 0; i <= maxIde; i++)
+    if (!devs.controllers.some((c) => c.type === 'ide' && c.index === i)) devs.controllers.push({ type: 'ide', index: i });
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
 
-  if (profile.flags.piix3Uhci) for (const c of devs.controllers) if (c.type === 'usb' && c.model === undefined) c.model = 'piix3-uhci';
+  assignPciAddresses(d, profile);
 
-  assignPciAddresses(d, q35);
+  // Validation (qemuValidateDomainDeviceDefControllerIDE): only i440fx's built-in IDE controller.
+  for (const c of devs.controllers) {
+    if (c.type !== 'ide' || (c.index === 0 && !q35)) continue;
+    fail('CONFIG_UNSUPPORTED', q35 ? 'IDE controllers are unsupported for this QEMU binary or machine type'
+      : 'Only a single IDE controller is supported for this machine type');
+  }
   return d;
-}
-
-/** qemuDomainAssignPCIAddresses for the modelled devices on i440fx (q35 without extra devices). */
-function assignPciAddresses(d: Domain, q35: boolean): void {
-  const devs = d.devices;
-  const used = new Set<string>();
-  const key = (a: PciAddress): string => `${a.bus}:${a.slot}`;
-  const mark = (a?: PciAddress): void => { if (a) used.add(key(a)); };
-  devs.controllers.forEach((c) => mark(c.address));
-  devs.disks.forEach((k) => { if (k.address?.type === 'pci') mark(k.address); });
-  mark(devs.memballoon?.address);
-  if (q35) {
-    // ich9: slot 0x1f hosts the SATA controller (and the LPC/SMBus functions).
-    for (const c of devs.controllers) if (c.type === 'sata' && c.index === 0) c.address ??= pci(0x1f, 2);
-    used.add('0:31');
-  } else {
-    // PIIX3 occupies slot 1: IDE at function 1, the first USB controller at function 2.
-    used.add('0:1');
-    for (const c of devs.controllers) {
-      if (c.type === 'ide' && c.index === 0) c.address ??= pci(1, 1);
-      if (c.type === 'usb' && c.index === 0 && c.model !== 'none') c.address ??= pci(1, 2);
-    }
-  }
-  const next = (): PciAddress => {
-    for (let slot = 1; slot < 32; slot++) {
-      if (!used.has(`0:${slot}`)) { used.add(`0:${slot}`); return pci(slot); }
-    }
-    return notModelled('more PCI devices than one bus holds');
-  };
-  for (const disk of devs.disks) if (disk.bus === 'virtio' && !disk.address) {
-    if (q35) notModelled('virtio disks on q35 (they need pcie-root-port controllers)');
-    disk.address = next();
-  }
-  if (devs.memballoon?.model === 'virtio' && !devs.memballoon.address) {
-    if (q35) notModelled('a virtio balloon on q35 (it needs a pcie-root-port)');
-    devs.memballoon.address = next();
-  }
 }
