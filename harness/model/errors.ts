@@ -39,7 +39,10 @@ export class LibvirtError extends Error {
 /** Input that is valid for libvirt but outside what the model reproduces: refused, never guessed. */
 export class NotModelledError extends Error {
   constructor(what: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`not modelled: ${what}`);
+    Error.stackTraceLimit = limit;
     this.name = 'NotModelledError';
   }
 }

@@ -26,3 +26,43 @@ t.test('attribute values are normalised as XML requires', async (t) => {
 t.test('non-UTF-8 input goes to libxml2 and is refused with its message', async (t) => {
   t.throws(() => readXml(Buffer.from([0x3c, 0x61, 0xff, 0xfe, 0x2f, 0x3e])), /\(domain_definition\):1: /);
 });
+
+t.test('the fast reader only accepts what saxes accepts, and builds the same tree', async (t) => {
+  const { readFileSync, existsSync } = await import('node:fs');
+  const { join, dirname } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const fg = (await import('fast-glob')).default;
+  const { fastRead } = await import('../xml/fast-read.js');
+  const { saxesRead } = await import('../xml/read.js');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const tree = join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0', 'tests');
+  const files = [
+    ...fg.sync('cases/*.xml', { cwd: root, absolute: true }),
+    ...(existsSync(tree) ? fg.sync(['qemuxml2argvdata/*.xml', 'qemuxml2xmloutdata/*.xml', 'genericxml2xmlindata/*.xml'], { cwd: tree, absolute: true }) : []),
+  ];
+  // Mutations near markup characters make malformed variants of every file.
+  let seed = 42;
+  const rnd = (k: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % k; };
+  const marks = ['<', '>', '&', "'", '"', '/', '=', ' ', '!', '?', ']]>', '&#0;', '&foo;', '--'];
+  let accepted = 0;
+  let checked = 0;
+  const wrong: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const variants = [text];
+    for (let k = 0; k < 6; k++) {
+      const at = rnd(text.length);
+      variants.push(k % 2 ? text.slice(0, at) + text.slice(at + 1 + rnd(3)) : text.slice(0, at) + marks[rnd(marks.length)] + text.slice(at));
+    }
+    for (const v of variants) {
+      checked++;
+      const fast = fastRead(v);
+      if (!fast) continue;
+      accepted++;
+      const strict = saxesRead(v);
+      if (JSON.stringify(fast) !== JSON.stringify(strict)) wrong.push(`${f} (variant ${variants.indexOf(v)})`);
+    }
+  }
+  t.same(wrong.slice(0, 5), [], `fast tree differs from saxes (${wrong.length} of ${accepted} accepted, ${checked} checked)`);
+  t.ok(accepted > files.length / 2, `the fast path is actually taken (${accepted} of ${checked})`);
+});

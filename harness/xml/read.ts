@@ -2,6 +2,7 @@
 // into the model's plain tree. Bad input becomes one line: never a stack trace.
 import { XmlDocument, XmlElement as LxElement, XmlText, XmlCData, XmlEntityReference, ParseOption } from 'libxml2-wasm';
 import { SaxesParser } from 'saxes';
+import { fastRead } from './fast-read.js';
 import type { XmlElement } from '../model/xml-tree.js';
 
 /** Input refused before the model sees it (not XML, unsafe XML, too big). */
@@ -81,6 +82,11 @@ function readUtf8Strict(bytes: Uint8Array): XmlElement | null {
   }
   const enc = declaredEncoding.exec(text.slice(0, 200));
   if (enc && enc[1].toLowerCase() !== 'utf-8' && enc[1].toLowerCase() !== 'utf8') return null;
+  return fastRead(text) ?? saxesRead(text);
+}
+
+/** The strict pure-JS parse (exported for the test that checks fastRead against it). */
+export function saxesRead(text: string): XmlElement | null {
   state.stack.length = 0;
   state.root = null;
   state.failed = false;
