@@ -22,7 +22,7 @@ const regenerate = process.env.HARNESS_REGENERATE === '1';
 const libvirtTree = process.env.HARNESS_LIBVIRT_TREE ?? join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0');
 const actualDir = join(root, '.cache', 'actual');
 
-const rerun = (c: Case): string => `rerun: npm test -- --case '${c.id}'`;
+const rerun = (c: Case): string => `npm test -- --case '${c.id}'`;
 
 function saveActual(c: Case, backend: string, o: Outcome): string {
   const file = join(actualDir, `${c.id}.${backend}.${o.kind === 'ok' ? (c.op === 'argv' ? 'args' : 'xml') : 'err'}`);
