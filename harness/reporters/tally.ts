@@ -12,6 +12,8 @@ interface Entry { id: string; pair: string; status: 'pass' | 'fail' | 'skip' | '
 export class Tally {
   private entries: Entry[] = [];
   changed: string[] = [];
+  /** The series build under test, when there is one (named in every report). */
+  series?: string;
 
   record(id: string, pair: string, status: Entry['status'], detail?: string, ms = 0): void {
     this.entries.push({ id, pair, status, detail, ms });
@@ -26,7 +28,7 @@ export class Tally {
     }
     const count = (s: Entry['status']) => this.entries.filter((e) => e.status === s).length;
     const failedIds = [...new Set(this.entries.filter((e) => e.status === 'fail').map((e) => `${e.id} [${e.pair}]`))];
-    return { backends, pass: count('pass'), fail: count('fail'), skip: count('skip'), todo: count('todo'), failedIds, changed: this.changed };
+    return { series: this.series, backends, pass: count('pass'), fail: count('fail'), skip: count('skip'), todo: count('todo'), failedIds, changed: this.changed };
   }
 
   writeSummary(file: string): void {

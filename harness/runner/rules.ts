@@ -68,3 +68,13 @@ export const MOCK_NUMA_ERROR: Rule = {
 };
 
 export const LIBVIRT_TESTS_VS_REAL_RULES: Rule[] = [DAEMON_PATH, TEST_ENV, STATE_DIR, MONITOR, MACHINE_ALIAS, MOCK_NUMA_ERROR];
+
+/** A series build's private daemon keeps its state under /var/lib/lvh/<key>/ and /run/lvh/<key>/
+ *  (scripts/series-daemon.sh) instead of /var/lib/ and /run/. */
+export function seriesPaths(key: string): Rule {
+  return {
+    name: 'series-daemon-paths',
+    why: `the series build ${key} runs a private daemon rooted at /var/lib/lvh/${key}/`,
+    apply: (t) => t.replaceAll(`/var/lib/lvh/${key}/lib/`, '/var/lib/').replaceAll(`/var/lib/lvh/${key}/`, '/var/lib/').replaceAll(`/run/lvh/${key}/`, '/run/'),
+  };
+}

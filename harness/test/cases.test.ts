@@ -11,7 +11,8 @@ import type { Case } from '../runner/case.js';
 import { compare, expectedOf } from '../runner/compare.js';
 import { goldenOnDisk, projectCases } from '../runner/project-cases.js';
 import { libvirtCases } from '../runner/libvirt-cases.js';
-import { LIBVIRT_TESTS_VS_REAL_RULES, PROJECT_RULES } from '../runner/rules.js';
+import { LIBVIRT_TESTS_VS_REAL_RULES, PROJECT_RULES as BASE_PROJECT_RULES, seriesPaths } from '../runner/rules.js';
+import { describeSeriesBuild, loadSeriesBuild, type SeriesBuild } from '../series/manifest.js';
 import { selectCases } from '../runner/select.js';
 import { writeGolden } from '../runner/golden-writer.js';
 import { Tally } from '../reporters/tally.js';
@@ -31,11 +32,23 @@ function saveActual(c: Case, backend: string, o: Outcome): string {
   return file;
 }
 
+// --series KEY: "the real libvirt" is the one a patch series built (scripts/build-libvirt.sh),
+// running as a private daemon (scripts/series-daemon.sh); the model stays the reference.
+const seriesKey = process.env.HARNESS_SERIES_KEY ?? '';
+const series: SeriesBuild | null = seriesKey ? (() => {
+  const b = loadSeriesBuild(seriesKey);
+  if ('missing' in b) throw new Error(b.missing);
+  return b;
+})() : null;
+if (series) t.comment(`real libvirt: ${describeSeriesBuild(series)} at ${series.uri}`);
+const PROJECT_RULES = series ? [...BASE_PROJECT_RULES, seriesPaths(series.key)] : BASE_PROJECT_RULES;
+const REAL_RULES = series ? [...LIBVIRT_TESTS_VS_REAL_RULES, seriesPaths(series.key)] : LIBVIRT_TESTS_VS_REAL_RULES;
+
 async function realBackend(): Promise<{ backend?: Backend; why?: string }> {
   if (process.env.HARNESS_NO_LIBVIRT === '1') return { why: 'disabled by --no-libvirt' };
   try {
     const { LibvirtBackend } = await import('../backends/libvirt.js');
-    const b: Backend = new LibvirtBackend();
+    const b: Backend = new LibvirtBackend(series ? { uri: series.uri } : {});
     const why = await b.unavailable();
     return why ? { why } : { backend: b };
   } catch (e) {
@@ -54,6 +67,7 @@ const { backend: real, why: realWhy } = await realBackend();
 const tally = new Tally();
 t.teardown(async () => {
   await real?.close();
+  if (series) tally.series = describeSeriesBuild(series);
   if (process.env.HARNESS_SUMMARY) tally.writeSummary(process.env.HARNESS_SUMMARY);
   if (process.env.HARNESS_JUNIT) tally.writeJunit(process.env.HARNESS_JUNIT);
 });
@@ -91,6 +105,7 @@ for (const c of project) {
     let realOut: Outcome | undefined;
     if (real) realOut = c.op === 'argv' ? await real.argv(input.toString('utf8'), c.profile) : await real.xml(input.toString('utf8'), c.profile);
     if (regenerate) {
+      if (series) return tt.skip('--regenerate blesses from the installed libvirt only, never from a series under test');
       if (!realOut) return tt.skip(`--regenerate needs the real libvirt: ${realWhy}`);
       tally.changed.push(...writeGolden(c.goldenBase!, c.op, realOut));
       tt.pass(`blessed from the real libvirt`);
@@ -146,7 +161,7 @@ for (const c of libvirt) {
       if (c.op === 'xml') return skip(s, c, 'libvirt-tests-vs-libvirt', 'xml2xml test outputs skip post-parse steps the daemon runs (machine alias, default CPU)');
       const lacking = realOut.kind === 'error' ? /NUMA node (\d+) is unavailable/.exec(realOut.message) : null;
       if (lacking && expected.kind === 'ok') return skip(s, c, 'libvirt-tests-vs-libvirt', `host lacks NUMA node ${lacking[1]}`);
-      const r = compare(expected, realOut, [label, 'libvirt'], LIBVIRT_TESTS_VS_REAL_RULES);
+      const r = compare(expected, realOut, [label, 'libvirt'], REAL_RULES);
       if (!r.same) saveActual(c, 'libvirt', realOut);
       check(s, c, 'libvirt-tests-vs-libvirt', r);
     });

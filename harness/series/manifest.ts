@@ -1,0 +1,59 @@
+// A series build made by scripts/build-libvirt.sh: .cache/builds/<key>/manifest.json.
+// The manifest exists only when the build succeeded (it is the cache-hit marker).
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface SeriesBuild {
+  key: string;
+  fullKey: string;
+  /** The source tree the build was copied from, and its libvirt version. */
+  tree: string;
+  treeHash: string;
+  version: string;
+  /** Patch files in the order applied, and their subjects as committed by `git am`. */
+  patches: string[];
+  series: string[];
+  seriesHash: string;
+  mesonOptions: string[];
+  buildSeconds: { total: number; mesonSetup: number; ninja: number };
+  root: string;
+  srcdir: string;
+  builddir: string;
+  binaries: {
+    libvirtd: string;
+    virsh: string;
+    qemuDriver: string;
+    qemuxml2argvtest: string;
+    qemuxml2xmltest: string;
+  };
+  /** The private daemon's URI (scripts/series-daemon.sh start KEY). */
+  uri: string;
+  builtAt: string;
+}
+
+const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export function defaultBuildsDir(): string {
+  return process.env.HARNESS_SERIES_BUILDS ?? join(projectRoot, '.cache', 'builds');
+}
+
+export function isSeriesKey(key: string): boolean {
+  return /^[0-9a-f]{16}$/.test(key);
+}
+
+/** The manifest of a built key, or a reason why there is none. */
+export function loadSeriesBuild(key: string, buildsDir = defaultBuildsDir()): SeriesBuild | { missing: string } {
+  if (!isSeriesKey(key)) return { missing: `'${key}' is not a series build key (16 hex digits)` };
+  const file = join(buildsDir, key, 'manifest.json');
+  if (!existsSync(file)) return { missing: `no series build ${key} under ${buildsDir} (run scripts/build-libvirt.sh)` };
+  const m = JSON.parse(readFileSync(file, 'utf8')) as SeriesBuild;
+  if (m.key !== key) return { missing: `${file} names key ${m.key}, not ${key}` };
+  return m;
+}
+
+/** A one-line description for reports: version, tree, key, series subjects. */
+export function describeSeriesBuild(b: SeriesBuild): string {
+  const series = b.series.length ? b.series.map((s) => `"${s}"`).join(', ') : 'no patches (clean tree)';
+  return `libvirt ${b.version} from ${b.tree} + ${series} [build ${b.key}]`;
+}

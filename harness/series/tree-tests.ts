@@ -1,0 +1,278 @@
+// The tree's own test programs (tests/qemuxml2argvtest, tests/qemuxml2xmltest) of a series build,
+// run on the tree's own test data (so a series' new test files are exercised too), selecting the
+// requested cases with VIR_TEST_RANGE.
+//
+// libvirt's testutils numbers every virTestRun() call 1..N in registration order and skips,
+// silently, those outside VIR_TEST_RANGE (a virBitmap list: "612,618-620"). Skipped tests print
+// nothing, so the name -> index map comes from one full run with VIR_TEST_VERBOSE=1 (about 2 s
+// per program), cached per build next to the binary (<root>/tree-tests/<program>.index.json,
+// invalidated by the binary's size and mtime).
+//
+// Titles: xml2argv "QEMU XML-2-ARGV <name><suffix>" (suffix .x86_64-latest etc.), one test per
+// registration; xml2xml "QEMU XML-2-XML-inactive <name>" and "QEMU XML-2-XML-active <name>",
+// without the suffix. Case ids follow the runner's: libvirt/<suite>/<name><suffix>; an xml2xml id
+// with a suffix also matches the suffix-less title. A case with several tests (xml2xml's inactive
+// + active, or a name registered twice) passes only when all of them pass.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { loadSeriesBuild, type SeriesBuild } from './manifest.js';
+
+export type TreeSuite = 'xml2argv' | 'xml2xml';
+export type TestStatus = 'OK' | 'FAILED' | 'SKIP' | 'NOT RUN';
+
+export interface TreeTest {
+  program: 'qemuxml2argvtest' | 'qemuxml2xmltest';
+  index: number;
+  title: string;
+}
+
+export interface TreeCase {
+  /** libvirt/xml2argv/numatune-memnode-restrictive-mode.x86_64-latest */
+  id: string;
+  suite: TreeSuite;
+  name: string;
+  tests: TreeTest[];
+}
+
+export interface TreeCaseResult extends Omit<TreeCase, 'tests'> {
+  status: 'pass' | 'fail';
+  tests: (TreeTest & { status: TestStatus })[];
+  /** For a failure: libvirt's own VIR_TEST_DEBUG output for the failing tests (its diff). */
+  detail?: string;
+  /** The command that reruns just this case's tests. */
+  rerun: string;
+}
+
+export interface TreeRunReport {
+  build: SeriesBuild;
+  results: TreeCaseResult[];
+  /** Requested selectors that matched no test of this build. */
+  unmatched: string[];
+  /** Wall time of the selected runs (not counting a first-time index listing). */
+  ms: number;
+}
+
+const PROGRAMS: Record<TreeSuite, TreeTest['program']> = {
+  xml2argv: 'qemuxml2argvtest',
+  xml2xml: 'qemuxml2xmltest',
+};
+const TITLE_PREFIX: [RegExp, TreeSuite][] = [
+  [/^QEMU XML-2-ARGV (.+)$/, 'xml2argv'],
+  [/^QEMU XML-2-XML-(?:inactive|active) (.+)$/, 'xml2xml'],
+];
+const HEADER = /^\s*(\d+)\) (.*?)\s*\.\.\. ?(.*)$/;
+const STATUS = /(?:^|\.\.\. )(OK|FAILED|SKIP)$/;
+const SUFFIX = /\.[a-z0-9_]+-(?:latest|\d+\.\d+\.\d+)$/;
+
+interface Parsed { index: number; title: string; status: TestStatus; text: string }
+
+/** Parse testutils' verbose/debug stderr into one entry per test that ran. */
+export function parseTestOutput(out: string): Parsed[] {
+  const lines = out.split('\n');
+  const res: Parsed[] = [];
+  let cur: Parsed | null = null;
+  for (const line of lines) {
+    const h = HEADER.exec(line);
+    if (h) {
+      cur = { index: Number(h[1]), title: h[2], status: 'NOT RUN', text: line + '\n' };
+      res.push(cur);
+      const s = STATUS.exec(line.slice(line.indexOf('...')));
+      if (s) cur.status = s[1] as TestStatus;
+      continue;
+    }
+    if (!cur) continue;
+    if (cur.status === 'NOT RUN') {
+      cur.text += line + '\n';
+      const s = STATUS.exec(line.trimEnd());
+      if (s) cur.status = s[1] as TestStatus;
+    }
+  }
+  return res;
+}
+
+function toRange(indexes: number[]): string {
+  const s = [...new Set(indexes)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(j > i ? `${s[i]}-${s[j]}` : `${s[i]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+function globToRegExp(glob: string): RegExp {
+  const esc = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${esc}$`);
+}
+
+export class TreeTestsBackend {
+  readonly name = 'tree-tests' as const;
+  private index = new Map<TreeTest['program'], TreeTest[]>();
+
+  constructor(readonly build: SeriesBuild, private readonly timeoutMs = 300_000) {}
+
+  /** The backend for a built key, or the reason there is none. */
+  static fromKey(key: string, buildsDir?: string): TreeTestsBackend | { missing: string } {
+    const b = loadSeriesBuild(key, buildsDir);
+    return 'missing' in b ? b : new TreeTestsBackend(b);
+  }
+
+  async unavailable(): Promise<string | null> {
+    for (const p of Object.values(PROGRAMS)) {
+      const bin = this.build.binaries[p];
+      if (!existsSync(bin)) return `series build ${this.build.key} lacks ${bin}`;
+    }
+    return null;
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    // What libvirt's tests/meson.build gives its tests (tests_env), and nothing of ours.
+    const b = this.build;
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      LC_ALL: 'C',
+      LIBVIRT_AUTOSTART: '0',
+      abs_builddir: join(b.builddir, 'tests'),
+      abs_srcdir: join(b.srcdir, 'tests'),
+      abs_top_builddir: b.builddir,
+      abs_top_srcdir: b.srcdir,
+    };
+  }
+
+  private exec(program: TreeTest['program'], extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
+    const bin = this.build.binaries[program];
+    return new Promise((resolveP, reject) => {
+      const child = spawn(bin, [], {
+        cwd: this.build.builddir,
+        env: { ...this.env(), ...extra },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.stderr.on('data', (c: Buffer) => chunks.push(c));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${program} of build ${this.build.key} timed out after ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      child.on('error', (e) => { clearTimeout(timer); reject(e); });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolveP({ code, out: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+  }
+
+  /** Every test of a program with its index (cached per build and binary). */
+  async list(program: TreeTest['program']): Promise<TreeTest[]> {
+    const hit = this.index.get(program);
+    if (hit) return hit;
+    const bin = this.build.binaries[program];
+    const st = statSync(bin);
+    const stamp = `${st.size}:${st.mtimeMs}`;
+    const dir = join(this.build.root, 'tree-tests');
+    const file = join(dir, `${program}.index.json`);
+    if (existsSync(file)) {
+      const cached = JSON.parse(readFileSync(file, 'utf8')) as { stamp: string; tests: TreeTest[] };
+      if (cached.stamp === stamp) {
+        this.index.set(program, cached.tests);
+        return cached.tests;
+      }
+    }
+    const { out } = await this.exec(program, { VIR_TEST_VERBOSE: '1' });
+    const tests = parseTestOutput(out).map((p) => ({ program, index: p.index, title: p.title }));
+    if (!tests.length) throw new Error(`${program} of build ${this.build.key} listed no tests:\n${out.slice(0, 2000)}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify({ stamp, tests }, null, 1));
+    renameSync(`${file}.tmp`, file);
+    this.index.set(program, tests);
+    return tests;
+  }
+
+  /** All cases of this build (both programs), grouped by case id. */
+  async cases(): Promise<TreeCase[]> {
+    const byId = new Map<string, TreeCase>();
+    for (const suite of Object.keys(PROGRAMS) as TreeSuite[]) {
+      for (const t of await this.list(PROGRAMS[suite])) {
+        const m = TITLE_PREFIX.find(([re, s]) => s === suite && re.test(t.title));
+        if (!m) continue;
+        const name = m[0].exec(t.title)![1];
+        const id = `libvirt/${suite}/${name}`;
+        let c = byId.get(id);
+        if (!c) byId.set(id, (c = { id, suite, name, tests: [] }));
+        c.tests.push(t);
+      }
+    }
+    return [...byId.values()];
+  }
+
+  /** Cases matching selectors: exact ids or names, or globs (* ?) over either. An xml2xml id
+   *  with a caps suffix (the runner's id) matches the suffix-less xml2xml title. */
+  async select(selectors: string[]): Promise<{ cases: TreeCase[]; unmatched: string[] }> {
+    const all = await this.cases();
+    const chosen = new Set<TreeCase>();
+    const unmatched: string[] = [];
+    for (const sel of selectors) {
+      const variants = [sel];
+      const m = /^libvirt\/xml2xml\/(.+)$/.exec(sel);
+      if (m && SUFFIX.test(m[1])) variants.push(`libvirt/xml2xml/${m[1].replace(SUFFIX, '')}`);
+      const res = variants.map(globToRegExp);
+      const hits = all.filter((c) => res.some((re) => re.test(c.id) || re.test(c.name)));
+      if (!hits.length) unmatched.push(sel);
+      hits.forEach((c) => chosen.add(c));
+    }
+    return { cases: all.filter((c) => chosen.has(c)), unmatched };
+  }
+
+  /** Run the selected cases (one process per program, VIR_TEST_RANGE = their indexes). */
+  async run(selectors: string[]): Promise<TreeRunReport> {
+    const { cases, unmatched } = await this.select(selectors);
+    const t0 = Date.now();
+    const status = new Map<string, Parsed>(); // program:index -> parsed
+    for (const program of Object.values(PROGRAMS)) {
+      const idx = cases.flatMap((c) => c.tests.filter((t) => t.program === program).map((t) => t.index));
+      if (!idx.length) continue;
+      const { out } = await this.exec(program, { VIR_TEST_DEBUG: '1', VIR_TEST_RANGE: toRange(idx) });
+      for (const p of parseTestOutput(out)) status.set(`${program}:${p.index}`, p);
+    }
+    const results: TreeCaseResult[] = cases.map((c) => {
+      const tests = c.tests.map((t) => {
+        const p = status.get(`${t.program}:${t.index}`);
+        if (p && p.title !== t.title) {
+          throw new Error(`index ${t.index} of ${t.program} is '${p.title}', expected '${t.title}' (stale index?)`);
+        }
+        return { ...t, status: p?.status ?? ('NOT RUN' as TestStatus) };
+      });
+      // SKIP is libvirt's own verdict (e.g. a missing capability); only FAILED / NOT RUN fail.
+      const bad = tests.filter((t) => t.status === 'FAILED' || t.status === 'NOT RUN');
+      const program = c.tests[0].program;
+      const r: TreeCaseResult = {
+        ...c,
+        tests,
+        status: bad.length ? 'fail' : 'pass',
+        rerun: `cd ${this.build.builddir} && VIR_TEST_DEBUG=1 VIR_TEST_RANGE=${toRange(c.tests.map((t) => t.index))} ./tests/${basename(this.build.binaries[program])}`,
+      };
+      if (bad.length) {
+        r.detail = bad.map((t) => status.get(`${t.program}:${t.index}`)?.text ?? `${t.index}) ${t.title}: not run\n`).join('');
+      }
+      return r;
+    });
+    return { build: this.build, results, unmatched, ms: Date.now() - t0 };
+  }
+
+  /** Run every test of both programs, unselected (the whole tree's suites). */
+  async runAll(): Promise<{ program: TreeTest['program']; code: number | null; failed: Parsed[]; total: number }[]> {
+    const out = [];
+    for (const program of Object.values(PROGRAMS)) {
+      const r = await this.exec(program, { VIR_TEST_VERBOSE: '1' });
+      const parsed = parseTestOutput(r.out);
+      out.push({ program, code: r.code, failed: parsed.filter((p) => p.status === 'FAILED'), total: parsed.length });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}

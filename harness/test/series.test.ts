@@ -1,0 +1,82 @@
+// The tree's own qemuxml2argvtest / qemuxml2xmltest of a series build (scripts/build-libvirt.sh),
+// on the NUMA-tuning cases. Runs only when HARNESS_SERIES_KEY names a built key.
+//
+//   HARNESS_SERIES_KEY=<key>            the build (key=... printed by build-libvirt.sh)
+//   HARNESS_SERIES_EXPECT_FAIL=ID,ID    cases that must FAIL (a deliberately broken series, e.g.
+//                                       cases/series/broken-restrictive: libvirt/xml2argv/
+//                                       numatune-memnode-restrictive-mode.x86_64-latest); every
+//                                       other selected case must pass
+//   HARNESS_SERIES_CASES=GLOB,GLOB      selection (default: the numatune/numad/cputune-numatune cases)
+import t from 'tap';
+import { describeSeriesBuild } from '../series/manifest.js';
+import { parseTestOutput, TreeTestsBackend } from '../series/tree-tests.js';
+
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+const key = process.env.HARNESS_SERIES_KEY ?? '';
+const backend = key ? TreeTestsBackend.fromKey(key) : null;
+const skipReason = !backend
+  ? 'no series build (run scripts/build-libvirt.sh …)'
+  : 'missing' in backend
+    ? `no series build (run scripts/build-libvirt.sh …): ${backend.missing}`
+    : await backend.unavailable();
+
+if (!backend || 'missing' in backend || skipReason) {
+  t.plan(0, skipReason ?? 'no series build (run scripts/build-libvirt.sh …)');
+} else {
+  const selectors = list(process.env.HARNESS_SERIES_CASES);
+  if (!selectors.length) {
+    selectors.push('libvirt/*/numatune-*', 'libvirt/*/numad-*', 'libvirt/*/cputune-numatune');
+  }
+  const expectFail = new Set(list(process.env.HARNESS_SERIES_EXPECT_FAIL));
+
+  t.comment(describeSeriesBuild(backend.build));
+
+  t.test('testutils output parser', async (t) => {
+    const out = [
+      'TEST: qemuxml2argvtest',
+      '612) QEMU XML-2-ARGV numatune-memory                                   ... OK',
+      '613) QEMU XML-2-ARGV numatune-memory-invalid-nodeset                   ... Got expected error: ',
+      'error : virDomainNumatuneParseXML:266 : unsupported configuration: Invalid value',
+      '',
+      'OK',
+      '618) QEMU XML-2-ARGV numatune-memnode-restrictive-mode.x86_64-latest   ... ',
+      "Expect [}' \\]",
+      "Actual [,\"host-nodes\":[3],\"policy\":\"bind\"}' \\]",
+      '                                                                      ... FAILED',
+      'Some tests failed. Run them using:',
+    ].join('\n');
+    const p = parseTestOutput(out);
+    t.same(p.map((x) => [x.index, x.title, x.status]), [
+      [612, 'QEMU XML-2-ARGV numatune-memory', 'OK'],
+      [613, 'QEMU XML-2-ARGV numatune-memory-invalid-nodeset', 'OK'],
+      [618, 'QEMU XML-2-ARGV numatune-memnode-restrictive-mode.x86_64-latest', 'FAILED'],
+    ]);
+    t.match(p[2].text, /host-nodes/);
+  });
+
+  const report = await backend.run(selectors);
+  t.comment(`${report.results.length} cases, ${report.results.reduce((n, r) => n + r.tests.length, 0)} tree tests, ${report.ms} ms`);
+
+  t.test('selection', async (t) => {
+    t.same(report.unmatched, [], 'every selector matched a test of this build');
+    t.ok(report.results.length > 0, 'some cases selected');
+    for (const id of expectFail) {
+      t.ok(report.results.some((r) => r.id === id), `expected failure ${id} is among the selected cases`);
+    }
+  });
+
+  for (const r of report.results) {
+    const idx = r.tests.map((x) => `${x.program}#${x.index}=${x.status}`).join(' ');
+    if (expectFail.has(r.id)) {
+      t.equal(r.status, 'fail', `${r.id} fails, as the broken series should make it (${idx})`);
+    } else {
+      t.equal(r.status, 'pass', `${r.id} (${idx})`, r.status === 'fail'
+        ? { diagnostic: true, rerun: r.rerun, detail: r.detail?.slice(0, 4000) }
+        : {});
+    }
+  }
+
+  const failing = report.results.filter((r) => r.status === 'fail').map((r) => r.id);
+  t.comment(`failing: ${failing.length ? failing.join(', ') : 'none'}`);
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Guard a patch series: build libvirt from a tree plus the series (cached by key), start that
+# build's daemon privately, run the harness against it, stop the daemon (also on failure or
+# Ctrl-C). Everything after `--` goes to the suite runner (npm test's options).
+#
+#   scripts/series.sh [--tree DIR] [--patches PATH] [-- --case GLOB --expect-failures FILE …]
+#   npm run series -- --patches cases/series/broken-restrictive -- --expect-failures cases/series/broken-restrictive/expected-failures.txt
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+build_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tree|--patches) build_args+=("$1" "$2"); shift 2 ;;
+    --) shift; break ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "series: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+start=$(date +%s)
+out=$(bash scripts/build-libvirt.sh "${build_args[@]}" | tee /dev/stderr)
+key=$(printf '%s\n' "$out" | sed -n 's/^key=//p' | tail -n1)
+[ -n "$key" ] || { echo "series: the build printed no key" >&2; exit 1; }
+echo "series: build $key ready in $(( $(date +%s) - start )) s"
+
+stop() { bash scripts/series-daemon.sh stop "$key" >/dev/null 2>&1 || true; }
+trap stop EXIT
+trap 'stop; exit 130' INT TERM
+bash scripts/series-daemon.sh start "$key"
+
+node scripts/run-suite.mjs --series "$key" "$@"
