@@ -4,6 +4,7 @@ import { bitmapRanges, type Bitmap } from './bitmap.js';
 import { fail, notModelled } from './errors.js';
 import type { Controller, Domain, NumaMode, PciAddress } from './domain.js';
 import { isQ35 } from './pci.js';
+import { diskIndex } from './postparse.js';
 import type { Profile } from './profile.js';
 
 type Json = string | number | boolean | number[] | { [k: string]: Json };
@@ -245,7 +246,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
       const a = k.address as { controller: number; bus: number; unit: number };
       args.push('-device', deviceArg([['driver', 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', format], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
     } else {
-      const idx = k.target.charCodeAt(2) - 97;
+      const idx = diskIndex(k.target);
       args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ...pciProps(d, k.address as PciAddress), ['drive', format], ['id', `virtio-disk${idx}`], ...boot], profile));
     }
   });

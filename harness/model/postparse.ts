@@ -108,7 +108,14 @@ export function postParse(d: Domain, profile: Profile): Domain {
 
   assignPciAddresses(d, profile);
 
-  // Validation (qemuValidateDomainDeviceDefControllerIDE): only i440fx's built-in IDE controller.
+  // Validation, devices in virDomainDeviceInfoIterate order (disks, then controllers).
+  for (const k of devs.disks) {
+    // qemuValidateDomainDeviceDefAddressDrive
+    if (k.bus !== 'ide' || k.address?.type !== 'drive') continue;
+    if (k.address.controller !== 0) fail('INTERNAL_ERROR', 'Only 1 IDE controller is supported');
+    if (k.address.target !== 0) fail('CONFIG_UNSUPPORTED', 'target must be 0 for ide controller');
+  }
+  // qemuValidateDomainDeviceDefControllerIDE: only i440fx's built-in IDE controller.
   for (const c of devs.controllers) {
     if (c.type !== 'ide' || (c.index === 0 && !q35)) continue;
     fail('CONFIG_UNSUPPORTED', q35 ? 'IDE controllers are unsupported for this QEMU binary or machine type'
