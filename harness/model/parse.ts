@@ -64,14 +64,18 @@ const VOCAB_TREE: VocabNode = (() => {
   return root;
 })();
 
-function checkVocabulary(el: XmlElement, node: VocabNode, path: string): void {
+/** Refuse anything outside the vocabulary; the path is only spelled out for the error. */
+function checkVocabulary(el: XmlElement, node: VocabNode, parents: readonly string[]): void {
   for (const [name] of el.attrs) {
-    if (!node.attrs.has(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${path})`);
+    if (!node.attrs.has(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${[...parents, el.name].join('/')})`);
   }
+  if (!el.children.length) return;
+  let path: string[] | undefined;
   for (const c of el.children) {
     const next = node.children.get(c.name);
-    if (!next) notModelled(`element <${c.name}> (at ${path}/${c.name})`);
-    checkVocabulary(c, next!, `${path}/${c.name}`);
+    path ??= [...parents, el.name];
+    if (!next) notModelled(`element <${c.name}> (at ${path.join('/')}/${c.name})`);
+    checkVocabulary(c, next!, path);
   }
 }
 
@@ -440,7 +444,7 @@ function parseDevices(root: XmlElement): Domain['devices'] {
 /** Parse a domain tree; throws LibvirtError (libvirt's words) or NotModelledError. */
 export function parseDomain(root: XmlElement): Domain {
   if (root.name !== 'domain') fail('XML_ERROR', `expecting root element of 'domain', not '${root.name}'`);
-  checkVocabulary(root, VOCAB_TREE, 'domain');
+  checkVocabulary(root, VOCAB_TREE, []);
 
   const type = propEnum(root, 'type', ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'] as const, true)!;
   if (type !== 'qemu' && type !== 'kvm') notModelled(`domain type '${type}'`);

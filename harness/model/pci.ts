@@ -114,7 +114,7 @@ const isFullyReserved = (b: Bus): boolean => {
 /** virDomainPCIAddressFlagsCompatible; throws (libvirt's words) only when `report`. */
 function flagsCompatible(addr: PciAddress, busFlags: number, devFlags: number, report: boolean, fromConfig: boolean): boolean {
   const code: ErrorCode = fromConfig ? 'XML_ERROR' : 'INTERNAL_ERROR';
-  const s = addrStr(addr);
+  const s = { toString: () => addrStr(addr) }; // formatted only if an error needs it
   if (fromConfig) {
     if (busFlags & TYPES_ENDPOINT) busFlags |= TYPES_ENDPOINT;
     if (devFlags & PCI_BRIDGE) devFlags |= PCI_DEVICE;
@@ -181,7 +181,7 @@ class AddressSet {
   /** virDomainPCIAddressValidate */
   validate(addr: PciAddress, flags: number, fromConfig: boolean): void {
     const code: ErrorCode = fromConfig ? 'XML_ERROR' : 'INTERNAL_ERROR';
-    const s = addrStr(addr);
+    const s = { toString: () => addrStr(addr) }; // formatted only if an error needs it
     if (!this.buses.length) fail(code, 'No PCI buses available');
     if (addr.domain !== 0) fail(code, `Invalid PCI address ${s}. Only PCI domain 0 is available`);
     if (addr.bus >= this.buses.length) fail(code, `Invalid PCI address ${s}. Only PCI buses up to ${this.buses.length - 1} are available`);
