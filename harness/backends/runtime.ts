@@ -124,6 +124,8 @@ let reaperStarted = false;
 let hooksInstalled = false;
 let draining = false; // a signal arrived: no new guest is started
 const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
+/** virsh could not talk to libvirtd (down, restarted, crashed mid-call). */
+const LIBVIRT_GONE = /failed to connect to the hypervisor|Failed to connect socket|End of file while reading data|Cannot recv data|Connection reset by peer/;
 
 function persistRegistry(): void {
   if (!stateFile) return;
@@ -139,30 +141,36 @@ function startReaper(): void {
   stateDir = mkdtempSync(join(tmpdir(), 'lvh-rt-'));
   stateFile = join(stateDir, 'guests.json');
   persistRegistry();
+  // Runs detached: survives our SIGKILL. Once we are gone it destroys what the state file still
+  // lists (name checked first), retrying while libvirtd does not answer, for up to 10 minutes.
   const code = `
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const [parent, file, dir, prefix] = process.argv.slice(1);
+const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
 const alive = () => { try { process.kill(Number(parent), 0); return true; } catch (e) { return e.code === 'EPERM'; } };
 const run = (uri, args) => spawnSync('virsh', ['-q', '-c', uri, ...args], { encoding: 'utf8', timeout: 30000, env: { ...process.env, LC_ALL: 'C' } });
+let since = 0;
 const tick = () => {
   if (!fs.existsSync(file)) process.exit(0);
   if (alive()) return;
+  since = since || Date.now();
   let list = [];
   try { list = JSON.parse(fs.readFileSync(file, 'utf8')); } catch {}
+  const left = [];
   for (const d of list) {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const r = run(d.uri, ['domname', d.uuid]);
-      const name = (r.stdout || '').split('\\n')[0];
-      if (r.status === 0 && name.startsWith(prefix)) { run(d.uri, ['destroy', d.uuid]); break; }
-      if (d.confirmed) break;
-      spawnSync('sleep', ['0.5']);
-    }
+    const r = run(d.uri, ['domname', d.uuid]);
+    const name = (r.stdout || '').split('\\n')[0];
+    if (r.status === 0 && name.startsWith(prefix)) {
+      const k = run(d.uri, ['destroy', d.uuid]);
+      if (k.status !== 0 && !NOT_FOUND.test(k.stderr || '')) left.push(d);
+    } else if (r.status !== 0 && !NOT_FOUND.test(r.stderr || '')) left.push(d); // libvirtd down: later
+    else if (r.status !== 0 && !d.confirmed && (d.looks = (d.looks || 0) + 1) < 10) left.push(d); // create may still finish
   }
-  fs.rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
+  if (!left.length || Date.now() - since > 600000) { fs.rmSync(dir, { recursive: true, force: true }); process.exit(0); }
+  fs.writeFileSync(file + '.tmp', JSON.stringify(left)); fs.renameSync(file + '.tmp', file);
 };
-setInterval(tick, 500);
+setInterval(tick, 1000);
 `;
   const child = spawn(process.execPath, ['-e', code, String(process.pid), stateFile, stateDir, RUNTIME_PREFIX], {
     detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
@@ -213,20 +221,28 @@ function sleepSync(ms: number): void {
 }
 
 function exitHook(): void {
+  // Only synchronous work is possible here. What cannot be destroyed now (libvirtd down) stays
+  // in the state file for the reaper, which keeps trying once we are gone.
   for (const p of liveChildren) p.kill('SIGKILL');
+  const left: Started[] = [];
   for (const d of registry.values()) {
     for (let attempt = 0; attempt < (d.confirmed ? 1 : 8); attempt++) {
       if (attempt) sleepSync(300);
       const look = spawnSync('virsh', ['-q', '-c', d.uri, 'domname', d.uuid], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
       const name = (look.stdout ?? '').split('\n')[0];
       if (look.status === 0 && name.startsWith(RUNTIME_PREFIX)) {
-        spawnSync('virsh', ['-q', '-c', d.uri, 'destroy', d.uuid], { stdio: 'ignore', timeout: 30_000, env: { ...process.env, LC_ALL: 'C' } });
+        const k = spawnSync('virsh', ['-q', '-c', d.uri, 'destroy', d.uuid], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, LC_ALL: 'C' } });
+        if (k.status !== 0 && !NOT_FOUND.test(k.stderr ?? '')) left.push(d);
         break;
       }
+      if (look.status !== 0 && !NOT_FOUND.test(look.stderr ?? '')) { left.push(d); break; }
+      if (look.status === 0) break; // renamed: not ours any more
     }
   }
   registry.clear();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true }); // the reaper sees the file gone and exits
+  for (const d of left) registry.set(d.uuid, d);
+  if (left.length) persistRegistry(); // the reaper takes over
+  else if (stateDir) rmSync(stateDir, { recursive: true, force: true }); // the reaper sees the file gone and exits
 }
 
 function onSignal(sig: NodeJS.Signals): void {
@@ -461,7 +477,7 @@ export class RuntimeBackend {
   private readonly rand = randomBytes(3).toString('hex');
   private counter = 0;
   private workDir: string | null = null;
-  private accelDecision: Promise<{ accel: Accel; why: string }> | null = null;
+  private decided: { accel: Accel; why: string } | null = null;
   private availability: Promise<string | null> | null = null;
 
   constructor(opts: RuntimeBackendOptions = {}) {
@@ -490,26 +506,19 @@ export class RuntimeBackend {
     return this.availability;
   }
 
+  /** Rewritten inputs live in the state directory: the exit hook and the reaper remove it too. */
   private dir(): string {
-    if (!this.workDir) this.workDir = mkdtempSync(join(tmpdir(), 'lvh-rt-xml-'));
+    startReaper();
+    if (!this.workDir) {
+      this.workDir = mkdtempSync(join(stateDir!, 'xml-'));
+    }
     return this.workDir;
   }
 
-  /** Decide KVM or TCG once, by trying: a tiny paused type='kvm' guest and `query-kvm`. */
-  accel(): Promise<{ accel: Accel; why: string }> {
-    this.accelDecision ??= (async () => {
-      if (this.accelMode !== 'auto') return { accel: this.accelMode, why: `forced (${this.accelMode})` };
-      const probe = `<domain type='kvm'><name>probe</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>`
-        + `<os><type arch='x86_64' machine='pc'>hvm</type></os><devices><memballoon model='none'/></devices></domain>`;
-      const r = await this.startAndRead(probe, 'probe', 'kvm', async (g) => {
-        const out = await virshOk(this.uri, ['qemu-monitor-command', g.uuid, '{"execute":"query-kvm"}']);
-        return JSON.parse(out).return as { enabled: boolean; present: boolean };
-      });
-      if (r.kind === 'error') return { accel: 'tcg', why: `a paused type='kvm' guest did not start: ${r.message}` };
-      if (!r.value.enabled) return { accel: 'tcg', why: `query-kvm: ${JSON.stringify(r.value)}` };
-      return { accel: 'kvm', why: 'a paused type=\'kvm\' guest started and query-kvm says enabled' };
-    })();
-    return this.accelDecision;
+  /** The accelerator decision so far (auto mode decides with the first guest that starts). */
+  accel(): { accel: Accel; why: string } | null {
+    if (this.accelMode !== 'auto') return { accel: this.accelMode, why: `forced (${this.accelMode})` };
+    return this.decided;
   }
 
   /** Start `xml` (renamed) paused, run `read` on it, destroy it whatever happens. */
@@ -526,46 +535,77 @@ export class RuntimeBackend {
     const entry: Started = { uuid, name, uri: this.uri, confirmed: false };
     registry.set(uuid, entry); // before create: after a timeout or signal we cannot know whether it happened
     persistRegistry();
+    let result: { kind: 'ok'; value: T } | { kind: 'error'; message: string } | undefined;
+    let primary: Error | undefined;
     try {
       const creating = virsh(this.uri, ['create', file, '--paused'], CREATE_TIMEOUT_MS);
       inFlight.add(creating);
       let r: VirshResult;
       try { r = await creating; } finally { inFlight.delete(creating); }
       if (r.timedOut) throw new RuntimeBackendError(`virsh create timed out after ${CREATE_TIMEOUT_MS / 1000} s`);
+      if (r.code !== 0 && LIBVIRT_GONE.test(r.stderr)) {
+        throw new RuntimeBackendError(`libvirtd unreachable during create: ${lastVirshError(r.stderr) ?? r.stderr.trim()}`);
+      }
       entry.confirmed = true; // virsh create returned: the daemon is done with it, either way
       persistRegistry();
       if (r.code !== 0) {
-        const message = lastVirshError(r.stderr) ?? r.stderr.trim();
-        return { kind: 'error', message };
+        result = { kind: 'error', message: lastVirshError(r.stderr) ?? r.stderr.trim() };
+      } else {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RuntimeBackendError(`reading ${name} took more than ${this.observeTimeoutMs / 1000} s`)), this.observeTimeoutMs);
+        });
+        try {
+          result = { kind: 'ok', value: await Promise.race([read({ name, uuid }), timeout]) };
+        } finally {
+          clearTimeout(timer);
+        }
       }
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new RuntimeBackendError(`reading ${name} took more than ${this.observeTimeoutMs / 1000} s`)), this.observeTimeoutMs);
-      });
-      try {
-        return { kind: 'ok', value: await Promise.race([read({ name, uuid }), timeout]) };
-      } finally {
-        clearTimeout(timer);
-      }
-    } finally {
-      rmSync(file, { force: true });
-      await destroyIfOurs(entry);
+    } catch (e) {
+      primary = e instanceof Error ? e : new Error(String(e));
     }
+    rmSync(file, { force: true });
+    try {
+      await destroyIfOurs(entry);
+    } catch (e) {
+      // The entry stays registered: close(), the exit hook and the reaper try again.
+      const msg = `${(e as Error).message} (left registered for cleanup)`;
+      if (primary) primary.message += `; cleanup: ${msg}`;
+      else primary = new RuntimeBackendError(msg);
+    }
+    if (primary) throw primary;
+    return result!;
   }
 
-  /** Start the domain paused, read both views, destroy it. */
+  /**
+   * Start the domain paused, read both views, destroy it. Accelerator, decided by trying: in
+   * 'auto' mode the guest is started as type='kvm' until one has started (then KVM for all) or
+   * libvirt refused one for a KVM reason (message naming KVM: then TCG, type='qemu', for it and
+   * all later ones). The input's own type is replaced either way: the facts do not depend on it.
+   */
   async observe(xml: string, label = 'guest'): Promise<Observation> {
     const t0 = performance.now();
-    const { accel, why } = await this.accel();
-    const details: ObservationDetails = { accel, accelWhy: why, name: '', uuid: '', mappings: [], threadGroups: [], seconds: 0 };
     const safeLabel = label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
-    const r = await this.startAndRead(xml, safeLabel, accel === 'kvm' ? 'kvm' : 'qemu', (g) => {
-      details.name = g.name;
-      details.uuid = g.uuid;
-      return this.read(g.name, g.uuid, details);
-    });
-    details.seconds = (performance.now() - t0) / 1000;
-    return r.kind === 'ok' ? { kind: 'facts', facts: r.value, details } : { kind: 'error', message: r.message, details };
+    const attempt = async (accel: Accel, why: string): Promise<Observation> => {
+      const details: ObservationDetails = { accel, accelWhy: why, name: '', uuid: '', mappings: [], threadGroups: [], seconds: 0 };
+      const r = await this.startAndRead(xml, safeLabel, accel === 'kvm' ? 'kvm' : 'qemu', (g) => {
+        details.name = g.name;
+        details.uuid = g.uuid;
+        return this.read(g.name, g.uuid, details);
+      });
+      details.seconds = (performance.now() - t0) / 1000;
+      return r.kind === 'ok' ? { kind: 'facts', facts: r.value, details } : { kind: 'error', message: r.message, details };
+    };
+    const known = this.accel();
+    if (known) return attempt(known.accel, known.why);
+    const o = await attempt('kvm', "type='kvm' guests start here");
+    if (o.kind === 'facts') {
+      this.decided ??= { accel: 'kvm', why: "a paused type='kvm' guest started" };
+      return o;
+    }
+    if (!/\bkvm\b/i.test(o.message)) return o; // refused for another reason: undecided still
+    this.decided = { accel: 'tcg', why: `libvirt refused type='kvm': ${o.message}` };
+    return attempt('tcg', this.decided.why);
   }
 
   private async read(name: string, uuid: string, details: ObservationDetails): Promise<RuntimeFacts> {
@@ -682,12 +722,4 @@ export class RuntimeBackend {
   }
 }
 
-/** Stop the reaper (nothing left to guard) once every guest is gone. */
-export async function shutdownRuntime(): Promise<void> {
-  await destroyAllRuntime();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  stateDir = null;
-  stateFile = null;
-  reaperStarted = false;
-}
 

@@ -61,8 +61,51 @@ for (const [op, summary] of [
     .action(async (file: string, opts: { profile: string; impl: string }) => emit(await runImpl(op, file, opts)));
 }
 
+program
+  .command('runtime')
+  .description('start the domain paused under the real libvirt, read what QEMU and the kernel did with its memory, compare with the model')
+  .argument('<file>', 'domain XML file')
+  .option('--json', 'print {"expected", "observed", "match"} as JSON (default: a summary and the diff)')
+  .addOption(new Option('--profile <name>', 'profile for the prediction').default('host'))
+  .option('--expect <file>', 'predict from this XML instead of FILE (e.g. the original of a modified copy)')
+  .addOption(new Option('--accel <mode>', 'accelerator: auto (KVM when a paused KVM guest starts, else TCG), kvm, tcg').choices(['auto', 'kvm', 'tcg']).default('auto'))
+  .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg' }) => {
+    // exit 0: observation matches the prediction; 1: it does not; 2: the guest could not be
+    // started (libvirt's reason, or why the runtime backend cannot run here) on stderr.
+    const input = readInput(file);
+    const { RuntimeBackend } = await import('../backends/runtime.js');
+    const { compareDocs, observedDocument, predictDocument } = await import('../runtime/compare.js');
+    const { stableJson } = await import('../model/runtime-predict.js');
+    const expected = predictDocument(opts.expect ? readInput(opts.expect) : input, opts.profile);
+    const backend = new RuntimeBackend({ accel: opts.accel });
+    let code = 2;
+    try {
+      const why = await backend.unavailable();
+      if (why) {
+        process.stderr.write(`runtime backend unavailable: ${why}\n`);
+        return;
+      }
+      const o = await backend.observe(Buffer.from(input).toString('utf8'), 'cli');
+      const observed = observedDocument(o);
+      const v = compareDocs(expected.text, stableJson(observed), ['expected', 'observed']);
+      const run = { accel: o.details.accel, seconds: Number(o.details.seconds.toFixed(2)), mappings: o.details.mappings };
+      if (opts.json) process.stdout.write(JSON.stringify({ expected: expected.doc, observed, match: v.same, run }, null, 2) + '\n');
+      else process.stdout.write(v.same ? `match (${run.accel}, ${run.seconds} s)\n` : v.diff!);
+      if (o.kind === 'error') {
+        process.stderr.write(`guest not started: ${o.message}\n`);
+        code = 2;
+      } else code = v.same ? 0 : 1;
+    } catch (e) {
+      process.stderr.write(`runtime: ${(e as Error).message}\n`);
+      code = 2;
+    } finally {
+      await backend.close().catch((e: Error) => process.stderr.write(`runtime cleanup: ${e.message}\n`));
+      process.exit(code);
+    }
+  });
+
 if (process.argv.length <= 2) {
-  process.stderr.write('usage: libvirt-harness <argv|xml> [--profile P] [--impl model|libvirt] FILE (see --help)\n');
+  process.stderr.write('usage: libvirt-harness <argv|xml|runtime> [--profile P] [--impl model|libvirt] FILE (see --help)\n');
   process.exit(2);
 }
 
