@@ -41,8 +41,10 @@ for (let i = 0; i < argv.length; i++) {
   else { console.error(`unknown option: ${a}`); console.error(usage); process.exit(2); }
 }
 
-const summaryFile = join(root, '.cache', 'summary.json');
+// Per run, so two runs at once on one machine do not read each other's summary.
+const summaryFile = join(root, '.cache', `summary-${process.pid}.json`);
 rmSync(summaryFile, { force: true });
+process.on('exit', () => rmSync(summaryFile, { force: true }));
 const env = {
   ...process.env,
   HARNESS_CASES: JSON.stringify(cases),
@@ -55,7 +57,8 @@ const env = {
 // A subset or a blessing runs the case suite only; the full run adds the unit tests.
 const files = seriesKey
   ? ['harness/test/cases.test.ts', 'harness/test/series.test.ts', ...(existsSync(join(root, 'harness/test/runtime.test.ts')) ? ['harness/test/runtime.test.ts'] : [])]
-  : cases.length || regenerate ? ['harness/test/cases.test.ts'] : [];
+  : regenerate ? ['harness/test/cases.test.ts', 'harness/test/runtime.test.ts']
+  : cases.length ? ['harness/test/cases.test.ts', 'harness/test/runtime.test.ts'] : [];
 const tapBin = join(root, 'node_modules', '.bin', 'tap');
 let r;
 let othersStatus = 0;
