@@ -111,8 +111,11 @@ async function main() {
 
   const caps = await virsh('capabilities');
   const machineAliases = {};
+  const emulators = {};
   for (const guest of caps.split('<guest>').slice(1)) {
     const arch = guest.match(/<arch name='([^']+)'>([\s\S]*?)<\/arch>/);
+    const emu = arch?.[2].match(/<emulator>([^<]+)<\/emulator>/);
+    if (arch && emu && /<os_type>hvm<\/os_type>/.test(guest) && !(arch[1] in emulators)) emulators[arch[1]] = emu[1];
     if (!arch || arch[1] !== 'x86_64' || !/<os_type>hvm<\/os_type>/.test(guest)) continue;
     for (const m of arch[2].matchAll(/<machine\b([^>]*)>([^<]+)<\/machine>/g)) {
       const canonical = attr(m[1], 'canonical');
@@ -138,6 +141,7 @@ async function main() {
     stateDirTemplate: templ(env.HOME),
     monitorTemplate: templ(monitor),
     machineAliases,
+    emulators,
     numaNodes,
     kvmUsable: kvm.ok,
     // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).

@@ -164,7 +164,8 @@ function numaArgs(d: Domain, profile: Profile, args: string[]): void {
     node += needBackend ? `,memdev=ram-node${i}` : `,mem=${alignUp(c.memoryKiB, MiB) / MiB}`;
     args.push('-numa', node);
   });
-  if (cells.some((c) => c.distances)) {
+  // virDomainNumaNodesDistancesAreBeingSet: only when some pair is not the default 10/20.
+  if (cells.some((c) => c.distances && c.distances.some((v) => v !== 10 && v !== 20))) {
     cells.forEach((c, i) => cells.forEach((_, j) => {
       const v = c.distances?.[j] || (i === j ? 10 : 20);
       args.push('-numa', `dist,src=${i},dst=${j},val=${v}`);
@@ -191,6 +192,9 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   const f = profile.flags;
   const env = profile.env.map(([k, v]) => [k, fill(v, d, profile)] as [string, string]);
   if (d.type === 'kvm' && !f.kvm) notModelled(`domain type 'kvm' with profile ${profile.name} (no KVM capability)`);
+  // qemuProcessStartValidate compares a custom CPU with the host CPU unless check='none'.
+  if (d.type === 'kvm' && d.cpu?.model && d.cpu.check !== 'none' && profile.abiUpdate)
+    notModelled(`a custom CPU model on a KVM guest with check='${d.cpu.check}' (compared with the host CPU, which the profile does not describe)`);
   const args: string[] = [d.devices.emulator ?? notModelled('a domain without <emulator>')];
   const stateDir = fill(profile.stateDir, d, profile);
   args.push('-name', `guest=${d.name},debug-threads=on`, '-S');
@@ -206,7 +210,9 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-accel', d.type === 'kvm' ? 'kvm' : 'tcg');
   if (d.cpu?.model) args.push('-cpu', d.cpu.model.name);
 
-  const totalKiB = cells.length ? cells.reduce((s, c) => s + alignUp(c.memoryKiB, MiB), 0) : alignUp(d.memoryKiB, MiB);
+  // qemuDomainAlignMemorySizes: the cells' aligned sum, unless they add up to nothing.
+  const cellsKiB = cells.reduce((s, c) => s + alignUp(c.memoryKiB, MiB), 0);
+  const totalKiB = cellsKiB || alignUp(d.memoryKiB, MiB);
   args.push('-m', String(totalKiB / MiB));
   if (systemBackend) args.push('-object', objectArg(memoryBackend(d, profile, -1, 'pc.ram', totalKiB).props, profile));
   args.push('-overcommit', 'mem-lock=off');
@@ -216,8 +222,6 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   if (v.current !== v.max) smp += `,maxcpus=${v.max}`;
   const t = d.cpu?.topology;
   if (t) {
-    if (t.sockets * t.dies * t.cores * t.threads !== v.max)
-      fail('XML_ERROR', `Maximum CPUs greater than topology limit`);
     smp += `,sockets=${t.sockets}${f.smpDies ? `,dies=${t.dies}` : ''},cores=${t.cores},threads=${t.threads}`;
   } else smp += `,sockets=${v.max},cores=1,threads=1`;
   args.push('-smp', smp);

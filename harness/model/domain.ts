@@ -86,6 +86,8 @@ export interface Disk {
   source: string;
   target: string;
   bus: 'ide' | 'virtio';
+  /** Whether <target bus> was written: disks are grouped by the bus as parsed, before defaults. */
+  busWritten?: boolean;
   driver?: { name: string; type: string };
   address?: Address;
 }

@@ -29,9 +29,12 @@ function formatCell(c: NumaCell, out: string[], ind: string): void {
     kids.push(`${ind}  </distances>`);
   }
   for (const k of c.caches) {
-    kids.push(`${ind}  <cache level='${k.level}' associativity='${k.associativity}' policy='${k.policy}'>`);
+    // virNumaCacheFormat leaves out 'none' and a zero line size.
+    const assoc = k.associativity !== 'none' ? ` associativity='${k.associativity}'` : '';
+    const pol = k.policy !== 'none' ? ` policy='${k.policy}'` : '';
+    kids.push(`${ind}  <cache level='${k.level}'${assoc}${pol}>`);
     kids.push(`${ind}    <size value='${k.sizeKiB}' unit='KiB'/>`);
-    kids.push(`${ind}    <line value='${k.lineBytes}' unit='B'/>`);
+    if (k.lineBytes) kids.push(`${ind}    <line value='${k.lineBytes}' unit='B'/>`);
     kids.push(`${ind}  </cache>`);
   }
   if (kids.length) out.push(`${ind}<cell${attrs}>`, ...kids, `${ind}</cell>`);

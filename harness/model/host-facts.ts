@@ -17,4 +17,5 @@ export interface HostFacts {
   machineAliases: Record<string, string>; // "pc" -> "pc-i440fx-7.2", "q35" -> "pc-q35-7.2"
   numaNodes: HostNumaNode[];       // from `virsh capabilities` <topology>
   kvmUsable: boolean;              // domcapabilities for virttype kvm answered
+  emulators?: Record<string, string>; // <guest><arch name=…><emulator> from virsh capabilities
 }

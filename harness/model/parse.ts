@@ -141,7 +141,15 @@ function parsePciAddress(el: XmlElement): PciAddress {
     if (Number.isNaN(x)) notModelled(`address ${n}='${v}'`);
     return x;
   };
-  return { type: 'pci', domain: num('domain'), bus: num('bus'), slot: num('slot'), function: num('function') };
+  const a: PciAddress = { type: 'pci', domain: num('domain'), bus: num('bus'), slot: num('slot'), function: num('function') };
+  // virPCIDeviceAddressParseXML checks a non-empty address at parse time.
+  if (a.domain || a.bus || a.slot || a.function) {
+    if (a.bus > 0xff) fail('XML_ERROR', `Invalid PCI address bus='0x${a.bus.toString(16)}', must be <= 0xFF`);
+    if (a.slot > 0x1f) fail('XML_ERROR', `Invalid PCI address slot='0x${a.slot.toString(16)}', must be <= 0x1F`);
+    if (a.function > 7) fail('XML_ERROR', `Invalid PCI address function=0x${a.function.toString(16)}, must be <= 7`);
+    if (!a.domain && !a.bus && !a.slot) fail('XML_ERROR', 'Invalid PCI address 0000:00:00, at least one of domain, bus, or slot must be > 0');
+  }
+  return a;
 }
 
 function parseDriveAddress(el: XmlElement): DriveAddress {
@@ -166,8 +174,8 @@ function parseVcpu(root: XmlElement): Domain['vcpu'] {
       if (s !== undefined) cpuset = nonEmptyBitmap(s, 'cpuset');
     }
   }
-  if (max === 0) fail('INVALID_ARG', 'domain configuration does not specify any vCPUs');
-  if (current > max) fail('INVALID_ARG', `maxvcpus must not be less than current vcpus (${max} < ${current})`);
+  // virDomainDefSetVcpus; a zero count is checked after the cells (postParse), as libvirt does.
+  if (current > max) fail('CONFIG_UNSUPPORTED', 'maximum vCPU count must not be less than current vCPU count');
   return { max, current, placement, cpuset };
 }
 
@@ -204,16 +212,23 @@ function parseCputune(root: XmlElement, d: Pick<Domain, 'vcpu' | 'iothreads'>): 
 
 function parseCaches(cellEl: XmlElement, cellId: number): NumaCache[] {
   return childrenNamed(cellEl, 'cache').map((c) => {
-    const level = propUInt(c, 'level', true)!;
-    const associativity = propEnum(c, 'associativity', ['none', 'direct', 'full'] as const, true)!;
-    const policy = propEnum(c, 'policy', ['none', 'writeback', 'writethrough'] as const, true)!;
+    const lv = attr(c, 'level');
+    if (lv === undefined) fail('XML_ERROR', `Missing 'level' attribute in cache element for NUMA node ${cellId}`);
+    const level = parseUInt(lv!);
+    if (level === null || level === 0) fail('XML_ERROR', `Invalid 'level' attribute in cache element for NUMA node ${cellId}`);
+    const assoc = attr(c, 'associativity');
+    if (assoc === undefined) fail('XML_ERROR', `Missing 'associativity' attribute in cache element for NUMA node ${cellId}`);
+    if (!['none', 'direct', 'full'].includes(assoc!)) fail('XML_ERROR', `Invalid cache associativity '${assoc}'`);
+    // libvirt reports a missing policy, then goes on and reports it as invalid: the last word wins.
+    const pol = attr(c, 'policy');
+    if (!['none', 'writeback', 'writethrough'].includes(pol ?? '')) fail('XML_ERROR', `Invalid cache policy '${pol ?? '(null)'}'`);
+    // libvirt 9.0.0 reads the units from ./size/unit and ./line/unit *elements*, which the schema
+    // does not have: unit attributes are ignored (size in KiB, line in bytes).
     const size = child(c, 'size');
     const line = child(c, 'line');
-    if (!size) fail('XML_ERROR', `Missing 'size' element for NUMA node cache in cell ${cellId}`);
-    if (!line) fail('XML_ERROR', `Missing 'line' element for NUMA node cache in cell ${cellId}`);
-    const sizeKiB = parseMemoryKiB(attr(size!, 'value'), attr(size!, 'unit'), './size/value', true)!;
-    const lineBytes = Number(parseScaled(attr(line!, 'value'), attr(line!, 'unit'), 1n, './line/value', true));
-    return { level, associativity, policy, sizeKiB, lineBytes };
+    const sizeKiB = parseMemoryKiB(size ? attr(size, 'value') : undefined, undefined, './size/@value', true)!;
+    const lineBytes = Number(parseScaled(line ? attr(line, 'value') : undefined, undefined, 1n, './line/@value', true, 18446744073709551615n));
+    return { level: level!, associativity: assoc as NumaCache['associativity'], policy: pol as NumaCache['policy'], sizeKiB, lineBytes };
   });
 }
 
@@ -303,12 +318,7 @@ function parseCpu(root: XmlElement): CpuDef | undefined {
   if (model) cpu.model = { name: model.text.trim(), fallback: attr(model, 'fallback') };
   const topo = child(el, 'topology');
   if (topo) {
-    const get = (k: string, dflt?: number): number => {
-      const v = propUInt(topo, k, dflt === undefined);
-      if (v === undefined) return dflt!;
-      if (v === 0) fail('XML_ERROR', `Invalid '${k}' value in CPU topology`);
-      return v;
-    };
+    const get = (k: string, dflt?: number): number => propUInt(topo, k, dflt === undefined, true) ?? dflt!;
     cpu.topology = { sockets: get('sockets'), dies: get('dies', 1), cores: get('cores'), threads: get('threads') };
   }
   return cpu;
@@ -368,6 +378,8 @@ function parseNumatune(root: XmlElement, placementStatic: boolean, ncells: numbe
 
 function parseDevices(root: XmlElement): Domain['devices'] {
   const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [] };
+  let usbNone = false;
+  let usbOther = false;
   const el = child(root, 'devices');
   if (!el) return devs;
   for (const d of el.children) {
@@ -380,8 +392,9 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         if ((attr(d, 'device') ?? 'disk') !== 'disk') notModelled(`disk device '${attr(d, 'device')}'`);
         const src = child(d, 'source');
         const tgt = child(d, 'target');
-        if (!tgt || attr(tgt, 'dev') === undefined) fail('XML_ERROR', 'missing target information for device ' + (src ? attr(src, 'dev') ?? '' : ''));
-        const bus = attr(tgt!, 'bus') ?? (attr(tgt!, 'dev')!.startsWith('vd') ? 'virtio' : attr(tgt!, 'dev')!.startsWith('hd') ? 'ide' : '');
+        if (!tgt || attr(tgt, 'dev') === undefined) fail('XML_DETAIL', 'missing target information for device ' + (src ? attr(src, 'dev') ?? '' : ''));
+        const busAttr = attr(tgt!, 'bus');
+        const bus = busAttr ?? (attr(tgt!, 'dev')!.startsWith('vd') ? 'virtio' : attr(tgt!, 'dev')!.startsWith('hd') ? 'ide' : '');
         if (bus !== 'ide' && bus !== 'virtio') notModelled(`disk bus '${bus}'`);
         const drv = child(d, 'driver');
         const addrEl = child(d, 'address');
@@ -389,6 +402,7 @@ function parseDevices(root: XmlElement): Domain['devices'] {
           source: src ? attr(src, 'dev') ?? '' : '',
           target: attr(tgt!, 'dev')!,
           bus: bus as Disk['bus'],
+          busWritten: busAttr !== undefined,
           driver: drv ? { name: attr(drv, 'name') ?? 'qemu', type: attr(drv, 'type') ?? 'raw' } : undefined,
           address: addrEl ? (attr(addrEl, 'type') === 'drive' ? parseDriveAddress(addrEl) : parsePciAddress(addrEl)) : undefined,
         };
@@ -404,11 +418,19 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         let index = 0;
         if (idx !== undefined) {
           const n = parseUInt(idx);
-          if (n === null) fail('XML_ERROR', `Invalid value for attribute 'index' in element 'controller': '${idx}'. Expected non-negative integer value`);
+          if (n === null) fail('XML_ERROR', `Invalid value for attribute 'index' in element 'controller': '${idx}'. Expected integer value`);
           index = n!;
         }
         const addrEl = child(d, 'address');
-        const c: Controller = { type: type as Controller['type'], index, model: attr(d, 'model'), address: addrEl ? parsePciAddress(addrEl) : undefined };
+        const model = attr(d, 'model');
+        // A USB controller of model 'none' is no device: libvirt does not read its address.
+        const address = addrEl && !(type === 'usb' && model === 'none') ? parsePciAddress(addrEl) : undefined;
+        const c: Controller = { type: type as Controller['type'], index, model, address };
+        if (c.type === 'usb') {
+          // virDomainDefControllersParse: 'none' excludes every other USB controller.
+          if (model === 'none' ? usbNone || usbOther : usbNone) fail('XML_DETAIL', "Can't add another USB controller: USB is disabled for this domain");
+          if (model === 'none') usbNone = true; else usbOther = true;
+        }
         if (c.type === 'usb' && c.model !== undefined && c.model !== 'piix3-uhci' && c.model !== 'none' && c.model !== 'qemu-xhci') notModelled(`usb controller model '${c.model}'`);
         if (c.type === 'pci' && c.model !== undefined && c.model !== 'pci-root' && c.model !== 'pcie-root') notModelled(`pci controller model '${c.model}'`);
         devs.controllers.push(c);
@@ -431,7 +453,9 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         const model = propEnum(d, 'model', ['virtio', 'xen', 'none', 'virtio-transitional', 'virtio-non-transitional'] as const, true)!;
         if (model !== 'virtio' && model !== 'none') notModelled(`memballoon model '${model}'`);
         const addrEl = child(d, 'address');
-        devs.memballoon = { model: model as 'virtio' | 'none', address: addrEl ? parsePciAddress(addrEl) : undefined };
+        // model='none' is no device: libvirt does not even read its address.
+        const address = addrEl && model !== 'none' ? parsePciAddress(addrEl) : undefined;
+        devs.memballoon = { model: model as 'virtio' | 'none', address: model === 'none' ? undefined : address };
         break;
       }
       default:
@@ -446,10 +470,14 @@ export function parseDomain(root: XmlElement): Domain {
   if (root.name !== 'domain') fail('XML_ERROR', `expecting root element of 'domain', not '${root.name}'`);
   checkVocabulary(root, VOCAB_TREE, []);
 
-  const type = propEnum(root, 'type', ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'] as const, true)!;
+  const typeAttr = attr(root, 'type');
+  if (typeAttr === undefined) fail('INTERNAL_ERROR', 'missing domain type attribute');
+  const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'];
+  if (!VIRT_TYPES.includes(typeAttr!)) fail('CONFIG_UNSUPPORTED', `invalid domain type ${typeAttr}`);
+  const type = typeAttr!;
   if (type !== 'qemu' && type !== 'kvm') notModelled(`domain type '${type}'`);
   const nameEl = child(root, 'name');
-  if (!nameEl || nameEl.text === '') fail('XML_ERROR', 'missing name information');
+  if (!nameEl || nameEl.text === '') fail('XML_DETAIL', 'missing name information');
   const uuidEl = child(root, 'uuid');
   if (!uuidEl) notModelled('a domain without <uuid> (libvirt generates a random one)');
   const uuid = parseUuid(uuidEl!.text);
@@ -460,7 +488,9 @@ export function parseDomain(root: XmlElement): Domain {
   const arch = attr(typeEl!, 'arch') ?? 'x86_64';
   if (arch !== 'x86_64' && arch !== 'i686') notModelled(`arch '${arch}'`);
   const machine = attr(typeEl!, 'machine') ?? 'pc';
-  const boot = childrenNamed(osEl!, 'boot').map((b) => attr(b, 'dev') ?? '');
+  // virDomainDefParseBootOptions: no <boot> at all means boot from the first disk.
+  const bootEls = childrenNamed(osEl!, 'boot');
+  const boot = bootEls.length ? bootEls.map((b) => attr(b, 'dev') ?? '') : ['hd'];
   if (boot.some((b) => b !== 'hd')) notModelled('boot devices other than hd');
 
   const memEl = child(root, 'memory');
@@ -472,9 +502,11 @@ export function parseDomain(root: XmlElement): Domain {
   const ioEl = child(root, 'iothreads');
   let iothreads = 0;
   if (ioEl) {
-    const n = parseUInt(ioEl.text);
-    if (n === null) fail('XML_ERROR', 'failed to parse iothreads');
-    iothreads = n!;
+    if (ioEl.text !== '') {
+      const n = parseUInt(ioEl.text);
+      if (n === null) fail('XML_ERROR', `invalid iothreads count '${ioEl.text}'`);
+      iothreads = n!;
+    }
   }
   const cputune = parseCputune(root, { vcpu, iothreads });
 
@@ -484,7 +516,8 @@ export function parseDomain(root: XmlElement): Domain {
   const cells = cpu?.cells ?? [];
   const cpuCount = cells.reduce((s, c) => s + (c.cpus?.length ?? 0), 0);
   if (cpuCount > vcpu.max) fail('INTERNAL_ERROR', 'Number of CPUs in <numa> exceeds the <vcpu> count');
-  const maxId = cells.reduce((m, c) => Math.max(m, c.cpus ? bitmapLast(c.cpus) : -1), -1);
+  // virDomainNumaGetMaxCPUID starts from 0, so <vcpu>0</vcpu> always fails here.
+  const maxId = cells.reduce((m, c) => Math.max(m, c.cpus ? bitmapLast(c.cpus) : 0), 0);
   if (maxId >= vcpu.max) fail('INTERNAL_ERROR', 'CPU IDs in <numa> exceed the <vcpu> count');
 
   const numatune = parseNumatune(root, vcpu.placement === 'static', cells.length);

@@ -1,7 +1,7 @@
 // What libvirt's post-parse callbacks do to a freshly parsed definition (virDomainDefPostParse
 // with the QEMU driver's callbacks): default devices, machine canonicalisation, default CPU,
 // memory totals, vCPU fill-in of NUMA cell 0, and PCI/drive address assignment.
-import { fail } from './errors.js';
+import { fail, notModelled } from './errors.js';
 import type { Disk, Domain } from './domain.js';
 import { assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
@@ -21,8 +21,9 @@ function insertDisks(disks: Disk[]): Disk[] {
   for (const disk of disks) {
     let insertAt = -1;
     for (let i = out.length - 1; i >= 0; i--) {
-      if (out[i].bus === disk.bus && diskIndex(out[i].target) > diskIndex(disk.target)) insertAt = i;
-      else if (out[i].bus === disk.bus && insertAt === -1) insertAt = i + 1;
+      const same = (out[i].busWritten ? out[i].bus : '') === (disk.busWritten ? disk.bus : '');
+      if (same && diskIndex(out[i].target) > diskIndex(disk.target)) insertAt = i;
+      else if (same && insertAt === -1) insertAt = i + 1;
     }
     if (insertAt === -1) out.push(disk);
     else out.splice(insertAt, 0, disk);
@@ -35,12 +36,9 @@ export function postParse(d: Domain, profile: Profile): Domain {
   const devs = d.devices;
   const q35 = isQ35(d);
 
-  // Memory: NUMA cells define the total; currentMemory is clamped to it.
   const cells = d.cpu?.cells ?? [];
-  const numaMem = cells.reduce((s, c) => s + c.memoryKiB, 0);
-  if (numaMem && (profile.abiUpdate || d.memoryKiB === 0)) d.memoryKiB = numaMem;
-  if (d.memoryKiB === 0) fail('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
-  if (d.currentMemoryKiB > d.memoryKiB || d.currentMemoryKiB === 0) d.currentMemoryKiB = d.memoryKiB;
+  // No <emulator>: the capabilities' emulator for the guest arch.
+  if (!devs.emulator && profile.defaultEmulator) devs.emulator = profile.defaultEmulator[d.os.arch];
 
   // qemuDomainDefAddImplicitInputDevice: x86 guests always have PS/2 mouse and keyboard.
   if (!devs.inputs.some((i) => i.type === 'mouse')) devs.inputs.push({ type: 'mouse', bus: 'ps2' });
@@ -65,16 +63,26 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // Machine alias and default CPU (QEMU >= 4.2 names a default CPU type per machine).
   const canonical = profile.machineAliases[d.os.machine];
   if (canonical) d.os.machine = canonical;
-  const defModel = profile.defaultCpuModel[d.os.arch];
+  // The default CPU type comes from the emulator binary's machine list, not from <os arch>.
+  const binArch = /qemu-system-i386$/.test(d.devices.emulator ?? '') ? 'i686' : 'x86_64';
+  const defModel = profile.defaultCpuModel[binArch];
   if (defModel) {
     if (!d.cpu) d.cpu = { cells: [], interconnects: [] };
     if (!d.cpu.model) {
-      d.cpu.mode = 'custom'; d.cpu.match = 'exact'; d.cpu.check ??= 'none';
+      d.cpu.mode = 'custom'; d.cpu.match = 'exact'; d.cpu.check = 'none';
       d.cpu.model = { name: defModel, fallback: 'forbid' };
     }
   }
   if (d.cpu?.model && d.cpu.model.fallback === undefined) d.cpu.model.fallback = 'allow';
   if (d.cpu?.model) { d.cpu.mode ??= 'custom'; d.cpu.match ??= 'exact'; }
+
+  // qemuDomainDefVcpusPostParse
+  if (d.vcpu.max === 0) notModelled('a domain with no vCPUs (libvirt 9.0.0 looks up a vCPU 0 that does not exist)');
+  if (d.vcpu.current === 0) fail('CONFIG_UNSUPPORTED', "vcpu 0 can't be offline");
+
+  // qemuDomainDefCPUPostParse: a custom CPU's check defaults to none under TCG, partial under
+  // KVM, where libvirt then compares it with the host CPU (not described by any profile).
+  if (d.cpu?.model && d.cpu.check === undefined && profile.defaultCpuModel.x86_64) d.cpu.check = d.type === 'kvm' ? 'partial' : 'none';
 
   // qemuDomainDefNumaCPUsRectify: vCPUs not in any cell land in cell 0.
   if (cells.length) {
@@ -84,6 +92,12 @@ export function postParse(d: Domain, profile: Profile): Domain {
       cells[0].cpus = Array.from({ length: d.vcpu.max }, (_, i) => i).filter((i) => !others.has(i));
     }
   }
+
+  // virDomainDefPostParseCommon: NUMA cells define the total; currentMemory is clamped to it.
+  const numaMem = cells.reduce((s, c) => s + c.memoryKiB, 0);
+  if (numaMem && (profile.abiUpdate || d.memoryKiB === 0)) d.memoryKiB = numaMem;
+  if (d.memoryKiB === 0) fail('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
+  if (d.currentMemoryKiB > d.memoryKiB || d.currentMemoryKiB === 0) d.currentMemoryKiB = d.memoryKiB;
 
   // Device post-parse: drive addresses of IDE disks, the default USB model, PCI root indexes.
   devs.disks = insertDisks(devs.disks);
@@ -108,6 +122,17 @@ export function postParse(d: Domain, profile: Profile): Domain {
 
   assignPciAddresses(d, profile);
 
+  // qemuValidateDomainDefCpu: an explicit topology must multiply out to the vCPU count.
+  const t = d.cpu?.topology;
+  if (t && profile.flags.queryHotpluggableCpus && t.sockets * t.dies * t.cores * t.threads !== d.vcpu.max)
+    fail('CONFIG_UNSUPPORTED', "CPU topology doesn't match maximum vcpu count");
+
+  // virDomainDiskDefValidate: the address type must fit the bus.
+  for (const k of devs.disks) {
+    if (k.address && (k.bus === 'ide' ? k.address.type !== 'drive' : k.address.type !== 'pci'))
+      fail('CONFIG_UNSUPPORTED', `Invalid address type '${k.address.type}' for the disk '${k.target}' with the bus type '${k.bus}'`);
+  }
+
   // Validation, devices in virDomainDeviceInfoIterate order (disks, then controllers).
   for (const k of devs.disks) {
     // qemuValidateDomainDeviceDefAddressDrive
@@ -121,5 +146,38 @@ export function postParse(d: Domain, profile: Profile): Domain {
     fail('CONFIG_UNSUPPORTED', q35 ? 'IDE controllers are unsupported for this QEMU binary or machine type'
       : 'Only a single IDE controller is supported for this machine type');
   }
+  validateInternal(d);
   return d;
+}
+
+/** virDomainDefValidateInternal: duplicate disk targets, then the NUMA checks (HMAT). */
+function validateInternal(d: Domain): void {
+  const disks = d.devices.disks;
+  for (let i = 0; i < disks.length; i++)
+    for (let j = i + 1; j < disks.length; j++)
+      if (disks[i].target === disks[j].target)
+        fail('XML_ERROR', `target '${disks[i].target}' duplicated for disk sources '${disks[i].source}' and '${disks[j].source}'`);
+  const cells = d.cpu?.cells ?? [];
+  for (const c of cells) {
+    const seen = new Set<number>();
+    for (const k of c.caches) {
+      if (k.level > 3) fail('XML_ERROR', "Ain't nobody heard of that much cache level");
+      if (seen.has(k.level)) fail('XML_ERROR', `Cache level '${k.level}' already defined`);
+      seen.add(k.level);
+    }
+  }
+  const ics = d.cpu?.interconnects ?? [];
+  ics.forEach((l, i) => {
+    if (l.initiator >= cells.length) fail('XML_ERROR', "'initiator' refers to a non-existent NUMA node");
+    if (l.target >= cells.length) fail('XML_ERROR', "'target' refers to a non-existent NUMA node");
+    if (!cells[l.initiator].cpus) fail('XML_ERROR', "NUMA nodes without CPUs can't be initiator");
+    if (l.cache > 0 && !cells[l.target].caches.some((k) => k.level === l.cache))
+      fail('XML_ERROR', "'cache' refers to a non-existent NUMA node cache");
+    for (let j = 0; j < i; j++) {
+      const ll = ics[j];
+      if (l.kind === ll.kind && l.initiator === ll.initiator && l.target === ll.target && l.cache === ll.cache && l.type === ll.type)
+        fail('XML_ERROR', 'Duplicate info for NUMA latencies');
+      if (l.initiator !== l.target && l.initiator === ll.target && l.target === ll.initiator) fail('XML_ERROR', 'Link already defined');
+    }
+  });
 }

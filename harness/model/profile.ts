@@ -20,6 +20,8 @@ export interface ProfileFlags {
   numaHmat: boolean;
   /** iothread objects (QEMU_CAPS_OBJECT_IOTHREAD). */
   iothread: boolean;
+  /** QEMU >= 2.7 (QEMU_CAPS_QUERY_HOTPLUGGABLE_CPUS): topology must match the vCPU count. */
+  queryHotpluggableCpus: boolean;
   /** The KVM accelerator (QEMU_CAPS_KVM). */
   kvm: boolean;
   /** Known USB/PCI device models: the default USB controller becomes piix3-uhci with -device. */
@@ -53,6 +55,8 @@ export interface Profile {
   unavailableNode: { code: 'INTERNAL_ERROR' | 'CONFIG_UNSUPPORTED'; detail: string };
   /** cfg->memoryBackingDir: where file-backed guest RAM lives (memAccess), when known. */
   memoryBackingDir?: string;
+  /** The capabilities' emulator per guest arch, used when <emulator> is absent. */
+  defaultEmulator?: Record<string, string>;
   /** Parsing with VIR_DOMAIN_DEF_PARSE_ABI_UPDATE (virsh define does, libvirt's xml2xml tests do
    *  not): only then does <memory> become the sum of the NUMA cells. */
   abiUpdate?: boolean;
@@ -66,13 +70,14 @@ export interface ProfileData extends Omit<Profile, 'flags'> {
 
 export const NO_FLAGS: ProfileFlags = {
   objectJson: false, deviceJson: false, machineMemoryBackend: false, numaMemSupported: true,
-  sandbox: false, smpDies: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
+  sandbox: false, smpDies: false, queryHotpluggableCpus: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
   qemuXhci: false, pcieRootPort: false, pciePciBridge: false, virtioPciTransitional: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
 export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   KVM: 'kvm',
+  QUERY_HOTPLUGGABLE_CPUS: 'queryHotpluggableCpus',
   OBJECT_IOTHREAD: 'iothread',
   NUMA_HMAT: 'numaHmat',
   OBJECT_JSON: 'objectJson',
