@@ -142,12 +142,12 @@ function parsePciAddress(el: XmlElement): PciAddress {
     return x;
   };
   const a: PciAddress = { type: 'pci', domain: num('domain'), bus: num('bus'), slot: num('slot'), function: num('function') };
-  // virPCIDeviceAddressParseXML checks a non-empty address at parse time.
-  if (a.domain || a.bus || a.slot || a.function) {
+  // virPCIDeviceAddressParseXML checks an address at parse time unless domain, bus and slot are
+  // all zero (virPCIDeviceAddressIsEmpty ignores the function).
+  if (a.domain || a.bus || a.slot) {
     if (a.bus > 0xff) fail('XML_ERROR', `Invalid PCI address bus='0x${a.bus.toString(16)}', must be <= 0xFF`);
     if (a.slot > 0x1f) fail('XML_ERROR', `Invalid PCI address slot='0x${a.slot.toString(16)}', must be <= 0x1F`);
     if (a.function > 7) fail('XML_ERROR', `Invalid PCI address function=0x${a.function.toString(16)}, must be <= 7`);
-    if (!a.domain && !a.bus && !a.slot) fail('XML_ERROR', 'Invalid PCI address 0000:00:00, at least one of domain, bus, or slot must be > 0');
   }
   return a;
 }
@@ -242,7 +242,8 @@ function parseCells(numaEl: XmlElement): { cells: NumaCell[]; interconnects: Int
     const id = propUInt(el, 'id', false) ?? i;
     if (id >= n)
       fail('XML_ERROR', "Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed");
-    if (cells[id]) fail('XML_ERROR', `Duplicate NUMA cell info for cell id '${id}'`);
+    // libvirt notices a duplicate only through the first one's memory (mem_nodes[id].mem).
+    if (cells[id]?.memoryKiB) fail('XML_ERROR', `Duplicate NUMA cell info for cell id '${id}'`);
     let cpus: Bitmap | undefined;
     const cpuStr = attr(el, 'cpus');
     if (cpuStr !== undefined) {
@@ -282,7 +283,8 @@ function parseCells(numaEl: XmlElement): { cells: NumaCell[]; interconnects: Int
     }
     cell.caches = parseCaches(el, id);
   });
-  const finalCells = cells as NumaCell[];
+  // An id given twice leaves another slot as libvirt allocated it: no cpus, no memory.
+  const finalCells = cells.map((c, i) => c ?? { id: i, memoryKiB: 0, caches: [] }) as NumaCell[];
   finalCells.forEach((c, i) => { if (distanceRows[i]) c.distances = distanceRows[i]; });
 
   const interconnects: Interconnect[] = [];
@@ -376,6 +378,18 @@ function parseNumatune(root: XmlElement, placementStatic: boolean, ncells: numbe
   return tune.memory || tune.memnodes.size ? tune : undefined;
 }
 
+/** virDomainControllerInsertPreAlloced: a controller joins others of its type, in index order. */
+function insertController(list: Controller[], c: Controller): void {
+  let insertAt = -1;
+  for (let i = list.length - 1; i >= 0; i--) {
+    if (list[i].type !== c.type) continue;
+    if (list[i].index > c.index) insertAt = i;
+    else if (insertAt === -1) { insertAt = i + 1; break; }
+  }
+  if (insertAt === -1) list.push(c);
+  else list.splice(insertAt, 0, c);
+}
+
 function parseDevices(root: XmlElement): Domain['devices'] {
   const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [] };
   let usbNone = false;
@@ -433,7 +447,7 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         }
         if (c.type === 'usb' && c.model !== undefined && c.model !== 'piix3-uhci' && c.model !== 'none' && c.model !== 'qemu-xhci') notModelled(`usb controller model '${c.model}'`);
         if (c.type === 'pci' && c.model !== undefined && c.model !== 'pci-root' && c.model !== 'pcie-root') notModelled(`pci controller model '${c.model}'`);
-        devs.controllers.push(c);
+        insertController(devs.controllers, c);
         break;
       }
       case 'input': {

@@ -157,6 +157,17 @@ function validateInternal(d: Domain): void {
     for (let j = i + 1; j < disks.length; j++)
       if (disks[i].target === disks[j].target)
         fail('XML_ERROR', `target '${disks[i].target}' duplicated for disk sources '${disks[i].source}' and '${disks[j].source}'`);
+  // virDomainDefDuplicateDriveAddressesValidate
+  for (let i = 0; i < disks.length; i++) {
+    const a = disks[i].address;
+    if (a?.type !== 'drive') continue;
+    for (let j = i + 1; j < disks.length; j++) {
+      const b = disks[j].address;
+      if (disks[i].bus !== disks[j].bus || b?.type !== 'drive') continue;
+      if (a.controller === b.controller && a.bus === b.bus && a.target === b.target && a.unit === b.unit)
+        fail('CONFIG_UNSUPPORTED', `Found duplicate drive address for disk with target name '${disks[i].target}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`);
+    }
+  }
   const cells = d.cpu?.cells ?? [];
   for (const c of cells) {
     const seen = new Set<number>();
