@@ -133,6 +133,35 @@ async function main() {
   const kvm = await run('virsh', ['-c', URI, 'domcapabilities', '--virttype', 'kvm']);
   const qemuVer = await run(qemuBinary, ['--version']);
 
+  // How libvirt judges each custom CPU model on a KVM guest (check='partial' compares it with
+  // the host CPU at start): the -cpu argument it builds, or its error. Asked of libvirt itself,
+  // one domxml-to-native per model the domain capabilities list.
+  const kvmCpuModels = {};
+  if (kvm.ok) {
+    const custom = kvm.stdout.match(/<mode name='custom' supported='yes'>([\s\S]*?)<\/mode>/)?.[1] ?? '';
+    const names = [...custom.matchAll(/<model\b[^>]*>([^<]+)<\/model>/g)].map((m) => m[1]);
+    const cpuDir = await mkdtemp(join(tmpdir(), 'lvh-probe-cpu-'));
+    try {
+      for (const name of names) {
+        const f = join(cpuDir, 'cpu.xml');
+        await writeFile(f, `<domain type='kvm'><name>${PROBE_NAME}</name><memory unit='KiB'>131072</memory><vcpu>1</vcpu>` +
+          `<os><type arch='x86_64' machine='pc'>hvm</type></os><cpu mode='custom' match='exact' check='partial'>` +
+          `<model fallback='allow'>${name}</model></cpu></domain>\n`);
+        const r = await run('virsh', ['-c', URI, 'domxml-to-native', 'qemu-argv', f]);
+        if (r.ok) {
+          const w = shellWords(r.stdout.trim());
+          const k = w.indexOf('-cpu');
+          if (k >= 0) kvmCpuModels[name] = { cpu: w[k + 1] };
+        } else {
+          const m = r.stderr.trim().split('\n').filter((l) => l.startsWith('error: ')).pop();
+          if (m) kvmCpuModels[name] = { error: m.slice('error: '.length) };
+        }
+      }
+    } finally {
+      await rm(cpuDir, { recursive: true, force: true });
+    }
+  }
+
   const facts = {
     libvirtVersion,
     qemuVersion,
@@ -144,6 +173,7 @@ async function main() {
     emulators,
     numaNodes,
     kvmUsable: kvm.ok,
+    kvmCpuModels,
     // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).
     qemuVersionText: qemuVer.ok ? qemuVer.stdout.split('\n')[0] : `unavailable: ${qemuVer.why}`,
   };

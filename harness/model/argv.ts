@@ -192,9 +192,19 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   const f = profile.flags;
   const env = profile.env.map(([k, v]) => [k, fill(v, d, profile)] as [string, string]);
   if (d.type === 'kvm' && !f.kvm) notModelled(`domain type 'kvm' with profile ${profile.name} (no KVM capability)`);
-  // qemuProcessStartValidate compares a custom CPU with the host CPU unless check='none'.
-  if (d.type === 'kvm' && d.cpu?.model && d.cpu.check !== 'none' && profile.abiUpdate)
-    notModelled(`a custom CPU model on a KVM guest with check='${d.cpu.check}' (compared with the host CPU, which the profile does not describe)`);
+  // qemuProcessStartValidate compares a custom CPU with the host CPU unless check='none': the
+  // host profile carries libvirt's probed verdict per model (probe-host.mjs).
+  let cpuArg = d.cpu?.model?.name;
+  if (d.type === 'kvm' && d.cpu?.model && d.cpu.check !== 'none' && profile.abiUpdate) {
+    const verdict = d.cpu.check === 'partial' ? profile.kvmCpuModels?.[d.cpu.model.name] : undefined;
+    if (!verdict) notModelled(`a custom CPU model '${d.cpu.model.name}' on a KVM guest with check='${d.cpu.check}' (no probed verdict for it)`);
+    if ('error' in verdict!) {
+      const prefix = 'the CPU is incompatible with host CPU: ';
+      if (!verdict.error.startsWith(prefix)) notModelled(`host CPU check answer '${verdict.error}'`);
+      fail('CPU_INCOMPATIBLE', verdict.error.slice(prefix.length));
+    }
+    cpuArg = (verdict as { cpu: string }).cpu;
+  }
   const args: string[] = [d.devices.emulator ?? notModelled('a domain without <emulator>')];
   const stateDir = fill(profile.stateDir, d, profile);
   args.push('-name', `guest=${d.name},debug-threads=on`, '-S');
@@ -208,7 +218,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   if (hmat && f.numaHmat) machine += ',hmat=on';
   args.push('-machine', machine);
   args.push('-accel', d.type === 'kvm' ? 'kvm' : 'tcg');
-  if (d.cpu?.model) args.push('-cpu', d.cpu.model.name);
+  if (cpuArg) args.push('-cpu', cpuArg);
 
   // qemuDomainAlignMemorySizes: the cells' aligned sum, unless they add up to nothing.
   const cellsKiB = cells.reduce((s, c) => s + alignUp(c.memoryKiB, MiB), 0);

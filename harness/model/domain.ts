@@ -140,6 +140,8 @@ export interface Domain {
     inputs: Input[];
     audios: { id: number; type: 'none' }[];
     memballoon?: { model: 'virtio' | 'none'; address?: PciAddress };
+    /** Sources of disks without <target dev>: an error libvirt raises only at validation. */
+    missingTargets: string[];
   };
 }
 

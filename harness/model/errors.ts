@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'INVALID_ARG'
   | 'OVERFLOW'
   | 'OPERATION_INVALID'
-  | 'OPERATION_UNSUPPORTED';
+  | 'OPERATION_UNSUPPORTED'
+  | 'CPU_INCOMPATIBLE';
 
 const PREFIX: Record<ErrorCode, string> = {
   XML_ERROR: 'XML error: ',
@@ -19,6 +20,7 @@ const PREFIX: Record<ErrorCode, string> = {
   OVERFLOW: 'numerical overflow: ',
   OPERATION_INVALID: 'Requested operation is not valid: ',
   OPERATION_UNSUPPORTED: 'Operation not supported: ',
+  CPU_INCOMPATIBLE: 'the CPU is incompatible with host CPU: ',
 };
 
 /** An error libvirt itself would report, with its exact wording. */

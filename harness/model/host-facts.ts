@@ -18,4 +18,7 @@ export interface HostFacts {
   numaNodes: HostNumaNode[];       // from `virsh capabilities` <topology>
   kvmUsable: boolean;              // domcapabilities for virttype kvm answered
   emulators?: Record<string, string>; // <guest><arch name=…><emulator> from virsh capabilities
+  /** Custom CPU models on a KVM guest with check='partial': the -cpu argument libvirt builds, or
+   *  its error (the model is compared with the host CPU), probed per model. */
+  kvmCpuModels?: Record<string, { cpu: string } | { error: string }>;
 }

@@ -391,7 +391,7 @@ function insertController(list: Controller[], c: Controller): void {
 }
 
 function parseDevices(root: XmlElement): Domain['devices'] {
-  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [] };
+  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [] };
   let usbNone = false;
   let usbOther = false;
   const el = child(root, 'devices');
@@ -406,7 +406,15 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         if ((attr(d, 'device') ?? 'disk') !== 'disk') notModelled(`disk device '${attr(d, 'device')}'`);
         const src = child(d, 'source');
         const tgt = child(d, 'target');
-        if (!tgt || attr(tgt, 'dev') === undefined) fail('XML_DETAIL', 'missing target information for device ' + (src ? attr(src, 'dev') ?? '' : ''));
+        if (!tgt || attr(tgt, 'dev') === undefined) {
+          // libvirt only notices this when it validates the disk, after post-parse and address
+          // assignment: keep the complaint and leave the disk out of everything before.
+          if (!tgt || attr(tgt, 'bus') === undefined) {
+            devs.missingTargets.push(src ? attr(src, 'dev') ?? '' : '');
+            break;
+          }
+          notModelled('a disk with a bus but no target name');
+        }
         const busAttr = attr(tgt!, 'bus');
         const bus = busAttr ?? (attr(tgt!, 'dev')!.startsWith('vd') ? 'virtio' : attr(tgt!, 'dev')!.startsWith('hd') ? 'ide' : '');
         if (bus !== 'ide' && bus !== 'virtio') notModelled(`disk bus '${bus}'`);

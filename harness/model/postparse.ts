@@ -127,7 +127,8 @@ export function postParse(d: Domain, profile: Profile): Domain {
   if (t && profile.flags.queryHotpluggableCpus && t.sockets * t.dies * t.cores * t.threads !== d.vcpu.max)
     fail('CONFIG_UNSUPPORTED', "CPU topology doesn't match maximum vcpu count");
 
-  // virDomainDiskDefValidate: the address type must fit the bus.
+  // virDomainDiskDefValidate: a target name, and an address type that fits the bus.
+  if (devs.missingTargets.length) fail('XML_DETAIL', `missing target information for device ${devs.missingTargets[0]}`);
   for (const k of devs.disks) {
     if (k.address && (k.bus === 'ide' ? k.address.type !== 'drive' : k.address.type !== 'pci'))
       fail('CONFIG_UNSUPPORTED', `Invalid address type '${k.address.type}' for the disk '${k.target}' with the bus type '${k.bus}'`);

@@ -55,6 +55,8 @@ export interface Profile {
   unavailableNode: { code: 'INTERNAL_ERROR' | 'CONFIG_UNSUPPORTED'; detail: string };
   /** cfg->memoryBackingDir: where file-backed guest RAM lives (memAccess), when known. */
   memoryBackingDir?: string;
+  /** KVM + custom CPU (check='partial'): libvirt's verdict per model against the host CPU. */
+  kvmCpuModels?: Record<string, { cpu: string } | { error: string }>;
   /** The capabilities' emulator per guest arch, used when <emulator> is absent. */
   defaultEmulator?: Record<string, string>;
   /** Parsing with VIR_DOMAIN_DEF_PARSE_ABI_UPDATE (virsh define does, libvirt's xml2xml tests do

@@ -41,6 +41,7 @@ export function hostProfile(facts: HostFacts): Profile {
     unavailableNode: { code: 'CONFIG_UNSUPPORTED', detail: 'NUMA node {bit} is unavailable' },
     autoNodeset: null,
     abiUpdate: true,
+    kvmCpuModels: facts.kvmCpuModels,
     defaultEmulator: facts.emulators ?? { x86_64: '/usr/bin/qemu-system-x86_64', i686: '/usr/bin/qemu-system-i386' },
     memoryBackingDir: '/var/lib/libvirt/qemu/ram',
     flags: { ...base.flags, kvm: facts.kvmUsable || base.flags.kvm },
