@@ -64,19 +64,18 @@ const VOCAB_TREE: VocabNode = (() => {
   return root;
 })();
 
-/** Refuse anything outside the vocabulary; the path is only spelled out for the error. */
-function checkVocabulary(el: XmlElement, node: VocabNode, parents: readonly string[]): void {
+/** Refuse anything outside the vocabulary; `path` is a shared stack, spelled out only for errors. */
+function checkVocabulary(el: XmlElement, node: VocabNode, path: string[]): void {
+  path.push(el.name);
   for (const [name] of el.attrs) {
-    if (!node.attrs.has(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${[...parents, el.name].join('/')})`);
+    if (!node.attrs.has(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${path.join('/')})`);
   }
-  if (!el.children.length) return;
-  let path: string[] | undefined;
   for (const c of el.children) {
     const next = node.children.get(c.name);
-    path ??= [...parents, el.name];
     if (!next) notModelled(`element <${c.name}> (at ${path.join('/')}/${c.name})`);
     checkVocabulary(c, next!, path);
   }
+  path.pop();
 }
 
 /** virStrToLong_uip-style unsigned parse: digits only after optional spaces, no sign. */

@@ -95,8 +95,15 @@ export function fastRead(text: string): XmlElement | null {
       break;
     }
     if (lt > i) {
+      // Most gaps are indentation: no need to look for ']]>' or references there.
+      let blank = true;
+      for (let k = i; k < lt; k++) {
+        const c = text.charCodeAt(k);
+        if (c !== 32 && c !== 10 && c !== 9) { blank = false; break; }
+      }
       const raw = text.slice(i, lt);
-      if (!top) { if (raw.trim() !== '') return null; }
+      if (!top) { if (!blank) return null; }
+      else if (blank) top.text += raw;
       else {
         if (raw.includes(']]>')) return null;
         const t = unescape(raw);
