@@ -67,10 +67,12 @@ const VOCAB_TREE: VocabNode = (() => {
 /** Refuse anything outside the vocabulary; `path` is a shared stack, spelled out only for errors. */
 function checkVocabulary(el: XmlElement, node: VocabNode, path: string[]): void {
   path.push(el.name);
-  for (const [name] of el.attrs) {
+  for (let i = 0; i < el.attrs.length; i++) {
+    const name = el.attrs[i][0];
     if (!node.attrs.has(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${path.join('/')})`);
   }
-  for (const c of el.children) {
+  for (let i = 0; i < el.children.length; i++) {
+    const c = el.children[i];
     const next = node.children.get(c.name);
     if (!next) notModelled(`element <${c.name}> (at ${path.join('/')}/${c.name})`);
     checkVocabulary(c, next!, path);

@@ -10,7 +10,8 @@ export interface XmlElement {
 }
 
 export const attr = (el: XmlElement, name: string): string | undefined => {
-  for (const [k, v] of el.attrs) if (k === name) return v;
+  const a = el.attrs;
+  for (let i = 0; i < a.length; i++) if (a[i][0] === name) return a[i][1];
   return undefined;
 };
 

@@ -155,7 +155,7 @@ export function fastRead(text: string): XmlElement | null {
       if (end < 0) return null;
       const v = attrValue(text.slice(i + 1, end));
       if (v === null) return null;
-      for (const [k] of el.attrs) if (k === an) return null;
+      for (let k = 0; k < el.attrs.length; k++) if (el.attrs[k][0] === an) return null;
       el.attrs.push([an, v]);
       i = end + 1;
     }

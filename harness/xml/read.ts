@@ -80,7 +80,7 @@ function readUtf8Strict(bytes: Uint8Array): XmlElement | null {
   } catch {
     return null;
   }
-  const enc = declaredEncoding.exec(text.slice(0, 200));
+  const enc = text.startsWith('<?xml') ? declaredEncoding.exec(text.slice(0, 200)) : null;
   if (enc && enc[1].toLowerCase() !== 'utf-8' && enc[1].toLowerCase() !== 'utf8') return null;
   return fastRead(text) ?? saxesRead(text);
 }
