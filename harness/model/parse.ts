@@ -392,7 +392,7 @@ function insertController(list: Controller[], c: Controller): void {
 }
 
 function parseDevices(root: XmlElement): Domain['devices'] {
-  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [] };
+  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], missingTargetsEarly: [] };
   let usbNone = false;
   let usbOther = false;
   const el = child(root, 'devices');
@@ -410,11 +410,10 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         if (!tgt || attr(tgt, 'dev') === undefined) {
           // libvirt only notices this when it validates the disk, after post-parse and address
           // assignment: keep the complaint and leave the disk out of everything before.
-          if (!tgt || attr(tgt, 'bus') === undefined) {
-            devs.missingTargets.push(src ? attr(src, 'dev') ?? '' : '');
-            break;
-          }
-          notModelled('a disk with a bus but no target name');
+          // Without <target> the disk defaults to IDE and libvirt complains at validation; with a
+          // bus but no dev it complains before address assignment (both seen in fuzz cases).
+          (tgt ? devs.missingTargetsEarly : devs.missingTargets).push(src ? attr(src, 'dev') ?? '' : '');
+          break;
         }
         const busAttr = attr(tgt!, 'bus');
         const bus = busAttr ?? (attr(tgt!, 'dev')!.startsWith('vd') ? 'virtio' : attr(tgt!, 'dev')!.startsWith('hd') ? 'ide' : '');
