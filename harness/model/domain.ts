@@ -142,8 +142,6 @@ export interface Domain {
     memballoon?: { model: 'virtio' | 'none'; address?: PciAddress };
     /** Sources of disks without <target dev>: an error libvirt raises only at validation. */
     missingTargets: string[];
-    /** The same for a <target> with a bus but no dev, which libvirt reports before addresses. */
-    missingTargetsEarly: string[];
   };
 }
 

@@ -392,7 +392,7 @@ function insertController(list: Controller[], c: Controller): void {
 }
 
 function parseDevices(root: XmlElement): Domain['devices'] {
-  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], missingTargetsEarly: [] };
+  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [] };
   let usbNone = false;
   let usbOther = false;
   const el = child(root, 'devices');
@@ -407,22 +407,23 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         if ((attr(d, 'device') ?? 'disk') !== 'disk') notModelled(`disk device '${attr(d, 'device')}'`);
         const src = child(d, 'source');
         const tgt = child(d, 'target');
+        // libvirt notices a missing target name only when it validates the disk, after post-parse
+        // and address assignment (fuzz-29e777fcf5, fuzz-d19fb0eb6b): remember the complaint.
         if (!tgt || attr(tgt, 'dev') === undefined) {
-          // libvirt only notices this when it validates the disk, after post-parse and address
-          // assignment: keep the complaint and leave the disk out of everything before.
-          // Without <target> the disk defaults to IDE and libvirt complains at validation; with a
-          // bus but no dev it complains before address assignment (both seen in fuzz cases).
-          (tgt ? devs.missingTargetsEarly : devs.missingTargets).push(src ? attr(src, 'dev') ?? '' : '');
-          break;
+          devs.missingTargets.push(src ? attr(src, 'dev') ?? '' : '');
+          // With no <target> at all it is an IDE disk nobody looks at before; with a bus it
+          // still takes part in address assignment.
+          if (!tgt || attr(tgt, 'bus') === undefined) break;
         }
         const busAttr = attr(tgt!, 'bus');
-        const bus = busAttr ?? (attr(tgt!, 'dev')!.startsWith('vd') ? 'virtio' : attr(tgt!, 'dev')!.startsWith('hd') ? 'ide' : '');
+        const dev = attr(tgt!, 'dev') ?? '';
+        const bus = busAttr ?? (dev.startsWith('vd') ? 'virtio' : dev.startsWith('hd') ? 'ide' : '');
         if (bus !== 'ide' && bus !== 'virtio') notModelled(`disk bus '${bus}'`);
         const drv = child(d, 'driver');
         const addrEl = child(d, 'address');
         const disk: Disk = {
           source: src ? attr(src, 'dev') ?? '' : '',
-          target: attr(tgt!, 'dev')!,
+          target: dev,
           bus: bus as Disk['bus'],
           busWritten: busAttr !== undefined,
           driver: drv ? { name: attr(drv, 'name') ?? 'qemu', type: attr(drv, 'type') ?? 'raw' } : undefined,

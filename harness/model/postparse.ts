@@ -120,7 +120,6 @@ export function postParse(d: Domain, profile: Profile): Domain {
     if (!devs.controllers.some((c) => c.type === 'ide' && c.index === i)) devs.controllers.push({ type: 'ide', index: i });
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
 
-  if (devs.missingTargetsEarly.length) fail('XML_DETAIL', `missing target information for device ${devs.missingTargetsEarly[0]}`);
   assignPciAddresses(d, profile);
 
   // qemuValidateDomainDefCpu: an explicit topology must multiply out to the vCPU count.
