@@ -112,13 +112,14 @@ export function fastRead(text: string): XmlElement | null {
       }
     }
     i = lt;
-    if (text.startsWith('<!--', i)) {
+    const next = text.charCodeAt(i + 1);
+    if (next === 33 /* ! */ && text.startsWith('<!--', i)) {
       const end = text.indexOf('-->', i + 4);
       if (end < 0 || text.slice(i + 4, end).includes('--') || text[end - 1] === '-') return null;
       i = end + 3;
       continue;
     }
-    if (text[i + 1] === '/') {
+    if (next === 47 /* / */) {
       i += 2;
       const nm = name();
       if (nm === null || !top || nm !== top.name) return null;
@@ -132,7 +133,7 @@ export function fastRead(text: string): XmlElement | null {
       }
       continue;
     }
-    if (text[i + 1] === '!' || text[i + 1] === '?') return null; // DOCTYPE, CDATA, PIs: strict path
+    if (next === 33 || next === 63) return null; // DOCTYPE, CDATA, PIs (! ?): strict path
     i++;
     const nm = name();
     if (nm === null) return null;
