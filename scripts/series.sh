@@ -20,8 +20,12 @@ while [ $# -gt 0 ]; do
 done
 
 start=$(date +%s)
-out=$(bash scripts/build-libvirt.sh "${build_args[@]}" | tee /dev/stderr)
-key=$(printf '%s\n' "$out" | sed -n 's/^key=//p' | tail -n1)
+# The build's output goes to our stderr as it comes (through the inherited descriptor: reopening
+# /dev/stderr would write from offset 0 when stderr is a log file) and to a file for the key.
+buildlog=$(mktemp)
+bash scripts/build-libvirt.sh "${build_args[@]}" | tee "$buildlog" >&2
+key=$(sed -n 's/^key=//p' "$buildlog" | tail -n1)
+rm -f "$buildlog"
 [ -n "$key" ] || { echo "series: the build printed no key" >&2; exit 1; }
 echo "series: build $key ready in $(( $(date +%s) - start )) s"
 
