@@ -13,6 +13,7 @@
 //   synchronously on process 'exit'.
 // - Infrastructure failures (timeouts, virsh dying, unparsable output) throw
 //   LibvirtBackendError; libvirt rejecting an input is an Outcome of kind 'error'.
+import { scanTopLevel } from './top-level.js';
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,86 +119,6 @@ export function virshErrorMessage(output: string): string | null {
 // ---------------------------------------------------------------------------------------------
 // Finding <name> and <uuid> among the root's children without reformatting the input.
 
-interface Child {
-  name: string;
-  openStart: number;
-  contentStart: number; // == contentEnd for <x/>
-  contentEnd: number;
-  closeEnd: number;
-}
-
-interface Scan {
-  children: Child[];
-  internalSubset: boolean;
-}
-
-function scanTopLevel(xml: string): Scan | null {
-  const children: Child[] = [];
-  let depth = 0;
-  let open: Child | null = null;
-  let i = 0;
-  for (;;) {
-    const lt = xml.indexOf('<', i);
-    if (lt < 0) break;
-    if (xml.startsWith('<!--', lt)) {
-      const e = xml.indexOf('-->', lt + 4);
-      if (e < 0) return null;
-      i = e + 3;
-    } else if (xml.startsWith('<![CDATA[', lt)) {
-      const e = xml.indexOf(']]>', lt + 9);
-      if (e < 0) return null;
-      i = e + 3;
-    } else if (xml.startsWith('<?', lt)) {
-      const e = xml.indexOf('?>', lt + 2);
-      if (e < 0) return null;
-      i = e + 2;
-    } else if (xml.startsWith('<!', lt)) {
-      // DOCTYPE: an internal subset may declare entities that inject elements we cannot see.
-      let j = lt + 2;
-      let q: string | null = null;
-      for (; j < xml.length; j++) {
-        const c = xml[j];
-        if (q) { if (c === q) q = null; continue; }
-        if (c === '"' || c === "'") q = c;
-        else if (c === '[') return { children, internalSubset: true };
-        else if (c === '>') break;
-      }
-      i = j + 1;
-    } else {
-      let j = lt + 1;
-      let q: string | null = null;
-      for (; j < xml.length; j++) {
-        const c = xml[j];
-        if (q) { if (c === q) q = null; continue; }
-        if (c === '"' || c === "'") q = c;
-        else if (c === '>') break;
-      }
-      if (j >= xml.length) return null;
-      const tag = xml.slice(lt + 1, j);
-      if (tag.startsWith('/')) {
-        depth--;
-        if (depth === 1 && open) {
-          open.contentEnd = lt;
-          open.closeEnd = j + 1;
-          children.push(open);
-          open = null;
-        }
-      } else {
-        const name = tag.match(/^[^\s/>]+/)?.[0] ?? '';
-        const selfClosing = tag.endsWith('/');
-        if (depth === 1) {
-          const child = { name, openStart: lt, contentStart: j + 1, contentEnd: j + 1, closeEnd: j + 1 };
-          if (selfClosing) children.push(child);
-          else open = child;
-        }
-        if (!selfClosing) depth++;
-      }
-      i = j + 1;
-    }
-  }
-  return { children, internalSubset: false };
-}
-
 /** XPath string() of raw element content: comments dropped, CDATA and entities decoded. */
 function stringValue(raw: string): string {
   return raw
@@ -237,7 +158,7 @@ const SYSINFO_UUID = /(<entry\s+name=(['"])uuid\2\s*>)([^<]*)(<\/entry>)/g;
 
 function rewriteForDefine(xml: string, uniqueName: string): Rewritten | { skip: string } {
   const scan = scanTopLevel(xml);
-  if (scan?.internalSubset) {
+  if (scan?.doctype === 'internal-subset') {
     return { skip: 'libvirt backend: inputs with a DOCTYPE internal subset are not defined (entities could hide the domain name)' };
   }
   const restoreUuid = new Map<string, string>();

@@ -34,6 +34,7 @@
 //   buffer or other anonymous mappings can have a backend's size too.
 // - If the kernel split or merged the VMA, every VMA covering the range is used; differing
 //   policies show up joined with '|' (and so never match a prediction).
+import { scanTopLevel, type Span } from './top-level.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -269,46 +270,12 @@ function installHooks(signals: boolean): void {
 // Rewriting the input: unique name, fresh uuid, the chosen accelerator. The input is otherwise
 // passed through byte for byte; the result is re-read to prove the rewrite hit the right nodes.
 
-interface Span { name: string; openStart: number; openEnd: number; contentStart: number; contentEnd: number; closeEnd: number }
-
+/** The root and its children; a DOCTYPE or broken markup is refused (never started). */
 function topLevel(xml: string): { root: Span | null; children: Span[] } {
-  const children: Span[] = [];
-  let root: Span | null = null;
-  let depth = 0;
-  let open: Span | null = null;
-  let i = 0;
-  for (;;) {
-    const lt = xml.indexOf('<', i);
-    if (lt < 0) break;
-    const skip = (end: string, from: number): number => { const e = xml.indexOf(end, from); if (e < 0) throw new RuntimeBackendError('unterminated markup in input'); return e + end.length; };
-    if (xml.startsWith('<!--', lt)) { i = skip('-->', lt + 4); continue; }
-    if (xml.startsWith('<![CDATA[', lt)) { i = skip(']]>', lt + 9); continue; }
-    if (xml.startsWith('<?', lt)) { i = skip('?>', lt + 2); continue; }
-    if (xml.startsWith('<!', lt)) throw new RuntimeBackendError('inputs with a DOCTYPE are not started (entities could hide the domain name)');
-    let j = lt + 1;
-    let q: string | null = null;
-    for (; j < xml.length; j++) {
-      const c = xml[j];
-      if (q) { if (c === q) q = null; continue; }
-      if (c === '"' || c === "'") q = c;
-      else if (c === '>') break;
-    }
-    if (j >= xml.length) throw new RuntimeBackendError('unterminated tag in input');
-    const tag = xml.slice(lt + 1, j);
-    if (tag.startsWith('/')) {
-      depth--;
-      if (depth === 1 && open) { open.contentEnd = lt; open.closeEnd = j + 1; children.push(open); open = null; }
-    } else {
-      const name = /^[^\s/>]+/.exec(tag)?.[0] ?? '';
-      const selfClosing = tag.endsWith('/');
-      const span = { name, openStart: lt, openEnd: j + 1, contentStart: j + 1, contentEnd: j + 1, closeEnd: j + 1 };
-      if (depth === 0 && !root) root = span;
-      if (depth === 1) { if (selfClosing) children.push(span); else open = span; }
-      if (!selfClosing) depth++;
-    }
-    i = j + 1;
-  }
-  return { root, children };
+  const scan = scanTopLevel(xml);
+  if (!scan) throw new RuntimeBackendError('unterminated markup in input');
+  if (scan.doctype !== 'none') throw new RuntimeBackendError('inputs with a DOCTYPE are not started (entities could hide the domain name)');
+  return scan;
 }
 
 export function rewriteForStart(xml: string, name: string, uuid: string, type: 'kvm' | 'qemu'): string {
