@@ -195,9 +195,9 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   // qemuProcessStartValidate compares a custom CPU with the host CPU unless check='none': the
   // host profile carries libvirt's probed verdict per model (probe-host.mjs).
   let cpuArg = d.cpu?.model?.name;
-  if (d.type === 'kvm' && d.cpu?.model && d.cpu.check !== 'none' && profile.abiUpdate) {
+  if (d.type === 'kvm' && d.cpu?.model && d.cpu.check !== 'none') {
     const verdict = d.cpu.check === 'partial' ? profile.kvmCpuModels?.[d.cpu.model.name] : undefined;
-    if (!verdict) notModelled(`a custom CPU model '${d.cpu.model.name}' on a KVM guest with check='${d.cpu.check}' (no probed verdict for it)`);
+    if (!verdict) notModelled(`a custom CPU model '${d.cpu.model.name}' on a KVM guest with check='${d.cpu.check}' (profile ${profile.name} has no verdict of the host CPU for it)`);
     if ('error' in verdict!) {
       const prefix = 'the CPU is incompatible with host CPU: ';
       if (!verdict.error.startsWith(prefix)) notModelled(`host CPU check answer '${verdict.error}'`);

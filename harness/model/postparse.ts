@@ -80,8 +80,9 @@ export function postParse(d: Domain, profile: Profile): Domain {
   if (d.vcpu.max === 0) notModelled('a domain with no vCPUs (libvirt 9.0.0 looks up a vCPU 0 that does not exist)');
   if (d.vcpu.current === 0) fail('CONFIG_UNSUPPORTED', "vcpu 0 can't be offline");
 
-  // qemuDomainDefCPUPostParse: a custom CPU's check defaults to none under TCG, partial under
-  // KVM, where libvirt then compares it with the host CPU (not described by any profile).
+  // qemuDomainDefCPUPostParse: a custom CPU's check defaults to none under TCG and partial under
+  // KVM (libvirt then compares it with the host CPU: see argv.ts). Seen with QEMU 7.2's
+  // capabilities only; profiles without a default CPU (nocaps) leave check unset, untested.
   if (d.cpu?.model && d.cpu.check === undefined && profile.defaultCpuModel.x86_64) d.cpu.check = d.type === 'kvm' ? 'partial' : 'none';
 
   // qemuDomainDefNumaCPUsRectify: vCPUs not in any cell land in cell 0.
