@@ -22,6 +22,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib/debs.sh"
 RECIPE=1   # bump when the way a build is made changes (invalidates every key)
 
 say() { echo "build-libvirt: $*"; }
@@ -106,11 +107,7 @@ say "building libvirt $version from $tree with ${#series[@]} patch file(s) -> $r
 deps=(meson ninja-build gcc pkg-config git patch libglib2.0-dev libxml2-dev libgnutls28-dev
       libtirpc-dev libyajl-dev libnuma-dev python3 python3-docutils xsltproc libxml2-utils perl
       ccache)
-missing=()
-for p in "${deps[@]}"; do
-  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [ "$st" = installed ] || missing+=("$p")
-done
+read -ra missing <<< "$(missing_debs "${deps[@]}")"
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing build dependencies (${missing[*]}) and not root to install them"
   say "installing build dependencies: ${missing[*]}"

@@ -5,6 +5,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+. scripts/lib/debs.sh
 
 step() { printf '\n== %s\n' "$*"; }
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
@@ -21,11 +22,7 @@ fi
 packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils)
 
 step "Debian packages: ${packages[*]}"
-missing=()
-for p in "${packages[@]}"; do
-  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [ "$st" = installed ] || missing+=("$p")
-done
+read -ra missing <<< "$(missing_debs "${packages[@]}")"
 if [ ${#missing[@]} -eq 0 ]; then
   echo "already installed"
 else

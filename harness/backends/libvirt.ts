@@ -13,6 +13,7 @@
 //   synchronously on process 'exit'.
 // - Infrastructure failures (timeouts, virsh dying, unparsable output) throw
 //   LibvirtBackendError; libvirt rejecting an input is an Outcome of kind 'error'.
+import { formatArgs } from '../model/argv.js';
 import { scanTopLevel } from './top-level.js';
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -40,15 +41,8 @@ export interface LibvirtBackendOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Quoting: libvirt's virBufferEscapeShell and virCommandToStringBuf(linebreaks=true).
-
-const SHELL_META = /[\r\t\n !"#$&'()*;<>?[\\\]^`{|}~]/;
-
-export function escapeShell(s: string): string {
-  if (s === '') return "''";
-  if (!SHELL_META.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+// Reading virsh's one-line command back; the .args layout itself is the model's formatArgs
+// (virCommandToStringBuf), checked byte for byte against libvirt's own .args files.
 
 /** Split virCommandToString's one-line output back into words (bare, '...' and \x only). */
 export function splitShellWords(line: string): string[] {
@@ -77,27 +71,13 @@ export function splitShellWords(line: string): string[] {
 /** libvirt's .args layout from the words of a command line (env assignments first). */
 export function formatArgsFile(words: string[]): string {
   let i = 0;
-  let out = '';
+  const env: [string, string][] = [];
   for (; i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]); i++) {
     const eq = words[i].indexOf('=');
-    out += words[i].slice(0, eq + 1) + escapeShell(words[i].slice(eq + 1)) + ' \\\n';
+    env.push([words[i].slice(0, eq), words[i].slice(eq + 1)]);
   }
   if (i >= words.length) throw new LibvirtBackendError('no command in domxml-to-native output');
-  const cmd = words.slice(i); // cmd[0] is the binary, as cmd->args[0] in libvirt
-  out += escapeShell(cmd[0]);
-  let hadOption = false;
-  for (let k = 1; k < cmd.length; k++) {
-    // virCommandToStringBuf's rule: no break before an option's value(s).
-    let linebreak = true;
-    if (!cmd[k].startsWith('-')) {
-      if (hadOption && cmd.slice(k - 1).some((a) => a.startsWith('-'))) linebreak = false;
-    } else {
-      hadOption = true;
-    }
-    out += linebreak ? ' \\\n' : ' ';
-    out += escapeShell(cmd[k]);
-  }
-  return out + '\n';
+  return formatArgs({ env, argv: words.slice(i) });
 }
 
 /** virsh's own command-line quoting (vshCommandStringGetArg). */

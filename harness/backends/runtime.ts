@@ -34,6 +34,7 @@
 //   buffer or other anonymous mappings can have a backend's size too.
 // - If the kernel split or merged the VMA, every VMA covering the range is used; differing
 //   policies show up joined with '|' (and so never match a prediction).
+import { formatBitmap } from '../model/bitmap.js';
 import { scanTopLevel, type Span } from './top-level.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -414,17 +415,9 @@ function findQemuPid(name: string): number {
 
 const hex = (n: bigint): string => `0x${n.toString(16)}`;
 
-/** libvirt bitmap syntax from QEMU's host-nodes list. */
+/** libvirt bitmap syntax from QEMU's host-nodes list (which may repeat or be unsorted). */
 function nodesString(list: number[]): string {
-  const s = [...new Set(list)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < s.length;) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
+  return formatBitmap([...new Set(list)].sort((a, b) => a - b));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 // without the suffix. Case ids follow the runner's: libvirt/<suite>/<name><suffix>; an xml2xml id
 // with a suffix also matches the suffix-less title. A case with several tests (xml2xml's inactive
 // + active, or a name registered twice) passes only when all of them pass.
+import { formatBitmap } from '../model/bitmap.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -91,16 +92,9 @@ export function parseTestOutput(out: string): Parsed[] {
   return res;
 }
 
+/** VIR_TEST_RANGE syntax ("3-5,9"): the same as libvirt's bitmap format. */
 function toRange(indexes: number[]): string {
-  const s = [...new Set(indexes)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    parts.push(j > i ? `${s[i]}-${s[j]}` : `${s[i]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
+  return formatBitmap([...new Set(indexes)].sort((a, b) => a - b));
 }
 
 function globToRegExp(glob: string): RegExp {
