@@ -3,7 +3,7 @@
 #
 #   scripts/build-libvirt.sh [--tree DIR] [--patches PATH] [--out DIR] [--jobs N] [--key-only]
 #
-#   --tree DIR      libvirt source tree (default: .cache/libvirt-src/libvirt-*, the Debian orig
+#   --tree DIR      libvirt source tree (default: .cache/libvirt-src/libvirt-<installed version>, the Debian orig
 #                   tarball fetched by scripts/fetch-libvirt-tests.sh). Read-only: it is copied.
 #   --patches PATH  the series: an mbox / one .patch file, or a directory of *.patch files applied
 #                   in name order. git-format patches go through `git am`, plain diffs `patch -p1`.
@@ -45,8 +45,12 @@ t0=$(date +%s.%N)
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 
 if [ -z "$tree" ]; then
-  tree=$(ls -d "$top"/.cache/libvirt-src/libvirt-*/ 2>/dev/null | head -1 || true)
-  [ -n "$tree" ] || die "no --tree and no .cache/libvirt-src/libvirt-*; run scripts/fetch-libvirt-tests.sh"
+  # The installed libvirt's version (what scripts/fetch-libvirt-tests.sh fetches with no
+  # argument), not the first directory by name: libvirt-11.3.0 sorts before libvirt-9.0.0.
+  inst=$(dpkg-query -W -f='${Version}' libvirt-clients 2>/dev/null || true)
+  inst=${inst%%-*}; inst=${inst#*:}
+  tree="$top/.cache/libvirt-src/libvirt-${inst:-9.0.0}"
+  [ -d "$tree" ] || die "no --tree and no $tree; run scripts/fetch-libvirt-tests.sh"
 fi
 tree=$(cd "$tree" && pwd)
 [ -f "$tree/meson.build" ] && [ -f "$tree/src/qemu/qemu_command.c" ] || die "$tree is not a libvirt source tree"
