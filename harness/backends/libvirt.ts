@@ -13,7 +13,7 @@
 //   synchronously on process 'exit'.
 // - Infrastructure failures (timeouts, virsh dying, unparsable output) throw
 //   LibvirtBackendError; libvirt rejecting an input is an Outcome of kind 'error'.
-import { formatArgs } from '../model/argv.js';
+import { layoutArgs, splitWords } from '../neutral/args-layout.js';
 import { scanTopLevel } from './top-level.js';
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -41,43 +41,17 @@ export interface LibvirtBackendOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading virsh's one-line command back; the .args layout itself is the model's formatArgs
-// (virCommandToStringBuf), checked byte for byte against libvirt's own .args files.
+// Reading virsh's one-line command back into libvirt's .args layout (harness/neutral/args-layout.ts,
+// checked against libvirt's own .args files; the model's formatter is never used here).
 
-/** Split virCommandToString's one-line output back into words (bare, '...' and \x only). */
-export function splitShellWords(line: string): string[] {
-  const words: string[] = [];
-  let cur: string | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === ' ' || c === '\n' || c === '\t') {
-      if (cur !== null) words.push(cur);
-      cur = null;
-    } else if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      if (end < 0) throw new LibvirtBackendError(`unbalanced quote in: ${line}`);
-      cur = (cur ?? '') + line.slice(i + 1, end);
-      i = end;
-    } else if (c === '\\' && i + 1 < line.length) {
-      cur = (cur ?? '') + line[++i];
-    } else {
-      cur = (cur ?? '') + c;
-    }
+/** virsh's one-line command in libvirt's .args layout; a line that is not a command is an
+ *  infrastructure failure, never an outcome. */
+export function argsFromVirshLine(line: string): string {
+  try {
+    return layoutArgs(splitWords(line));
+  } catch (e) {
+    throw new LibvirtBackendError(`domxml-to-native output: ${(e as Error).message}`);
   }
-  if (cur !== null) words.push(cur);
-  return words;
-}
-
-/** libvirt's .args layout from the words of a command line (env assignments first). */
-export function formatArgsFile(words: string[]): string {
-  let i = 0;
-  const env: [string, string][] = [];
-  for (; i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]); i++) {
-    const eq = words[i].indexOf('=');
-    env.push([words[i].slice(0, eq), words[i].slice(eq + 1)]);
-  }
-  if (i >= words.length) throw new LibvirtBackendError('no command in domxml-to-native output');
-  return formatArgs({ env, argv: words.slice(i) });
 }
 
 /** virsh's own command-line quoting (vshCommandStringGetArg). */
@@ -548,7 +522,7 @@ export class LibvirtBackend implements Backend {
       if (err !== null) return { kind: 'error', message: err };
       const lines = out.split('\n').filter((l) => l !== '');
       if (lines.length !== 1) throw new LibvirtBackendError(`unexpected domxml-to-native output: ${out.slice(0, 300)}`);
-      return { kind: 'ok', text: formatArgsFile(splitShellWords(lines[0])) };
+      return { kind: 'ok', text: argsFromVirshLine(lines[0]) };
     });
   }
 

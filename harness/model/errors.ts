@@ -1,27 +1,8 @@
 // libvirt reports errors as "<code prefix>: <detail>" (src/util/virerror.c). The model raises
 // the same codes so its messages are word for word what libvirt prints.
-export type ErrorCode =
-  | 'XML_ERROR'
-  | 'XML_DETAIL'
-  | 'CONFIG_UNSUPPORTED'
-  | 'INTERNAL_ERROR'
-  | 'INVALID_ARG'
-  | 'OVERFLOW'
-  | 'OPERATION_INVALID'
-  | 'OPERATION_UNSUPPORTED'
-  | 'CPU_INCOMPATIBLE';
+import { ERROR_PREFIX as PREFIX, type ErrorCode } from '../neutral/libvirt-errors.js';
 
-const PREFIX: Record<ErrorCode, string> = {
-  XML_ERROR: 'XML error: ',
-  XML_DETAIL: '',
-  CONFIG_UNSUPPORTED: 'unsupported configuration: ',
-  INTERNAL_ERROR: 'internal error: ',
-  INVALID_ARG: 'invalid argument: ',
-  OVERFLOW: 'numerical overflow: ',
-  OPERATION_INVALID: 'Requested operation is not valid: ',
-  OPERATION_UNSUPPORTED: 'Operation not supported: ',
-  CPU_INCOMPATIBLE: 'the CPU is incompatible with host CPU: ',
-};
+export type { ErrorCode };
 
 /** An error libvirt itself would report, with its exact wording. */
 export class LibvirtError extends Error {

@@ -29,24 +29,11 @@ import { postParse } from './postparse.js';
 import type { Profile } from './profile.js';
 import type { XmlElement } from './xml-tree.js';
 
-/** One guest RAM backend as /proc/PID/numa_maps shows its mapping: the policy word and its nodes ("" when the policy names none). */
-export interface BackendFact { id: string; policy: string; nodes: string }
-/** One memory backend as QEMU's query-memdev reports it. */
-export interface MemdevFact { id: string; size: number; policy: string; host_nodes: string }
-export interface PolicyFact { policy: string; nodes: string }
+import type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts } from '../neutral/runtime-facts.js';
+import { naturalCompare } from '../neutral/bitmap-text.js';
 
-export interface RuntimeFacts {
-  /** Guest RAM backends (ram-nodeN per cell, or pc.ram), kernel view. */
-  backends: BackendFact[];
-  /** cpuset.mems of each thread group: emulator, vcpuN (online vCPUs), iothreadN. */
-  cpuset_mems: Record<string, string>;
-  /** Mems_allowed_list of the QEMU process (its main thread lives in the emulator group). */
-  mems_allowed: string;
-  /** The QEMU process's task memory policy (numa_maps of a mapping without a VMA policy). */
-  process_policy: PolicyFact;
-  /** QEMU's view (query-memdev). */
-  qemu_memdev: MemdevFact[];
-}
+export type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts };
+export { naturalCompare };
 
 export type RuntimeOutcome =
   | { kind: 'facts'; facts: RuntimeFacts }
@@ -69,10 +56,6 @@ export const NUMAD_FAILED = 'operation failed: Failed to query numad for the adv
 const QEMU_TO_KERNEL: Record<string, string> = { bind: 'bind', interleave: 'interleave', preferred: 'prefer' };
 
 /** Natural order: "ram-node2" before "ram-node10", "emulator" before "iothread1" before "vcpu0". */
-export function naturalCompare(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
-}
-
 function sortedRecord(r: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => naturalCompare(a, b)));
 }

@@ -1,22 +1,2 @@
-// A plain, immutable element tree: what the model's parser works on. Kept free of any XML
-// library so the model stays pure; harness/xml/read.ts builds it with libxml2.
-export interface XmlElement {
-  readonly name: string;
-  /** Attributes in document order (libxml2 keeps it; the formatter does not rely on it). */
-  readonly attrs: ReadonlyArray<readonly [string, string]>;
-  readonly children: readonly XmlElement[];
-  /** Concatenated text content of this element (like xmlNodeGetContent of a leaf). */
-  readonly text: string;
-}
-
-export const attr = (el: XmlElement, name: string): string | undefined => {
-  const a = el.attrs;
-  for (let i = 0; i < a.length; i++) if (a[i][0] === name) return a[i][1];
-  return undefined;
-};
-
-export const child = (el: XmlElement, name: string): XmlElement | undefined =>
-  el.children.find((c) => c.name === name);
-
-export const childrenNamed = (el: XmlElement, name: string): XmlElement[] =>
-  el.children.filter((c) => c.name === name);
+// The model reads the same plain element tree as everything else (harness/xml/tree.ts).
+export * from '../xml/tree.js';

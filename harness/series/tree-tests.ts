@@ -13,7 +13,7 @@
 // without the suffix. Case ids follow the runner's: libvirt/<suite>/<name><suffix>; an xml2xml id
 // with a suffix also matches the suffix-less title. A case with several tests (xml2xml's inactive
 // + active, or a name registered twice) passes only when all of them pass.
-import { formatBitmap } from '../model/bitmap.js';
+import { printNodeSet } from '../neutral/bitmap-text.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -94,7 +94,7 @@ export function parseTestOutput(out: string): Parsed[] {
 
 /** VIR_TEST_RANGE syntax ("3-5,9"): the same as libvirt's bitmap format. */
 function toRange(indexes: number[]): string {
-  return formatBitmap([...new Set(indexes)].sort((a, b) => a - b));
+  return printNodeSet(indexes);
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -1,0 +1,21 @@
+// What a running guest shows, as the runtime backend observes it and the model predicts it: the
+// shape both sides fill in, so neither depends on the other's code.
+/** One guest RAM backend as /proc/PID/numa_maps shows its mapping: the policy word and its nodes ("" when the policy names none). */
+export interface BackendFact { id: string; policy: string; nodes: string }
+/** One memory backend as QEMU's query-memdev reports it. */
+export interface MemdevFact { id: string; size: number; policy: string; host_nodes: string }
+export interface PolicyFact { policy: string; nodes: string }
+
+export interface RuntimeFacts {
+  /** Guest RAM backends (ram-nodeN per cell, or pc.ram), kernel view. */
+  backends: BackendFact[];
+  /** cpuset.mems of each thread group: emulator, vcpuN (online vCPUs), iothreadN. */
+  cpuset_mems: Record<string, string>;
+  /** Mems_allowed_list of the QEMU process (its main thread lives in the emulator group). */
+  mems_allowed: string;
+  /** The QEMU process's task memory policy (numa_maps of a mapping without a VMA policy). */
+  process_policy: PolicyFact;
+  /** QEMU's view (query-memdev). */
+  qemu_memdev: MemdevFact[];
+}
+
