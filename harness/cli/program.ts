@@ -1,0 +1,95 @@
+// The full command line through commander: help, usage errors in commander's words, and the
+// runtime command. main.ts comes here only for what fast-args.ts does not take.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS, parseJobs } from './fast-args.js';
+import { readInput } from './inputs.js';
+import { runFiles } from './run-files.js';
+
+function build(): Command {
+  const program = new Command();
+  program
+    .name('libvirt-harness')
+    .description('Model and real libvirt 9.0.0 side by side for NUMA tuning (xml2argv, xml2xml)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  for (const [op, summary] of [
+    ['argv', "print the QEMU command line in libvirt's .args layout (xml2argv)"],
+    ['xml', 'print the canonical inactive XML, as virsh define + dumpxml --inactive (xml2xml)'],
+  ] as const) {
+    program
+      .command(op)
+      .description(`${summary}; several files (or a directory, or a glob): each result under a "==> FILE <==" line, errors as "FILE: message"`)
+      .argument('<file...>', 'domain XML files, directories (their *.xml) or globs')
+      .addOption(new Option('--profile <name>', 'capability profile: nocaps, nocaps+FLAG,…, x86_64-latest, x86_64-5.2.0, host').default(DEFAULTS.profile))
+      .addOption(new Option('--impl <impl>', 'model (TypeScript) or libvirt (the real virsh/libvirtd)').choices(['model', 'libvirt']).default(DEFAULTS.impl))
+      .addOption(new Option('--jobs <n>', 'virsh sessions at once for --impl libvirt').default(DEFAULTS.jobs).argParser((v) => {
+        const n = parseJobs(v);
+        if (n === null) throw new InvalidArgumentError('a positive integer is wanted.');
+        return n;
+      }))
+      .action(async (files: string[], opts: { profile: string; impl: 'model' | 'libvirt'; jobs: number }) => {
+        process.exit(await runFiles({ op, files, ...opts }));
+      });
+  }
+
+  program
+    .command('runtime')
+    .description('start the domain paused under the real libvirt, read what QEMU and the kernel did with its memory, compare with the model')
+    .argument('<file>', 'domain XML file')
+    .option('--json', 'print {"expected", "observed", "match"} as JSON (default: a summary and the diff)')
+    .addOption(new Option('--profile <name>', 'profile for the prediction').default('host'))
+    .option('--expect <file>', 'predict from this XML instead of FILE (e.g. the original of a modified copy)')
+    .addOption(new Option('--accel <mode>', 'accelerator: auto (KVM when a paused KVM guest starts, else TCG), kvm, tcg').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg' }) => {
+      // exit 0: observation matches the prediction; 1: it does not; 2: the guest could not be
+      // started (libvirt's reason, or why the runtime backend cannot run here) on stderr.
+      const read = (f: string): Uint8Array => {
+        const r = readInput(f);
+        if (!('error' in r)) return r;
+        process.stderr.write(`${r.error}\n`);
+        process.exit(1);
+      };
+      const input = read(file);
+      const { RuntimeBackend } = await import('../backends/runtime.js');
+      const { compareDocs, observedDocument, predictDocument } = await import('../runtime/compare.js');
+      const { stableJson } = await import('../model/runtime-predict.js');
+      const expected = predictDocument(opts.expect ? read(opts.expect) : input, opts.profile);
+      const backend = new RuntimeBackend({ accel: opts.accel });
+      let code = 2;
+      try {
+        const why = await backend.unavailable();
+        if (why) {
+          process.stderr.write(`runtime backend unavailable: ${why}\n`);
+          return;
+        }
+        const o = await backend.observe(Buffer.from(input).toString('utf8'), 'cli');
+        const observed = observedDocument(o);
+        const v = compareDocs(expected.text, stableJson(observed), ['expected', 'observed']);
+        const run = { accel: o.details.accel, seconds: Number(o.details.seconds.toFixed(2)), mappings: o.details.mappings };
+        if (opts.json) process.stdout.write(JSON.stringify({ expected: expected.doc, observed, match: v.same, run }, null, 2) + '\n');
+        else process.stdout.write(v.same ? `match (${run.accel}, ${run.seconds} s)\n` : v.diff!);
+        if (o.kind === 'error') {
+          process.stderr.write(`guest not started: ${o.message}\n`);
+          code = 2;
+        } else code = v.same ? 0 : 1;
+      } catch (e) {
+        process.stderr.write(`runtime: ${(e as Error).message}\n`);
+        code = 2;
+      } finally {
+        await backend.close().catch((e: Error) => process.stderr.write(`runtime cleanup: ${e.message}\n`));
+        process.exit(code);
+      }
+    });
+  return program;
+}
+
+export async function runProgram(argv: string[]): Promise<void> {
+  await build().parseAsync(argv).catch((e: unknown) => {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; anything else commander rejects is a usage error.
+      process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2);
+    }
+    throw e;
+  });
+}
