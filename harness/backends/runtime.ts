@@ -21,31 +21,25 @@
 //   (cgroup v1 `cpuset` hierarchy, or cgroup v2 where an empty cpuset.mems means "inherited":
 //   cpuset.mems.effective is read then).
 //
-// Matching a backend to its mapping (numa_maps has no names for anonymous memory)
-// - QEMU lays the NUMA cells' backends out back to back in guest-physical space in cell order
-//   (numa_init_memdev_container), and pc.ram starts at 0. For each backend we ask QEMU itself,
-//   `gpa2hva <first byte>` and `gpa2hva <last byte>` (HMP): QEMU answers with the name of the
-//   RAM region (must be the backend id) and the host virtual address. The mapping is the VMA of
-//   /proc/PID/maps starting at that address; it must span exactly the backend's size (from
-//   query-memdev) and the last byte's address must be first + size - 1, so a wrong guess is
-//   refused, never reported. The numa_maps line of that VMA (same start address) gives the
-//   policy. File-backed RAM (memAccess) is cross-checked by name: the VMA's path must end in
-//   `/<backend id>`. Size alone is not enough: cells usually have equal sizes, and TCG's code
-//   buffer or other anonymous mappings can have a backend's size too.
-// - If the kernel split or merged the VMA, every VMA covering the range is used; differing
-//   policies show up joined with '|' (and so never match a prediction).
-import { formatBitmap } from '../model/bitmap.js';
+// Matching a backend to its mapping (numa_maps has no names for anonymous memory): see
+// guest-ram.ts. QEMU's flat view (`info mtree -f`) says which guest-physical ranges land in which
+// backend at which offset (RAM split around the PCI hole, cells cut in two); `gpa2hva` at both
+// ends of every range gives the host address; the VMA there must span the backend's size.
+// File-backed RAM (memAccess) is cross-checked by name. If the kernel split or merged the VMA,
+// every VMA covering the range is used; differing policies show up joined with '|' (and so
+// never match a prediction).
+import { naturalCompare, printNodeSet } from '../neutral/bitmap-text.js';
 import { scanTopLevel, type Span } from './top-level.js';
+import { GuestRamError, hex, mapBackend, parseFlatView, parseGpa2hva, parseMaps, parseNumaMapsLine, piecesOf, probesOf, type NumaMapsLine } from './guest-ram.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts } from '../model/runtime-predict.js';
-import { naturalCompare } from '../model/runtime-predict.js';
+import type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts } from '../neutral/runtime-facts.js';
 import { readXml } from '../xml/read.js';
-import { attr, child } from '../model/xml-tree.js';
+import { attr, child } from '../xml/tree.js';
 
 export const RUNTIME_PREFIX = 'lvh-rt-';
 const DEFAULT_URI = 'qemu:///system';
@@ -69,7 +63,7 @@ export interface ObservationDetails {
   pid?: number;
   cgroup?: { version: 1 | 2; dir: string };
   /** How each backend's mapping was found, and its resident pages per host node (N<n>=). */
-  mappings: { id: string; hva: string; vmas: string[]; method: string; pages: Record<string, number> }[];
+  mappings: { id: string; hva: string; vmas: string[]; gpa: string[]; method: string; pages: Record<string, number> }[];
   /** Each vCPU/iothread thread (query-cpus-fast / query-iothreads) is in its own thread group. */
   threadGroups: { group: string; tid: number; inGroup: boolean }[];
   seconds: number;
@@ -311,41 +305,7 @@ export function rewriteForStart(xml: string, name: string, uuid: string, type: '
 // ---------------------------------------------------------------------------------------------
 // Kernel views, as pure parsers (unit-testable) and readers.
 
-export interface NumaMapsLine { start: string; policy: string; nodes: string; path?: string; pages: Record<string, number> }
-
-/** One line of /proc/PID/numa_maps: address, policy (mm/mempolicy.c mpol_to_str), then key=value fields. */
-export function parseNumaMapsLine(line: string): NumaMapsLine | null {
-  const m = /^([0-9a-f]+) (default|local|prefer \(many\)|prefer|bind|weighted interleave|interleave)(?:=[a-z|]+)?(?::(\S*))?(?: (.*))?$/.exec(line);
-  if (!m) return null;
-  const pages: Record<string, number> = {};
-  let path: string | undefined;
-  for (const f of (m[4] ?? '').split(' ')) {
-    const n = /^N(\d+)=(\d+)$/.exec(f);
-    if (n) pages[n[1]] = Number(n[2]);
-    else if (f.startsWith('file=')) path = f.slice(5);
-  }
-  return { start: m[1], policy: m[2], nodes: m[3] ?? '', path, pages };
-}
-
-export interface Vma { start: bigint; end: bigint; path: string }
-
-export function parseMaps(text: string): Vma[] {
-  const out: Vma[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (m) out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), path: m[3] });
-  }
-  return out;
-}
-
-/** `gpa2hva` answers "Host virtual address for 0x10000000 (ram-node1) is 0x7fee07c00000". */
-export function parseGpa2hva(text: string): Map<bigint, { region: string; hva: bigint }> {
-  const out = new Map<bigint, { region: string; hva: bigint }>();
-  for (const m of text.matchAll(/Host virtual address for (0x[0-9a-f]+) \((.*)\) is (0x[0-9a-f]+)/g)) {
-    out.set(BigInt(m[1]), { region: m[2], hva: BigInt(m[3]) });
-  }
-  return out;
-}
+export { parseGpa2hva, parseMaps, parseNumaMapsLine, type NumaMapsLine, type Vma } from './guest-ram.js';
 
 interface CgroupDir { version: 1 | 2; dir: string }
 
@@ -413,11 +373,18 @@ function findQemuPid(name: string): number {
   throw new RuntimeBackendError(`no QEMU process found for ${name}`);
 }
 
-const hex = (n: bigint): string => `0x${n.toString(16)}`;
+/** guest-ram.ts refuses with its own error class; callers of this backend see ours. */
+function asBackendError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof GuestRamError ? new RuntimeBackendError(e.message) : e;
+  }
+}
 
 /** libvirt bitmap syntax from QEMU's host-nodes list (which may repeat or be unsorted). */
 function nodesString(list: number[]): string {
-  return formatBitmap([...new Set(list)].sort((a, b) => a - b));
+  return printNodeSet(list);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,18 +550,10 @@ export class RuntimeBackend {
       .map((m) => ({ id: m.id, size: m.size, policy: m.policy, host_nodes: nodesString(m['host-nodes'] ?? []) }))
       .sort((a, b) => naturalCompare(a.id, b.id));
 
-    // Guest-physical start of each backend: pc.ram at 0; ram-nodeN after the cells before it.
-    const cellsOrder = memdevs.filter((m) => /^ram-node\d+$/.test(m.id)).sort((a, b) => naturalCompare(a.id, b.id));
-    const gpaOf = new Map<string, bigint>();
-    let off = 0n;
-    for (const m of cellsOrder) { gpaOf.set(m.id, off); off += BigInt(m.size); }
-    for (const m of memdevs) if (!gpaOf.has(m.id)) {
-      if (m.id !== 'pc.ram') throw new RuntimeBackendError(`memory backend '${m.id}' is neither a NUMA cell's nor pc.ram: not handled`);
-      gpaOf.set(m.id, 0n);
-    }
-    // Guests above the low-memory hole would put part of RAM at 4 GiB: not handled (refused below).
-    const probes: bigint[] = [];
-    for (const m of memdevs) probes.push(gpaOf.get(m.id)!, gpaOf.get(m.id)! + BigInt(m.size) - 1n);
+    // Where QEMU put each backend in guest-physical space (every piece, both sides of 4 GiB).
+    const mtree = await virshOk(this.uri, [`qemu-monitor-command ${uuid} --hmp 'info mtree -f'`]);
+    const pieces = asBackendError(() => piecesOf(memdevs, parseFlatView(mtree)));
+    const probes = probesOf(pieces.values());
     const hmp = await virshOk(this.uri, [probes.map((p) => `qemu-monitor-command ${uuid} --hmp 'gpa2hva ${hex(p)}'`).join('; ')]);
     const hvas = parseGpa2hva(hmp);
 
@@ -615,33 +574,9 @@ export class RuntimeBackend {
 
     const backends: BackendFact[] = [];
     for (const m of memdevs) {
-      const gpa = gpaOf.get(m.id)!;
-      const first = hvas.get(gpa);
-      const last = hvas.get(gpa + BigInt(m.size) - 1n);
-      if (!first || !last || first.region !== m.id || last.region !== m.id) {
-        throw new RuntimeBackendError(`gpa2hva does not place '${m.id}' at ${hex(gpa)}: ${JSON.stringify([first, last], (_k, v) => (typeof v === 'bigint' ? hex(v) : v))}`);
-      }
-      if (last.hva - first.hva !== BigInt(m.size) - 1n) throw new RuntimeBackendError(`'${m.id}' is not contiguous in QEMU's address space`);
-      const end = first.hva + BigInt(m.size);
-      const covering = vmas.filter((v) => v.end > first.hva && v.start < end);
-      const contiguous = covering.length > 0 && covering[0].start <= first.hva && covering[covering.length - 1].end >= end
-        && covering.every((v, i) => i === 0 || covering[i - 1].end === v.start);
-      if (!contiguous) throw new RuntimeBackendError(`no mapping covers '${m.id}' at ${hex(first.hva)} (+${m.size})`);
-      const exact = covering.length === 1 && covering[0].start === first.hva && covering[0].end === end;
-      const lines = covering.map((v) => numa.get(v.start.toString(16)));
-      if (lines.some((l) => !l)) throw new RuntimeBackendError(`numa_maps lacks a line for a mapping of '${m.id}'`);
-      let method = exact ? 'gpa2hva+size' : `gpa2hva, ${covering.length} VMAs`;
-      const paths = covering.map((v) => v.path).filter(Boolean);
-      if (paths.length) {
-        if (!paths.every((p) => p.replace(/ \(deleted\)$/, '').endsWith(`/${m.id}`))) throw new RuntimeBackendError(`mapping of '${m.id}' is file ${paths[0]}`);
-        method += '+file-name';
-      }
-      const policies = [...new Set(lines.map((l) => (l!.nodes ? `${l!.policy}:${l!.nodes}` : l!.policy)))].sort();
-      const pages: Record<string, number> = {};
-      for (const l of lines) for (const [node, c] of Object.entries(l!.pages)) pages[node] = (pages[node] ?? 0) + c;
-      details.mappings.push({ id: m.id, hva: hex(first.hva), vmas: covering.map((v) => `${hex(v.start)}-${hex(v.end)}`), method, pages });
-      if (policies.length === 1) backends.push({ id: m.id, policy: lines[0]!.policy, nodes: lines[0]!.nodes });
-      else backends.push({ id: m.id, policy: policies.join('|'), nodes: '' });
+      const found = asBackendError(() => mapBackend(m.id, m.size, pieces.get(m.id)!, hvas, vmas, numa));
+      details.mappings.push(found.detail);
+      backends.push(found.fact);
     }
 
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

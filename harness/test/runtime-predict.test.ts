@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseGpa2hva, parseMaps, parseNumaMapsLine, rewriteForStart } from '../backends/runtime.js';
+import { mapBackend, parseFlatView, piecesOf, probesOf } from '../backends/guest-ram.js';
 import { NUMAD_FAILED, predictRuntimeXml, stableJson } from '../model/runtime-predict.js';
 import { loadProfile } from '../profiles/load.js';
 import type { Profile } from '../model/profile.js';
@@ -34,6 +35,71 @@ t.test('maps and gpa2hva', async (tt) => {
   const h = parseGpa2hva('Host virtual address for 0x10000000 (ram-node1) is 0x7fee07c00000\r\n\r\nHost virtual address for 0x0 (pc.ram) is 0x7f0000000000\n');
   tt.same(h.get(0x10000000n), { region: 'ram-node1', hva: 0x7fee07c00000n });
   tt.same(h.get(0n), { region: 'pc.ram', hva: 0x7f0000000000n });
+});
+
+// `info mtree -f` of a q35 guest with 3 GiB in three 1 GiB cells (QEMU 7.2, trimmed): q35 keeps
+// 2 GiB below 4 GiB, so ram-node2 lies wholly at 4 GiB and ram-node0 is cut by the ROMs.
+const FLAT = `FlatView #0
+ AS "mch", root: bus master container
+ Root memory region: (none)
+  No rendered FlatView
+
+FlatView #1
+ AS "memory", root: system
+ AS "cpu-memory-0", root: system
+ Root memory region: system
+  0000000000000000-00000000000bffff (prio 0, ram): ram-node0 KVM
+  00000000000c0000-00000000000dffff (prio 1, rom): pc.rom KVM
+  00000000000e0000-00000000000fffff (prio 0, rom): pc.bios @0000000000020000 KVM
+  0000000000100000-000000003fffffff (prio 0, ram): ram-node0 @0000000000100000 KVM
+  0000000040000000-000000007fffffff (prio 0, ram): ram-node1 KVM
+  00000000fec00000-00000000fec00fff (prio 0, i/o): ioapic
+  0000000100000000-000000013fffffff (prio 0, ram): ram-node2 KVM
+
+FlatView #2
+ AS "cpu-smm-0", root: memory
+ Root memory region: memory
+  0000000000000000-00000000000bffff (prio 0, ram): ram-node7
+`;
+
+t.test('guest RAM split around the PCI hole', async (tt) => {
+  const G = 1n << 30n;
+  const flat = parseFlatView(FLAT);
+  tt.equal(flat.filter((p) => p.region === 'ram-node7').length, 0, 'only the flat view of the "memory" address space');
+  tt.same(flat.find((p) => p.region === 'pc.bios'), { gpa: 0xe0000n, len: 0x20000n, region: 'pc.bios', offset: 0x20000n });
+  const ids = [0, 1, 2].map((n) => ({ id: `ram-node${n}`, size: Number(G) }));
+  const pieces = piecesOf(ids, flat);
+  tt.same(pieces.get('ram-node2'), [{ gpa: 4n * G, len: G, region: 'ram-node2', offset: 0n }]);
+  tt.equal(pieces.get('ram-node0')!.length, 2);
+  tt.throws(() => piecesOf([{ id: 'mem-dimm0', size: 1 }], flat), /not mapped into guest memory/);
+  tt.throws(() => piecesOf([{ id: 'ram-node1', size: Number(G) / 2 }], flat), /beyond its size/);
+  tt.throws(() => parseFlatView('FlatView #0\n AS "I/O", root: io\n'), /no flat view/);
+  // QEMU's answers for every probe: each backend at its own base (cells mapped out of order here).
+  const bases = new Map([['ram-node0', 0x7f0000000000n], ['ram-node1', 0x7e0000000000n], ['ram-node2', 0x7d0000000000n]]);
+  const hva = (region: string, gpa: bigint): string => {
+    const p = pieces.get(region)!.find((x) => gpa >= x.gpa && gpa < x.gpa + x.len)!;
+    return `Host virtual address for 0x${gpa.toString(16)} (${region}) is 0x${(bases.get(region)! + p.offset + gpa - p.gpa).toString(16)}\r\n`;
+  };
+  const probes = probesOf(pieces.values());
+  tt.equal(probes.length, 8);
+  const owner = (gpa: bigint): string => [...pieces].find(([, l]) => l.some((x) => gpa >= x.gpa && gpa < x.gpa + x.len))![0];
+  const hvas = parseGpa2hva(probes.map((g) => hva(owner(g), g)).join('\n'));
+  const vmas = parseMaps([...bases.values()].map((b) => `${b.toString(16)}-${(b + G).toString(16)} rw-p 00000000 00:00 0 `).join('\n'));
+  const numa = new Map([...bases.values()].map((b, i) => [b.toString(16), parseNumaMapsLine(`${b.toString(16)} bind:0 anon=${i + 1} N0=${i + 1}`)!]));
+  const m2 = mapBackend('ram-node2', Number(G), pieces.get('ram-node2')!, hvas, vmas, numa);
+  tt.same(m2.fact, { id: 'ram-node2', policy: 'bind', nodes: '0' });
+  tt.same([m2.detail.hva, m2.detail.pages, m2.detail.method], ['0x7d0000000000', { 0: 3 }, 'gpa2hva+size']);
+  const m0 = mapBackend('ram-node0', Number(G), pieces.get('ram-node0')!, hvas, vmas, numa);
+  tt.same([m0.detail.hva, m0.detail.pages, m0.detail.method], ['0x7f0000000000', { 0: 1 }, 'gpa2hva+size, 2 guest ranges']);
+  // A piece that QEMU places elsewhere than base + offset is refused, never reported.
+  const skewed = new Map(hvas);
+  skewed.set(0x100000n, { region: 'ram-node0', hva: 0x7f0000000000n + 0x200000n });
+  tt.throws(() => mapBackend('ram-node0', Number(G), pieces.get('ram-node0')!, skewed, vmas, numa), /not contiguous/);
+  // The old assumption (cells back to back from 0) would look for ram-node2 at 2 GiB: QEMU names another region there.
+  tt.throws(() => mapBackend('ram-node2', Number(G), [{ gpa: 2n * G, len: G, region: 'ram-node2', offset: 0n }], hvas, vmas, numa), /does not place/);
+  // A mapping smaller than the backend is refused.
+  const short = parseMaps(`7d0000000000-${(0x7d0000000000n + G / 2n).toString(16)} rw-p 00000000 00:00 0 `);
+  tt.throws(() => mapBackend('ram-node2', Number(G), pieces.get('ram-node2')!, hvas, short, numa), /no mapping covers/);
 });
 
 t.test('rewrite for start: only the root\'s name, uuid and type', async (tt) => {
@@ -74,4 +140,10 @@ t.test('predictions', async (tt) => {
   const rm = p('numatune-memnode-no-memory-restrictive', { ...host, hostNodes: [0, 1] });
   tt.same(rm.kind === 'facts' && rm.facts.cpuset_mems, { emulator: '0-1', vcpu0: '0', vcpu1: '0' });
   tt.same(p('numatune-host-node1').kind, 'error');
+  // Guests above the PCI hole: the prediction does not depend on where QEMU puts the RAM.
+  const q = p('ram-5g-q35');
+  tt.same(q.kind === 'facts' && q.facts.qemu_memdev.map((m) => [m.id, m.size, m.policy]),
+    [['ram-node0', 1610612736, 'bind'], ['ram-node1', 3758096384, 'preferred']]);
+  const pc5 = p('ram-5g-pc');
+  tt.same(pc5.kind === 'facts' && [pc5.facts.backends, pc5.facts.qemu_memdev[0].size], [[{ id: 'pc.ram', policy: 'default', nodes: '' }], 5368709120]);
 });
