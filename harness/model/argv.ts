@@ -216,6 +216,8 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   let machine = `${d.os.machine},usb=off,dump-guest-core=off`;
   if (systemBackend) machine += ',memory-backend=pc.ram';
   if (hmat && f.numaHmat) machine += ',hmat=on';
+  // qemuBuildMachineACPI: with a machine that reports ACPI, absence of <acpi/> means acpi=off.
+  if (f.machineAcpi) machine += `,acpi=${d.features.acpi ? 'on' : 'off'}`;
   args.push('-machine', machine);
   args.push('-accel', d.type === 'kvm' ? 'kvm' : 'tcg');
   if (cpuArg) args.push('-cpu', cpuArg);
@@ -223,7 +225,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   // qemuDomainAlignMemorySizes: the cells' aligned sum, unless they add up to nothing.
   const cellsKiB = cells.reduce((s, c) => s + alignUp(c.memoryKiB, MiB), 0);
   const totalKiB = cellsKiB || alignUp(d.memoryKiB, MiB);
-  args.push('-m', String(totalKiB / MiB));
+  args.push('-m', profile.behaviour.memorySizeArg === 'size-k' ? `size=${totalKiB}k` : String(totalKiB / MiB));
   if (systemBackend) args.push('-object', objectArg(memoryBackend(d, profile, -1, 'pc.ram', totalKiB).props, profile));
   args.push('-overcommit', 'mem-lock=off');
 
@@ -232,7 +234,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   if (v.current !== v.max) smp += `,maxcpus=${v.max}`;
   const t = d.cpu?.topology;
   if (t) {
-    smp += `,sockets=${t.sockets}${f.smpDies ? `,dies=${t.dies}` : ''},cores=${t.cores},threads=${t.threads}`;
+    smp += `,sockets=${t.sockets}${f.smpDies ? `,dies=${t.dies}` : ''}${f.smpClusters ? `,clusters=${t.clusters ?? 1}` : ''},cores=${t.cores},threads=${t.threads}`;
   } else smp += `,sockets=${v.max},cores=1,threads=1`;
   args.push('-smp', smp);
   if (d.iothreads && !f.iothread) fail('CONFIG_UNSUPPORTED', 'IOThreads not supported for this QEMU');
@@ -243,7 +245,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
   args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
   args.push('-rtc', 'base=utc', '-no-shutdown');
-  if (!d.features.acpi) args.push('-no-acpi');
+  if (!d.features.acpi && !f.machineAcpi) args.push('-no-acpi');
   args.push('-boot', 'strict=on');
 
   controllerArgs(d, profile, args);
@@ -253,18 +255,27 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
     const n = disks.length - i;
     const storage = `libvirt-${n}-storage`;
     const format = `libvirt-${n}-format`;
-    args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
-    args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': false, driver: 'raw', file: storage }));
+    // qemuBlockStorageSourceNeedsFormatLayer: a raw disk's storage node is the device's drive
+    // when QEMU can mask the backing protocol; otherwise a raw format node sits over it.
+    const formatLayer = !f.backingMaskProtocol;
+    const drive = formatLayer ? format : storage;
+    if (formatLayer) {
+      args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
+      args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': false, driver: 'raw', file: storage }));
+    } else args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'read-only': false }));
     const boot: Props = i === 0 && d.os.boot.includes('hd') ? [['bootindex', 1]] : [];
     if (k.bus === 'ide') {
       const a = k.address as { controller: number; bus: number; unit: number };
-      args.push('-device', deviceArg([['driver', 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', format], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
+      args.push('-device', deviceArg([['driver', 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', drive], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
     } else {
       const idx = diskIndex(k.target);
-      args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ...pciProps(d, k.address as PciAddress), ['drive', format], ['id', `virtio-disk${idx}`], ...boot], profile));
+      args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ...pciProps(d, k.address as PciAddress), ['drive', drive], ['id', `virtio-disk${idx}`], ...boot], profile));
     }
   });
   args.push('-audiodev', JSON.stringify({ id: 'audio1', driver: 'none' }));
+  // qemuBuildWatchdogCommandLine: the iTCO is part of q35, only its pin strap and the action.
+  const wd = d.devices.watchdogs ?? [];
+  if (wd.length) args.push('-global', 'ICH9-LPC.noreboot=off', '-watchdog-action', wd[0].action === 'dump' ? 'pause' : wd[0].action);
   const mb = d.devices.memballoon;
   if (mb?.model === 'virtio')
     args.push('-device', deviceArg([['driver', 'virtio-balloon-pci'], ['id', 'balloon0'], ...pciProps(d, mb.address!)], profile));

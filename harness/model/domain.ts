@@ -59,7 +59,8 @@ export interface CpuDef {
   match?: string;
   check?: string;
   model?: { name: string; fallback?: string };
-  topology?: { sockets: number; dies: number; cores: number; threads: number };
+  /** clusters: only under releases that know it (Behaviour.topologyClusters). */
+  topology?: { sockets: number; dies: number; clusters?: number; cores: number; threads: number };
   cells: NumaCell[];
   interconnects: Interconnect[];
 }
@@ -142,6 +143,8 @@ export interface Domain {
     memballoon?: { model: 'virtio' | 'none'; address?: PciAddress };
     /** Sources of disks without <target dev>: an error libvirt raises only at validation. */
     missingTargets: string[];
+    /** Only q35's built-in iTCO (libvirt >= 9.1); action as written or 'reset'. */
+    watchdogs: { model: 'itco'; action: string }[];
   };
 }
 

@@ -2,6 +2,7 @@
 // (two-space indent, single-quoted attributes, element order of domain_conf.c).
 import { formatBitmap, CPUMASK_LEN } from './bitmap.js';
 import type { Address, Domain, NumaCell, PciAddress } from './domain.js';
+import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
 
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
@@ -16,7 +17,7 @@ function formatAddress(a: Address): string {
   return `<address type='pci' domain='${hex(p.domain, 4)}' bus='${hex(p.bus, 2)}' slot='${hex(p.slot, 2)}' function='${hex(p.function, 1)}'${multi}/>`;
 }
 
-function formatCell(c: NumaCell, out: string[], ind: string): void {
+function formatCell(c: NumaCell, out: string[], ind: string, behaviour: Behaviour): void {
   let attrs = ` id='${c.id}'`;
   if (c.cpus) attrs += ` cpus='${formatBitmap(c.cpus)}'`;
   attrs += ` memory='${c.memoryKiB}' unit='KiB'`;
@@ -29,9 +30,10 @@ function formatCell(c: NumaCell, out: string[], ind: string): void {
     kids.push(`${ind}  </distances>`);
   }
   for (const k of c.caches) {
-    // virNumaCacheFormat leaves out 'none' and a zero line size.
-    const assoc = k.associativity !== 'none' ? ` associativity='${k.associativity}'` : '';
-    const pol = k.policy !== 'none' ? ` policy='${k.policy}'` : '';
+    // virNumaCacheFormat leaves out a zero line size, and in 9.0.0 'none' too.
+    const all = behaviour.numaCachePlainProps;
+    const assoc = all || k.associativity !== 'none' ? ` associativity='${k.associativity}'` : '';
+    const pol = all || k.policy !== 'none' ? ` policy='${k.policy}'` : '';
     kids.push(`${ind}  <cache level='${k.level}'${assoc}${pol}>`);
     kids.push(`${ind}    <size value='${k.sizeKiB}' unit='KiB'/>`);
     if (k.lineBytes) kids.push(`${ind}    <line value='${k.lineBytes}' unit='B'/>`);
@@ -41,7 +43,7 @@ function formatCell(c: NumaCell, out: string[], ind: string): void {
   else out.push(`${ind}<cell${attrs}/>`);
 }
 
-function formatCpu(d: Domain, out: string[]): void {
+function formatCpu(d: Domain, out: string[], behaviour: Behaviour): void {
   const cpu = d.cpu;
   if (!cpu) return;
   const hasBody = cpu.model || cpu.topology || cpu.cells.length;
@@ -57,11 +59,12 @@ function formatCpu(d: Domain, out: string[]): void {
   if (cpu.model) out.push(`    <model${cpu.model.fallback ? ` fallback='${cpu.model.fallback}'` : ''}>${esc(cpu.model.name)}</model>`);
   if (cpu.topology) {
     const t = cpu.topology;
-    out.push(`    <topology sockets='${t.sockets}' dies='${t.dies}' cores='${t.cores}' threads='${t.threads}'/>`);
+    const clusters = t.clusters !== undefined ? ` clusters='${t.clusters}'` : '';
+    out.push(`    <topology sockets='${t.sockets}' dies='${t.dies}'${clusters} cores='${t.cores}' threads='${t.threads}'/>`);
   }
   if (cpu.cells.length) {
     out.push('    <numa>');
-    for (const c of cpu.cells) formatCell(c, out, '      ');
+    for (const c of cpu.cells) formatCell(c, out, '      ', behaviour);
     if (cpu.interconnects.length) {
       out.push('      <interconnects>');
       for (const ic of cpu.interconnects) {
@@ -79,7 +82,7 @@ function formatCpu(d: Domain, out: string[]): void {
 }
 
 /** virDomainDefFormat(def, VIR_DOMAIN_DEF_FORMAT_INACTIVE | SECURE) for the modelled vocabulary. */
-export function formatDomain(d: Domain): string {
+export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0): string {
   const out: string[] = [];
   out.push(`<domain type='${d.type}'>`);
   out.push(`  <name>${esc(d.name)}</name>`);
@@ -129,7 +132,7 @@ export function formatDomain(d: Domain): string {
     if (f.pae) out.push('    <pae/>');
     out.push('  </features>');
   }
-  formatCpu(d, out);
+  formatCpu(d, out, behaviour);
   out.push(`  <clock offset='${d.clock?.offset ?? 'utc'}'/>`);
   out.push(`  <on_poweroff>${d.onPoweroff ?? 'destroy'}</on_poweroff>`);
   out.push(`  <on_reboot>${d.onReboot ?? 'restart'}</on_reboot>`);
@@ -157,6 +160,7 @@ export function formatDomain(d: Domain): string {
   }
   for (const i of devs.inputs) out.push(`    <input type='${i.type}' bus='${i.bus}'/>`);
   for (const a of devs.audios) out.push(`    <audio id='${a.id}' type='${a.type}'/>`);
+  for (const w of devs.watchdogs ?? []) out.push(`    <watchdog model='${w.model}' action='${w.action}'/>`);
   const mb = devs.memballoon;
   if (mb) {
     if (mb.address) out.push(`    <memballoon model='${mb.model}'>`, `      ${formatAddress(mb.address)}`, '    </memballoon>');

@@ -4,6 +4,7 @@ import { parseBitmap, bitmapIsEmpty, bitmapOverlaps, bitmapLast, CPUMASK_LEN, ty
 import { fail, notModelled } from './errors.js';
 import { parseMemoryKiB, parseScaled } from './units.js';
 import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
 import type {
   CpuDef, Disk, Controller, Domain, Interconnect, MemnodeTune, NumaCache, NumaCell, NumaMode,
   Numatune, PciAddress, DriveAddress, Placement, Input,
@@ -25,7 +26,7 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/os': [], 'domain/os/type': ['arch', 'machine'], 'domain/os/boot': ['dev'],
   'domain/features': [], 'domain/features/acpi': [], 'domain/features/apic': [], 'domain/features/pae': [],
   'domain/cpu': ['mode', 'match', 'check'], 'domain/cpu/model': ['fallback'],
-  'domain/cpu/topology': ['sockets', 'dies', 'cores', 'threads'],
+  'domain/cpu/topology': ['sockets', 'dies', 'clusters', 'cores', 'threads'],
   'domain/cpu/numa': [], 'domain/cpu/numa/cell': ['id', 'cpus', 'memory', 'unit', 'memAccess', 'discard'],
   'domain/cpu/numa/cell/distances': [], 'domain/cpu/numa/cell/distances/sibling': ['id', 'value'],
   'domain/cpu/numa/cell/cache': ['level', 'associativity', 'policy'],
@@ -40,7 +41,9 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/devices/disk/target': ['dev', 'bus'], 'domain/devices/disk/driver': ['name', 'type'],
   'domain/devices/disk/address': ['type', 'controller', 'bus', 'target', 'unit', 'domain', 'slot', 'function'],
   'domain/devices/controller': ['type', 'index', 'model'],
-  'domain/devices/controller/address': ['type', 'domain', 'bus', 'slot', 'function'],
+  'domain/devices/controller/address': ['type', 'domain', 'bus', 'slot', 'function', 'multifunction'],
+  'domain/devices/controller/model': ['name'], 'domain/devices/controller/target': ['chassis', 'port'],
+  'domain/devices/watchdog': ['model', 'action'],
   'domain/devices/input': ['type', 'bus'],
   'domain/devices/memballoon': ['model'],
   'domain/devices/memballoon/address': ['type', 'domain', 'bus', 'slot', 'function'],
@@ -143,6 +146,8 @@ function parsePciAddress(el: XmlElement): PciAddress {
     return x;
   };
   const a: PciAddress = { type: 'pci', domain: num('domain'), bus: num('bus'), slot: num('slot'), function: num('function') };
+  const multi = propEnum(el, 'multifunction', ['default', 'on', 'off'] as const, false, true);
+  if (multi) a.multifunction = multi === 'on';
   // virPCIDeviceAddressParseXML checks an address at parse time unless domain, bus and slot are
   // all zero (virPCIDeviceAddressIsEmpty ignores the function).
   if (a.domain || a.bus || a.slot) {
@@ -211,8 +216,14 @@ function parseCputune(root: XmlElement, d: Pick<Domain, 'vcpu' | 'iothreads'>): 
   return out;
 }
 
-function parseCaches(cellEl: XmlElement, cellId: number): NumaCache[] {
+function parseCaches(cellEl: XmlElement, cellId: number, behaviour: Behaviour): NumaCache[] {
   return childrenNamed(cellEl, 'cache').map((c) => {
+    if (behaviour.numaCachePlainProps) {
+      const level = propUInt(c, 'level', true, true)!;
+      const associativity = propEnum(c, 'associativity', ['none', 'direct', 'full'] as const, true)!;
+      const policy = propEnum(c, 'policy', ['none', 'writeback', 'writethrough'] as const, true)!;
+      return { level, associativity, policy, ...cacheSizes(c) };
+    }
     const lv = attr(c, 'level');
     if (lv === undefined) fail('XML_ERROR', `Missing 'level' attribute in cache element for NUMA node ${cellId}`);
     const level = parseUInt(lv!);
@@ -223,17 +234,21 @@ function parseCaches(cellEl: XmlElement, cellId: number): NumaCache[] {
     // libvirt reports a missing policy, then goes on and reports it as invalid: the last word wins.
     const pol = attr(c, 'policy');
     if (!['none', 'writeback', 'writethrough'].includes(pol ?? '')) fail('XML_ERROR', `Invalid cache policy '${pol ?? '(null)'}'`);
-    // libvirt 9.0.0 reads the units from ./size/unit and ./line/unit *elements*, which the schema
-    // does not have: unit attributes are ignored (size in KiB, line in bytes).
-    const size = child(c, 'size');
-    const line = child(c, 'line');
-    const sizeKiB = parseMemoryKiB(size ? attr(size, 'value') : undefined, undefined, './size/@value', true)!;
-    const lineBytes = Number(parseScaled(line ? attr(line, 'value') : undefined, undefined, 1n, './line/@value', true, 18446744073709551615n));
-    return { level: level!, associativity: assoc as NumaCache['associativity'], policy: pol as NumaCache['policy'], sizeKiB, lineBytes };
+    return { level: level!, associativity: assoc as NumaCache['associativity'], policy: pol as NumaCache['policy'], ...cacheSizes(c) };
   });
 }
 
-function parseCells(numaEl: XmlElement): { cells: NumaCell[]; interconnects: Interconnect[] } {
+/** libvirt (9.0.0 and 11.3.0) reads the units from ./size/unit and ./line/unit *elements*, which
+ *  the schema does not have: unit attributes are ignored (size in KiB, line in bytes). */
+function cacheSizes(c: XmlElement): { sizeKiB: number; lineBytes: number } {
+  const size = child(c, 'size');
+  const line = child(c, 'line');
+  const sizeKiB = parseMemoryKiB(size ? attr(size, 'value') : undefined, undefined, './size/@value', true)!;
+  const lineBytes = Number(parseScaled(line ? attr(line, 'value') : undefined, undefined, 1n, './line/@value', true, 18446744073709551615n));
+  return { sizeKiB, lineBytes };
+}
+
+function parseCells(numaEl: XmlElement, behaviour: Behaviour): { cells: NumaCell[]; interconnects: Interconnect[] } {
   const cellEls = childrenNamed(numaEl, 'cell');
   const n = cellEls.length;
   if (n === 0) fail('XML_ERROR', 'NUMA topology defined without NUMA cells');
@@ -282,7 +297,7 @@ function parseCells(numaEl: XmlElement): { cells: NumaCell[]; interconnects: Int
         if (!r[id]) r[id] = value;
       }
     }
-    cell.caches = parseCaches(el, id);
+    cell.caches = parseCaches(el, id, behaviour);
   });
   // An id given twice leaves another slot as libvirt allocated it: no cpus, no memory.
   const finalCells = cells.map((c, i) => c ?? { id: i, memoryKiB: 0, caches: [] }) as NumaCell[];
@@ -310,7 +325,7 @@ function parseCells(numaEl: XmlElement): { cells: NumaCell[]; interconnects: Int
   return { cells: finalCells, interconnects };
 }
 
-function parseCpu(root: XmlElement): CpuDef | undefined {
+function parseCpu(root: XmlElement, behaviour: Behaviour): CpuDef | undefined {
   const el = child(root, 'cpu');
   if (!el) return undefined;
   const cpu: CpuDef = {
@@ -322,12 +337,15 @@ function parseCpu(root: XmlElement): CpuDef | undefined {
   const topo = child(el, 'topology');
   if (topo) {
     const get = (k: string, dflt?: number): number => propUInt(topo, k, dflt === undefined, true) ?? dflt!;
+    // clusters= is read only by releases that know it (libvirt >= 10); older ones would ignore it.
+    if (!behaviour.topologyClusters && attr(topo, 'clusters') !== undefined) notModelled('<topology clusters> with a libvirt release that has no clusters');
     cpu.topology = { sockets: get('sockets'), dies: get('dies', 1), cores: get('cores'), threads: get('threads') };
+    if (behaviour.topologyClusters) cpu.topology.clusters = get('clusters', 1);
   }
   return cpu;
 }
 
-function parseNumatune(root: XmlElement, placementStatic: boolean, ncells: number): Numatune | undefined {
+function parseNumatune(root: XmlElement, placementStatic: boolean, ncells: number, behaviour: Behaviour): Numatune | undefined {
   const nt = childrenNamed(root, 'numatune');
   if (nt.length > 1) fail('XML_ERROR', 'only one numatune is supported');
   const memEl = nt[0] ? child(nt[0], 'memory') : undefined;
@@ -370,6 +388,8 @@ function parseNumatune(root: XmlElement, placementStatic: boolean, ncells: numbe
       const mode = propEnum(el, 'mode', NUMA_MODES) ?? 'strict';
       if (tune.memory?.mode === 'restrictive' && mode !== 'restrictive')
         fail('XML_ERROR', "'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element");
+      if (behaviour.restrictiveMemnodeNeedsRestrictiveMemory && tune.memory?.mode !== 'restrictive' && mode === 'restrictive')
+        fail('XML_ERROR', "'restrictive' mode is required in memory element when mode is 'restrictive' in memnode element");
       const ns = attr(el, 'nodeset');
       if (ns === undefined) fail('XML_ERROR', 'Missing required nodeset attribute in memnode element');
       const node: MemnodeTune = { mode, nodeset: nonEmptyBitmap(ns!, 'nodeset') };
@@ -391,8 +411,26 @@ function insertController(list: Controller[], c: Controller): void {
   else list.splice(insertAt, 0, c);
 }
 
-function parseDevices(root: XmlElement): Domain['devices'] {
-  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [] };
+/** An explicit pcie-root-port: its <model name> (only the generic device) and <target>. */
+function parseRootPort(el: XmlElement, c: Controller): void {
+  const model = child(el, 'model');
+  const name = model ? attr(model, 'name') : undefined;
+  if (name !== undefined && name !== 'pcie-root-port') notModelled(`pcie-root-port model name '${name}'`);
+  if (name) c.modelName = name;
+  const target = child(el, 'target');
+  if (target) {
+    const chassis = attr(target, 'chassis');
+    const port = attr(target, 'port');
+    const n = (v: string | undefined): number | undefined => (v === undefined ? undefined : /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : notModelled(`controller target value '${v}'`));
+    const ch = n(chassis);
+    const p = n(port);
+    if (ch === undefined || p === undefined || ch > 255 || p > 255) notModelled('a pcie-root-port <target> without both chassis and port in 0-255');
+    c.target = { chassis: ch!, port: p! };
+  }
+}
+
+function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices'] {
+  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [] };
   let usbNone = false;
   let usbOther = false;
   const el = child(root, 'devices');
@@ -455,7 +493,9 @@ function parseDevices(root: XmlElement): Domain['devices'] {
           if (model === 'none') usbNone = true; else usbOther = true;
         }
         if (c.type === 'usb' && c.model !== undefined && c.model !== 'piix3-uhci' && c.model !== 'none' && c.model !== 'qemu-xhci') notModelled(`usb controller model '${c.model}'`);
-        if (c.type === 'pci' && c.model !== undefined && c.model !== 'pci-root' && c.model !== 'pcie-root') notModelled(`pci controller model '${c.model}'`);
+        if (c.type === 'pci' && c.model === 'pcie-root-port') parseRootPort(d, c);
+        else if (c.type === 'pci' && c.model !== undefined && c.model !== 'pci-root' && c.model !== 'pcie-root') notModelled(`pci controller model '${c.model}'`);
+        else if (child(d, 'model') || child(d, 'target')) notModelled(`<model>/<target> of a ${c.type} controller`);
         insertController(devs.controllers, c);
         break;
       }
@@ -470,6 +510,15 @@ function parseDevices(root: XmlElement): Domain['devices'] {
         const id = propUInt(d, 'id', true)!;
         if (attr(d, 'type') !== 'none') notModelled(`audio type '${attr(d, 'type')}'`);
         devs.audios.push({ id, type: 'none' });
+        break;
+      }
+      case 'watchdog': {
+        const model = propEnum(d, 'model', ['i6300esb', 'ib700', 'diag288', 'itco'] as const, true)!;
+        const action = propEnum(d, 'action', ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'] as const) ?? 'reset';
+        // Only the iTCO watchdog built into q35, which libvirt >= 9.1 knows (behaviour.q35ItcoWatchdog).
+        if (model !== 'itco' || !behaviour.q35ItcoWatchdog) notModelled(`watchdog model '${model}'`);
+        if (devs.watchdogs.length) notModelled('more than one watchdog');
+        devs.watchdogs.push({ model: 'itco', action });
         break;
       }
       case 'memballoon': {
@@ -489,7 +538,7 @@ function parseDevices(root: XmlElement): Domain['devices'] {
 }
 
 /** Parse a domain tree; throws LibvirtError (libvirt's words) or NotModelledError. */
-export function parseDomain(root: XmlElement): Domain {
+export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9_0_0): Domain {
   if (root.name !== 'domain') fail('XML_ERROR', `expecting root element of 'domain', not '${root.name}'`);
   checkVocabulary(root, VOCAB_TREE, []);
 
@@ -533,9 +582,9 @@ export function parseDomain(root: XmlElement): Domain {
   }
   const cputune = parseCputune(root, { vcpu, iothreads });
 
-  const cpu = parseCpu(root);
+  const cpu = parseCpu(root, behaviour);
   const numaEl = cpu ? child(child(root, 'cpu')!, 'numa') : undefined;
-  if (cpu && numaEl) Object.assign(cpu, parseCells(numaEl));
+  if (cpu && numaEl) Object.assign(cpu, parseCells(numaEl, behaviour));
   const cells = cpu?.cells ?? [];
   const cpuCount = cells.reduce((s, c) => s + (c.cpus?.length ?? 0), 0);
   if (cpuCount > vcpu.max) fail('INTERNAL_ERROR', 'Number of CPUs in <numa> exceeds the <vcpu> count');
@@ -543,7 +592,7 @@ export function parseDomain(root: XmlElement): Domain {
   const maxId = cells.reduce((m, c) => Math.max(m, c.cpus ? bitmapLast(c.cpus) : 0), 0);
   if (maxId >= vcpu.max) fail('INTERNAL_ERROR', 'CPU IDs in <numa> exceed the <vcpu> count');
 
-  const numatune = parseNumatune(root, vcpu.placement === 'static', cells.length);
+  const numatune = parseNumatune(root, vcpu.placement === 'static', cells.length, behaviour);
   if (numatune?.memory?.placement === 'auto' && !vcpu.cpuset && cputune.vcpupin.size === 0 && !cputune.emulatorpin && cputune.iothreadpin.size === 0)
     vcpu.placement = 'auto';
 
@@ -558,6 +607,6 @@ export function parseDomain(root: XmlElement): Domain {
     type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, vcpu, iothreads, cputune, numatune,
     os: { arch, machine, boot }, features, cpu, clock,
     onPoweroff: lifecycle('on_poweroff'), onReboot: lifecycle('on_reboot'), onCrash: lifecycle('on_crash'),
-    devices: parseDevices(root),
+    devices: parseDevices(root, behaviour),
   };
 }

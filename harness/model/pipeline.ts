@@ -8,10 +8,10 @@ import type { XmlElement } from './xml-tree.js';
 
 /** Canonical inactive XML, as `virsh define` + `dumpxml --inactive` prints it. */
 export function xml2xml(root: XmlElement, profile: Profile): string {
-  return formatDomain(postParse(parseDomain(root), profile));
+  return formatDomain(postParse(parseDomain(root, profile.behaviour), profile), profile.behaviour);
 }
 
 /** The QEMU command line in libvirt's .args layout. */
 export function xml2argv(root: XmlElement, profile: Profile): string {
-  return formatArgs(buildArgs(postParse(parseDomain(root), profile), profile));
+  return formatArgs(buildArgs(postParse(parseDomain(root, profile.behaviour), profile), profile));
 }

@@ -59,6 +59,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
       fail('XML_ERROR', `The PCI controller with index='0' must be model='${rootModel}' for this machine type, but model='${pciRoot.model ?? ''}' was found instead`);
   } else devs.controllers.push({ type: 'pci', index: 0, model: rootModel });
   if (!devs.memballoon) devs.memballoon = { model: 'virtio' };
+  if (q35 && profile.behaviour.q35ItcoWatchdog && !devs.watchdogs.length) devs.watchdogs.push({ model: 'itco', action: 'reset' });
 
   // Machine alias and default CPU (QEMU >= 4.2 names a default CPU type per machine).
   const canonical = profile.machineAliases[d.os.machine];
@@ -125,7 +126,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
 
   // qemuValidateDomainDefCpu: an explicit topology must multiply out to the vCPU count.
   const t = d.cpu?.topology;
-  if (t && profile.flags.queryHotpluggableCpus && t.sockets * t.dies * t.cores * t.threads !== d.vcpu.max)
+  if (t && profile.flags.queryHotpluggableCpus && t.sockets * t.dies * (t.clusters ?? 1) * t.cores * t.threads !== d.vcpu.max)
     fail('CONFIG_UNSUPPORTED', "CPU topology doesn't match maximum vcpu count");
 
   // virDomainDiskDefValidate: a target name, and an address type that fits the bus.
@@ -148,6 +149,8 @@ export function postParse(d: Domain, profile: Profile): Domain {
     fail('CONFIG_UNSUPPORTED', q35 ? 'IDE controllers are unsupported for this QEMU binary or machine type'
       : 'Only a single IDE controller is supported for this machine type');
   }
+  // qemuValidateDomainDeviceDefWatchdog
+  if (devs.watchdogs.length && !q35) fail('CONFIG_UNSUPPORTED', 'itco model of watchdog is only part of q35 machine');
   validateInternal(d);
   return d;
 }

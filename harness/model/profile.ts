@@ -34,10 +34,44 @@ export interface ProfileFlags {
   pciePciBridge: boolean;
   /** virtio devices are PCI Express devices on q35 (QEMU_CAPS_VIRTIO_PCI_TRANSITIONAL). */
   virtioPciTransitional: boolean;
+  /** `clusters=` in -smp (QEMU_CAPS_SMP_CLUSTERS; libvirt >= 10 knows it). */
+  smpClusters: boolean;
+  /** The machine type reports ACPI in query-machines (libvirt >= 10 reads it): `-machine …,acpi=on|off`
+   *  instead of `-no-acpi` (virQEMUCapsMachineSupportsACPI). */
+  machineAcpi: boolean;
+  /** QEMU_CAPS_BLOCKJOB_BACKING_MASK_PROTOCOL (libvirt >= 10 reads it): a raw disk gets no format
+   *  node over its storage node (qemuBlockStorageSourceNeedsFormatLayer). */
+  backingMaskProtocol: boolean;
 }
+
+/** What libvirt's own code does differently from one release to another, as named switches
+ *  (data per version in harness/profiles/libvirt-versions.json; the defaults are libvirt 9.0.0). */
+export interface Behaviour {
+  /** `-m 24105` (MiB) or `-m size=24683520k` (qemuBuildMemCommandLine). */
+  memorySizeArg: 'mib' | 'size-k';
+  /** <topology> carries clusters='…' (virCPUDefFormat). */
+  topologyClusters: boolean;
+  /** A memnode with mode='restrictive' needs <memory mode='restrictive'> too (the reverse of
+   *  9.0.0's one-way check, virDomainNumatuneParseXML). */
+  restrictiveMemnodeNeedsRestrictiveMemory: boolean;
+  /** NUMA <cache> level/associativity/policy are plain required props (virXMLPropUInt/Enum and
+   *  their generic wording) and are always formatted, 'none' included (virNumaCacheFormat). */
+  numaCachePlainProps: boolean;
+  /** q35 guests get their built-in iTCO watchdog as a device, <watchdog model='itco' action='reset'/>
+   *  (qemuDomainDefAddDefaultDevices), with `-global ICH9-LPC.noreboot=off -watchdog-action …`. */
+  q35ItcoWatchdog: boolean;
+}
+
+export const BEHAVIOUR_9_0_0: Behaviour = {
+  memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
+  numaCachePlainProps: false, q35ItcoWatchdog: false,
+};
 
 export interface Profile {
   name: string;
+  /** The libvirt release whose behaviour the profile reproduces ("9.0.0", "11.3.0"). */
+  libvirtVersion: string;
+  behaviour: Behaviour;
   flags: ProfileFlags;
   /** Machine-type aliases resolved at define time ("pc" -> "pc-i440fx-7.2"); empty: kept as given. */
   machineAliases: Record<string, string>;
@@ -66,7 +100,7 @@ export interface Profile {
   autoNodeset: Bitmap | null;
 }
 
-export interface ProfileData extends Omit<Profile, 'flags'> {
+export interface ProfileData extends Omit<Profile, 'flags' | 'libvirtVersion' | 'behaviour'> {
   flags: Partial<ProfileFlags>;
 }
 
@@ -74,6 +108,7 @@ export const NO_FLAGS: ProfileFlags = {
   objectJson: false, deviceJson: false, machineMemoryBackend: false, numaMemSupported: true,
   sandbox: false, smpDies: false, queryHotpluggableCpus: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
   qemuXhci: false, pcieRootPort: false, pciePciBridge: false, virtioPciTransitional: false,
+  smpClusters: false, machineAcpi: false, backingMaskProtocol: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -92,4 +127,6 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   DEVICE_PCIE_ROOT_PORT: 'pcieRootPort',
   DEVICE_PCIE_PCI_BRIDGE: 'pciePciBridge',
   VIRTIO_PCI_TRANSITIONAL: 'virtioPciTransitional',
+  SMP_CLUSTERS: 'smpClusters',
+  BLOCKJOB_BACKING_MASK_PROTOCOL: 'backingMaskProtocol',
 };

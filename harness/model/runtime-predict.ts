@@ -179,7 +179,7 @@ export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTrait
 /** parseDomain + postParse + predictRuntime; every libvirt-side refusal becomes an error outcome. */
 export function predictRuntimeXml(root: XmlElement, profile: Profile, traits: RuntimeTraits = HOST_TRAITS): RuntimeOutcome {
   try {
-    return predictRuntime(postParse(parseDomain(root), profile), profile, traits);
+    return predictRuntime(postParse(parseDomain(root, profile.behaviour), profile), profile, traits);
   } catch (e) {
     if (e instanceof LibvirtError) return { kind: 'error', message: e.message.split('\n')[0] };
     throw e;

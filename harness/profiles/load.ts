@@ -1,9 +1,12 @@
-// Resolves a profile name to data: the bundled JSON profiles, `nocaps+FLAG,FLAG` (libvirt's
-// DO_TEST with explicit QEMU_CAPS_*), and `host` (probed from the running libvirt).
+// Resolves a profile name to data. Names are `BASE[.abi-update][@VERSION]`: BASE is a bundled
+// JSON profile, `nocaps+FLAG,FLAG` (libvirt's DO_TEST with explicit QEMU_CAPS_*) or `host`
+// (probed from the running libvirt, whose version it takes); VERSION is the libvirt release
+// (default 9.0.0), whose behaviour switches come from libvirt-versions.json; `.abi-update` parses
+// as libvirt's *_ABI_UPDATE test macros do (VIR_DOMAIN_DEF_PARSE_ABI_UPDATE).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CAPS_FLAG_NAMES, NO_FLAGS, type Profile, type ProfileData } from '../model/profile.js';
+import { BEHAVIOUR_9_0_0, CAPS_FLAG_NAMES, NO_FLAGS, type Behaviour, type Profile, type ProfileData } from '../model/profile.js';
 import type { HostFacts } from '../model/host-facts.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -14,21 +17,51 @@ export const hostFactsPath = join(projectRoot, '.cache', 'profiles', 'host.json'
 
 export class ProfileError extends Error {}
 
-const cache = new Map<string, Profile>();
+interface VersionData { behaviour: Partial<Behaviour>; hostCaps: Record<string, string> }
+const versions = JSON.parse(readFileSync(join(dataDir, 'libvirt-versions.json'), 'utf8')) as
+  { default: string; versions: Record<string, VersionData> };
+/** The libvirt releases the model reproduces, oldest first. */
+export const KNOWN_VERSIONS = Object.keys(versions.versions);
+export const DEFAULT_VERSION = versions.default;
 
-function fromData(data: ProfileData): Profile {
-  return { ...data, flags: { ...NO_FLAGS, ...data.flags } };
+const cache = new Map<string, Profile>();
+let hostFactsFile = hostFactsPath;
+
+/** Build `host` from another facts file (a simulated host, an emulated host's probe). */
+export function useHostFacts(file: string): void {
+  hostFactsFile = file;
+  for (const k of [...cache.keys()]) if (k.startsWith('host')) cache.delete(k);
 }
 
-function readData(name: string): ProfileData {
-  const file = join(dataDir, `${name}.json`);
-  if (!existsSync(file)) throw new ProfileError(`unknown profile '${name}' (known: nocaps, nocaps+FLAG,…, x86_64-latest, x86_64-5.2.0, host)`);
+function versionData(version: string): VersionData {
+  const v = versions.versions[version];
+  if (!v) throw new ProfileError(`libvirt ${version} is not modelled: model covers libvirt ${KNOWN_VERSIONS.join(' and ')}`);
+  return v;
+}
+
+function fromData(data: ProfileData, version: string): Profile {
+  return { ...data, libvirtVersion: version, behaviour: { ...BEHAVIOUR_9_0_0, ...versionData(version).behaviour }, flags: { ...NO_FLAGS, ...data.flags } };
+}
+
+/** A bundled profile of that libvirt release: `NAME.json` for the default one, `NAME@VERSION.json` otherwise. */
+function readData(name: string, version: string): ProfileData {
+  const file = join(dataDir, version === DEFAULT_VERSION ? `${name}.json` : `${name}@${version}.json`);
+  if (!existsSync(file)) {
+    const known = version === DEFAULT_VERSION ? 'nocaps, nocaps+FLAG,…, x86_64-latest, x86_64-5.2.0, host' : `x86_64-latest@${version}, host`;
+    throw new ProfileError(`unknown profile '${version === DEFAULT_VERSION ? name : `${name}@${version}`}' (known: ${known})`);
+  }
   return JSON.parse(readFileSync(file, 'utf8')) as ProfileData;
 }
 
-/** The host profile: x86_64-latest's capabilities (same QEMU 7.2) with this host's facts. */
+/** The host profile: the capabilities of the host's QEMU under the daemon's libvirt release
+ *  (libvirt-versions.json hostCaps), with this host's facts. */
 export function hostProfile(facts: HostFacts): Profile {
-  const base = fromData(readData('x86_64-latest'));
+  const version = facts.libvirtVersion ?? DEFAULT_VERSION;
+  const qemu = (facts.qemuVersion ?? '').split('.').slice(0, 2).join('.');
+  const capsName = versionData(version).hostCaps[qemu];
+  if (!capsName) throw new ProfileError(`no capability data for QEMU ${facts.qemuVersion} under libvirt ${version} (known: ${Object.keys(versionData(version).hostCaps).join(', ')})`);
+  const [capsBase, capsVersion = DEFAULT_VERSION] = capsName.split('@');
+  const base = fromData(readData(capsBase, capsVersion), version);
   return {
     ...base,
     name: 'host',
@@ -48,25 +81,56 @@ export function hostProfile(facts: HostFacts): Profile {
   };
 }
 
-export function loadProfile(name: string): Profile {
-  const hit = cache.get(name);
-  if (hit) return hit;
+function resolve(name: string): Profile {
+  const at = name.lastIndexOf('@');
+  let base = at >= 0 ? name.slice(0, at) : name;
+  const version = at >= 0 ? name.slice(at + 1) : undefined;
+  const abiUpdate = base.endsWith('.abi-update');
+  if (abiUpdate) base = base.slice(0, -'.abi-update'.length);
   let profile: Profile;
-  if (name === 'host') {
-    if (!existsSync(hostFactsPath)) throw new ProfileError(`no host profile: ${hostFactsPath} is missing (run npm run setup, or node scripts/probe-host.mjs)`);
-    profile = hostProfile(JSON.parse(readFileSync(hostFactsPath, 'utf8')) as HostFacts);
-  } else if (name.startsWith('nocaps+')) {
-    const base = fromData(readData('nocaps'));
-    const flags = { ...base.flags };
-    for (const raw of name.slice('nocaps+'.length).split(',')) {
+  if (base === 'host' || /^emulated(-[a-z0-9]+)?$/.test(base)) {
+    // emulated[-TOPOLOGY]: facts probed from the libvirt inside the emulated host (harness/emulated/inside.ts).
+    if (base === 'emulated') base = 'emulated-mock8';
+    const factsFile = base === 'host' ? hostFactsFile : join(projectRoot, '.cache', 'profiles', `${base}.json`);
+    if (!existsSync(factsFile)) throw new ProfileError(`no ${base} profile: ${factsFile} is missing (run ${base === 'host' ? 'npm run setup, or node scripts/probe-host.mjs' : `npx libvirt-harness probe --host emulated --topology ${base.slice('emulated-'.length)}`})`);
+    const facts = JSON.parse(readFileSync(factsFile, 'utf8')) as HostFacts;
+    if (version && version !== facts.libvirtVersion)
+      throw new ProfileError(`profile '${name}': the probed host runs libvirt ${facts.libvirtVersion}, not ${version}`);
+    profile = hostProfile(facts);
+  } else if (base.startsWith('nocaps+')) {
+    const v = version ?? DEFAULT_VERSION;
+    const nocaps = fromData(readData('nocaps', v), v);
+    const flags = { ...nocaps.flags };
+    for (const raw of base.slice('nocaps+'.length).split(',')) {
       const flag = CAPS_FLAG_NAMES[raw.replace(/^QEMU_CAPS_/, '')];
       if (!flag) throw new ProfileError(`capability '${raw}' is not modelled (known: ${Object.keys(CAPS_FLAG_NAMES).join(', ')})`);
       flags[flag] = true;
     }
-    profile = { ...base, name, flags };
+    profile = { ...nocaps, name: base, flags };
   } else {
-    profile = fromData(readData(name));
+    const v = version ?? DEFAULT_VERSION;
+    versionData(v);
+    profile = fromData(readData(base, v), v);
   }
+  // Only the name the caller used is new; every other field is the base profile's.
+  return abiUpdate || version ? { ...profile, name, ...(abiUpdate ? { abiUpdate: true } : {}) } : profile;
+}
+
+export function loadProfile(name: string): Profile {
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const profile = resolve(name);
   cache.set(name, profile);
   return profile;
+}
+
+/** Why a profile name cannot be used (the loader's one-line reason), or null when it can. */
+export function profileProblem(name: string): string | null {
+  try {
+    loadProfile(name);
+    return null;
+  } catch (e) {
+    if (e instanceof ProfileError) return e.message;
+    throw e;
+  }
 }
