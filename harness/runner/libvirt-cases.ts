@@ -1,11 +1,15 @@
-// Reads libvirt's own test registrations (tests/qemuxml2argvtest.c, tests/qemuxml2xmltest.c)
-// as they are, so libvirt's test data can be run without copying any of it.
+// Reads libvirt's own test registrations as they are, so libvirt's test data can be run without
+// copying any of it. Two layouts exist and are told apart by the files in the tree, never by a
+// version string: libvirt <= 9.x registers in tests/qemuxml2argvtest.c + tests/qemuxml2xmltest.c,
+// libvirt >= 10 in one program, tests/qemuxmlconftest.c (data in tests/qemuxmlconfdata/).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { profileProblem } from '../profiles/load.js';
 import type { Case } from './case.js';
 
 export interface Registration {
-  suite: 'xml2argv' | 'xml2xml';
+  /** xml2argv/xml2xml: the two programs of libvirt <= 9; qemuxmlconf: one program, both outputs. */
+  suite: 'xml2argv' | 'xml2xml' | 'qemuxmlconf';
   macro: string;
   name: string;
   /** Profile name, or null with a reason when the registration is outside what profiles cover. */
@@ -13,7 +17,25 @@ export interface Registration {
   why?: string;
   failure: boolean;
   parseError: boolean;
+  /** File-name suffix of the expected outputs (".x86_64-latest", ".x86_64-latest.abi-update", ""). */
   suffix: string;
+}
+
+export type Layout = 'xml2argv+xml2xml' | 'qemuxmlconf';
+
+/** Which test programs the tree has; null when it has neither. */
+export function detectLayout(tree: string): Layout | null {
+  const tests = join(tree, 'tests');
+  if (existsSync(join(tests, 'qemuxmlconftest.c'))) return 'qemuxmlconf';
+  if (existsSync(join(tests, 'qemuxml2argvtest.c')) && existsSync(join(tests, 'qemuxml2xmltest.c'))) return 'xml2argv+xml2xml';
+  return null;
+}
+
+/** The tree's libvirt version, as its meson.build declares it ("11.3.0"), or null. */
+export function treeVersion(tree: string): string | null {
+  const meson = join(tree, 'meson.build');
+  if (!existsSync(meson)) return null;
+  return /^\s*version:\s*'([0-9][0-9.]*)'/m.exec(readFileSync(meson, 'utf8'))?.[1] ?? null;
 }
 
 const CALL = /\b(DO_TEST[A-Z0-9_]*)\s*\(([^;]*?)\)\s*;/g;
@@ -21,15 +43,23 @@ const CALL = /\b(DO_TEST[A-Z0-9_]*)\s*\(([^;]*?)\)\s*;/g;
 function args(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter((s) => s.length);
 }
+const unquote = (s: string | undefined): string => (s ?? '').replace(/^"|"$/g, '');
+
+/** The body of mymain() without comments and preprocessor lines (macro definitions live there
+ *  too in qemuxmlconftest.c), so only real registrations remain. */
+function registrationText(source: string): string {
+  const body = source.slice(source.indexOf('mymain('));
+  return body.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, '')
+    .replace(/^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm, '');
+}
 
 export function parseRegistrations(source: string, suite: Registration['suite']): Registration[] {
-  // Only the body of mymain() registers tests; macro definitions above it are skipped.
-  const body = source.slice(source.indexOf('mymain('));
+  if (suite === 'qemuxmlconf') return parseConfRegistrations(source, null);
   const out: Registration[] = [];
-  for (const m of body.matchAll(CALL)) {
+  for (const m of registrationText(source).matchAll(CALL)) {
     const macro = m[1];
     const a = args(m[2].replace(/\s+/g, ' '));
-    const name = a[0]?.replace(/^"|"$/g, '');
+    const name = unquote(a[0]);
     if (!name || !/^"/.test(a[0])) continue;
     const failure = /FAILURE|PARSE_ERROR/.test(macro);
     const parseError = /PARSE_ERROR/.test(macro);
@@ -42,7 +72,7 @@ export function parseRegistrations(source: string, suite: Registration['suite'])
       reg.profile = 'x86_64-latest';
       reg.suffix = '.x86_64-latest';
     } else if (/^DO_TEST_CAPS_VER(_FAILURE|_PARSE_ERROR)?$/.test(macro)) {
-      const ver = a[1]?.replace(/^"|"$/g, '');
+      const ver = unquote(a[1]);
       reg.profile = `x86_64-${ver}`;
       reg.suffix = `.x86_64-${ver}`;
     } else reg.why = `registration macro ${macro} is not covered by the model's profiles`;
@@ -51,9 +81,97 @@ export function parseRegistrations(source: string, suite: Registration['suite'])
   return out;
 }
 
-/** The NUMA family of issue #2: the argv block cputune-numatune … numad-static-memory-auto-vcpu,
- *  and every numatune-*, numad-*, cputune-numatune xml2xml registration. */
+/** What a qemuxmlconftest registration asks for, from its macro and ARG_* list. */
+interface ConfArgs { arch: string; ver: string; abiUpdate: boolean; failure: boolean; parseError: boolean; extra: string[] }
+
+/** ARG_* pairs as testQemuInfoSetArgs reads them; anything beyond arch/version/flags is "extra"
+ *  (changed capabilities, fds, migration, host CPU, variants): no profile reproduces those. */
+function readArgList(list: string[], into: ConfArgs): void {
+  for (let i = 0; i < list.length; i++) {
+    const k = list[i];
+    if (k === 'ARG_END') continue;
+    if (k === 'ARG_CAPS_ARCH') into.arch = unquote(list[++i]);
+    else if (k === 'ARG_CAPS_VER') into.ver = unquote(list[++i]);
+    else if (k === 'ARG_FLAGS') {
+      const v = list[++i];
+      if (/FLAG_EXPECT_FAILURE/.test(v)) into.failure = true;
+      if (/FLAG_EXPECT_PARSE_ERROR/.test(v)) into.parseError = true;
+      for (const f of v.split('|').map((s) => s.trim())) if (!/^FLAG_EXPECT_(FAILURE|PARSE_ERROR)$/.test(f)) into.extra.push(f);
+    } else if (k === 'ARG_PARSEFLAGS' && list[i + 1] === 'VIR_DOMAIN_DEF_PARSE_ABI_UPDATE') { into.abiUpdate = true; i++; }
+    else { into.extra.push(k.startsWith('ARG_') ? k : `argument ${k}`); break; }
+  }
+}
+
+function decodeConf(macro: string, a: string[]): ConfArgs | null {
+  const c: ConfArgs = { arch: 'x86_64', ver: 'latest', abiUpdate: false, failure: false, parseError: false, extra: [] };
+  const simple = /^DO_TEST_CAPS_(ARCH_)?(LATEST|VER)(_ABI_UPDATE)?(_FAILURE|_PARSE_ERROR)?$/.exec(macro);
+  if (simple) {
+    let i = 1;
+    if (simple[1]) c.arch = unquote(a[i++]);
+    if (simple[2] === 'VER') c.ver = unquote(a[i++]);
+    c.abiUpdate = !!simple[3];
+    c.failure = simple[4] === '_FAILURE';
+    c.parseError = simple[4] === '_PARSE_ERROR';
+    return c;
+  }
+  const full = /^DO_TEST_CAPS_ARCH_(LATEST|VER)_FULL$/.exec(macro);
+  if (full) {
+    c.arch = unquote(a[1]);
+    if (full[1] === 'VER') c.ver = unquote(a[2]);
+    readArgList(a.slice(full[1] === 'VER' ? 3 : 2), c);
+    return c;
+  }
+  if (macro === 'DO_TEST_CAPS_INTERNAL') {
+    c.arch = unquote(a[1]);
+    c.ver = unquote(a[2]);
+    readArgList(a.slice(3), c);
+    return c;
+  }
+  if (macro === 'DO_TEST_FULL') {
+    readArgList(a.slice(2), c);
+    const suffix = unquote(a[1]);
+    if (suffix !== `.${c.arch}-${c.ver}${c.abiUpdate ? '.abi-update' : ''}`) c.extra.push(`suffix ${suffix}`);
+    return c;
+  }
+  return null;
+}
+
+/** Registrations of tests/qemuxmlconftest.c; `version` is the tree's libvirt version, which
+ *  names the profiles (`x86_64-latest@11.3.0`: that libvirt's "latest" capabilities). */
+export function parseConfRegistrations(source: string, version: string | null): Registration[] {
+  const out: Registration[] = [];
+  for (const m of registrationText(source).matchAll(CALL)) {
+    const macro = m[1];
+    const a = args(m[2].replace(/\s+/g, ' '));
+    if (!a[0] || !/^"/.test(a[0])) continue;
+    const name = unquote(a[0]);
+    const c = decodeConf(macro, a);
+    const reg: Registration = {
+      suite: 'qemuxmlconf', macro, name, profile: null,
+      failure: !!c && (c.failure || c.parseError), parseError: !!c?.parseError,
+      suffix: c ? `.${c.arch}-${c.ver}${c.abiUpdate ? '.abi-update' : ''}` : '',
+    };
+    if (!c) reg.why = `registration macro ${macro} is not covered by the model's profiles`;
+    else if (c.extra.length) reg.why = `${macro} passes ${c.extra.join(', ')}: not covered by the model's profiles`;
+    else if (c.arch !== 'x86_64') reg.why = `arch ${c.arch} is not covered by the model's profiles`;
+    else if (!version) reg.why = 'the tree does not say its libvirt version (meson.build)';
+    else reg.profile = `x86_64-${c.ver}${c.abiUpdate ? '.abi-update' : ''}@${version}`;
+    out.push(reg);
+  }
+  return out;
+}
+
+/** The NUMA family of issue #2: the argv block cputune-numatune … numad-static-memory-auto-vcpu
+ *  (in qemuxmlconftest.c without cpuset-invalid, which 10+ moved into it), and every numatune-*,
+ *  numad-*, cputune-numatune xml2xml registration. */
 export function inNumaFamily(regs: Registration[]): Registration[] {
+  const conf = regs.filter((r) => r.suite === 'qemuxmlconf');
+  if (conf.length) {
+    const start = conf.findIndex((r) => r.name === 'cputune-numatune');
+    const end = conf.findIndex((r) => r.name === 'numad-static-memory-auto-vcpu');
+    const block = start >= 0 && end >= start ? conf.slice(start, end + 1) : [];
+    return block.filter((r) => /^(numatune-|numad|cputune-|vcpu-placement-)/.test(r.name));
+  }
   const argv = regs.filter((r) => r.suite === 'xml2argv');
   const start = argv.findIndex((r) => r.name === 'cputune-numatune');
   const end = argv.findIndex((r) => r.name === 'numad-static-memory-auto-vcpu');
@@ -62,17 +180,46 @@ export function inNumaFamily(regs: Registration[]): Registration[] {
   return [...block, ...xml];
 }
 
+/** Every registration of the tree, whichever layout it has. */
+export function treeRegistrations(tree: string): { layout: Layout; version: string | null; regs: Registration[] } {
+  const tests = join(tree, 'tests');
+  const layout = detectLayout(tree);
+  const version = treeVersion(tree);
+  if (layout === 'qemuxmlconf')
+    return { layout, version, regs: parseConfRegistrations(readFileSync(join(tests, 'qemuxmlconftest.c'), 'utf8'), version) };
+  if (layout === 'xml2argv+xml2xml') {
+    return { layout, version, regs: [
+      ...parseRegistrations(readFileSync(join(tests, 'qemuxml2argvtest.c'), 'utf8'), 'xml2argv'),
+      ...parseRegistrations(readFileSync(join(tests, 'qemuxml2xmltest.c'), 'utf8'), 'xml2xml'),
+    ] };
+  }
+  throw new Error(`${tree} has neither tests/qemuxmlconftest.c nor tests/qemuxml2argvtest.c + qemuxml2xmltest.c`);
+}
+
+/** One registration of qemuxmlconftest.c: the def -> ARGV case (.args, or .err when a failure
+ *  is expected) and the def -> XML case (.xml; none for a parse error). */
+function confCases(tests: string, r: Registration, profile: string): Case[] {
+  const dir = join(tests, 'qemuxmlconfdata');
+  const base = `${r.name}${r.suffix}`;
+  const input = join(dir, `${r.name}.xml`);
+  const id = (ext: string): string => `libvirt/qemuxmlconf/${base}.${ext}`;
+  const out: Case[] = [];
+  if (r.failure) out.push({ source: 'libvirt', name: r.name, op: 'argv', profile, id: id('err'), input, expect: { kind: 'error', file: join(dir, `${base}.err`) } });
+  else out.push({ source: 'libvirt', name: r.name, op: 'argv', profile, id: id('args'), input, expect: { kind: 'text', file: join(dir, `${base}.args`) } });
+  if (!r.parseError) out.push({ source: 'libvirt', name: r.name, op: 'xml', profile, id: id('xml'), input, expect: { kind: 'text', file: join(dir, `${base}.xml`) } });
+  return out;
+}
+
 export function libvirtCases(tree: string, family = true): { cases: Case[]; skipped: { id: string; why: string }[] } {
   const tests = join(tree, 'tests');
-  const regs = [
-    ...parseRegistrations(readFileSync(join(tests, 'qemuxml2argvtest.c'), 'utf8'), 'xml2argv'),
-    ...parseRegistrations(readFileSync(join(tests, 'qemuxml2xmltest.c'), 'utf8'), 'xml2xml'),
-  ];
+  const { regs } = treeRegistrations(tree);
   const cases: Case[] = [];
   const skipped: { id: string; why: string }[] = [];
   for (const r of family ? inNumaFamily(regs) : regs) {
     const id = `libvirt/${r.suite}/${r.name}${r.suffix}`;
-    if (!r.profile) { skipped.push({ id, why: r.why! }); continue; }
+    const why = r.why ?? (r.profile ? profileProblem(r.profile) : null);
+    if (!r.profile || why) { skipped.push({ id, why: why ?? 'no profile' }); continue; }
+    if (r.suite === 'qemuxmlconf') { cases.push(...confCases(tests, r, r.profile)); continue; }
     const input = join(tests, 'qemuxml2argvdata', `${r.name}.xml`);
     if (r.suite === 'xml2argv') {
       const err = join(tests, 'qemuxml2argvdata', `${r.name}${r.suffix}.err`);
