@@ -51,5 +51,7 @@ export function parseFileCommand(args: string[]): FileCommand | null {
       cmd.jobs = n;
     } else return null;
   }
+  // The emulated host's profile is resolved by program.ts (with --topology).
+  if (cmd.profile === 'emulated') return null;
   return cmd.files.length ? cmd : null;
 }

@@ -16,7 +16,20 @@ function internal(e: unknown): Outcome {
   return { kind: 'error', message: `libvirt-harness: internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}` };
 }
 
+/** Resolves once everything written so far has left the process: a pipe takes a large
+ *  write (one error line can be 400 KB) in parts, and process.exit() would cut it short. */
+export function flushed(): Promise<void> {
+  const one = (s: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => s.write('', () => resolve()));
+  return Promise.all([one(process.stdout), one(process.stderr)]).then(() => undefined);
+}
+
 export async function runFiles(cmd: FileCommand): Promise<number> {
+  const code = await runAll(cmd);
+  await flushed();
+  return code;
+}
+
+async function runAll(cmd: FileCommand): Promise<number> {
   const inputs = await expandInputs(cmd.files);
   const batch = inputs.length > 1;
   let worst = 0;
