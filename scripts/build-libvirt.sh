@@ -7,11 +7,17 @@
 #                   tarball fetched by scripts/fetch-libvirt-tests.sh). Read-only: it is copied.
 #   --patches PATH  the series: an mbox / one .patch file, or a directory of *.patch files applied
 #                   in name order. git-format patches go through `git am`, plain diffs `patch -p1`.
+#                   A directory with a subdirectory named after the tree's libvirt version
+#                   (e.g. cases/series/broken-restrictive/11.3.0/) uses that subdirectory's
+#                   patches instead: the same series rebased for that version.
 #   --out DIR       cache root (default .cache/builds); the build lives in OUT/<key>/.
 #   --key-only      print the key and exit (no copy, no build).
 #
 # Key = first 16 hex digits of sha256(recipe version, libvirt version, sha256 of the tree's
 # files (paths + contents, .git excluded), the series' patch contents, the meson options).
+# What is built follows the tree, never its version string: the JSON library option meson_options.txt
+# offers (yajl up to 9.x, json_c from 10), libnl when offered, and the test programs present
+# (tests/qemuxml2argvtest.c + qemuxml2xmltest.c up to 9.x, tests/qemuxmlconftest.c from 10).
 # A manifest OUT/<key>/manifest.json is written only when the build succeeded; its presence
 # is the cache hit. The last line on stdout is always `key=<key>`.
 #
@@ -23,7 +29,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib/debs.sh"
-RECIPE=1   # bump when the way a build is made changes (invalidates every key)
+RECIPE=2   # bump when the way a build is made changes (invalidates every key)
 
 say() { echo "build-libvirt: $*"; }
 die() { echo "build-libvirt: ERROR: $*" >&2; exit 1; }
@@ -62,6 +68,10 @@ series=()
 if [ -n "$patches" ]; then
   [ -e "$patches" ] || die "--patches $patches does not exist"
   patches=$(cd "$(dirname "$patches")" && echo "$PWD/$(basename "$patches")")
+  if [ -d "$patches/$version" ]; then
+    say "series rebased for libvirt $version: $patches/$version"
+    patches="$patches/$version"
+  fi
   if [ -d "$patches" ]; then
     while IFS= read -r -d '' f; do series+=("$f"); done \
       < <(find "$patches" -maxdepth 1 -type f \( -name '*.patch' -o -name '*.diff' -o -name '*.mbox' \) -print0 | LC_ALL=C sort -z)
@@ -71,17 +81,36 @@ if [ -n "$patches" ]; then
   fi
 fi
 
+# What the tree offers (meson_options.txt) and which test programs it has.
+has_option() { grep -q "^option('$1'" "$tree/meson_options.txt"; }
+if [ -f "$tree/tests/qemuxmlconftest.c" ]; then
+  layout=xmlconf test_programs=(qemuxmlconftest)
+elif [ -f "$tree/tests/qemuxml2argvtest.c" ] && [ -f "$tree/tests/qemuxml2xmltest.c" ]; then
+  layout=xml2argv test_programs=(qemuxml2argvtest qemuxml2xmltest)
+else
+  die "$tree has neither tests/qemuxmlconftest.c nor tests/qemuxml2argvtest.c + qemuxml2xmltest.c"
+fi
+if has_option yajl; then json_opt=-Dyajl=enabled json_debs=(libyajl-dev)
+elif has_option json_c; then json_opt=-Djson_c=enabled json_debs=(libjson-c-dev)
+else die "$tree/meson_options.txt offers neither a yajl nor a json_c option"
+fi
+
 # Minimal configuration: everything optional off (--auto-features=disabled), then only what the
-# QEMU driver, libvirtd, virsh and the two test programs need. numactl on, as in Debian's build.
+# QEMU driver, libvirtd, virsh and the test programs need. numactl on, as in Debian's build;
+# libnl on where offered (from 10 the Linux netdev code does not compile without it).
 meson_opts=(
   --auto-features=disabled
   -Dbuildtype=plain -Doptimization=2 -Ddebug=false
   -Ddriver_qemu=enabled -Ddriver_libvirtd=enabled -Ddriver_remote=enabled
-  -Dyajl=enabled -Dnumactl=enabled
+  "$json_opt" -Dnumactl=enabled
   -Dtests=enabled -Dexpensive_tests=disabled -Ddocs=disabled
   -Dno_git=true -Dgit_werror=disabled -Dwerror=false
   -Dinit_script=none -Dqemu_user=libvirt-qemu -Dqemu_group=libvirt-qemu
 )
+nl_debs=()
+if has_option libnl; then meson_opts+=(-Dlibnl=enabled); nl_debs=(libnl-3-dev libnl-route-3-dev); fi
+# virsh's default URI goes to libvirtd (as in Debian's build) rather than to virtqemud.
+if has_option remote_default_mode; then meson_opts+=(-Dremote_default_mode=legacy); fi
 
 tree_hash=$(cd "$tree" && find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z \
   | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
@@ -109,7 +138,7 @@ say "building libvirt $version from $tree with ${#series[@]} patch file(s) -> $r
 
 # Build dependencies: explicit Debian package names, installing only the missing ones.
 deps=(meson ninja-build gcc pkg-config git patch libglib2.0-dev libxml2-dev libgnutls28-dev
-      libtirpc-dev libyajl-dev libnuma-dev python3 python3-docutils xsltproc libxml2-utils perl
+      libtirpc-dev "${json_debs[@]}" "${nl_debs[@]}" libnuma-dev python3 python3-docutils xsltproc libxml2-utils perl
       ccache)
 read -ra missing <<< "$(missing_debs "${deps[@]}")"
 if [ ${#missing[@]} -gt 0 ]; then
@@ -174,11 +203,12 @@ meson setup "$build" "$src" --prefix="$root/inst" --sysconfdir="$root/inst/etc" 
 setup_secs=$(elapsed "$t_setup")
 say "meson setup: $setup_secs s"
 
-# Targets: daemon, QEMU driver module, virsh, the two test programs and the mocks they preload.
+# Targets: daemon, QEMU driver module, virsh, the test programs and the mocks they preload (those
+# of the mock list the tree has).
 mocks=(qemuxml2argvmock domaincapsmock virrandommock qemucpumock virpcimock virtestmock virnumamock)
-targets=(src/libvirtd src/libvirt_driver_qemu.so tools/virsh
-         tests/qemuxml2argvtest tests/qemuxml2xmltest)
-for m in "${mocks[@]}"; do targets+=("tests/lib$m.so"); done
+targets=(src/libvirtd src/libvirt_driver_qemu.so tools/virsh)
+for p in "${test_programs[@]}"; do targets+=("tests/$p"); done
+for m in "${mocks[@]}"; do [ -f "$src/tests/$m.c" ] && targets+=("tests/lib$m.so"); done
 t_ninja=$(date +%s.%N)
 ninja -C "$build" ${jobs:+-j "$jobs"} "${targets[@]}" > "$root/ninja.log" 2>&1 \
   || { grep -B2 -A12 -m3 'error:\|FAILED' "$root/ninja.log" >&2 || tail -30 "$root/ninja.log" >&2
@@ -213,9 +243,11 @@ json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; 
   echo "    \"libvirtd\": $(json_str "$build/src/libvirtd"),"
   echo "    \"virsh\": $(json_str "$build/tools/virsh"),"
   echo "    \"qemuDriver\": $(json_str "$build/src/libvirt_driver_qemu.so"),"
-  echo "    \"qemuxml2argvtest\": $(json_str "$build/tests/qemuxml2argvtest"),"
-  echo "    \"qemuxml2xmltest\": $(json_str "$build/tests/qemuxml2xmltest")"
+  # one entry per test program of the tree's layout
+  for p in "${test_programs[@]}"; do echo "    \"$p\": $(json_str "$build/tests/$p"),"; done \
+    | sed '$ s/,$//'
   echo "  },"
+  echo "  \"testLayout\": \"$layout\","
   echo "  \"uri\": \"qemu+unix:///system?socket=/run/lvh/$key/libvirt/libvirt-sock\","
   echo "  \"builtAt\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
   echo "}"

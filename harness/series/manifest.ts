@@ -20,13 +20,18 @@ export interface SeriesBuild {
   root: string;
   srcdir: string;
   builddir: string;
+  /** The test programs present follow the tree's layout (see testLayout). */
   binaries: {
     libvirtd: string;
     virsh: string;
     qemuDriver: string;
-    qemuxml2argvtest: string;
-    qemuxml2xmltest: string;
+    qemuxml2argvtest?: string;
+    qemuxml2xmltest?: string;
+    qemuxmlconftest?: string;
   };
+  /** xml2argv: qemuxml2argvtest + qemuxml2xmltest (up to 9.x); xmlconf: qemuxmlconftest (10+).
+   *  Absent in manifests of recipe 1 (always xml2argv). */
+  testLayout?: 'xml2argv' | 'xmlconf';
   /** The private daemon's URI (scripts/series-daemon.sh start KEY). */
   uri: string;
   builtAt: string;

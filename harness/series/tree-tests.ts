@@ -1,6 +1,8 @@
-// The tree's own test programs (tests/qemuxml2argvtest, tests/qemuxml2xmltest) of a series build,
-// run on the tree's own test data (so a series' new test files are exercised too), selecting the
-// requested cases with VIR_TEST_RANGE.
+// The tree's own test programs of a series build, run on the tree's own test data (so a series'
+// new test files are exercised too), selecting the requested cases with VIR_TEST_RANGE. Two
+// layouts, told apart by the programs the build has (scripts/build-libvirt.sh reads the tree):
+//   xml2argv  libvirt up to 9.x: tests/qemuxml2argvtest + tests/qemuxml2xmltest
+//   xmlconf   libvirt 10+: tests/qemuxmlconftest (one program, four subtests per registration)
 //
 // libvirt's testutils numbers every virTestRun() call 1..N in registration order and skips,
 // silently, those outside VIR_TEST_RANGE (a virBitmap list: "612,618-620"). Skipped tests print
@@ -10,20 +12,32 @@
 //
 // Titles: xml2argv "QEMU XML-2-ARGV <name><suffix>" (suffix .x86_64-latest etc.), one test per
 // registration; xml2xml "QEMU XML-2-XML-inactive <name>" and "QEMU XML-2-XML-active <name>",
-// without the suffix. Case ids follow the runner's: libvirt/<suite>/<name><suffix>; an xml2xml id
-// with a suffix also matches the suffix-less title. A case with several tests (xml2xml's inactive
-// + active, or a name registered twice) passes only when all of them pass.
+// without the suffix; xmlconf "QEMU XML def parse <name><suffix>", "QEMU XML def -> XML …",
+// "QEMU XML OUT -> XML …", "QEMU XML def -> ARGV …" (a subtest that does not apply, e.g. ARGV of
+// a parse error, reports SKIP). Case ids follow the runner's: libvirt/<suite>/<name><suffix>, so
+// libvirt/xmlconf/numatune-memnode.x86_64-latest on 10+; an xml2xml id with a suffix also matches
+// the suffix-less title. A case with several tests (xml2xml's inactive + active, xmlconf's four
+// subtests, or a name registered twice) passes only when none of them fails.
+//
+// Output: in verbose mode a test prints "N) TITLE ... " then, while it runs, its own debug text
+// (xml2argv's diffs), then OK / SKIP / FAILED. xmlconf tests log through virTestRunLog, which
+// prints the captured libvirt log AFTER the status line, so a failure's detail is everything up to
+// the next test's header.
 import { printNodeSet } from '../neutral/bitmap-text.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadSeriesBuild, type SeriesBuild } from './manifest.js';
+import { parseTestOutput, type Parsed, type TestStatus } from './test-output.js';
 
-export type TreeSuite = 'xml2argv' | 'xml2xml';
-export type TestStatus = 'OK' | 'FAILED' | 'SKIP' | 'NOT RUN';
+export { parseTestOutput, type TestStatus };
+
+export type TreeSuite = 'xml2argv' | 'xml2xml' | 'xmlconf';
+export type TreeLayout = 'xml2argv' | 'xmlconf';
+export type TreeProgram = 'qemuxml2argvtest' | 'qemuxml2xmltest' | 'qemuxmlconftest';
 
 export interface TreeTest {
-  program: 'qemuxml2argvtest' | 'qemuxml2xmltest';
+  program: TreeProgram;
   index: number;
   title: string;
 }
@@ -37,7 +51,8 @@ export interface TreeCase {
 }
 
 export interface TreeCaseResult extends Omit<TreeCase, 'tests'> {
-  status: 'pass' | 'fail';
+  /** skip: libvirt itself skipped every test of the case (detail says so). */
+  status: 'pass' | 'fail' | 'skip';
   tests: (TreeTest & { status: TestStatus })[];
   /** For a failure: libvirt's own VIR_TEST_DEBUG output for the failing tests (its diff). */
   detail?: string;
@@ -54,42 +69,22 @@ export interface TreeRunReport {
   ms: number;
 }
 
-const PROGRAMS: Record<TreeSuite, TreeTest['program']> = {
-  xml2argv: 'qemuxml2argvtest',
-  xml2xml: 'qemuxml2xmltest',
+/** Suite -> program, per layout. */
+const LAYOUTS: Record<TreeLayout, Partial<Record<TreeSuite, TreeProgram>>> = {
+  xml2argv: { xml2argv: 'qemuxml2argvtest', xml2xml: 'qemuxml2xmltest' },
+  xmlconf: { xmlconf: 'qemuxmlconftest' },
 };
 const TITLE_PREFIX: [RegExp, TreeSuite][] = [
   [/^QEMU XML-2-ARGV (.+)$/, 'xml2argv'],
   [/^QEMU XML-2-XML-(?:inactive|active) (.+)$/, 'xml2xml'],
+  [/^QEMU XML (?:def parse|def -> XML|OUT -> XML|def -> ARGV) (.+)$/, 'xmlconf'],
 ];
-const HEADER = /^\s*(\d+)\) (.*?)\s*\.\.\. ?(.*)$/;
-const STATUS = /(?:^|\.\.\. )(OK|FAILED|SKIP)$/;
 const SUFFIX = /\.[a-z0-9_]+-(?:latest|\d+\.\d+\.\d+)$/;
 
-interface Parsed { index: number; title: string; status: TestStatus; text: string }
-
-/** Parse testutils' verbose/debug stderr into one entry per test that ran. */
-export function parseTestOutput(out: string): Parsed[] {
-  const lines = out.split('\n');
-  const res: Parsed[] = [];
-  let cur: Parsed | null = null;
-  for (const line of lines) {
-    const h = HEADER.exec(line);
-    if (h) {
-      cur = { index: Number(h[1]), title: h[2], status: 'NOT RUN', text: line + '\n' };
-      res.push(cur);
-      const s = STATUS.exec(line.slice(line.indexOf('...')));
-      if (s) cur.status = s[1] as TestStatus;
-      continue;
-    }
-    if (!cur) continue;
-    if (cur.status === 'NOT RUN') {
-      cur.text += line + '\n';
-      const s = STATUS.exec(line.trimEnd());
-      if (s) cur.status = s[1] as TestStatus;
-    }
-  }
-  return res;
+/** The layout of a build: recorded in its manifest (recipe 2), else told by its programs. */
+export function treeLayout(b: SeriesBuild): TreeLayout {
+  if (b.testLayout) return b.testLayout;
+  return b.binaries.qemuxmlconftest ? 'xmlconf' : 'xml2argv';
 }
 
 /** VIR_TEST_RANGE syntax ("3-5,9"): the same as libvirt's bitmap format. */
@@ -104,9 +99,21 @@ function globToRegExp(glob: string): RegExp {
 
 export class TreeTestsBackend {
   readonly name = 'tree-tests' as const;
-  private index = new Map<TreeTest['program'], TreeTest[]>();
+  private index = new Map<TreeProgram, TreeTest[]>();
+  readonly layout: TreeLayout;
+  /** Suite -> program of this build's layout. */
+  private readonly programs: [TreeSuite, TreeProgram][];
 
-  constructor(readonly build: SeriesBuild, private readonly timeoutMs = 300_000) {}
+  constructor(readonly build: SeriesBuild, private readonly timeoutMs = 300_000) {
+    this.layout = treeLayout(build);
+    this.programs = Object.entries(LAYOUTS[this.layout]) as [TreeSuite, TreeProgram][];
+  }
+
+  private binary(program: TreeProgram): string {
+    const bin = this.build.binaries[program];
+    if (!bin) throw new Error(`series build ${this.build.key} has no ${program} (layout ${this.layout})`);
+    return bin;
+  }
 
   /** The backend for a built key, or the reason there is none. */
   static fromKey(key: string, buildsDir?: string): TreeTestsBackend | { missing: string } {
@@ -115,8 +122,9 @@ export class TreeTestsBackend {
   }
 
   async unavailable(): Promise<string | null> {
-    for (const p of Object.values(PROGRAMS)) {
+    for (const [, p] of this.programs) {
       const bin = this.build.binaries[p];
+      if (!bin) return `series build ${this.build.key} (layout ${this.layout}) names no ${p} in its manifest`;
       if (!existsSync(bin)) return `series build ${this.build.key} lacks ${bin}`;
     }
     return null;
@@ -137,8 +145,8 @@ export class TreeTestsBackend {
     };
   }
 
-  private exec(program: TreeTest['program'], extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
-    const bin = this.build.binaries[program];
+  private exec(program: TreeProgram, extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
+    const bin = this.binary(program);
     return new Promise((resolveP, reject) => {
       const child = spawn(bin, [], {
         cwd: this.build.builddir,
@@ -161,10 +169,10 @@ export class TreeTestsBackend {
   }
 
   /** Every test of a program with its index (cached per build and binary). */
-  async list(program: TreeTest['program']): Promise<TreeTest[]> {
+  async list(program: TreeProgram): Promise<TreeTest[]> {
     const hit = this.index.get(program);
     if (hit) return hit;
-    const bin = this.build.binaries[program];
+    const bin = this.binary(program);
     const st = statSync(bin);
     const stamp = `${st.size}:${st.mtimeMs}`;
     const dir = join(this.build.root, 'tree-tests');
@@ -186,11 +194,11 @@ export class TreeTestsBackend {
     return tests;
   }
 
-  /** All cases of this build (both programs), grouped by case id. */
+  /** All cases of this build (every program of its layout), grouped by case id. */
   async cases(): Promise<TreeCase[]> {
     const byId = new Map<string, TreeCase>();
-    for (const suite of Object.keys(PROGRAMS) as TreeSuite[]) {
-      for (const t of await this.list(PROGRAMS[suite])) {
+    for (const [suite, program] of this.programs) {
+      for (const t of await this.list(program)) {
         const m = TITLE_PREFIX.find(([re, s]) => s === suite && re.test(t.title));
         if (!m) continue;
         const name = m[0].exec(t.title)![1];
@@ -204,7 +212,9 @@ export class TreeTestsBackend {
   }
 
   /** Cases matching selectors: exact ids or names, or globs (* ?) over either. An xml2xml id
-   *  with a caps suffix (the runner's id) matches the suffix-less xml2xml title. */
+   *  with a caps suffix (the runner's id) matches the suffix-less xml2xml title; a selector
+   *  without a suffix also matches ids with one (a selector naming numad selects 9.0.0's
+   *  nocaps libvirt/xml2argv/numad and 10+'s libvirt/xmlconf/numad.x86_64-latest). */
   async select(selectors: string[]): Promise<{ cases: TreeCase[]; unmatched: string[] }> {
     const all = await this.cases();
     const chosen = new Set<TreeCase>();
@@ -214,7 +224,9 @@ export class TreeTestsBackend {
       const m = /^libvirt\/xml2xml\/(.+)$/.exec(sel);
       if (m && SUFFIX.test(m[1])) variants.push(`libvirt/xml2xml/${m[1].replace(SUFFIX, '')}`);
       const res = variants.map(globToRegExp);
-      const hits = all.filter((c) => res.some((re) => re.test(c.id) || re.test(c.name)));
+      const bare = (x: string) => x.replace(SUFFIX, '');
+      const hits = all.filter((c) => res.some((re) =>
+        re.test(c.id) || re.test(c.name) || re.test(bare(c.id)) || re.test(bare(c.name))));
       if (!hits.length) unmatched.push(sel);
       hits.forEach((c) => chosen.add(c));
     }
@@ -226,7 +238,7 @@ export class TreeTestsBackend {
     const { cases, unmatched } = await this.select(selectors);
     const t0 = Date.now();
     const status = new Map<string, Parsed>(); // program:index -> parsed
-    for (const program of Object.values(PROGRAMS)) {
+    for (const [, program] of this.programs) {
       const idx = cases.flatMap((c) => c.tests.filter((t) => t.program === program).map((t) => t.index));
       if (!idx.length) continue;
       const { out } = await this.exec(program, { VIR_TEST_DEBUG: '1', VIR_TEST_RANGE: toRange(idx) });
@@ -240,27 +252,32 @@ export class TreeTestsBackend {
         }
         return { ...t, status: p?.status ?? ('NOT RUN' as TestStatus) };
       });
-      // SKIP is libvirt's own verdict (e.g. a missing capability); only FAILED / NOT RUN fail.
+      // SKIP is libvirt's own verdict (a missing capability; an xmlconf subtest that does not
+      // apply); only FAILED / NOT RUN fail. A case whose every test skipped is a skip, not a
+      // pass: it checked nothing.
       const bad = tests.filter((t) => t.status === 'FAILED' || t.status === 'NOT RUN');
+      const allSkipped = tests.every((t) => t.status === 'SKIP');
       const program = c.tests[0].program;
       const r: TreeCaseResult = {
         ...c,
         tests,
-        status: bad.length ? 'fail' : 'pass',
-        rerun: `cd ${this.build.builddir} && VIR_TEST_DEBUG=1 VIR_TEST_RANGE=${toRange(c.tests.map((t) => t.index))} ./tests/${basename(this.build.binaries[program])}`,
+        status: bad.length ? 'fail' : allSkipped ? 'skip' : 'pass',
+        rerun: `cd ${this.build.builddir} && VIR_TEST_DEBUG=1 VIR_TEST_RANGE=${toRange(c.tests.map((t) => t.index))} ./tests/${basename(this.binary(program))}`,
       };
       if (bad.length) {
         r.detail = bad.map((t) => status.get(`${t.program}:${t.index}`)?.text ?? `${t.index}) ${t.title}: not run\n`).join('');
+      } else if (allSkipped) {
+        r.detail = `libvirt's ${basename(this.binary(program))} reported SKIP for every test of ${c.id}`;
       }
       return r;
     });
     return { build: this.build, results, unmatched, ms: Date.now() - t0 };
   }
 
-  /** Run every test of both programs, unselected (the whole tree's suites). */
-  async runAll(): Promise<{ program: TreeTest['program']; code: number | null; failed: Parsed[]; total: number }[]> {
+  /** Run every test of every program of the layout, unselected (the whole tree's suites). */
+  async runAll(): Promise<{ program: TreeProgram; code: number | null; failed: Parsed[]; total: number }[]> {
     const out = [];
-    for (const program of Object.values(PROGRAMS)) {
+    for (const [, program] of this.programs) {
       const r = await this.exec(program, { VIR_TEST_VERBOSE: '1' });
       const parsed = parseTestOutput(r.out);
       out.push({ program, code: r.code, failed: parsed.filter((p) => p.status === 'FAILED'), total: parsed.length });

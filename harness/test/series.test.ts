@@ -1,11 +1,14 @@
-// The tree's own qemuxml2argvtest / qemuxml2xmltest of a series build (scripts/build-libvirt.sh),
-// on the NUMA-tuning cases. Runs only when HARNESS_SERIES_KEY names a built key.
+// The tree's own test programs of a series build (scripts/build-libvirt.sh), on the NUMA-tuning
+// cases: qemuxml2argvtest / qemuxml2xmltest (libvirt up to 9.x; ids libvirt/xml2argv/…,
+// libvirt/xml2xml/…) or qemuxmlconftest (10+; ids libvirt/xmlconf/<name>.x86_64-latest).
+// Runs only when HARNESS_SERIES_KEY names a built key.
 //
 //   HARNESS_SERIES_KEY=<key>            the build (key=... printed by build-libvirt.sh)
 //   HARNESS_SERIES_EXPECT_FAIL=ID,ID    cases that must FAIL (a deliberately broken series, e.g.
 //                                       cases/series/broken-restrictive: libvirt/xml2argv/
-//                                       numatune-memnode-restrictive-mode.x86_64-latest); every
-//                                       other selected case must pass
+//                                       numatune-memnode-restrictive-mode.x86_64-latest, on
+//                                       10+ libvirt/xmlconf/…); every other selected case must
+//                                       pass
 //   HARNESS_SERIES_CASES=GLOB,GLOB      selection (default: the numatune/numad/cputune-numatune cases)
 import t from 'tap';
 import { describeSeriesBuild } from '../series/manifest.js';
@@ -26,11 +29,12 @@ if (!backend || 'missing' in backend || skipReason) {
 } else {
   const selectors = list(process.env.HARNESS_SERIES_CASES);
   if (!selectors.length) {
-    selectors.push('libvirt/*/numatune-*', 'libvirt/*/numad-*', 'libvirt/*/cputune-numatune');
+    // a selector without a caps suffix also matches ids with one (tree-tests.ts select())
+    selectors.push('libvirt/*/numatune-*', 'libvirt/*/numad', 'libvirt/*/numad-*', 'libvirt/*/cputune-numatune');
   }
   const expectFail = new Set(list(process.env.HARNESS_SERIES_EXPECT_FAIL));
 
-  t.comment(describeSeriesBuild(backend.build));
+  t.comment(`${describeSeriesBuild(backend.build)}; test layout ${backend.layout}`);
 
   t.test('testutils output parser', async (t) => {
     const out = [
@@ -53,6 +57,29 @@ if (!backend || 'missing' in backend || skipReason) {
       [618, 'QEMU XML-2-ARGV numatune-memnode-restrictive-mode.x86_64-latest', 'FAILED'],
     ]);
     t.match(p[2].text, /host-nodes/);
+
+    // qemuxmlconftest (10+): four subtests per registration; virTestRunLog prints libvirt's log
+    // after the FAILED line, and that is part of the failing test's detail.
+    const conf = [
+      '3217) QEMU XML def parse numatune-memnode-restrictive-mode.x86_64-latest ... OK',
+      '3218) QEMU XML def -> XML numatune-memnode-restrictive-mode.x86_64-latest ... OK',
+      '3219) QEMU XML OUT -> XML numatune-memnode-restrictive-mode.x86_64-latest ... OK',
+      '3220) QEMU XML def -> ARGV numatune-memnode-restrictive-mode.x86_64-latest ... ',
+      '--- expected',
+      '+++ actual',
+      '-"size":25165824}\' \\',
+      '+"size":25165824,"host-nodes":[3],"policy":"bind"}\' \\',
+      'FAILED',
+      'some libvirt log line after the status',
+      '3225) QEMU XML def -> ARGV numatune-memnode-restrictive-mode-err-mixed.x86_64-latest ... SKIP',
+      'Some tests failed. Run them using:',
+      'VIR_TEST_DEBUG=1 VIR_TEST_RANGE=3220 ./qemuxmlconftest',
+    ].join('\n');
+    const q = parseTestOutput(conf);
+    t.same(q.map((x) => [x.index, x.status]), [[3217, 'OK'], [3218, 'OK'], [3219, 'OK'], [3220, 'FAILED'], [3225, 'SKIP']]);
+    t.equal(q[3].title, 'QEMU XML def -> ARGV numatune-memnode-restrictive-mode.x86_64-latest');
+    t.match(q[3].text, /host-nodes[\s\S]*FAILED\nsome libvirt log line after the status/);
+    t.notMatch(q[4].text, /Some tests failed/);
   });
 
   const report = await backend.run(selectors);
@@ -70,6 +97,8 @@ if (!backend || 'missing' in backend || skipReason) {
     const idx = r.tests.map((x) => `${x.program}#${x.index}=${x.status}`).join(' ');
     if (expectFail.has(r.id)) {
       t.equal(r.status, 'fail', `${r.id} fails, as the broken series should make it (${idx})`);
+    } else if (r.status === 'skip') {
+      t.skip(`${r.id} (${idx}): ${r.detail}`);
     } else {
       t.equal(r.status, 'pass', `${r.id} (${idx})`, r.status === 'fail'
         ? { diagnostic: true, rerun: r.rerun, detail: r.detail?.slice(0, 4000) }
