@@ -1,31 +1,121 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (a separate process per case, as other tools call it) on every
-// NUMA-family registration of libvirt's own tests and compares its stdout/stderr with
-// libvirt's expected file byte for byte. Prints P/N and the cases short of it.
+// Runs the compiled CLI on every NUMA-family registration of libvirt's own tests and compares
+// its stdout/stderr with libvirt's expected file byte for byte. The cases go in batches, one
+// process per (operation, profile) with all of its files, as tools that check many files call
+// it; a few cases also go through single-file calls, which must print exactly what the batch
+// printed for that file. Prints P/N and the cases short of it; --json prints every verdict.
+//
+//   node scripts/cli-family.mjs [TREE] [--json]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tree = process.argv[2] ?? join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0');
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const tree = args.find((a) => a !== '--json') ?? join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0');
 if (!existsSync(join(tree, 'tests', 'qemuxml2argvtest.c'))) {
   console.error(`no libvirt test data at ${tree} (run bash scripts/fetch-libvirt-tests.sh)`);
   process.exit(2);
 }
+const cli = join(root, 'dist', 'cli', 'main.js');
 const { libvirtCases } = await import(join(root, 'dist', 'runner', 'libvirt-cases.js'));
-const { cases } = libvirtCases(tree);
-let pass = 0;
-const short = [];
-for (const c of cases) {
-  const r = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js'), c.op, '--profile', c.profile, c.input], { encoding: 'utf8' });
-  let ok;
-  if (c.expect.kind === 'text') ok = r.status === 0 && r.stdout === readFileSync(c.expect.file, 'utf8');
-  else if (c.expect.kind === 'error') ok = r.status === 1 && r.stdout === '' && r.stderr === readFileSync(c.expect.file, 'utf8').replace(/\n*$/, '\n');
-  else ok = r.status === 1;
-  if (ok) pass++;
-  else short.push(`${c.id}: exit ${r.status}, stderr ${JSON.stringify(r.stderr.slice(0, 200))}`);
+const cases = libvirtCases(tree).cases.filter((c) => c.op === 'argv' || c.op === 'xml');
+
+const calls = [];
+function call(op, profile, files) {
+  const r = spawnSync(process.execPath, [cli, op, '--profile', profile, ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  calls.push({ op, profile, files: files.length, status: r.status });
+  return r;
 }
-console.log(`CLI vs libvirt's expected files (NUMA family): ${pass}/${cases.length}`);
-for (const s of short) console.log(`  short: ${s}`);
-process.exit(short.length ? 1 : 0);
+
+/** Split a batch's stdout at its `==> FILE <==` headers and its stderr at `FILE: ` prefixes. */
+function splitBatch(r, files) {
+  const out = new Map(files.map((f) => [f, { text: [], errors: [] }]));
+  let cur = null;
+  for (const piece of r.stdout.split(/^(?===> .* <==\n)/m)) {
+    if (piece === '') continue;
+    const m = /^==> (.*) <==\n/.exec(piece);
+    if (!m || !out.has(m[1])) return { broken: `stdout piece without a known header: ${JSON.stringify(piece.slice(0, 120))}` };
+    cur = out.get(m[1]);
+    cur.text.push(piece.slice(m[0].length));
+  }
+  for (const line of r.stderr.split('\n')) {
+    if (line === '') continue;
+    const f = files.find((x) => line.startsWith(`${x}: `));
+    if (!f) return { broken: `stderr line without a known file prefix: ${JSON.stringify(line.slice(0, 120))}` };
+    out.get(f).errors.push(line.slice(f.length + 2) + '\n');
+  }
+  return { out };
+}
+
+/** The verdict of one case from what the CLI printed for its file (single-file layout). */
+function judge(c, status, stdout, stderr) {
+  if (c.expect.kind === 'text') {
+    const want = readFileSync(c.expect.file, 'utf8');
+    if (status !== 0 || stdout !== want) return `exit ${status}, stdout ${stdout === want ? 'as expected' : 'differs'}, stderr ${JSON.stringify(stderr.slice(0, 200))}`;
+  } else if (c.expect.kind === 'error') {
+    const want = readFileSync(c.expect.file, 'utf8').replace(/\n*$/, '\n');
+    if (status !== 1 || stdout !== '' || stderr !== want) return `exit ${status}, stderr ${JSON.stringify(stderr.slice(0, 200))}, wanted ${JSON.stringify(want.slice(0, 200))}`;
+  } else if (status !== 1) return `exit ${status}, wanted 1`;
+  return null;
+}
+
+const verdicts = new Map(); // case id -> { ok, detail }
+const groups = new Map();
+for (const c of cases) {
+  const k = `${c.op}\t${c.profile}`;
+  if (!groups.has(k)) groups.set(k, []);
+  groups.get(k).push(c);
+}
+const batchSeen = new Map(); // case id -> what the batch printed for it
+for (const list of groups.values()) {
+  const files = [...new Set(list.map((c) => c.input))];
+  const r = call(list[0].op, list[0].profile, files);
+  const split = files.length > 1 ? splitBatch(r, files) : null;
+  if (split?.broken) {
+    for (const c of list) verdicts.set(c.id, { ok: false, detail: `batch layout: ${split.broken}` });
+    continue;
+  }
+  const worst = list.some((c) => c.expect.kind !== 'text') ? 1 : 0;
+  for (const c of list) {
+    let status, stdout, stderr;
+    if (split) {
+      const got = split.out.get(c.input);
+      if (got.text.length + got.errors.length !== 1) {
+        verdicts.set(c.id, { ok: false, detail: `batch printed ${got.text.length} results and ${got.errors.length} error lines for ${c.input}` });
+        continue;
+      }
+      status = got.errors.length ? 1 : 0;
+      stdout = got.text.join('');
+      stderr = got.errors.join('');
+    } else ({ status, stdout, stderr } = r);
+    batchSeen.set(c.id, { status, stdout, stderr });
+    let detail = judge(c, status, stdout, stderr);
+    if (!detail && split && r.status !== worst) detail = `batch exit ${r.status}, wanted the worst of its files: ${worst}`;
+    verdicts.set(c.id, { ok: !detail, detail });
+  }
+}
+
+// Single-file calls: the first case of each kind of expectation and operation must print
+// alone exactly what its batch printed, and be right on its own.
+const singles = [];
+for (const c of cases) if (!singles.some((s) => s.op === c.op && s.expect.kind === c.expect.kind)) singles.push(c);
+for (const c of singles) {
+  const r = call(c.op, c.profile, [c.input]);
+  const b = batchSeen.get(c.id);
+  let detail = judge(c, r.status, r.stdout, r.stderr);
+  if (!detail && b && (b.status !== r.status || b.stdout !== r.stdout || b.stderr !== r.stderr)) detail = 'single-file call printed other than its batch';
+  const prev = verdicts.get(c.id);
+  verdicts.set(c.id, { ok: Boolean(prev?.ok) && !detail, detail: [prev?.detail, detail && `single call: ${detail}`].filter(Boolean).join('; ') || null });
+}
+
+const pass = cases.filter((c) => verdicts.get(c.id)?.ok).length;
+if (json) {
+  process.stdout.write(JSON.stringify({ cases: cases.map((c) => ({ id: c.id, ...verdicts.get(c.id) })), singles: singles.map((c) => c.id), calls }, null, 1) + '\n');
+} else {
+  console.log(`CLI vs libvirt's expected files (NUMA family): ${pass}/${cases.length} (${calls.length} CLI processes)`);
+  for (const c of cases) if (!verdicts.get(c.id)?.ok) console.log(`  short: ${c.id}: ${verdicts.get(c.id)?.detail}`);
+}
+process.exit(pass === cases.length ? 0 : 1);

@@ -1,9 +1,11 @@
 // The compiled CLI (dist/cli/main.js) on hostile and broken input. Contract (harness/cli/main.ts):
 // exit 0 ok, 1 error with ONE line on stderr, 2 usage; never a JS stack trace, never output on
-// stdout when failing, never an entity expanded or fetched, always quick.
+// stdout when failing, never an entity expanded or fetched, always quick. With several files:
+// one `FILE: message` line per refused file, results under `==> FILE <==`, the worst exit.
+// Bad files go in batches, and a representative few alone (the single-file contract).
 import t, { type Test } from 'tap';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -114,21 +116,54 @@ const laughs = (): string => {
 
 const utf16 = (s: string): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]);
 
+/** Refusals in one batch call: every stderr line names its file, nothing leaks a JS stack. */
+function assertBatch(t: Test, r: Run, files: string[], code: 0 | 1, label: string): void {
+  t.notOk(r.timedOut, `${label}: did not time out`);
+  t.equal(r.exitCode, code, `${label}: exit ${code} (the worst of its files)`, { stderr: show(r.stderr) });
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  t.ok(lines.every((l) => files.some((f) => l.startsWith(`${f}: `))), `${label}: every stderr line starts with its file`, { stderr: show(r.stderr) });
+  t.notOk(/^\s*at\s/m.test(r.stderr), `${label}: no "at …" stack frame in stderr`, { stderr: show(r.stderr) });
+  t.ok(r.ms < LIMIT_MS, `${label}: finished in ${r.ms.toFixed(0)} ms (< ${LIMIT_MS} ms)`);
+}
+
+/** One file's refusal inside a batch: one prefixed line, libvirt-style, nothing on stdout. */
+function assertRefusedIn(t: Test, r: Run, file: string, label: string): string {
+  const mine = r.stderr.split('\n').filter((l) => l.startsWith(`${file}: `)).map((l) => l.slice(file.length + 2));
+  t.equal(mine.length, 1, `${label}: exactly one stderr line, prefixed by its file`, { stderr: show(r.stderr) });
+  t.ok(mine[0]?.trim(), `${label}: the message is not empty`);
+  t.notOk(/(^|[\s:])[A-Za-z]*Error:/.test(mine[0] ?? ''), `${label}: no JS "Error:" in its line`, { line: mine[0] });
+  t.notOk(r.stdout.includes(`==> ${file} <==`), `${label}: nothing on stdout`);
+  return mine[0] ?? '';
+}
+
 for (const op of ['argv', 'xml'] as const) {
   t.test(`${op}: bad input files`, async (t) => {
-    const bad: [string, () => string][] = [
-      ['malformed XML (unclosed tag)', () => file(`${op}-unclosed.xml`, "<domain type='qemu'><name>x</name>\n")],
-      ['empty file', () => file(`${op}-empty.xml`, '')],
-      ['10 MB file', () => file(`${op}-big.xml`, `<domain type='qemu'><!--${' '.repeat(10 * 1024 * 1024)}--></domain>\n`)],
-      ['non-UTF-8 bytes in a name', () =>
+    const empty = join(dir, `${op}-empty-dir`);
+    mkdirSync(empty);
+    const bad: [string, string][] = [
+      ['malformed XML (unclosed tag)', file(`${op}-unclosed.xml`, "<domain type='qemu'><name>x</name>\n")],
+      ['empty file', file(`${op}-empty.xml`, '')],
+      ['10 MB file', file(`${op}-big.xml`, `<domain type='qemu'><!--${' '.repeat(10 * 1024 * 1024)}--></domain>\n`)],
+      ['non-UTF-8 bytes in a name',
         file(`${op}-latin.xml`, Buffer.concat([Buffer.from("<domain type='qemu'><name>a"), Buffer.from([0xff, 0xfe]), Buffer.from('b</name></domain>\n')]))],
-      ["nodeset '0-4294967295'", () => file(`${op}-u32.xml`, domain('0-4294967295'))],
-      ['nodeset with 100,000 ranges', () => file(`${op}-100k.xml`, domain(Array.from({ length: 100_000 }, (_, i) => String(i)).join(',')))],
-      ['missing file', () => join(dir, 'does-not-exist.xml')],
-      ['a directory', () => dir],
+      ["nodeset '0-4294967295'", file(`${op}-u32.xml`, domain('0-4294967295'))],
+      ['nodeset with 100,000 ranges', file(`${op}-100k.xml`, domain(Array.from({ length: 100_000 }, (_, i) => String(i)).join(',')))],
+      ['missing file', join(dir, 'does-not-exist.xml')],
+      ['a directory without *.xml files', empty],
     ];
-    for (const [label, make] of bad) assertRefused(t, await run([op, '--profile', PROFILE, make()]), 1, label);
+    // All of them in one call, then a representative few alone (the single-file contract).
+    const batch = await run([op, '--profile', PROFILE, ...bad.map(([, f]) => f)]);
+    assertBatch(t, batch, bad.map(([, f]) => f), 1, 'batch of bad files');
+    t.equal(batch.stdout, '', 'batch of bad files: stdout empty');
+    const said = new Map(bad.map(([label, f]) => [label, assertRefusedIn(t, batch, f, label)]));
+    t.equal(said.get("nodeset '0-4294967295'"), "invalid argument: Failed to parse bitmap '0-4294967295'", "nodeset '0-4294967295': libvirt's message (batch)");
 
+    for (const label of ['malformed XML (unclosed tag)', 'non-UTF-8 bytes in a name', 'missing file', 'a directory without *.xml files']) {
+      const f = bad.find(([l]) => l === label)![1];
+      const r = await run([op, '--profile', PROFILE, f]);
+      assertRefused(t, r, 1, label);
+      t.equal(r.stderr, `${said.get(label)}\n`, `${label}: alone, the batch's line without the prefix`);
+    }
     const u32 = await run([op, '--profile', PROFILE, join(dir, `${op}-u32.xml`)]);
     t.equal(u32.stderr, "invalid argument: Failed to parse bitmap '0-4294967295'\n", "nodeset '0-4294967295': libvirt's message");
     const control = await run([op, '--profile', PROFILE, file(`${op}-control.xml`, domain('0'))]);
@@ -152,21 +187,72 @@ for (const op of ['argv', 'xml'] as const) {
         utf16(`<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE domain [\n  <!ENTITY ext SYSTEM "file://${secret}">\n]>\n<domain type='qemu'><name>&ext;</name></domain>\n`),
         ['SECRET-MARKER']],
     ];
-    for (const [label, data, markers] of cases) {
-      hits = [];
-      const r = await run([op, '--profile', PROFILE, file(`${op}-${label.replace(/\W+/g, '-')}.xml`, data)]);
-      assertRefused(t, r, 1, label);
-      for (const m of markers) t.notOk((r.stdout + r.stderr).includes(m), `${label}: no expansion (${m} absent)`);
-      t.same(hits, [], `${label}: nothing fetched over HTTP`);
-    }
-
+    const files = cases.map(([label, data]) => file(`${op}-${label.replace(/\W+/g, '-')}.xml`, data));
     // An external DTD subset is no entity declaration, but must not be fetched either.
+    const dtdFile = file(`${op}-dtd.xml`, domain('0').replace('<domain', `<!DOCTYPE domain SYSTEM "${base}/dtd-${op}">\n<domain`));
     hits = [];
-    const dtd = await run([op, '--profile', PROFILE, file(`${op}-dtd.xml`, domain('0').replace('<domain', `<!DOCTYPE domain SYSTEM "${base}/dtd-${op}">\n<domain`))]);
+    const batch = await run([op, '--profile', PROFILE, ...files, dtdFile]);
+    assertBatch(t, batch, [...files, dtdFile], 1, 'batch of DOCTYPE files');
+    cases.forEach(([label, , markers], i) => {
+      assertRefusedIn(t, batch, files[i], label);
+      for (const m of markers) t.notOk((batch.stdout + batch.stderr).includes(m), `${label}: no expansion (${m} absent)`);
+      t.same(hits.filter((h) => h.includes(`entity-${op}`)), [], `${label}: nothing fetched over HTTP`);
+    });
     t.same(hits, [], 'external DTD subset: nothing fetched over HTTP');
-    t.notOk(/^\s*at\s/m.test(dtd.stderr), 'external DTD subset: no stack trace', { stderr: show(dtd.stderr) });
+
+    // Alone: the libxml2 paths (UTF-16) and a fetch attempt, as single-file calls.
+    for (const i of [1, 2, 4]) {
+      const [label, , markers] = cases[i];
+      hits = [];
+      const r = await run([op, '--profile', PROFILE, files[i]]);
+      assertRefused(t, r, 1, `${label}, alone`);
+      for (const m of markers) t.notOk((r.stdout + r.stderr).includes(m), `${label}, alone: no expansion (${m} absent)`);
+      t.same(hits, [], `${label}, alone: nothing fetched over HTTP`);
+    }
+    hits = [];
+    const dtd = await run([op, '--profile', PROFILE, dtdFile]);
+    t.same(hits, [], 'external DTD subset, alone: nothing fetched over HTTP');
+    t.notOk(/^\s*at\s/m.test(dtd.stderr), 'external DTD subset, alone: no stack trace', { stderr: show(dtd.stderr) });
   });
 }
+
+t.test('several files per call: headers, prefixed errors, the worst exit status', async (t) => {
+  const a = file('batch-a.xml', domain('0'));
+  const b = file('batch-b.xml', domain('0').replace('<name>badinput</name>', '<name>other</name>'));
+  const bad = file('batch-u32.xml', domain('0-4294967295'));
+  const [ra, rb] = [await run(['argv', '--profile', PROFILE, a]), await run(['argv', '--profile', PROFILE, b])];
+  t.equal(ra.exitCode, 0, 'first file alone: exit 0');
+  t.equal(rb.exitCode, 0, 'second file alone: exit 0');
+
+  const mixed = await run(['argv', '--profile', PROFILE, a, bad, b]);
+  t.equal(mixed.exitCode, 1, 'a good, a bad and a good file: exit 1');
+  t.equal(mixed.stdout, `==> ${a} <==\n${ra.stdout}==> ${b} <==\n${rb.stdout}`, 'stdout: each result under its header, in argument order, exactly as alone');
+  t.equal(mixed.stderr, `${bad}: invalid argument: Failed to parse bitmap '0-4294967295'\n`, 'stderr: the bad file, prefixed');
+
+  const good = await run(['argv', '--profile', PROFILE, a, b]);
+  t.equal(good.exitCode, 0, 'two good files: exit 0');
+  t.equal(good.stderr, '', 'two good files: stderr empty');
+
+  const sub = join(dir, 'batch-dir');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'b.xml'), readFileSync(b));
+  writeFileSync(join(sub, 'a.xml'), readFileSync(a));
+  writeFileSync(join(sub, 'notes.txt'), 'not XML, not picked up\n');
+  const want = `==> ${join(sub, 'a.xml')} <==\n${ra.stdout}==> ${join(sub, 'b.xml')} <==\n${rb.stdout}`;
+  const fromDir = await run(['argv', '--profile', PROFILE, sub]);
+  t.equal(fromDir.exitCode, 0, 'a directory: exit 0');
+  t.equal(fromDir.stdout, want, "a directory: its *.xml files, sorted, each under its header");
+  const fromGlob = await run(['argv', '--profile', PROFILE, join(sub, '*.xml')]);
+  t.equal(fromGlob.stdout, want, 'an unexpanded glob: the same files and layout');
+  const noMatch = await run(['argv', '--profile', PROFILE, join(sub, 'none-*.xml')]);
+  assertRefused(t, noMatch, 1, 'a glob matching nothing');
+
+  const one = join(dir, 'batch-one');
+  mkdirSync(one);
+  writeFileSync(join(one, 'a.xml'), readFileSync(a));
+  const single = await run(['argv', '--profile', PROFILE, one]);
+  t.equal(single.stdout, ra.stdout, 'a directory holding one file: no header (headers only for several files)');
+});
 
 t.test('usage errors exit 2 with one line', async (t) => {
   const ok = file('usage-ok.xml', domain('0'));
@@ -177,6 +263,8 @@ t.test('usage errors exit 2 with one line', async (t) => {
   assertRefused(t, await run(['argv']), 2, 'argv: no file');
   assertRefused(t, await run(['frobnicate', ok]), 2, 'unknown command');
   assertRefused(t, await run(['argv', '--impl', 'nope', ok]), 2, 'argv: --impl outside its choices');
+  assertRefused(t, await run(['argv', '--jobs', '0', ok]), 2, 'argv: --jobs 0');
+  assertRefused(t, await run(['xml', ok, '--profile']), 2, 'xml: --profile without a value');
 });
 
 t.test('--help exits 0 with help on stdout', async (t) => {
