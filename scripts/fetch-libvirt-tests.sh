@@ -3,6 +3,7 @@
 # runner can read libvirt's own tests/ at run time. Nothing of libvirt is committed.
 #
 #   scripts/fetch-libvirt-tests.sh              the installed libvirt (dpkg), from the machine's suites
+#                                               (plus backports when it came from there)
 #   scripts/fetch-libvirt-tests.sh 11.3.0       an upstream version: looked up in the machine's
 #                                               suites plus bookworm-backports and trixie
 #   scripts/fetch-libvirt-tests.sh 11.3.0-3+deb13u3   an exact Debian version
@@ -22,6 +23,8 @@ extra_suites=()
 if [ -z "$version" ]; then
   version=$(dpkg-query -W -f='${Version}' libvirt-clients 2>/dev/null || true)
   [ -n "$version" ] || version="$fallback"
+  # libvirt installed from backports (npm run setup -- --libvirt backports): its source is there.
+  case "$version" in *~bpo*) extra_suites=("$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")-backports") ;; esac
 else
   # Newer libvirt than the machine's release carries: these suites hold 11.3.0 (checked 2026-11).
   extra_suites=(bookworm-backports trixie)

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # `npm run setup`: prepare a fresh Debian 12 machine (root, no systemd needed) for the harness.
 # Idempotent: every step is skipped or cheap when already done. apt's sources are never changed.
+#
+#   npm run setup                            Debian 12's libvirt 9.0.0 + QEMU 7.2
+#   npm run setup -- --libvirt backports     libvirt 11.3.0 + QEMU 10.0 from bookworm-backports
+#                                            (or LVH_LIBVIRT=backports); replaces 9.0.0 for every
+#                                            user of the machine
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,6 +14,22 @@ cd "$top"
 
 step() { printf '\n== %s\n' "$*"; }
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
+
+# Which libvirt: Debian 12's own 9.0.0 + QEMU 7.2 (default), or bookworm-backports' 11.3.0 +
+# QEMU 10.0, which REPLACES 9.0.0 on the machine (scripts/install-libvirt-backports.sh).
+libvirt=${LVH_LIBVIRT:-debian}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --libvirt) libvirt=${2:-}; shift 2 || shift ;;
+    --libvirt=*) libvirt=${1#--libvirt=}; shift ;;
+    -h|--help) echo "usage: npm run setup [-- --libvirt debian|backports]   (or LVH_LIBVIRT=backports)"; exit 0 ;;
+    *) die "unknown argument: $1 (usage: npm run setup [-- --libvirt debian|backports])" ;;
+  esac
+done
+case "$libvirt" in
+  debian|backports) ;;
+  *) die "--libvirt must be 'debian' (9.0.0, the default) or 'backports' (11.3.0 + QEMU 10.0), not '$libvirt'" ;;
+esac
 
 if [ "$(id -u)" != 0 ]; then
   cat >&2 <<'EOF'
@@ -20,6 +41,8 @@ EOF
 fi
 
 packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils)
+# backports: libvirt and QEMU come from the next step, not first 9.0.0 then 11.3.0 over it
+[ "$libvirt" = debian ] || packages=(xz-utils)
 
 step "Debian packages: ${packages[*]}"
 read -ra missing <<< "$(missing_debs "${packages[@]}")"
@@ -29,6 +52,14 @@ else
   echo "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+replaced=0
+if [ "$libvirt" = backports ]; then
+  step "libvirt 11.3.0 + QEMU 10.0 from bookworm-backports (replaces the installed libvirt)"
+  before=$(dpkg-query -W -f='${Version}' libvirt-daemon 2>/dev/null || true)
+  bash scripts/install-libvirt-backports.sh
+  [ "$before" = "$(dpkg-query -W -f='${Version}' libvirt-daemon 2>/dev/null || true)" ] || replaced=1
 fi
 
 step "npm dependencies"
@@ -52,8 +83,14 @@ npm run build || die "TypeScript build failed (see above)"
 
 step "libvirt test data"
 bash scripts/fetch-libvirt-tests.sh
+# The project's model and cases read 9.0.0's tests as well, whatever libvirt is installed.
+[ "$libvirt" = debian ] || bash scripts/fetch-libvirt-tests.sh 9.0.0
 
 step "libvirt daemons"
+if [ "$replaced" = 1 ]; then
+  # Daemons this project started before the upgrade still run the replaced binaries.
+  bash scripts/daemons.sh stop
+fi
 bash scripts/daemons.sh start
 
 step "probe host"
