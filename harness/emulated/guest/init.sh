@@ -1,0 +1,72 @@
+#!/bin/sh
+# PID 1 of the emulated host (after the initramfs's switch_root). Sets up the mounts libvirt
+# needs, starts virtlogd + libvirtd, then either warms libvirt's capability cache and powers off
+# (lvh.mode=warm, used once by the image build) or serves the command channel on ttyS1.
+#
+# Channel protocol (ttyS1, raw): the host sends "ID BASE64(script)\n"; this loop runs the script
+# with sh and answers "@@BEGIN ID\n" BASE64(stdout) "\n" BASE64(stderr) "\n@@END ID RC\n".
+# Base64 keeps the serial line free of control characters in both directions.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm /dev/hugepages
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# Without systemd nobody delegates controllers: libvirt's machine/ cgroup needs them enabled.
+echo "+cpuset +cpu +io +memory +pids" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+mkdir -p /project
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 project /project 2>/dev/null
+hostname emulated
+
+mode=$(sed -n 's/.*lvh\.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+echo "lvh-init: mode=${mode:-serve} kernel=$(uname -r)"
+
+mkdir -p /run/libvirt /var/log/libvirt
+virtlogd -d
+LIBVIRT_LOG_OUTPUTS="3:file:/run/libvirtd.log" libvirtd -d
+
+halt_now() {
+  # Stop guests and the daemons so their files are complete, then power off without init.
+  for d in $(virsh -c qemu:///system list --name 2>/dev/null); do virsh -c qemu:///system destroy "$d" >/dev/null 2>&1; done
+  kill $(cat /run/libvirtd.pid 2>/dev/null) 2>/dev/null
+  sleep 1
+  sync
+  mount -o remount,ro / 2>/dev/null
+  echo o > /proc/sysrq-trigger
+  sleep 30
+}
+
+if [ "$mode" = warm ]; then
+  i=0
+  until virsh -c qemu:///system version >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 300 ] && { echo "@@WARM-FAILED libvirtd not ready"; halt_now; }
+    sleep 0.5
+  done
+  virsh -c qemu:///system capabilities > /dev/null && \
+    virsh -c qemu:///system domcapabilities --virttype qemu > /dev/null && \
+    ls /var/cache/libvirt/qemu/capabilities/*.xml > /dev/null && echo "@@WARMED" || echo "@@WARM-FAILED"
+  halt_now
+fi
+
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+exec 3<>/dev/ttyS1
+printf '@@READY\n' >&3
+while IFS= read -r line <&3; do
+  id=${line%% *}
+  printf '%s\n' "${line#* }" | base64 -d > /tmp/.cmd 2>/dev/null
+  if [ "$(cat /tmp/.cmd)" = "@@POWEROFF" ]; then
+    printf '@@BEGIN %s\n\n\n@@END %s 0\n' "$id" "$id" >&3
+    halt_now
+  fi
+  sh /tmp/.cmd > /tmp/.out 2> /tmp/.err < /dev/null
+  rc=$?
+  { printf '@@BEGIN %s\n' "$id"; base64 -w0 /tmp/.out; printf '\n'; base64 -w0 /tmp/.err; printf '\n@@END %s %s\n' "$id" "$rc"; } >&3
+done
+echo "lvh-init: channel closed"
+halt_now

@@ -1,0 +1,87 @@
+// Topologies of the emulated host are data (topologies/NAME.json); this module validates one and
+// turns it into QEMU flags. Keeping the numbers out of code lets cases and the README cite them.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface TopologyNode { id: number; memMiB: number; cpus?: number[]; initiator?: number; tier?: string }
+export interface HmatEntry { initiator: number; target: number; latencyNs: number; bandwidth: string }
+export interface Topology {
+  name: string;
+  why: string;
+  /** Kernel the topology is meant for (a key of the image manifest's kernels). */
+  kernel: string;
+  nodes: TopologyNode[];
+  distances: number[][];
+  hmat?: HmatEntry[];
+}
+
+// The JSON files live in the source tree (dist/ has none): from dist/emulated/ or
+// harness/emulated/ alike, the project root is two levels up.
+export function projectRoot(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+function topologyDir(): string {
+  return join(projectRoot(), 'harness', 'emulated', 'topologies');
+}
+
+export class TopologyError extends Error {
+  override name = 'TopologyError';
+}
+
+export function loadTopology(name: string): Topology {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new TopologyError(`invalid topology name '${name}'`);
+  let text: string;
+  try {
+    text = readFileSync(join(topologyDir(), `${name}.json`), 'utf8');
+  } catch {
+    throw new TopologyError(`unknown topology '${name}' (no ${join(topologyDir(), name + '.json')})`);
+  }
+  return checkTopology(JSON.parse(text) as Topology);
+}
+
+export function checkTopology(t: Topology): Topology {
+  const n = t.nodes.length;
+  t.nodes.forEach((node, i) => {
+    if (node.id !== i) throw new TopologyError(`${t.name}: node ids must be 0..${n - 1} in order`);
+    if (!(node.memMiB > 0)) throw new TopologyError(`${t.name}: node ${i} has no memory`);
+    if (t.hmat && !node.cpus?.length && node.initiator === undefined) {
+      throw new TopologyError(`${t.name}: CPU-less node ${i} needs an initiator when HMAT is on (QEMU requires it)`);
+    }
+  });
+  if (t.distances.length !== n || t.distances.some((row) => row.length !== n)) {
+    throw new TopologyError(`${t.name}: distances must be a ${n}x${n} matrix`);
+  }
+  if (!vcpus(t)) throw new TopologyError(`${t.name}: no node has CPUs`);
+  return t;
+}
+
+export function vcpus(t: Topology): number {
+  return t.nodes.reduce((k, node) => k + (node.cpus?.length ?? 0), 0);
+}
+
+export function memoryMiB(t: Topology): number {
+  return t.nodes.reduce((k, node) => k + node.memMiB, 0);
+}
+
+/** The -machine/-smp/-m/-object/-numa flags for this topology. */
+export function topologyFlags(t: Topology): string[] {
+  const cpus = vcpus(t);
+  const f = ['-machine', t.hmat ? 'q35,hmat=on' : 'q35', '-smp', `${cpus},sockets=${cpus},cores=1,threads=1`, '-m', `${memoryMiB(t)}M`];
+  for (const node of t.nodes) {
+    f.push('-object', `memory-backend-ram,id=m${node.id},size=${node.memMiB}M`);
+    let spec = `node,nodeid=${node.id},memdev=m${node.id}`;
+    for (const c of node.cpus ?? []) spec += `,cpus=${c}`;
+    if (t.hmat && node.initiator !== undefined) spec += `,initiator=${node.initiator}`;
+    f.push('-numa', spec);
+  }
+  t.distances.forEach((row, i) => row.forEach((v, j) => {
+    // QEMU fills the symmetric entry itself; giving both is allowed but i<j suffices.
+    if (i < j) f.push('-numa', `dist,src=${i},dst=${j},val=${v}`);
+  }));
+  for (const h of t.hmat ?? []) {
+    f.push('-numa', `hmat-lb,initiator=${h.initiator},target=${h.target},hierarchy=memory,data-type=access-latency,latency=${h.latencyNs}`);
+    f.push('-numa', `hmat-lb,initiator=${h.initiator},target=${h.target},hierarchy=memory,data-type=access-bandwidth,bandwidth=${h.bandwidth}`);
+  }
+  return f;
+}

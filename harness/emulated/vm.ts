@@ -1,0 +1,176 @@
+// One emulated multi-node host: QEMU under TCG (KVM runs no guest code on these machines) booting
+// the image built by scripts/build-emulated-host.sh with a topology and a kernel, the project
+// directory shared read-only at /project (virtio-9p), and a command channel on a serial port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Channel, type CommandResult } from './channel.js';
+import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './runs.js';
+import { loadTopology, projectRoot, topologyFlags, vcpus, type Topology } from './topology.js';
+
+export const BUILD_COMMAND = 'bash scripts/build-emulated-host.sh';
+
+export interface Manifest { key: string; kernels: Record<string, { version: string; package: string }> }
+
+export class EmulatedUnavailable extends Error {
+  override name = 'EmulatedUnavailable';
+}
+export class EmulatedBootError extends Error {
+  override name = 'EmulatedBootError';
+}
+
+export function cacheDir(): string {
+  return join(projectRoot(), '.cache', 'emulated');
+}
+
+/** The built image, or why there is none (with the command that builds it). */
+export function findImage(): { dir: string; manifest: Manifest } {
+  const dir = join(cacheDir(), 'current');
+  const m = join(dir, 'manifest.json');
+  if (!existsSync(m)) throw new EmulatedUnavailable(`no emulated host image (${m} missing); build it with: ${BUILD_COMMAND}`);
+  return { dir, manifest: JSON.parse(readFileSync(m, 'utf8')) as Manifest };
+}
+
+/** The host's node binary, copied where the guest sees it (/project/.cache/emulated/share/node). */
+function shareNode(): void {
+  const dir = join(cacheDir(), 'share');
+  const dst = join(dir, 'node');
+  mkdirSync(dir, { recursive: true });
+  const src = statSync(process.execPath);
+  if (!existsSync(dst) || statSync(dst).size !== src.size || statSync(dst).mtimeMs < src.mtimeMs) copyFileSync(process.execPath, dst);
+}
+export const GUEST_NODE = '/project/.cache/emulated/share/node';
+
+export interface BootOptions {
+  topology?: string | Topology;
+  kernel?: string;
+  /** Boot to a served channel and a responding libvirtd, else EmulatedBootError. */
+  readyTimeoutMs?: number;
+  libvirtd?: boolean;
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no console output)';
+  }
+}
+
+export class EmulatedHost {
+  readonly timings: { boot: number; libvirtd: number } = { boot: 0, libvirtd: 0 };
+  private exited: string | undefined;
+
+  private constructor(
+    readonly topology: Topology,
+    readonly kernel: string,
+    private readonly proc: ChildProcess,
+    private readonly rec: RunRecord,
+    private channel: Channel | undefined,
+  ) {
+    proc.on('exit', (code, sig) => {
+      this.exited = sig ? `signal ${sig}` : `exit status ${code}`;
+    });
+  }
+
+  get consoleLog(): string {
+    return join(this.rec.dir, 'console.log');
+  }
+
+  static async boot(opts: BootOptions = {}): Promise<EmulatedHost> {
+    const t0 = Date.now();
+    const { dir: imageDir, manifest } = findImage();
+    const topology = typeof opts.topology === 'object' ? opts.topology : loadTopology(opts.topology ?? 'mock8');
+    const kernel = opts.kernel ?? topology.kernel;
+    if (!manifest.kernels[kernel]) throw new EmulatedUnavailable(`no kernel '${kernel}' in the image (have: ${Object.keys(manifest.kernels).join(', ')})`);
+    reapOrphans(cacheDir());
+    shareNode();
+    const dir = newRunDir(cacheDir(), `${process.pid}-${randomBytes(3).toString('hex')}`);
+    const kdir = join(imageDir, 'kernels', kernel);
+    const args = [
+      '-name', `lvh-emulated,debug-threads=off`,
+      '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+      '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max',
+      ...topologyFlags(topology),
+      '-kernel', join(kdir, 'vmlinuz'), '-initrd', join(kdir, 'initrd.img'),
+      '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4',
+      // snapshot=on: the image stays pristine, every boot starts from the warmed state.
+      '-drive', `if=none,id=d0,file=${join(imageDir, 'rootfs.img')},format=raw,cache=unsafe,snapshot=on`,
+      '-device', 'virtio-blk-pci,drive=d0',
+      '-chardev', `file,id=con,path=${join(dir, 'console.log')}`, '-serial', 'chardev:con',
+      '-chardev', `socket,id=cmd,path=${join(dir, 'cmd.sock')},server=on,wait=off`, '-serial', 'chardev:cmd',
+      '-virtfs', `local,path=${projectRoot()},mount_tag=project,security_model=none,readonly=on`,
+    ];
+    const errFd = openSync(join(dir, 'qemu.stderr'), 'w');
+    const proc = spawn('/usr/bin/qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', errFd] });
+    if (!proc.pid) throw new EmulatedBootError('qemu-system-x86_64 did not start');
+    const rec: RunRecord = { owner: process.pid, qemu: proc.pid, dir, started: new Date().toISOString() };
+    register(rec);
+    const host = new EmulatedHost(topology, kernel, proc, rec, undefined);
+    const deadline = t0 + (opts.readyTimeoutMs ?? 180_000);
+    try {
+      await host.connect(deadline);
+      host.timings.boot = (Date.now() - t0) / 1000;
+      if (opts.libvirtd !== false) {
+        const t1 = Date.now();
+        const left = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
+        const r = await host.run(`i=0; until virsh -c qemu:///system version >/dev/null 2>&1; do i=$((i+1)); [ $i -ge ${left * 2} ] && { tail -5 /run/libvirtd.log; exit 1; }; sleep 0.5; done`, left * 1000 + 5000);
+        if (r.code !== 0) throw new EmulatedBootError(`libvirtd inside the emulated host did not answer within ${left} s: ${r.stdout.trim()}`);
+        host.timings.libvirtd = (Date.now() - t1) / 1000;
+      }
+      return host;
+    } catch (e) {
+      host.kill();
+      const why = e instanceof EmulatedBootError ? e.message : `not ready within ${Math.round(((opts.readyTimeoutMs ?? 180_000) / 1000))} s (${host.exited ? `QEMU ended: ${host.exited}; ` : ''}${(e as Error).message})`;
+      throw new EmulatedBootError(`emulated host (${topology.name}, kernel ${kernel}, ${vcpus(topology)} vCPUs) did not boot: ${why}\n--- console tail (${host.consoleLog}) ---\n${tail(join(dir, 'console.log'))}\n${tail(join(dir, 'qemu.stderr'), 5)}`);
+    }
+  }
+
+  private async connect(deadline: number): Promise<void> {
+    const sock = join(this.rec.dir, 'cmd.sock');
+    while (!this.channel) {
+      if (this.exited) throw new Error('QEMU exited');
+      if (Date.now() > deadline) throw new Error('no command socket');
+      if (existsSync(sock)) this.channel = await Channel.open(sock).catch(() => undefined);
+      if (!this.channel) await new Promise((r) => setTimeout(r, 100));
+    }
+    const poll = setInterval(() => {
+      if (this.exited) this.channel?.close();
+    }, 200);
+    try {
+      await this.channel.expect(/@@READY\r?\n/, deadline);
+    } finally {
+      clearInterval(poll);
+    }
+  }
+
+  run(script: string, timeoutMs?: number): Promise<CommandResult> {
+    if (!this.channel) throw new Error('emulated host not connected');
+    return this.channel.run(script, timeoutMs);
+  }
+
+  /** Clean power-off (guests destroyed, daemons stopped); kills QEMU if it does not end in time. */
+  async powerOff(timeoutMs = 20_000): Promise<void> {
+    if (!this.exited && this.channel) {
+      const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
+      await Promise.race([
+        this.channel.run('@@POWEROFF', timeoutMs).then(() => gone).catch(() => undefined),
+        new Promise((r) => setTimeout(r, timeoutMs)),
+      ]);
+    }
+    this.kill();
+  }
+
+  kill(): void {
+    this.channel?.close();
+    if (!this.exited && this.proc.pid) {
+      try {
+        process.kill(this.proc.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    unregister(this.rec);
+  }
+}
