@@ -14,14 +14,17 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { LibvirtBackend, LibvirtBackendError } from '../backends/libvirt.js';
 import { runModel } from '../backends/model.js';
 import type { Operation, Outcome } from '../backends/types.js';
 import { compare } from '../runner/compare.js';
-import { writeGolden } from '../runner/golden-writer.js';
-import { goldenFiles } from '../runner/project-cases.js';
+import { bless, goldenPath, writeAtomic } from '../runner/goldens.js';
+import { liveHostId } from '../runner/hosts.js';
+import { hostFactsPath } from '../profiles/load.js';
 import { PROJECT_RULES, normalise } from '../runner/rules.js';
-import { domainSpec, libvirtHazard, renderDomain, type DomainSpec } from './generate.js';
+import { crashCase, knownCrashes, reproduce, shrinkCrash, writeCrashCase, type CrashCase } from './crashes.js';
+import { domainSpec, renderDomain, type DomainSpec } from './generate.js';
+import { DaemonPool, type CrashEvent, type RealResult } from './pool.js';
+import { buildReport, formatReport } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -29,7 +32,7 @@ const OPS: Operation[] = ['argv', 'xml'];
 const PROFILE = 'host';
 const USAGE = 'usage: npm run fuzz -- [--seed S] [--count N] [--out DIR] [--json] [--jobs J] [--shrink-budget B] [--per-cause K] [--no-write]';
 
-interface Options {
+export interface Options {
   seed: number;
   count: number;
   out: string;
@@ -38,6 +41,8 @@ interface Options {
   shrinkBudget: number;
   perCause: number;
   write: boolean;
+  /** Crash cases: OUT/crashes. */
+  crashDir: string;
 }
 
 function usage(msg: string): never {
@@ -46,7 +51,7 @@ function usage(msg: string): never {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: 1, count: 1000, out: join(root, 'cases'), json: false, jobs: 2, shrinkBudget: 300, perCause: 3, write: true };
+  const o: Options = { seed: 1, count: 1000, out: join(root, 'cases'), json: false, jobs: 2, shrinkBudget: 300, perCause: 3, write: true, crashDir: '' };
   const int = (v: string | undefined, name: string, min: number): number => {
     if (v === undefined || !/^-?\d+$/.test(v)) usage(`${name} wants an integer`);
     const n = Number(v);
@@ -70,6 +75,7 @@ function parseArgs(argv: string[]): Options {
     } else usage(`unknown option '${argv[i]}'`);
   }
   if (o.seed < -2147483648 || o.seed > 2147483647) usage('--seed wants a 32-bit integer');
+  o.crashDir = join(o.out, 'crashes');
   return o;
 }
 
@@ -91,9 +97,9 @@ export function normaliseMessage(m: string): string {
 
 const isNotModelled = (o: Outcome): boolean => o.kind === 'error' && o.message.startsWith('not modelled:');
 
-type OpVerdict = 'agree' | 'disagree' | 'not-modelled' | 'skip';
-/** hazard: not sent to libvirt at all (an input known to crash the shared daemon). */
-type Verdict = 'agree' | 'disagree' | 'not-modelled' | 'skip' | 'hazard';
+export type OpVerdict = 'agree' | 'disagree' | 'not-modelled' | 'skip' | 'crash';
+/** crash: the input kills a fresh private libvirtd alone (pool.ts); skip: infrastructure failed. */
+export type Verdict = 'agree' | 'disagree' | 'not-modelled' | 'skip' | 'crash' | 'unstable';
 
 function model(op: Operation, xml: string): Outcome {
   try {
@@ -139,7 +145,7 @@ function opCause(op: Operation, real: Outcome, mod: Outcome): string {
   return `${op}: output differs: libvirt ${shape(a[i])} | model ${shape(b[i])}`;
 }
 
-interface Result {
+export interface Result {
   index: number;
   verdict: Verdict;
   ops: Record<Operation, OpVerdict>;
@@ -168,10 +174,10 @@ function judge(index: number, real: Record<Operation, Outcome>, mod: Record<Oper
 const causeOp = (sig: string): Operation => (sig.startsWith('argv:') ? 'argv' : 'xml');
 
 // ---------------------------------------------------------------------------------------------
-// The real libvirt, several sessions
+// The real libvirt: sessions on a private daemon (pool.ts), never the machine's
 
-/** The libvirtd that owns qemu:///system (pid file + start time): a change means it crashed or restarted. */
-function daemonIdentity(): string {
+/** The machine's own libvirtd (pid file + start time): it must be the same after a run. */
+export function machineDaemon(): string {
   try {
     const pid = readFileSync('/run/libvirtd.pid', 'utf8').trim();
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -181,59 +187,27 @@ function daemonIdentity(): string {
   }
 }
 
-class Pool {
-  readonly backends: LibvirtBackend[];
-  constructor(n: number) {
-    this.backends = Array.from({ length: n }, () => new LibvirtBackend());
-  }
-  async close(): Promise<void> {
-    await Promise.all(this.backends.map((b) => b.close()));
-  }
-}
-
-/** The daemon went away (crashed or was stopped): never a verdict about the input. */
-const DAEMON_GONE = /Failed to connect socket|End of file while reading data|Cannot recv data|Connection reset by peer|client socket is closed|failed to connect to the hypervisor/;
-
-export class DaemonGoneError extends Error {
-  constructor(readonly xml: string, message: string) {
-    super(message);
-  }
-}
-
-/** One operation on the real libvirt; infrastructure failures are retried twice, then fatal. */
-async function real(b: LibvirtBackend, op: Operation, xml: string): Promise<Outcome> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const out = op === 'argv' ? await b.argv(xml, PROFILE) : await b.xml(xml, PROFILE);
-      if (out.kind === 'error' && DAEMON_GONE.test(out.message)) throw new DaemonGoneError(xml, `libvirtd went away during ${op}: ${out.message}`);
-      return out;
-    } catch (e) {
-      if (e instanceof DaemonGoneError) throw e;
-      if (e instanceof LibvirtBackendError && DAEMON_GONE.test(e.message)) throw new DaemonGoneError(xml, `libvirtd went away during ${op}: ${e.message}`);
-      if (!(e instanceof LibvirtBackendError) || attempt >= 2) throw e;
-      process.stderr.write(`fuzz: libvirt backend: ${e.message} (retrying)\n`);
-    }
-  }
-}
-
-/** Run `fn` over 0..n-1 with one worker per backend; results by index. */
-async function overBackends<T>(pool: Pool, n: number, fn: (b: LibvirtBackend, i: number) => Promise<T>, progress?: (done: number) => void): Promise<T[]> {
+/** Run `fn` over 0..n-1 with one worker per session; results by index. */
+async function overSessions<T>(pool: DaemonPool, n: number, fn: (w: number, i: number) => Promise<T>, progress?: (done: number) => void): Promise<T[]> {
   const out = new Array<T>(n);
   let next = 0;
   let done = 0;
-  await Promise.all(pool.backends.map(async (b) => {
+  await Promise.all(Array.from({ length: pool.jobs }, async (_, w) => {
     for (;;) {
       const i = next++;
       if (i >= n) return;
-      out[i] = await fn(b, i);
+      out[i] = await fn(w, i);
       progress?.(++done);
     }
   }));
   return out;
 }
 
+/** A crash where an outcome is wanted (shrinking a disagreement, writing its case): not it. */
+const outcomeOf = (r: RealResult): Outcome | null => (r.kind === 'crash' ? null : r);
+
 // ---------------------------------------------------------------------------------------------
-// Shrinking
+// Shrinking disagreements
 
 interface Shrunk {
   index: number;
@@ -245,7 +219,7 @@ interface Shrunk {
 }
 
 /** The property whose counterexamples are domains with `signature`; replays run `index` of the seed. */
-async function shrink(b: LibvirtBackend, seed: number, index: number, original: string, signature: string, budget: number): Promise<Shrunk> {
+async function shrink(pool: DaemonPool, w: number, seed: number, index: number, original: string, signature: string, budget: number): Promise<Shrunk> {
   const op = causeOp(signature);
   const modelError = /^\w+: model error '(.*)' where libvirt succeeds$/.exec(signature)?.[1];
   const textDiff = signature.includes(": output differs: ");
@@ -257,20 +231,21 @@ async function shrink(b: LibvirtBackend, seed: number, index: number, original: 
     if (calls++ === 0 && xml !== original) {
       fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);
     }
-    if (fatal !== undefined || libvirtRuns >= budget || libvirtHazard(spec)) return true;
+    if (fatal !== undefined || libvirtRuns >= budget) return true;
     // Cheap first: the model's side, where the cause says what it is.
     const mod = model(op, xml);
     if (isNotModelled(mod)) return true;
     if (modelError !== undefined && (mod.kind !== 'error' || normaliseMessage(mod.message) !== modelError)) return true;
     if (textDiff && mod.kind !== 'ok') return true;
     libvirtRuns++;
-    let realOut: Outcome;
+    let realOut: Outcome | null;
     try {
-      realOut = await real(b, op, xml);
+      realOut = outcomeOf(await pool.run(w, { index: -1, op, xml }, false));
     } catch (e) {
       fatal = e;
       return true;
     }
+    if (!realOut) return true; // a shrink step that kills the daemon is another finding
     const still = opVerdict(realOut, mod).verdict === 'disagree' && opCause(op, realOut, mod) === signature;
     return !still;
   });
@@ -285,12 +260,6 @@ async function shrink(b: LibvirtBackend, seed: number, index: number, original: 
 // ---------------------------------------------------------------------------------------------
 // Writing cases
 
-function atomicWrite(file: string, body: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, file);
-}
 
 interface Written {
   name: string;
@@ -305,7 +274,7 @@ interface Written {
   xml: string;
 }
 
-async function writeCase(b: LibvirtBackend, o: Options, s: Shrunk): Promise<Written> {
+async function writeCase(pool: DaemonPool, w: number, o: Options, s: Shrunk): Promise<Written> {
   const body = renderDomain(s.spec);
   const name = `fuzz-${createHash('sha256').update(body).digest('hex').slice(0, 10)}`;
   // No "--" inside an XML comment.
@@ -313,24 +282,26 @@ async function writeCase(b: LibvirtBackend, o: Options, s: Shrunk): Promise<Writ
   const realOut = {} as Record<Operation, Outcome>;
   const modOut = {} as Record<Operation, Outcome>;
   for (const op of OPS) {
-    realOut[op] = await real(b, op, text);
+    const r = outcomeOf(await pool.run(w, { index: -1, op, xml: text }));
+    if (!r) throw new Error(`the shrunk case ${name} kills libvirtd; not written as a comparison case`);
+    realOut[op] = r;
     modOut[op] = model(op, text);
   }
   const r = judge(s.index, realOut, modOut);
   const file = join(o.out, `${name}.xml`);
   const goldens: string[] = [];
   if (o.write) {
-    atomicWrite(file, text);
+    writeAtomic(file, text);
     const goldenRoot = dirname(o.out);
     for (const op of OPS) {
-      const base = goldenFiles(goldenRoot, name, op).text.replace(/\.(args|xml)$/, '');
-      writeGolden(base, op, realOut[op]);
-      goldens.push(realOut[op].kind === 'ok' ? `${base}.${op === 'argv' ? 'args' : 'xml'}` : `${base}.err`);
+      const out = realOut[op];
+      if (out.kind === 'skip') continue;
+      bless(goldenRoot, op, name, liveHostId(hostFactsPath), out);
+      goldens.push(goldenPath(goldenRoot, op, name, liveHostId(hostFactsPath), out.kind));
     }
   }
   return { name, file, goldens, signature: s.signature, diffs: r.diffs, from: s.index, path: s.path, shrinks: s.shrinks, libvirtRuns: s.libvirtRuns, xml: body };
 }
-
 // ---------------------------------------------------------------------------------------------
 // Which of the model's messages the run reached
 
@@ -365,7 +336,7 @@ function modelTemplates(): Template[] {
 
 // ---------------------------------------------------------------------------------------------
 
-type Counts = Map<string, number[]>; // message -> [model argv, model xml, libvirt argv, libvirt xml]
+export type Counts = Map<string, number[]>; // message -> [model argv, model xml, libvirt argv, libvirt xml]
 
 function bump(c: Counts, msg: string, col: number): void {
   let row = c.get(msg);
@@ -373,7 +344,32 @@ function bump(c: Counts, msg: string, col: number): void {
   row[col]++;
 }
 
-const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(2)}%` : 'n/a');
+/** One kind of daemon death in the run, and the case written (or already known) for it. */
+export interface CrashKind {
+  signature: string;
+  events: number;
+  /** Inputs that kill a fresh daemon alone (run indices). */
+  inputs: number[];
+  /** Deaths no in-flight input reproduced alone; their daemons' recent inputs, by index. */
+  unattributed: { inFlight: number[]; history: number[] }[];
+  /** The crash cases its inputs shrank to. */
+  cases: string[];
+}
+
+/** A crash case (cases/crashes/NAME.xml) this run wrote or found already there. */
+export interface CrashCaseReport {
+  name: string;
+  file: string;
+  status: 'wrote' | 'would write' | 'known';
+  inputs: number[];
+  signatures: string[];
+  shrinks?: number;
+  daemonRuns?: number;
+  reproduced?: boolean;
+  xml?: string;
+  backtrace?: string[];
+  noBacktrace?: string;
+}
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
@@ -386,76 +382,165 @@ async function main(): Promise<void> {
   const xmls = specs.map(renderDomain);
   const tGen = performance.now();
 
-  // 2. The model, then the real libvirt (one worker per session).
+  // 2. The model, then the real libvirt: a private daemon, replaced whenever it dies.
   const models = xmls.map((x) => ({ argv: model('argv', x), xml: model('xml', x) }));
   const tModel = performance.now();
-  const hazards = specs.map(libvirtHazard);
-  const daemonBefore = daemonIdentity();
-  const pool = new Pool(o.jobs);
-  const why = await pool.backends[0].unavailable();
-  if (why) {
-    process.stderr.write(`fuzz: the real libvirt is needed: ${why}\n`);
-    await pool.close();
+  const machineBefore = machineDaemon();
+  let pool: DaemonPool;
+  try {
+    pool = await DaemonPool.open(o.jobs);
+  } catch (e) {
+    process.stderr.write(`fuzz: a private libvirtd is needed: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  const stopOnSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`fuzz: ${sig}: stopping the private libvirtd\n`);
+    void pool.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+
   const errors: Counts = new Map();
   const rawModel = new Map<string, number>(); // the model's messages as emitted, for the template check
-  let results: Result[];
+  const refusedBy = new Map<string, number>(); // libvirt's first error per domain
+  const realOut: (Record<Operation, Outcome> | null)[] = new Array(xmls.length).fill(null);
+  const infra: string[] = [];
+  let results: Result[] = [];
+  let written: Written[] = [];
+  const crashKinds: CrashKind[] = [];
+  const crashCases: CrashCaseReport[] = [];
+  const unstable: { index: number; op: Operation; run: string; fresh: string }[] = [];
+  const byCause = new Map<string, Result[]>();
+  let tRun = performance.now();
   try {
     const step = Math.max(100, Math.ceil(o.count / 10));
-    results = await overBackends(pool, xmls.length, async (b, i) => {
-      if (hazards[i]) {
-        OPS.forEach((op, k) => { const m = models[i][op]; if (m.kind === 'error') { bump(errors, normaliseMessage(m.message), k); rawModel.set(m.message, (rawModel.get(m.message) ?? 0) + 1); } });
-        return { index: i, verdict: 'hazard', ops: { argv: 'skip', xml: 'skip' }, diffs: [] } satisfies Result;
+    results = await overSessions(pool, xmls.length, async (w, i) => {
+      OPS.forEach((op, k) => { const m = models[i][op]; if (m.kind === 'error') { bump(errors, normaliseMessage(m.message), k); rawModel.set(m.message, (rawModel.get(m.message) ?? 0) + 1); } });
+      const r = {} as Record<Operation, Outcome>;
+      for (const op of OPS) {
+        let out: RealResult;
+        try {
+          out = await pool.run(w, { index: i, op, xml: xmls[i] });
+        } catch (e) {
+          // Infrastructure (virsh timing out, …): a skip with its reason, never an end.
+          infra.push(`#${i} ${op}: ${(e as Error).message.split('\n')[0]}`);
+          return { index: i, verdict: 'skip', ops: { argv: 'skip', xml: 'skip' }, diffs: [] } satisfies Result;
+        }
+        if (out.kind === 'crash') return { index: i, verdict: 'crash', ops: { argv: op === 'argv' ? 'crash' : 'skip', xml: op === 'xml' ? 'crash' : 'skip' }, diffs: [] } satisfies Result;
+        r[op] = out;
       }
-      const r = { argv: await real(b, 'argv', xmls[i]), xml: await real(b, 'xml', xmls[i]) };
-      OPS.forEach((op, k) => {
-        const m = models[i][op];
-        const l = r[op];
-        if (m.kind === 'error') { bump(errors, normaliseMessage(m.message), k); rawModel.set(m.message, (rawModel.get(m.message) ?? 0) + 1); }
-        if (l.kind === 'error') bump(errors, normaliseMessage(l.message), 2 + k);
-      });
+      realOut[i] = r;
+      OPS.forEach((op, k) => { if (r[op].kind === 'error') bump(errors, normaliseMessage((r[op] as { message: string }).message), 2 + k); });
+      const first = OPS.map((op) => r[op]).find((x) => x.kind === 'error');
+      if (first && first.kind === 'error') refusedBy.set(normaliseMessage(first.message), (refusedBy.get(normaliseMessage(first.message)) ?? 0) + 1);
       return judge(i, r, models[i]);
     }, (done) => { if (done % step === 0 && done < o.count) log(`${done}/${o.count} (${((performance.now() - t0) / 1000).toFixed(1)} s)`); });
-  } catch (e) {
-    await pool.close().catch(() => undefined);
-    throw e;
-  }
-  const tRun = performance.now();
+    tRun = performance.now();
+    const events = pool.events.slice();
 
-  // 3. Shrink the first few disagreements of each kind, and write them as cases.
-  const byCause = new Map<string, Result[]>();
-  for (const r of results) if (r.verdict === 'disagree') {
-    const list = byCause.get(r.signature!) ?? [];
-    list.push(r);
-    byCause.set(r.signature!, list);
-  }
-  const toShrink = [...byCause.values()].flatMap((l) => l.slice(0, o.perCause));
-  let written: Written[] = [];
-  try {
+    // 3. Crashes: each input that kills a fresh daemon alone is shrunk (against private daemons)
+    // and grouped by the shape of its minimal form; one case per shape.
+    const known = knownCrashes(o.crashDir);
+    const kinds = new Map<string, CrashEvent[]>();
+    for (const ev of events) kinds.set(ev.signature, [...(kinds.get(ev.signature) ?? []), ev]);
+    const culprits = new Map<number, { op: Operation; signature: string }>();
+    for (const ev of events) if (ev.culprit && !culprits.has(ev.culprit.index)) culprits.set(ev.culprit.index, { op: ev.culprit.op, signature: ev.signature });
+    const caseOf = (c: { name: string; file?: string }, status: CrashCaseReport['status']): CrashCaseReport => {
+      let r = crashCases.find((x) => x.name === c.name);
+      if (!r) crashCases.push(r = { name: c.name, file: relative(process.cwd(), join(o.crashDir, `${c.name}.xml`)), status, inputs: [], signatures: [] });
+      return r;
+    };
+    let shrinks = 0;
+    for (const [index, { op, signature }] of [...culprits].sort((a, b) => a[0] - b[0])) {
+      const cheap = known.find((k) => k.signatures?.includes(signature)) ?? crashCases.find((k) => k.signatures.includes(signature));
+      if (cheap) {
+        const r = caseOf(cheap, 'known');
+        r.inputs.push(index);
+        continue;
+      }
+      if (o.shrinkBudget === 0 || shrinks >= o.perCause * 2) continue;
+      shrinks++;
+      try {
+        log(`shrinking the crash '${signature}' (from #${index})`);
+        await pool.fresh();
+        pool.backtraces = false;
+        const s = await shrinkCrash(pool, o.seed, index, op, xmls[index], signature, o.shrinkBudget);
+        pool.backtraces = true;
+        const ev = await reproduce(pool, s);
+        const c: CrashCase = crashCase(o.seed, s, ev, events.find((e) => e.culprit?.index === index)!);
+        const same = known.find((k) => k.shape === c.shape);
+        if (same) {
+          const r = caseOf(same, 'known');
+          r.inputs.push(index);
+          r.signatures = [...new Set([...r.signatures, signature])];
+          continue;
+        }
+        const r = caseOf(c, o.write ? 'wrote' : 'would write');
+        r.inputs.push(index);
+        r.signatures = [...new Set([...r.signatures, ...c.signatures, signature])];
+        if (r.xml === undefined) {
+          Object.assign(r, { shrinks: s.shrinks, daemonRuns: s.daemonRuns, reproduced: ev !== null, xml: s.xml, backtrace: c.backtrace.slice(0, 12), noBacktrace: c.noBacktrace });
+          c.signatures = r.signatures;
+          if (o.write) writeCrashCase(o.crashDir, c);
+          known.push(c);
+        }
+      } catch (e) {
+        pool.backtraces = true;
+        infra.push(`shrinking crash #${index}: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    for (const [signature, evs] of kinds) {
+      const inputs = [...new Set(evs.flatMap((e) => (e.culprit ? [e.culprit.index] : [])))].sort((a, b) => a - b);
+      crashKinds.push({
+        signature, events: evs.length, inputs,
+        unattributed: evs.filter((e) => !e.culprit).map((e) => ({ inFlight: e.inFlight.map((x) => x.index), history: e.history.map((x) => x.index) })),
+        cases: crashCases.filter((c) => c.inputs.some((i) => inputs.includes(i))).map((c) => c.name),
+      });
+    }
+
+    // 4. A disagreement is first re-run on a fresh daemon: libvirt 9.0.0 corrupts its heap on some
+    // error paths, after which its messages can come out garbled ("XML erro"). When the fresh
+    // daemon's answer agrees with the model, libvirt's answer depended on what the daemon had
+    // seen before: 'unstable', a libvirt finding, not a model disagreement.
+    for (const r of results.filter((x) => x.verdict === 'disagree').slice(0, 40)) {
+      const op = causeOp(r.signature!);
+      await pool.fresh();
+      const again = await pool.run(0, { index: r.index, op, xml: xmls[r.index] }, false);
+      if (again.kind === 'crash' || opVerdict(again, models[r.index][op]).verdict !== 'agree') continue;
+      const run = realOut[r.index]![op];
+      r.verdict = 'unstable';
+      unstable.push({ index: r.index, op, run: run.kind === 'error' ? run.message : '(output)', fresh: again.kind === 'error' ? again.message : '(output)' });
+    }
+
+    // 5. Shrink the first few disagreements of each kind, and write them as cases.
+    for (const r of results) if (r.verdict === 'disagree') {
+      const list = byCause.get(r.signature!) ?? [];
+      list.push(r);
+      byCause.set(r.signature!, list);
+    }
+    const toShrink = [...byCause.values()].flatMap((l) => l.slice(0, o.perCause));
     if (toShrink.length) log(`shrinking ${toShrink.length} disagreement(s) of ${byCause.size} kind(s)`);
-    const shrunk = await overBackends(pool, toShrink.length, (b, k) =>
-      shrink(b, o.seed, toShrink[k].index, xmls[toShrink[k].index], toShrink[k].signature!, o.shrinkBudget));
-    // Several domains of one kind often shrink to the same case: write each once.
-    const seen = new Set<string>();
-    const unique = shrunk.filter((s) => { const x = renderDomain(s.spec); if (seen.has(x)) return false; seen.add(x); return true; });
-    written = await overBackends(pool, unique.length, (b, k) => writeCase(b, o, unique[k]));
+    try {
+      const shrunk = await overSessions(pool, toShrink.length, (w, k) =>
+        shrink(pool, w, o.seed, toShrink[k].index, xmls[toShrink[k].index], toShrink[k].signature!, o.shrinkBudget));
+      // Several domains of one kind often shrink to the same case: write each once.
+      const seen = new Set<string>();
+      const unique = shrunk.filter((s) => { const x = renderDomain(s.spec); if (seen.has(x)) return false; seen.add(x); return true; });
+      written = await overSessions(pool, unique.length, (w, k) => writeCase(pool, w, o, unique[k]));
+    } catch (e) {
+      infra.push(`shrinking disagreements: ${(e as Error).message.split('\n')[0]}`);
+    }
   } finally {
-    await pool.close();
+    await pool.close().catch(() => undefined);
+    process.removeListener('SIGINT', stopOnSignal);
+    process.removeListener('SIGTERM', stopOnSignal);
   }
   const tEnd = performance.now();
-  const daemonAfter = daemonIdentity();
-  const daemonRestarted = daemonBefore !== daemonAfter;
-  if (daemonRestarted) log(`WARNING: libvirtd changed during the run (${daemonBefore} -> ${daemonAfter}): crashed or restarted; results may be unreliable`);
+  const machineAfter = machineDaemon();
 
-  // 4. Report.
-  const count = (v: Verdict): number => results.filter((r) => r.verdict === v).length;
-  const verdicts = { agree: count('agree'), disagree: count('disagree'), 'not-modelled': count('not-modelled'), skip: count('skip'), hazard: count('hazard') };
-  const perOp = Object.fromEntries(OPS.map((op) => [op, Object.fromEntries((['agree', 'disagree', 'not-modelled', 'skip'] as const).map((v) => [v, results.filter((r) => r.ops[op] === v).length]))]));
-  const compared = verdicts.agree + verdicts.disagree;
+  // 6. Report (always, whatever happened above).
   const templates = modelTemplates();
   const reached = templates.map((t) => ({ template: t.text, count: [...rawModel].filter(([m]) => t.re.test(m)).reduce((s, [, c]) => s + c, 0) }));
-  const table = [...errors].sort((a, b) => (b[1][0] + b[1][1] + b[1][2] + b[1][3]) - (a[1][0] + a[1][1] + a[1][2] + a[1][3]) || (a[0] < b[0] ? -1 : 1));
   const causes = [...byCause].map(([signature, list]) => ({
     signature,
     domains: list.length,
@@ -466,58 +551,19 @@ async function main(): Promise<void> {
       from: w.from, path: w.path, shrinks: w.shrinks, libvirtRuns: w.libvirtRuns, diff: w.diffs.join('\n'), xml: w.xml,
     })),
   }));
-  const seconds = { total: (tEnd - t0) / 1000, generate: (tGen - t0) / 1000, model: (tModel - tGen) / 1000, libvirt: (tRun - tModel) / 1000, shrink: (tEnd - tRun) / 1000 };
-
-  if (o.json) {
-    process.stdout.write(JSON.stringify({
-      seed: o.seed, count: o.count, jobs: o.jobs, seconds, verdicts, perOp, daemonRestarted,
-      agreement: { compared, agree: verdicts.agree, rate: compared ? verdicts.agree / compared : null },
-      errors: table.map(([message, [ma, mx, la, lx]]) => ({ message, model: { argv: ma, xml: mx }, libvirt: { argv: la, xml: lx } })),
-      modelMessagesReached: reached,
-      causes,
-    }, null, 2) + '\n');
-  } else {
-    const p: string[] = [];
-    p.push(`fuzz: seed ${o.seed}, ${o.count} domains, ${o.jobs} libvirt session(s): ${seconds.total.toFixed(1)} s (generate ${seconds.generate.toFixed(1)}, model ${seconds.model.toFixed(1)}, libvirt ${seconds.libvirt.toFixed(1)}, shrink+write ${seconds.shrink.toFixed(1)})`);
-    p.push(`agreement: ${pct(verdicts.agree, compared)} of compared domains (${verdicts.agree}/${compared}); ${pct(verdicts.agree, o.count)} of all`);
-    p.push(`verdicts: agree ${verdicts.agree}, disagree ${verdicts.disagree}, not-modelled ${verdicts['not-modelled']} (model refuses), hazard ${verdicts.hazard} (not sent: crashes libvirtd), skip ${verdicts.skip}`);
-    if (daemonRestarted) p.push('WARNING: libvirtd crashed or was restarted during the run');
-    for (const op of OPS) p.push(`  ${op.padEnd(4)}: ${Object.entries(perOp[op]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    p.push('');
-    p.push(`error messages (${table.length} distinct, numbers as N; model over all ${o.count} domains, libvirt over the ${o.count - verdicts.hazard} sent):  model argv/xml | libvirt argv/xml`);
-    for (const [m, [ma, mx, la, lx]] of table) p.push(`  ${String(ma).padStart(5)} ${String(mx).padStart(5)} | ${String(la).padStart(5)} ${String(lx).padStart(5)}  ${m}`);
-    const missed = reached.filter((r) => r.count === 0);
-    p.push('');
-    p.push(`model messages reached: ${reached.length - missed.length}/${reached.length}${missed.length ? '; not reached:' : ''}`);
-    for (const m of missed) p.push(`  ${m.template}`);
-    p.push('');
-    if (!causes.length) p.push('no disagreements');
-    else p.push(`disagreements: ${verdicts.disagree} domain(s) of ${causes.length} kind(s)`);
-    causes.forEach((c, k) => {
-      p.push('');
-      p.push(`[${k + 1}] ${c.domains} domain(s), first #${c.first}: ${c.signature}`);
-      for (const w of c.cases) {
-        p.push(`    ${o.write ? 'wrote' : 'would write'} ${w.file} (shrunk from #${w.from}, path ${w.path}, ${w.shrinks} shrink step(s), ${w.libvirtRuns} libvirt run(s))`);
-      }
-      const first = c.cases[0];
-      if (first) {
-        p.push(`    shrunk input (${first.name}):`);
-        p.push(first.xml.trimEnd().split('\n').map((l) => `      ${l}`).join('\n'));
-        p.push(first.diff.trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
-      }
-    });
-    process.stdout.write(p.join('\n') + '\n');
-  }
-  process.exitCode = verdicts.disagree ? 1 : 0;
+  const accepted = realOut.filter((r) => r && r.argv.kind === 'ok' && r.xml.kind === 'ok').length;
+  const refused = realOut.filter((r) => r && (r.argv.kind === 'error' || r.xml.kind === 'error')).length;
+  const report = buildReport({
+    o, results, seconds: { total: (tEnd - t0) / 1000, generate: (tGen - t0) / 1000, model: (tModel - tGen) / 1000, libvirt: (tRun - tModel) / 1000, shrink: (tEnd - tRun) / 1000 },
+    accepted, refused, refusedBy, errors, reached, causes, crashKinds, crashCases, unstable, infra,
+    machine: { before: machineBefore, after: machineAfter }, restarts: pool.restarts,
+  });
+  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+  const newCrash = crashCases.some((k) => k.status !== 'known') || crashKinds.some((k) => !k.cases.length);
+  process.exitCode = report.figures.disagree || newCrash || infra.length || !report.machineDaemon.same ? 1 : 0;
 }
 
 main().catch((e: Error) => {
-  if (e instanceof DaemonGoneError) {
-    // Keep the input that was in flight: it may be what crashed the daemon.
-    const file = join(root, '.cache', 'fuzz', `daemon-gone-${Date.now()}.xml`);
-    atomicWrite(file, e.xml);
-    process.stderr.write(`fuzz: ${e.message}\nfuzz: stopped; the input in flight is in ${relative(process.cwd(), file)} (others may have been in flight on other sessions)\n`);
-  } else process.stderr.write(`fuzz: ${e.stack ?? e.message}\n`);
+  process.stderr.write(`fuzz: ${e.stack ?? e.message}\n`);
   process.exit(1);
 });
-

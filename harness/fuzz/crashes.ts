@@ -1,0 +1,160 @@
+// Inputs that kill libvirtd: shrunk against private daemons (a fresh one after every death),
+// reproduced once more on a brand-new daemon for the backtrace, and written as
+// cases/crashes/NAME.xml + NAME.json (what an upstream bug report needs; see crash-report.ts).
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import fc from 'fast-check';
+import type { Operation } from '../backends/types.js';
+import { LIBVIRTD } from './daemon.js';
+import { domainSpec, renderDomain } from './generate.js';
+import type { CrashEvent, DaemonPool } from './pool.js';
+
+export interface CrashCase {
+  name: string;
+  /** The minimal input with its values masked: what groups crashes into cases. */
+  shape: string;
+  /** How the fresh daemon died on the minimal input. */
+  signature: string;
+  /** Every signature seen for inputs that shrink to this case (heap corruption varies). */
+  signatures: string[];
+  libvirt: { daemon: string; package: string | null };
+  op: Operation;
+  /** The command that reproduces it against a libvirtd of that version. */
+  command: string;
+  /** The same through the harness (a private daemon, never the machine's). */
+  harnessCommand: string;
+  how: string;
+  logTail: string[];
+  stderrTail: string[];
+  backtrace: string[];
+  noBacktrace?: string;
+  /** How many times the input was sent to a fresh daemon before it died (1: at once). */
+  sends: number | null;
+  found: { seed: number; index: number; path: string; shrinks: number; daemonRuns: number; reproduced: boolean };
+  xml: string;
+}
+
+export function libvirtVersion(): { daemon: string; package: string | null } {
+  const v = spawnSync(LIBVIRTD, ['--version'], { encoding: 'utf8' });
+  const p = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libvirt-daemon'], { encoding: 'utf8' });
+  return { daemon: (v.stdout ?? '').trim() || 'unknown', package: p.status === 0 ? p.stdout.trim() : null };
+}
+
+const opCommand = (op: Operation, file: string): string =>
+  op === 'argv' ? `virsh domxml-to-native qemu-argv ${file}` : `virsh define ${file}`;
+
+export interface ShrunkCrash { index: number; op: Operation; signature: string; xml: string; path: string; shrinks: number; daemonRuns: number; event?: CrashEvent }
+
+/** Replay run `index` of `seed` and shrink it while it still kills a daemon the same way. */
+export async function shrinkCrash(pool: DaemonPool, seed: number, index: number, op: Operation, original: string, signature: string, budget: number): Promise<ShrunkCrash> {
+  let calls = 0;
+  let runs = 0;
+  let fatal: unknown;
+  // Any death counts: a corrupted heap dies in varying places, so the signature is no key here.
+  const prop = fc.asyncProperty(domainSpec, async (spec) => {
+    const xml = renderDomain(spec);
+    if (calls++ === 0 && xml !== original) fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);
+    if (fatal !== undefined || runs >= budget) return true;
+    runs++;
+    try {
+      return (await runsToCrash(pool, op, xml)) === null;
+    } catch (e) {
+      fatal = e;
+      return true;
+    }
+  });
+  const details = await fc.check(prop, { seed, path: String(index), numRuns: 1 });
+  if (fatal !== undefined) throw fatal;
+  if (!details.failed || !details.counterexample) {
+    // It crashed in the run but not alone on this daemon: keep the original as it is.
+    return { index, op, signature, xml: original, path: String(index), shrinks: 0, daemonRuns: runs };
+  }
+  const xml = renderDomain(details.counterexample[0]);
+  return { index, op, signature, xml, path: details.counterexamplePath ?? String(index), shrinks: details.numShrinks, daemonRuns: runs };
+}
+
+/**
+ * Send the same input up to REPEAT times; the run that killed the daemon (1-based), or null.
+ * A corrupted heap often dies on a later call, not on the corrupting one.
+ */
+export const REPEAT = 3;
+async function runsToCrash(pool: DaemonPool, op: Operation, xml: string): Promise<{ n: number; event: CrashEvent } | null> {
+  for (let n = 1; n <= REPEAT; n++) {
+    const r = await pool.run(0, { index: -1, op, xml }, false);
+    if (r.kind === 'crash') return { n, event: r.event };
+  }
+  return null;
+}
+
+/** Run the minimal input on a brand-new daemon: the death report of the case, and after how many sends. */
+export async function reproduce(pool: DaemonPool, s: ShrunkCrash): Promise<{ n: number; event: CrashEvent } | null> {
+  await pool.fresh();
+  return runsToCrash(pool, s.op, s.xml);
+}
+
+/** The input's elements and attributes with every value masked. */
+export function crashShape(xml: string): string {
+  return xml.replace(/<!--[\s\S]*?-->/g, '').replace(/='[^']*'/g, "='…'").replace(/>[^<]+</g, '>…<').replace(/\s+/g, ' ').trim();
+}
+
+/** A file name: the libvirt function it died in (when known) and a hash of the shape. */
+export function crashName(signature: string, shape: string): string {
+  const fn = / in (\w+)$/.exec(signature)?.[1];
+  const h = createHash('sha256').update(shape).digest('hex').slice(0, 8);
+  return fn ? `crash-${fn}-${h}` : `crash-${h}`;
+}
+
+/** Crash cases already on disk. */
+export function knownCrashes(dir: string): CrashCase[] {
+  if (!existsSync(dir)) return [];
+  const out: CrashCase[] = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    try {
+      const c = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CrashCase;
+      if (c.shape && c.name) out.push(c);
+    } catch { /* not ours */ }
+  }
+  return out;
+}
+
+function atomicWrite(file: string, body: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, body);
+  renameSync(tmp, file);
+}
+
+export function crashCase(seed: number, s: ShrunkCrash, rep: { n: number; event: CrashEvent } | null, fallback: CrashEvent): CrashCase {
+  const ev = rep?.event;
+  const d = (ev ?? fallback).death;
+  const signature = (ev ?? fallback).signature;
+  const shape = crashShape(s.xml);
+  const name = crashName(signature, shape);
+  return {
+    name,
+    shape,
+    signature,
+    signatures: [...new Set([signature, s.signature])],
+    libvirt: libvirtVersion(),
+    op: s.op,
+    command: rep && rep.n > 1 ? `for i in $(seq ${rep.n}); do ${opCommand(s.op, `${name}.xml`)}; done` : opCommand(s.op, `${name}.xml`),
+    sends: rep?.n ?? null,
+    harnessCommand: `npm run crash-report -- --check cases/crashes/${name}.xml`,
+    how: d.how,
+    logTail: d.logTail,
+    stderrTail: d.stderrTail,
+    backtrace: d.backtrace ?? [],
+    noBacktrace: d.noBacktrace,
+    found: { seed, index: s.index, path: s.path, shrinks: s.shrinks, daemonRuns: s.daemonRuns, reproduced: ev !== undefined },
+    xml: s.xml,
+  };
+}
+
+export function writeCrashCase(dir: string, c: CrashCase): string {
+  const file = join(dir, `${c.name}.xml`);
+  atomicWrite(file, `<!-- from the fuzzer: seed ${c.found.seed}, fast-check path ${c.found.path}; kills libvirtd (${c.signature.replace(/-+/g, '-')}); see ${c.name}.json -->\n${c.xml}`);
+  atomicWrite(join(dir, `${c.name}.json`), JSON.stringify(c, null, 2) + '\n');
+  return file;
+}

@@ -1,0 +1,182 @@
+// The real libvirt for the fuzzer: virsh sessions on ONE private daemon (daemon.ts), which is
+// replaced whenever it dies. A daemon death is a finding, not an error:
+// - every input in flight when it died is a suspect; each is re-run ALONE on the new daemon
+//   (an exclusive lock holds the other sessions back), and one that kills that daemon too is
+//   the culprit (its result is a crash);
+// - a death no suspect reproduces alone stays an event without a culprit, with the daemon's
+//   recent inputs kept (heap corruption can kill a daemon a few inputs later).
+import { LibvirtBackend, LibvirtBackendError } from '../backends/libvirt.js';
+import type { Operation, Outcome } from '../backends/types.js';
+import { crashSignature, PrivateDaemon, type DeathReport } from './daemon.js';
+
+const PROFILE = 'host';
+const HISTORY = 16;
+
+/** The daemon went away (crashed or was stopped): never a verdict about the input. */
+const DAEMON_GONE = /Failed to connect socket|End of file while reading data|Cannot recv data|Connection reset by peer|client socket is closed|failed to connect to the hypervisor|Disconnected from/;
+
+export class DaemonGoneError extends Error {}
+
+export interface Sent { index: number; op: Operation; xml: string }
+
+export interface CrashEvent {
+  /** Which daemon (0 = the first one started). */
+  gen: number;
+  inFlight: Sent[];
+  /** The inputs that daemon handled last (oldest first). */
+  history: Sent[];
+  /** The input that kills a fresh daemon alone, when one did. */
+  culprit?: Sent;
+  death: DeathReport;
+  signature: string;
+}
+
+export type RealResult = Outcome | { kind: 'crash'; event: CrashEvent };
+
+/** One operation on the real libvirt; infrastructure failures are retried twice, then fatal. */
+async function real(b: LibvirtBackend, op: Operation, xml: string): Promise<Outcome> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const out = op === 'argv' ? await b.argv(xml, PROFILE) : await b.xml(xml, PROFILE);
+      if (out.kind === 'error' && DAEMON_GONE.test(out.message)) throw new DaemonGoneError(`libvirtd went away during ${op}: ${out.message}`);
+      return out;
+    } catch (e) {
+      if (e instanceof DaemonGoneError) throw e;
+      if (e instanceof LibvirtBackendError && DAEMON_GONE.test(e.message)) throw new DaemonGoneError(`libvirtd went away during ${op}: ${e.message}`);
+      if (!(e instanceof LibvirtBackendError) || attempt >= 2) throw e;
+      process.stderr.write(`fuzz: libvirt backend: ${e.message} (retrying)\n`);
+    }
+  }
+}
+
+/** Many readers (ordinary calls) or one writer (a suspect re-run alone). */
+class SharedLock {
+  private readers = 0;
+  private writer = false;
+  private waiting: (() => void)[] = [];
+  private wake(): void { const w = this.waiting; this.waiting = []; w.forEach((f) => f()); }
+  async shared(): Promise<void> {
+    while (this.writer) await new Promise<void>((r) => this.waiting.push(r));
+    this.readers++;
+  }
+  releaseShared(): void { this.readers--; this.wake(); }
+  async exclusive(): Promise<void> {
+    while (this.writer || this.readers > 0) await new Promise<void>((r) => this.waiting.push(r));
+    this.writer = true;
+  }
+  releaseExclusive(): void { this.writer = false; this.wake(); }
+}
+
+export class DaemonPool {
+  events: CrashEvent[] = [];
+  /** Run gdb on each dead daemon's core (off while shrinking: only the final case needs it). */
+  backtraces = true;
+  private gen = 0;
+  private lock = new SharedLock();
+  private inFlight = new Set<Sent>();
+  private history: Sent[] = [];
+  private recovering: { gen: number; done: Promise<CrashEvent> } | null = null;
+  private constructor(public daemon: PrivateDaemon, public backends: LibvirtBackend[], readonly jobs: number) {}
+
+  static async open(jobs: number): Promise<DaemonPool> {
+    const d = await PrivateDaemon.start();
+    return new DaemonPool(d, DaemonPool.sessions(d, jobs), jobs);
+  }
+
+  private static sessions(d: PrivateDaemon, n: number): LibvirtBackend[] {
+    return Array.from({ length: n }, () => new LibvirtBackend({ uri: d.uri }));
+  }
+
+  get uri(): string { return this.daemon.uri; }
+  get restarts(): number { return this.gen; }
+
+  /**
+   * `op` on session `w`. A death of the daemon is recovered from (new daemon, new sessions);
+   * with `retryAlone` (the default) the input is then re-run alone to tell culprit from bystander.
+   */
+  async run(w: number, sent: Sent, retryAlone = true): Promise<RealResult> {
+    const g = this.gen;
+    await this.lock.shared();
+    this.inFlight.add(sent);
+    try {
+      const out = await real(this.backends[w], sent.op, sent.xml);
+      this.remember(sent);
+      return out;
+    } catch (e) {
+      if (!(e instanceof DaemonGoneError)) throw e;
+    } finally {
+      this.inFlight.delete(sent);
+      this.lock.releaseShared();
+    }
+    const first = await this.recover(g, sent);
+    if (!retryAlone) return { kind: 'crash', event: first };
+    await this.lock.exclusive();
+    try {
+      const g2 = this.gen;
+      try {
+        const out = await real(this.backends[w], sent.op, sent.xml);
+        this.remember(sent);
+        return out;
+      } catch (e) {
+        if (!(e instanceof DaemonGoneError)) throw e;
+      }
+      const ev = await this.recover(g2, sent);
+      ev.culprit = sent;
+      for (const other of this.events) if (!other.culprit && other.inFlight.some((s) => s.index === sent.index && s.op === sent.op)) other.culprit = sent;
+      return { kind: 'crash', event: ev };
+    } finally {
+      this.lock.releaseExclusive();
+    }
+  }
+
+  private remember(s: Sent): void {
+    this.history.push(s);
+    if (this.history.length > HISTORY) this.history.shift();
+  }
+
+  /** Replace daemon `gen` (once, whoever notices first) and record its death. */
+  private recover(gen: number, sent: Sent): Promise<CrashEvent> {
+    if (this.recovering?.gen === gen) return this.recovering.done;
+    const known = this.events.find((e) => e.gen === gen);
+    if (known) return Promise.resolve(known);
+    const done = (async () => {
+      const dead = this.daemon;
+      const old = this.backends;
+      const inFlight = [...new Set([sent, ...this.inFlight])];
+      const history = this.history;
+      this.history = [];
+      const death = await dead.autopsy(this.backtraces);
+      const ev: CrashEvent = { gen, inFlight, history, death, signature: crashSignature(death) };
+      this.events.push(ev);
+      process.stderr.write(`fuzz: private libvirtd died (${ev.signature}); ${inFlight.length} input(s) in flight; restarting it\n`);
+      await Promise.all(old.map((b) => b.close().catch(() => undefined)));
+      await dead.stop();
+      this.daemon = await PrivateDaemon.start();
+      this.backends = DaemonPool.sessions(this.daemon, this.jobs);
+      this.gen = gen + 1;
+      return ev;
+    })();
+    this.recovering = { gen, done };
+    return done;
+  }
+
+  /** A fresh daemon now (shrinking and reproducing start from a clean heap). */
+  async fresh(): Promise<void> {
+    await this.lock.exclusive();
+    try {
+      await Promise.all(this.backends.map((b) => b.close().catch(() => undefined)));
+      await this.daemon.stop();
+      this.daemon = await PrivateDaemon.start();
+      this.backends = DaemonPool.sessions(this.daemon, this.jobs);
+      this.history = [];
+      this.gen++;
+    } finally {
+      this.lock.releaseExclusive();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.backends.map((b) => b.close().catch(() => undefined)));
+    await this.daemon.stop();
+  }
+}

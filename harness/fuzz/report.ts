@@ -1,0 +1,122 @@
+// The fuzzer's report: every figure with its denominator (what was generated, compared,
+// accepted, refused, crashed), as JSON or text. Written whatever happened during the run.
+import type { Operation } from '../backends/types.js';
+import type { Counts, CrashCaseReport, CrashKind, Options, Result, Verdict } from './main.js';
+
+const OPS: Operation[] = ['argv', 'xml'];
+
+export interface ReportInput {
+  o: Options;
+  results: Result[];
+  seconds: { total: number; generate: number; model: number; libvirt: number; shrink: number };
+  accepted: number;
+  refused: number;
+  refusedBy: Map<string, number>;
+  errors: Counts;
+  reached: { template: string; count: number }[];
+  causes: { signature: string; domains: number; first: number; diff: string; cases: { name: string; file: string; goldens: string[]; from: number; path: string; shrinks: number; libvirtRuns: number; diff: string; xml: string }[] }[];
+  crashKinds: CrashKind[];
+  crashCases: CrashCaseReport[];
+  unstable: { index: number; op: string; run: string; fresh: string }[];
+  infra: string[];
+  machine: { before: string; after: string };
+  restarts: number;
+}
+
+export function buildReport(r: ReportInput) {
+  const count = (v: Verdict): number => r.results.filter((x) => x?.verdict === v).length;
+  const generated = r.o.count;
+  const figures = {
+    generated,
+    /** Both sides gave an answer the rules can compare (agree + disagree). */
+    compared: count('agree') + count('disagree'),
+    agree: count('agree'),
+    disagree: count('disagree'),
+    refusedByModel: count('not-modelled'),
+    /** Not sent to libvirt on purpose: none since the fuzzer runs a private daemon. */
+    keptAway: 0,
+    /** Inputs that kill a fresh private libvirtd alone. */
+    crashes: count('crash'),
+    skipped: count('skip'),
+    /** libvirt answered differently on a fresh daemon (and then agreed with the model). */
+    unstable: count('unstable'),
+  };
+  const perOp = Object.fromEntries(OPS.map((op) => [op, Object.fromEntries((['agree', 'disagree', 'not-modelled', 'skip', 'crash'] as const).map((v) => [v, r.results.filter((x) => x?.ops[op] === v).length]))]));
+  const table = [...r.errors].sort((a, b) => (b[1][0] + b[1][1] + b[1][2] + b[1][3]) - (a[1][0] + a[1][1] + a[1][2] + a[1][3]) || (a[0] < b[0] ? -1 : 1));
+  return {
+    seed: r.o.seed, count: r.o.count, jobs: r.o.jobs, seconds: r.seconds,
+    figures,
+    libvirt: {
+      /** Domains libvirt answered (argv and xml), of the generated ones. */
+      answered: r.accepted + r.refused,
+      accepted: r.accepted,
+      refused: r.refused,
+      crashed: figures.crashes,
+      refusedByMessage: [...r.refusedBy].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([message, domains]) => ({ message, domains })),
+    },
+    perOp,
+    crashes: { events: r.crashKinds.reduce((s, k) => s + k.events, 0), daemonRestarts: r.restarts, kinds: r.crashKinds, cases: r.crashCases },
+    unstable: r.unstable,
+    machineDaemon: { before: r.machine.before, after: r.machine.after, same: r.machine.before === r.machine.after },
+    infrastructure: r.infra,
+    errors: table.map(([message, [ma, mx, la, lx]]) => ({ message, model: { argv: ma, xml: mx }, libvirt: { argv: la, xml: lx } })),
+    modelMessagesReached: r.reached,
+    causes: r.causes,
+  };
+}
+
+export type Report = ReturnType<typeof buildReport>;
+
+const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : 'n/a');
+const of = (a: number, b: number): string => `${a}/${b} (${pct(a, b)})`;
+
+export function formatReport(rep: Report): string {
+  const f = rep.figures;
+  const s = rep.seconds;
+  const p: string[] = [];
+  p.push(`fuzz: seed ${rep.seed}, ${rep.count} domains, ${rep.jobs} session(s) on a private libvirtd: ${s.total.toFixed(1)} s (generate ${s.generate.toFixed(1)}, model ${s.model.toFixed(1)}, libvirt ${s.libvirt.toFixed(1)}, shrink+write ${s.shrink.toFixed(1)})`);
+  p.push(`generated ${f.generated}: compared ${f.compared}, refused by the model ${of(f.refusedByModel, f.generated)}, kept away ${f.keptAway}, crashes ${f.crashes}, unstable ${f.unstable}, skipped ${f.skipped}`);
+  p.push(`agreement: ${of(f.agree, f.compared)} of compared domains; disagree ${f.disagree}`);
+  p.push(`libvirt: accepted ${of(rep.libvirt.accepted, f.generated)} (argv and xml rendered), refused ${of(rep.libvirt.refused, f.generated)}, crashed ${f.crashes}`);
+  for (const op of OPS) p.push(`  ${op.padEnd(4)}: ${Object.entries(rep.perOp[op]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  p.push(`machine's libvirtd: ${rep.machineDaemon.same ? 'unchanged' : 'CHANGED'} (${rep.machineDaemon.before} -> ${rep.machineDaemon.after})`);
+  for (const i of rep.infrastructure) p.push(`infrastructure: ${i}`);
+  for (const u of rep.unstable) p.push(`unstable: #${u.index} ${u.op}: libvirt said '${u.run}' in the run, '${u.fresh}' on a fresh daemon (the model's answer)`);
+  p.push('');
+  p.push(`crashes: ${rep.crashes.events} daemon death(s) of ${rep.crashes.kinds.length} kind(s), ${rep.crashes.daemonRestarts} daemon restart(s) in all`);
+  for (const k of rep.crashes.kinds) {
+    p.push(`  ${String(k.events).padStart(4)} death(s), ${k.inputs.length} input(s) that crash a fresh daemon alone: ${k.signature}`);
+    if (k.inputs.length) p.push(`       inputs: #${k.inputs.slice(0, 10).join(', #')}${k.inputs.length > 10 ? ', …' : ''}`);
+    for (const u of k.unattributed.slice(0, 3)) p.push(`       not reproduced alone: in flight #${u.inFlight.join(', #')}; the daemon's last inputs #${u.history.join(', #')}`);
+    p.push(`       case(s): ${k.cases.join(', ') || 'none'}`);
+  }
+  if (rep.crashes.cases.length) p.push(`crash cases (${rep.crashes.cases.length}):`);
+  for (const c of rep.crashes.cases) {
+    p.push(`  ${c.status} ${c.file}: inputs #${c.inputs.join(', #')}${c.shrinks !== undefined ? `; ${c.shrinks} shrink step(s), ${c.daemonRuns} daemon run(s), ${c.reproduced ? 'reproduced on a fresh daemon' : 'NOT reproduced on a fresh daemon'}` : ''}`);
+    if (c.xml) p.push(c.xml.trimEnd().split('\n').map((l) => `      ${l}`).join('\n'));
+  }
+  p.push('');
+  p.push(`libvirt refused ${rep.libvirt.refused} domain(s), by its first message (numbers as N):`);
+  for (const m of rep.libvirt.refusedByMessage) p.push(`  ${String(m.domains).padStart(5)}  ${m.message}`);
+  p.push('');
+  p.push(`error messages (${rep.errors.length} distinct; model over all ${f.generated} domains, libvirt over the ${rep.libvirt.answered} it answered):  model argv/xml | libvirt argv/xml`);
+  for (const e of rep.errors) p.push(`  ${String(e.model.argv).padStart(5)} ${String(e.model.xml).padStart(5)} | ${String(e.libvirt.argv).padStart(5)} ${String(e.libvirt.xml).padStart(5)}  ${e.message}`);
+  const missed = rep.modelMessagesReached.filter((r) => r.count === 0);
+  p.push('');
+  p.push(`model messages reached: ${rep.modelMessagesReached.length - missed.length}/${rep.modelMessagesReached.length}${missed.length ? '; not reached:' : ''}`);
+  for (const m of missed) p.push(`  ${m.template}`);
+  p.push('');
+  p.push(rep.causes.length ? `disagreements: ${f.disagree} domain(s) of ${rep.causes.length} kind(s)` : 'no disagreements');
+  rep.causes.forEach((c, k) => {
+    p.push('');
+    p.push(`[${k + 1}] ${c.domains} domain(s), first #${c.first}: ${c.signature}`);
+    for (const w of c.cases) p.push(`    case ${w.file} (shrunk from #${w.from}, path ${w.path}, ${w.shrinks} shrink step(s), ${w.libvirtRuns} libvirt run(s))`);
+    const first = c.cases[0];
+    if (first) {
+      p.push(`    shrunk input (${first.name}):`);
+      p.push(first.xml.trimEnd().split('\n').map((l) => `      ${l}`).join('\n'));
+      p.push(first.diff.trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
+    }
+  });
+  return p.join('\n') + '\n';
+}
