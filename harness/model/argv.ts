@@ -148,7 +148,8 @@ function numaArgs(d: Domain, profile: Profile, args: string[]): void {
   cells.forEach((_, i) => checkAvailable(nodesetFor(d, profile, i), profile));
   const hmat = cells.some((c) => c.caches.length) || (d.cpu?.interconnects.length ?? 0) > 0;
   if (hmat && !profile.flags.numaHmat) fail('CONFIG_UNSUPPORTED', 'HMAT is not supported with this QEMU');
-  let needBackend = !profile.flags.numaMemSupported || hmat;
+  const memOk = profile.flags.numaMemSupported || (profile.numaMemMachines ?? []).includes(d.os.machine);
+  let needBackend = !memOk || hmat;
   const backends = cells.map((c, i) => {
     const b = memoryBackend(d, profile, i, `ram-node${i}`, alignUp(c.memoryKiB, MiB));
     if (b.needed) needBackend = true;
@@ -244,7 +245,10 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-uuid', d.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
   args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
   args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
-  args.push('-rtc', 'base=utc', '-no-shutdown');
+  // qemuBuildPMCommandLine: without QEMU_CAPS_SET_ACTION a guest that may not reboot gets -no-reboot.
+  const rebootAllowed = (d.onReboot ?? 'restart') !== 'destroy' || (d.onPoweroff ?? 'destroy') !== 'destroy'
+    || !['destroy', 'coredump-destroy'].includes(d.onCrash ?? 'destroy');
+  args.push('-rtc', 'base=utc', f.setAction || rebootAllowed ? '-no-shutdown' : '-no-reboot');
   if (!d.features.acpi && !f.machineAcpi) args.push('-no-acpi');
   args.push('-boot', 'strict=on');
 

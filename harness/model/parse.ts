@@ -400,7 +400,7 @@ function parseNumatune(root: XmlElement, placementStatic: boolean, ncells: numbe
 }
 
 /** virDomainControllerInsertPreAlloced: a controller joins others of its type, in index order. */
-function insertController(list: Controller[], c: Controller): void {
+export function insertController(list: Controller[], c: Controller): void {
   let insertAt = -1;
   for (let i = list.length - 1; i >= 0; i--) {
     if (list[i].type !== c.type) continue;
@@ -477,6 +477,9 @@ function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices']
         if (type !== 'usb' && type !== 'pci' && type !== 'ide' && type !== 'sata') notModelled(`controller type '${type}'`);
         const idx = attr(d, 'index');
         let index = 0;
+        // libvirt numbers controllers without an index itself; the model only knows a lone one is 0.
+        if (idx === undefined && el.children.filter((x) => x.name === 'controller' && attr(x, 'type') === type).length > 1)
+          notModelled(`${type} controllers without an index`);
         if (idx !== undefined) {
           const n = parseUInt(idx);
           if (n === null) fail('XML_ERROR', `Invalid value for attribute 'index' in element 'controller': '${idx}'. Expected integer value`);
@@ -500,7 +503,8 @@ function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices']
         break;
       }
       case 'input': {
-        const type = propEnum(d, 'type', ['mouse', 'keyboard'] as const, true)!;
+        const type = propEnum(d, 'type', ['mouse', 'tablet', 'keyboard', 'passthrough', 'evdev'] as const, true)!;
+        if (type !== 'mouse' && type !== 'keyboard') notModelled(`input type '${type}'`);
         const bus = attr(d, 'bus') ?? 'ps2';
         if (bus !== 'ps2') notModelled(`input bus '${bus}'`);
         devs.inputs.push({ type, bus: 'ps2' } as Input);
@@ -560,6 +564,8 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const arch = attr(typeEl!, 'arch') ?? 'x86_64';
   if (arch !== 'x86_64' && arch !== 'i686') notModelled(`arch '${arch}'`);
   const machine = attr(typeEl!, 'machine') ?? 'pc';
+  // Only the i440fx and q35 machine families (isapc, microvm, … have other default devices).
+  if (!/^(pc|q35|pc-i440fx-.+|pc-q35-.+)$/.test(machine)) notModelled(`machine type '${machine}'`);
   // virDomainDefParseBootOptions: no <boot> at all means boot from the first disk.
   const bootEls = childrenNamed(osEl!, 'boot');
   const boot = bootEls.length ? bootEls.map((b) => attr(b, 'dev') ?? '') : ['hd'];

@@ -6,6 +6,7 @@
 import { fail, notModelled, type ErrorCode } from './errors.js';
 import type { Controller, Disk, Domain, PciAddress, PciControllerModel } from './domain.js';
 import type { Profile } from './profile.js';
+import { insertController } from './parse.js';
 
 // virDomainPCIConnectFlags (src/conf/domain_addr.h)
 const AUTOASSIGN = 1 << 0;
@@ -365,7 +366,7 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       if (!MODEL_NAME[model]) notModelled(`an auto-added PCI controller model='${model}'`);
       if (model === 'pcie-root-port' && !profile.flags.pcieRootPort) notModelled('ioh3420 root ports (QEMU without pcie-root-port)');
       const c: Controller = { type: 'pci', index: i, model };
-      devs.controllers.push(c); // virDomainDefMaybeAddController appends
+      insertController(devs.controllers, c); // virDomainDefMaybeAddController -> virDomainControllerInsert
       flags.set(c, controllerConnectType(model));
       set.reserveNext(flags.get(c)!);
     }

@@ -78,13 +78,15 @@ export function postParse(d: Domain, profile: Profile): Domain {
   if (d.cpu?.model) { d.cpu.mode ??= 'custom'; d.cpu.match ??= 'exact'; }
 
   // qemuDomainDefVcpusPostParse
+  // More than 255 vCPUs: q35 then needs an IOMMU with EIM (libvirt may add one), i440fx refuses.
+  if (d.vcpu.max > 255) notModelled('more than 255 vCPUs');
   if (d.vcpu.max === 0) notModelled('a domain with no vCPUs (libvirt 9.0.0 looks up a vCPU 0 that does not exist)');
   if (d.vcpu.current === 0) fail('CONFIG_UNSUPPORTED', "vcpu 0 can't be offline");
 
   // qemuDomainDefCPUPostParse: a custom CPU's check defaults to none under TCG and partial under
   // KVM (libvirt then compares it with the host CPU: see argv.ts). Seen with QEMU 7.2's
   // capabilities only; profiles without a default CPU (nocaps) leave check unset, untested.
-  if (d.cpu?.model && d.cpu.check === undefined && profile.defaultCpuModel.x86_64) d.cpu.check = d.type === 'kvm' ? 'partial' : 'none';
+  if (d.cpu?.model && d.cpu.check === undefined) d.cpu.check = d.type === 'kvm' ? 'partial' : 'none';
 
   // qemuDomainDefNumaCPUsRectify: vCPUs not in any cell land in cell 0.
   if (cells.length) {

@@ -42,6 +42,8 @@ export interface ProfileFlags {
   /** QEMU_CAPS_BLOCKJOB_BACKING_MASK_PROTOCOL (libvirt >= 10 reads it): a raw disk gets no format
    *  node over its storage node (qemuBlockStorageSourceNeedsFormatLayer). */
   backingMaskProtocol: boolean;
+  /** QEMU_CAPS_SET_ACTION: lifecycle actions are set at run time, always `-no-shutdown`. */
+  setAction: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -75,6 +77,8 @@ export interface Profile {
   flags: ProfileFlags;
   /** Machine-type aliases resolved at define time ("pc" -> "pc-i440fx-7.2"); empty: kept as given. */
   machineAliases: Record<string, string>;
+  /** Machine types whose query-machines says numaMemSupported (when flags.numaMemSupported is off). */
+  numaMemMachines?: string[];
   /** Default guest CPU model per arch added at post-parse (QEMU >= 4.2 reports one), or none. */
   defaultCpuModel: Record<string, string>;
   /** Environment assignments before the binary, in order; {name} is the domain name. */
@@ -108,7 +112,7 @@ export const NO_FLAGS: ProfileFlags = {
   objectJson: false, deviceJson: false, machineMemoryBackend: false, numaMemSupported: true,
   sandbox: false, smpDies: false, queryHotpluggableCpus: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
   qemuXhci: false, pcieRootPort: false, pciePciBridge: false, virtioPciTransitional: false,
-  smpClusters: false, machineAcpi: false, backingMaskProtocol: false,
+  smpClusters: false, machineAcpi: false, backingMaskProtocol: false, setAction: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -129,4 +133,5 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   VIRTIO_PCI_TRANSITIONAL: 'virtioPciTransitional',
   SMP_CLUSTERS: 'smpClusters',
   BLOCKJOB_BACKING_MASK_PROTOCOL: 'backingMaskProtocol',
+  SET_ACTION: 'setAction',
 };
