@@ -2,7 +2,8 @@
 // new test files are exercised too), selecting the requested cases with VIR_TEST_RANGE. Two
 // layouts, told apart by the programs the build has (scripts/build-libvirt.sh reads the tree):
 //   xml2argv  libvirt up to 9.x: tests/qemuxml2argvtest + tests/qemuxml2xmltest
-//   xmlconf   libvirt 10+: tests/qemuxmlconftest (one program, four subtests per registration)
+//   xmlconf   libvirt 10+: tests/qemuxmlconftest (one program, four subtests per registration;
+//             grouped into the runner's per-file cases by conf-cases.ts)
 //
 // libvirt's testutils numbers every virTestRun() call 1..N in registration order and skips,
 // silently, those outside VIR_TEST_RANGE (a virBitmap list: "612,618-620"). Skipped tests print
@@ -14,10 +15,10 @@
 // registration; xml2xml "QEMU XML-2-XML-inactive <name>" and "QEMU XML-2-XML-active <name>",
 // without the suffix; xmlconf "QEMU XML def parse <name><suffix>", "QEMU XML def -> XML …",
 // "QEMU XML OUT -> XML …", "QEMU XML def -> ARGV …" (a subtest that does not apply, e.g. ARGV of
-// a parse error, reports SKIP). Case ids follow the runner's: libvirt/<suite>/<name><suffix>, so
-// libvirt/xmlconf/numatune-memnode.x86_64-latest on 10+; an xml2xml id with a suffix also matches
-// the suffix-less title. A case with several tests (xml2xml's inactive + active, xmlconf's four
-// subtests, or a name registered twice) passes only when none of them fails.
+// a parse error, reports SKIP). Case ids follow the runner's: libvirt/<suite>/<name><suffix>, and
+// on 10+ libvirt/qemuxmlconf/<name><suffix>.args|.err|.xml (conf-cases.ts); an xml2xml id with a
+// suffix also matches the suffix-less title. A case with several tests (xml2xml's inactive +
+// active, xmlconf's subtests, or a name registered twice) passes only when none of them fails.
 //
 // Output: in verbose mode a test prints "N) TITLE ... " then, while it runs, its own debug text
 // (xml2argv's diffs), then OK / SKIP / FAILED. xmlconf tests log through virTestRunLog, which
@@ -29,10 +30,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { basename, join } from 'node:path';
 import { loadSeriesBuild, type SeriesBuild } from './manifest.js';
 import { parseTestOutput, type Parsed, type TestStatus } from './test-output.js';
+import { confCases } from './conf-cases.js';
 
 export { parseTestOutput, type TestStatus };
 
-export type TreeSuite = 'xml2argv' | 'xml2xml' | 'xmlconf';
+export type TreeSuite = 'xml2argv' | 'xml2xml' | 'qemuxmlconf';
 export type TreeLayout = 'xml2argv' | 'xmlconf';
 export type TreeProgram = 'qemuxml2argvtest' | 'qemuxml2xmltest' | 'qemuxmlconftest';
 
@@ -43,7 +45,8 @@ export interface TreeTest {
 }
 
 export interface TreeCase {
-  /** libvirt/xml2argv/numatune-memnode-restrictive-mode.x86_64-latest */
+  /** libvirt/xml2argv/numatune-memnode-restrictive-mode.x86_64-latest (9.x),
+   *  libvirt/qemuxmlconf/numatune-memnode-restrictive-mode.x86_64-latest.args (10+) */
   id: string;
   suite: TreeSuite;
   name: string;
@@ -72,12 +75,11 @@ export interface TreeRunReport {
 /** Suite -> program, per layout. */
 const LAYOUTS: Record<TreeLayout, Partial<Record<TreeSuite, TreeProgram>>> = {
   xml2argv: { xml2argv: 'qemuxml2argvtest', xml2xml: 'qemuxml2xmltest' },
-  xmlconf: { xmlconf: 'qemuxmlconftest' },
+  xmlconf: { qemuxmlconf: 'qemuxmlconftest' },
 };
 const TITLE_PREFIX: [RegExp, TreeSuite][] = [
   [/^QEMU XML-2-ARGV (.+)$/, 'xml2argv'],
   [/^QEMU XML-2-XML-(?:inactive|active) (.+)$/, 'xml2xml'],
-  [/^QEMU XML (?:def parse|def -> XML|OUT -> XML|def -> ARGV) (.+)$/, 'xmlconf'],
 ];
 const SUFFIX = /\.[a-z0-9_]+-(?:latest|\d+\.\d+\.\d+)$/;
 
@@ -196,6 +198,9 @@ export class TreeTestsBackend {
 
   /** All cases of this build (every program of its layout), grouped by case id. */
   async cases(): Promise<TreeCase[]> {
+    if (this.layout === 'xmlconf') {
+      return confCases(await this.list('qemuxmlconftest'), join(this.build.srcdir, 'tests', 'qemuxmlconfdata'));
+    }
     const byId = new Map<string, TreeCase>();
     for (const [suite, program] of this.programs) {
       for (const t of await this.list(program)) {
@@ -214,7 +219,8 @@ export class TreeTestsBackend {
   /** Cases matching selectors: exact ids or names, or globs (* ?) over either. An xml2xml id
    *  with a caps suffix (the runner's id) matches the suffix-less xml2xml title; a selector
    *  without a suffix also matches ids with one (a selector naming numad selects 9.0.0's
-   *  nocaps libvirt/xml2argv/numad and 10+'s libvirt/xmlconf/numad.x86_64-latest). */
+   *  nocaps libvirt/xml2argv/numad and 10+'s libvirt/qemuxmlconf/numad.x86_64-latest.args
+   *  and .xml). */
   async select(selectors: string[]): Promise<{ cases: TreeCase[]; unmatched: string[] }> {
     const all = await this.cases();
     const chosen = new Set<TreeCase>();
@@ -224,7 +230,7 @@ export class TreeTestsBackend {
       const m = /^libvirt\/xml2xml\/(.+)$/.exec(sel);
       if (m && SUFFIX.test(m[1])) variants.push(`libvirt/xml2xml/${m[1].replace(SUFFIX, '')}`);
       const res = variants.map(globToRegExp);
-      const bare = (x: string) => x.replace(SUFFIX, '');
+      const bare = (x: string) => x.replace(/\.(args|err|xml)$/, '').replace(SUFFIX, '');
       const hits = all.filter((c) => res.some((re) =>
         re.test(c.id) || re.test(c.name) || re.test(bare(c.id)) || re.test(bare(c.name))));
       if (!hits.length) unmatched.push(sel);

@@ -1,18 +1,23 @@
 // The tree's own test programs of a series build (scripts/build-libvirt.sh), on the NUMA-tuning
 // cases: qemuxml2argvtest / qemuxml2xmltest (libvirt up to 9.x; ids libvirt/xml2argv/…,
-// libvirt/xml2xml/…) or qemuxmlconftest (10+; ids libvirt/xmlconf/<name>.x86_64-latest).
+// libvirt/xml2xml/…) or qemuxmlconftest (10+; ids libvirt/qemuxmlconf/<name>.x86_64-latest.args,
+// .err or .xml, as the runner names them).
 // Runs only when HARNESS_SERIES_KEY names a built key.
 //
 //   HARNESS_SERIES_KEY=<key>            the build (key=... printed by build-libvirt.sh)
 //   HARNESS_SERIES_EXPECT_FAIL=ID,ID    cases that must FAIL (a deliberately broken series, e.g.
 //                                       cases/series/broken-restrictive: libvirt/xml2argv/
 //                                       numatune-memnode-restrictive-mode.x86_64-latest, on
-//                                       10+ libvirt/xmlconf/…); every other selected case must
+//                                       10+ libvirt/qemuxmlconf/….args); every other selected case must
 //                                       pass
 //   HARNESS_SERIES_CASES=GLOB,GLOB      selection (default: the numatune/numad/cputune-numatune cases)
 import t from 'tap';
 import { describeSeriesBuild } from '../series/manifest.js';
 import { parseTestOutput, TreeTestsBackend } from '../series/tree-tests.js';
+import { confCases } from '../series/conf-cases.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -80,6 +85,28 @@ if (!backend || 'missing' in backend || skipReason) {
     t.equal(q[3].title, 'QEMU XML def -> ARGV numatune-memnode-restrictive-mode.x86_64-latest');
     t.match(q[3].text, /host-nodes[\s\S]*FAILED\nsome libvirt log line after the status/);
     t.notMatch(q[4].text, /Some tests failed/);
+  });
+
+  t.test('qemuxmlconftest subtests grouped as the runner names its cases', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvh-conf-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    for (const f of ['ok.x86_64-latest.args', 'ok.x86_64-latest.xml', 'bad.x86_64-latest.err',
+      'fail.x86_64-latest.err', 'fail.x86_64-latest.xml', 'sev.x86_64-latest+amdsev.args', 'ok.xml']) {
+      writeFileSync(join(dir, f), '');
+    }
+    const kinds = ['def parse', 'def -> XML', 'OUT -> XML', 'def -> ARGV'];
+    const tests = ['ok', 'bad', 'fail', 'sev', 'nofiles'].flatMap((n, i) => kinds.map((k, j) => (
+      { program: 'qemuxmlconftest' as const, index: i * 4 + j + 1, title: `QEMU XML ${k} ${n}.x86_64-latest` })));
+    const got = confCases(tests, dir).map((c) => [c.id, c.tests.map((x) => x.index)]);
+    t.same(got, [
+      ['libvirt/qemuxmlconf/ok.x86_64-latest.args', [1, 4]],
+      ['libvirt/qemuxmlconf/ok.x86_64-latest.xml', [1, 2, 3]],
+      ['libvirt/qemuxmlconf/bad.x86_64-latest.err', [5, 8]],
+      ['libvirt/qemuxmlconf/fail.x86_64-latest.err', [9, 12]],
+      ['libvirt/qemuxmlconf/fail.x86_64-latest.xml', [9, 10, 11]],
+      ['libvirt/qemuxmlconf/sev.x86_64-latest+amdsev.args', [13, 16]],
+      ['libvirt/qemuxmlconf/nofiles.x86_64-latest', [17, 18, 19, 20]],
+    ]);
   });
 
   const report = await backend.run(selectors);
