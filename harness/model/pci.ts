@@ -7,6 +7,14 @@ import { fail, notModelled, type ErrorCode } from './errors.js';
 import type { Controller, Disk, Domain, PciAddress, PciControllerModel } from './domain.js';
 import type { Profile } from './profile.js';
 import { insertController } from './parse.js';
+import type { Controller as Ctrl } from './domain.js';
+import type { Behaviour } from './profile.js';
+
+/** virDomainDefAddController: appended (9.0.0), or inserted in index order among its type. */
+export function addController(list: Ctrl[], c: Ctrl, behaviour: Behaviour): void {
+  if (behaviour.controllerInsertSorted) insertController(list, c);
+  else list.push(c);
+}
 
 // virDomainPCIConnectFlags (src/conf/domain_addr.h)
 const AUTOASSIGN = 1 << 0;
@@ -366,7 +374,7 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       if (!MODEL_NAME[model]) notModelled(`an auto-added PCI controller model='${model}'`);
       if (model === 'pcie-root-port' && !profile.flags.pcieRootPort) notModelled('ioh3420 root ports (QEMU without pcie-root-port)');
       const c: Controller = { type: 'pci', index: i, model };
-      insertController(devs.controllers, c); // virDomainDefMaybeAddController -> virDomainControllerInsert
+      addController(devs.controllers, c, profile.behaviour); // virDomainDefMaybeAddController
       flags.set(c, controllerConnectType(model));
       set.reserveNext(flags.get(c)!);
     }

@@ -3,7 +3,7 @@
 // memory totals, vCPU fill-in of NUMA cell 0, and PCI/drive address assignment.
 import { fail, notModelled } from './errors.js';
 import type { Disk, Domain } from './domain.js';
-import { assignPciAddresses, isQ35 } from './pci.js';
+import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
 
 /** virDiskNameToIndex: "hda" -> 0, "vdb" -> 1, "sdaa" -> 26. */
@@ -48,16 +48,16 @@ export function postParse(d: Domain, profile: Profile): Domain {
   const hasUsb0 = devs.controllers.some((c) => c.type === 'usb' && c.index === 0);
   if (!hasUsb0) {
     // q35 prefers qemu-xhci and adds no USB controller when QEMU has none of the USB3/USB2 ones.
-    if (!q35) devs.controllers.push({ type: 'usb', index: 0 });
-    else if (profile.flags.qemuXhci) devs.controllers.push({ type: 'usb', index: 0, model: 'qemu-xhci' });
+    if (!q35) addController(devs.controllers, { type: 'usb', index: 0 }, profile.behaviour);
+    else if (profile.flags.qemuXhci) addController(devs.controllers, { type: 'usb', index: 0, model: 'qemu-xhci' }, profile.behaviour);
   }
-  if (q35 && !devs.controllers.some((c) => c.type === 'sata' && c.index === 0)) devs.controllers.push({ type: 'sata', index: 0 });
+  if (q35 && !devs.controllers.some((c) => c.type === 'sata' && c.index === 0)) addController(devs.controllers, { type: 'sata', index: 0 }, profile.behaviour);
   const pciRoot = devs.controllers.find((c) => c.type === 'pci' && c.index === 0);
   const rootModel = q35 ? 'pcie-root' : 'pci-root';
   if (pciRoot) {
     if ((pciRoot.model ?? '') !== rootModel)
       fail('XML_ERROR', `The PCI controller with index='0' must be model='${rootModel}' for this machine type, but model='${pciRoot.model ?? ''}' was found instead`);
-  } else devs.controllers.push({ type: 'pci', index: 0, model: rootModel });
+  } else addController(devs.controllers, { type: 'pci', index: 0, model: rootModel }, profile.behaviour);
   if (!devs.memballoon) devs.memballoon = { model: 'virtio' };
   if (q35 && profile.behaviour.q35ItcoWatchdog && !devs.watchdogs.length) devs.watchdogs.push({ model: 'itco', action: 'reset' });
 
@@ -121,7 +121,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
   const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
   for (let i = 0; i <= maxIde; i++)
-    if (!devs.controllers.some((c) => c.type === 'ide' && c.index === i)) devs.controllers.push({ type: 'ide', index: i });
+    if (!devs.controllers.some((c) => c.type === 'ide' && c.index === i)) addController(devs.controllers, { type: 'ide', index: i }, profile.behaviour);
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
 
   assignPciAddresses(d, profile);

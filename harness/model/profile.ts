@@ -62,11 +62,14 @@ export interface Behaviour {
   /** q35 guests get their built-in iTCO watchdog as a device, <watchdog model='itco' action='reset'/>
    *  (qemuDomainDefAddDefaultDevices), with `-global ICH9-LPC.noreboot=off -watchdog-action …`. */
   q35ItcoWatchdog: boolean;
+  /** virDomainDefAddController: implicit and auto-added controllers join others of their type in
+   *  index order (virDomainControllerInsert) instead of being appended. */
+  controllerInsertSorted: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
-  numaCachePlainProps: false, q35ItcoWatchdog: false,
+  numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false,
 };
 
 export interface Profile {
