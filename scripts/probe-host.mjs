@@ -6,12 +6,15 @@ import { mkdtemp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The build runs before the probe (npm run setup): one shell-word splitter for the project.
+import { splitWords as shellWords } from '../dist/neutral/args-layout.js';
 
 const URI = 'qemu:///system';
 const TIMEOUT_MS = 30_000;
 const PROBE_NAME = 'lvh-probe';
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outFile = join(top, '.cache', 'profiles', 'host.json');
+// LVH_PROBE_OUT: where to write instead (the emulated host probes its libvirt with a read-only /project).
+const outFile = process.env.LVH_PROBE_OUT || join(top, '.cache', 'profiles', 'host.json');
 
 function run(cmd, args) {
   return new Promise((resolve) => {
@@ -35,28 +38,6 @@ async function virsh(...args) {
 }
 
 // Shell words as virCommandToString quotes them: bare words, '...' and \x.
-function shellWords(line) {
-  const words = [];
-  let cur = null;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === ' ' || c === '\n' || c === '\t') {
-      if (cur !== null) words.push(cur);
-      cur = null;
-    } else if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      if (end < 0) throw new Error('unbalanced quote in domxml-to-native output');
-      cur = (cur ?? '') + line.slice(i + 1, end);
-      i = end;
-    } else if (c === '\\') {
-      cur = (cur ?? '') + line[++i];
-    } else {
-      cur = (cur ?? '') + c;
-    }
-  }
-  if (cur !== null) words.push(cur);
-  return words;
-}
 
 function attr(tag, name) {
   const m = tag.match(new RegExp(`\\s${name}=(['"])(.*?)\\1`));
@@ -122,6 +103,12 @@ async function main() {
       if (canonical && !(m[2] in machineAliases)) machineAliases[m[2]] = canonical;
     }
   }
+  // The host CPU: libvirt's verdict on custom CPU models (kvmCpuModels) depends on it.
+  const hostCpuXml = caps.match(/<host>[\s\S]*?<cpu>([\s\S]*?)<\/cpu>/)?.[1] ?? '';
+  const hostCpu = {
+    vendor: hostCpuXml.match(/<vendor>([^<]+)<\/vendor>/)?.[1] ?? 'unknown',
+    model: hostCpuXml.match(/<model>([^<]+)<\/model>/)?.[1] ?? 'unknown',
+  };
   const numaNodes = [];
   const topo = caps.match(/<topology>\s*<cells[\s\S]*?<\/cells>\s*<\/topology>/)?.[0] ?? '';
   for (const cell of topo.matchAll(/<cell id='(\d+)'>([\s\S]*?)<\/cell>/g)) {
@@ -172,6 +159,7 @@ async function main() {
     machineAliases,
     emulators,
     numaNodes,
+    hostCpu,
     kvmUsable: kvm.ok,
     kvmCpuModels,
     // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeBackend } from '../backends/runtime.js';
-import { runtimeCases } from '../runtime/cases.js';
+import { runtimeCases } from '../runner/discover.js';
 import { mapLimit, median } from '../runtime/pool.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

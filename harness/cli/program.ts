@@ -52,8 +52,9 @@ function build(): Command {
       };
       const input = read(file);
       const { RuntimeBackend } = await import('../backends/runtime.js');
-      const { compareDocs, observedDocument, predictDocument } = await import('../runtime/compare.js');
-      const { stableJson } = await import('../model/runtime-predict.js');
+      const { predictDocument } = await import('../runtime/compare.js');
+      const { compare } = await import('../runner/compare.js');
+      const { observationDocument, stableJson } = await import('../neutral/runtime-facts.js');
       const expected = predictDocument(opts.expect ? read(opts.expect) : input, opts.profile);
       const backend = new RuntimeBackend({ accel: opts.accel });
       let code = 2;
@@ -64,8 +65,8 @@ function build(): Command {
           return;
         }
         const o = await backend.observe(Buffer.from(input).toString('utf8'), 'cli');
-        const observed = observedDocument(o);
-        const v = compareDocs(expected.text, stableJson(observed), ['expected', 'observed']);
+        const observed = observationDocument(o);
+        const v = compare({ kind: 'ok', text: expected.text }, { kind: 'ok', text: stableJson(observed) }, ['expected', 'observed']);
         const run = { accel: o.details.accel, seconds: Number(o.details.seconds.toFixed(2)), mappings: o.details.mappings };
         if (opts.json) process.stdout.write(JSON.stringify({ expected: expected.doc, observed, match: v.same, run }, null, 2) + '\n');
         else process.stdout.write(v.same ? `match (${run.accel}, ${run.seconds} s)\n` : v.diff!);

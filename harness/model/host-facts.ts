@@ -16,6 +16,7 @@ export interface HostFacts {
   monitorTemplate: string;         // "path=/var/lib/libvirt/qemu/domain--1-{name}/monitor.sock"
   machineAliases: Record<string, string>; // "pc" -> "pc-i440fx-7.2", "q35" -> "pc-q35-7.2"
   numaNodes: HostNumaNode[];       // from `virsh capabilities` <topology>
+  hostCpu?: { vendor: string; model: string }; // <host><cpu> of `virsh capabilities`
   kvmUsable: boolean;              // domcapabilities for virttype kvm answered
   emulators?: Record<string, string>; // <guest><arch name=…><emulator> from virsh capabilities
   /** Custom CPU models on a KVM guest with check='partial': the -cpu argument libvirt builds, or

@@ -31,9 +31,10 @@ import type { XmlElement } from './xml-tree.js';
 
 import type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts } from '../neutral/runtime-facts.js';
 import { naturalCompare } from '../neutral/bitmap-text.js';
+import { stableJson } from '../neutral/runtime-facts.js';
 
 export type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts };
-export { naturalCompare };
+export { naturalCompare, stableJson };
 
 export type RuntimeOutcome =
   | { kind: 'facts'; facts: RuntimeFacts }
@@ -184,18 +185,6 @@ export function predictRuntimeXml(root: XmlElement, profile: Profile, traits: Ru
     if (e instanceof LibvirtError) return { kind: 'error', message: e.message.split('\n')[0] };
     throw e;
   }
-}
-
-/** Stable JSON: object keys in natural order at every level, 2-space indent, final newline. */
-export function stableJson(value: unknown): string {
-  const norm = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(norm);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v as object).sort(naturalCompare).map((k) => [k, norm((v as Record<string, unknown>)[k])]));
-    }
-    return v;
-  };
-  return JSON.stringify(norm(value), null, 2) + '\n';
 }
 
 /** The comparable document of an outcome: the facts, or {"error": message}. */

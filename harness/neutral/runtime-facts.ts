@@ -1,5 +1,6 @@
 // What a running guest shows, as the runtime backend observes it and the model predicts it: the
 // shape both sides fill in, so neither depends on the other's code.
+import { naturalCompare } from './bitmap-text.js';
 /** One guest RAM backend as /proc/PID/numa_maps shows its mapping: the policy word and its nodes ("" when the policy names none). */
 export interface BackendFact { id: string; policy: string; nodes: string }
 /** One memory backend as QEMU's query-memdev reports it. */
@@ -19,3 +20,20 @@ export interface RuntimeFacts {
   qemu_memdev: MemdevFact[];
 }
 
+
+/** The comparable text of a runtime document: keys sorted (vcpu2 before vcpu10), two-space indent. */
+export function stableJson(value: unknown): string {
+  const norm = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(norm);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v as object).sort(naturalCompare).map((k) => [k, norm((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(norm(value), null, 2) + '\n';
+}
+
+/** The comparable document of an observation: the facts, or {"error": libvirt's message}. */
+export function observationDocument(o: { kind: 'facts'; facts: RuntimeFacts } | { kind: 'error'; message: string }): unknown {
+  return o.kind === 'facts' ? o.facts : { error: o.message };
+}

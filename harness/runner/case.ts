@@ -1,6 +1,7 @@
 // What a test case is, whichever directory it came from.
-import type { Operation } from '../backends/types.js';
+import type { Operation as TextOperation } from '../backends/types.js';
 
+export type Operation = TextOperation | 'runtime';
 export type CaseSource = 'project' | 'libvirt';
 
 /** What the reference says should happen. */
@@ -8,7 +9,7 @@ export type Expectation =
   | { kind: 'text'; file: string }            // .args or xml2xml output, byte for byte
   | { kind: 'error'; file: string }           // .err: the one-line libvirt message
   | { kind: 'error-any' }                     // DO_TEST_FAILURE without an .err file
-  | { kind: 'missing'; file: string };        // project case not blessed yet
+  | { kind: 'golden' };                       // the project's golden/, chosen per host at run time
 
 export interface Case {
   source: CaseSource;
@@ -20,6 +21,6 @@ export interface Case {
   id: string;
   input: string;
   expect: Expectation;
-  /** Where a fresh golden is written on --regenerate (project cases only). */
-  goldenBase?: string;
+  /** Why the case exists (runtime cases say what they show). */
+  why?: string;
 }

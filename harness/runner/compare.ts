@@ -1,24 +1,23 @@
-// Compares two outcomes (expected file, model, real libvirt) and explains a mismatch with a
-// unified diff, the way a reviewer wants to read it.
+// One comparison for every pair (argv, xml, runtime documents, test-program verdicts): both
+// sides rendered as text, the named rules applied to both, and a unified diff when they differ.
 import { createTwoFilesPatch } from 'diff';
 import { readFileSync } from 'node:fs';
 import type { Outcome } from '../backends/types.js';
-import type { Case } from './case.js';
+import type { Expectation, Operation } from './case.js';
 import { normalise, type Rule } from './rules.js';
 
-export type Expected = Outcome | { kind: 'error-any' } | { kind: 'missing'; file: string };
+export type Expected = Outcome | { kind: 'error-any' };
 
-export function expectedOf(c: Case): Expected {
-  switch (c.expect.kind) {
-    case 'text': return { kind: 'ok', text: readFileSync(c.expect.file, 'utf8') };
-    case 'error': return { kind: 'error', message: readFileSync(c.expect.file, 'utf8').replace(/\n+$/, '') };
-    case 'error-any': return { kind: 'error-any' };
-    case 'missing': return { kind: 'missing', file: c.expect.file };
-  }
+/** A reference file as an outcome: .err files hold libvirt's one-line message. */
+export function expectedOf(e: Exclude<Expectation, { kind: 'golden' }> | { kind: 'golden-file'; file: string }, op: Operation): Expected {
+  if (e.kind === 'error-any') return e;
+  const body = readFileSync(e.file, 'utf8');
+  const isError = e.kind === 'error' || (e.kind === 'golden-file' && e.file.endsWith('.err') && op !== 'runtime');
+  return isError ? { kind: 'error', message: body.replace(/\n+$/, '') } : { kind: 'ok', text: body };
 }
 
 const render = (o: Expected): string =>
-  o.kind === 'ok' ? o.text : o.kind === 'error' ? `error: ${o.message}\n` : o.kind === 'error-any' ? 'error: (any)\n' : o.kind === 'skip' ? `skip: ${o.reason}\n` : `missing: ${o.file}\n`;
+  o.kind === 'ok' ? o.text : o.kind === 'error' ? `error: ${o.message}\n` : o.kind === 'error-any' ? 'error: (any)\n' : `skip: ${o.reason}\n`;
 
 export interface Verdict {
   same: boolean;
@@ -31,6 +30,7 @@ export function compare(expected: Expected, actual: Outcome, labels: [string, st
   if (expected.kind === 'error-any') return { same: actual.kind === 'error', diff: actual.kind === 'error' ? undefined : `expected a failure, ${labels[1]} gave:\n${render(actual)}`, rules: [] };
   const a = normalise(render(expected), rules);
   const b = normalise(render(actual), rules);
-  if (a.text === b.text) return { same: true, rules: [...new Set([...a.applied, ...b.applied])] };
-  return { same: false, diff: createTwoFilesPatch(labels[0], labels[1], a.text, b.text, '', '', { context: 3 }), rules: [...new Set([...a.applied, ...b.applied])] };
+  const applied = [...new Set([...a.applied, ...b.applied])];
+  if (a.text === b.text) return { same: true, rules: applied };
+  return { same: false, diff: createTwoFilesPatch(labels[0], labels[1], a.text, b.text, '', '', { context: 3 }), rules: applied };
 }

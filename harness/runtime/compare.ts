@@ -1,18 +1,9 @@
-// Prediction, golden and observation as one stable JSON document each, compared as text and
-// explained with a unified diff (as harness/runner/compare.ts does for argv and XML).
-import { createTwoFilesPatch } from 'diff';
+// The model's runtime prediction as one stable JSON document (the runner compares it with the
+// observation through harness/runner/compare.ts, like every other pair).
 import { readXml } from '../xml/read.js';
 import { loadProfile } from '../profiles/load.js';
 import { NotModelledError } from '../model/errors.js';
 import { outcomeDocument, predictRuntimeXml, stableJson, type RuntimeOutcome } from '../model/runtime-predict.js';
-import type { Observation } from '../backends/runtime.js';
-
-export interface RuntimeVerdict { same: boolean; diff?: string }
-
-export function compareDocs(expected: string, actual: string, labels: [string, string]): RuntimeVerdict {
-  if (expected === actual) return { same: true };
-  return { same: false, diff: createTwoFilesPatch(labels[0], labels[1], expected, actual, '', '', { context: 3 }) };
-}
 
 /** The model's prediction for a domain XML as a stable JSON document. */
 export function predictDocument(xmlText: string | Uint8Array, profileName = 'host'): { outcome: RuntimeOutcome | null; doc: unknown; text: string } {
@@ -29,6 +20,3 @@ export function predictDocument(xmlText: string | Uint8Array, profileName = 'hos
   }
 }
 
-export function observedDocument(o: Observation): unknown {
-  return o.kind === 'facts' ? o.facts : { error: o.message };
-}

@@ -1,0 +1,41 @@
+// A verdict: one pair on one case (or one unit test, one suite-level check), as every report
+// shows it. Suite files write theirs to the run's work directory; the runner reads them all.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomic } from '../runner/goldens.js';
+
+export interface Verdict {
+  /** Case id ("project/xml2argv/NAME", "runtime/NAME", "unit/FILE > TEST", "golden/FILE"). */
+  id: string;
+  /** The pair ("golden-vs-model", …), or "unit", "orphans", "bless", "suite". */
+  pair: string;
+  status: 'pass' | 'fail' | 'skip' | 'todo';
+  /** Why it skipped, failed or was blessed; the reason of a todo. */
+  detail?: string;
+  diff?: string;
+  rules?: string[];
+  rerun?: string;
+  ms: number;
+}
+
+export interface SuiteRecord {
+  suite: string;
+  verdicts: Verdict[];
+  /** Golden files the suite changed (--regenerate). */
+  changed: string[];
+  notes: string[];
+}
+
+export function writeSuiteRecord(workDir: string, r: SuiteRecord): void {
+  if (!workDir) return;
+  writeAtomic(join(workDir, `verdicts-${r.suite}.json`), JSON.stringify(r));
+}
+
+export function readSuiteRecords(workDir: string): SuiteRecord[] {
+  if (!existsSync(workDir)) return [];
+  return readdirSync(workDir).filter((f) => /^verdicts-.*\.json$/.test(f)).sort()
+    .map((f) => JSON.parse(readFileSync(join(workDir, f), 'utf8')) as SuiteRecord);
+}
+
+/** How the summary and --expect-failures name a failure. */
+export const failureKey = (v: Verdict): string => `${v.id} [${v.pair}]`;

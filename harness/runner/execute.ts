@@ -1,0 +1,143 @@
+// Execution: every selected case through the pairs that apply to it, each outcome computed once
+// per case and backend, bounded per backend. The result is a list of verdicts; every failure,
+// of whatever kind (a pair that differs, a missing golden, a backend that threw), is one.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Outcome } from '../backends/types.js';
+import type { CaseBackend } from './backend.js';
+import type { Case } from './case.js';
+import { compare, expectedOf, type Expected as ExpectedOutcome } from './compare.js';
+import { bless, chooseGolden, type HostTable } from './goldens.js';
+import { PAIRS, rulesFor, type Pair, type PairContext } from './pairs.js';
+import type { Rule } from './rules.js';
+import type { Verdict } from '../reporters/verdict.js';
+
+export interface Plan {
+  root: string;
+  hosts: HostTable;
+  /** Ready backends, or why one cannot run. */
+  backends: Map<string, CaseBackend | { reason: string }>;
+  pairs?: Pair[];
+  ctx: PairContext;
+  extraRules: Rule[];
+  knownGaps: Record<string, string>;
+  regenerate: boolean;
+  /** Which backend blesses each kind of project golden. */
+  blessFrom: Record<Case['op'], string>;
+}
+
+type Got = { outcome: Outcome } | { threw: string } | { unavailable: string };
+
+/** A semaphore per backend: at most n run() calls at once. */
+export class Limiter {
+  private active = 0;
+  private queue: (() => void)[] = [];
+  constructor(private readonly n: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try { return await fn(); } finally { this.active--; this.queue.shift()?.(); }
+  }
+}
+
+export const rerunCommand = (c: Case): string => `npm test -- --case '${c.id}'`;
+
+function saveActual(root: string, c: Case, backend: string, o: Outcome): string {
+  const ext = o.kind !== 'ok' ? 'err' : c.op === 'argv' ? 'args' : c.op === 'xml' ? 'xml' : 'json';
+  const file = join(root, '.cache', 'actual', `${c.id}.${backend}.${ext}`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, o.kind === 'ok' ? o.text : o.kind === 'error' ? o.message + '\n' : `skip: ${o.reason}\n`);
+  return file;
+}
+
+export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limiter>): Promise<{ verdicts: Verdict[]; blessed: string[]; used: string[] }> {
+  const t0 = performance.now();
+  const got = new Map<string, Promise<Got>>();
+  const outcome = (id: string): Promise<Got> => {
+    let p = got.get(id);
+    if (!p) {
+      const b = plan.backends.get(id);
+      p = !b ? Promise.resolve({ unavailable: `no backend '${id}' in this run` })
+        : 'reason' in b ? Promise.resolve({ unavailable: b.reason })
+        : !b.ops.includes(c.op) ? Promise.resolve({ unavailable: `backend ${id} does not run ${c.op} cases` })
+        : limits.get(id)!.run(() => b.run(c)).then((o) => ({ outcome: o }), (e: Error) => ({ threw: e.message.split('\n')[0] }));
+      got.set(id, p);
+    }
+    return p;
+  };
+  const input = readFileSync(c.input, 'utf8');
+  const verdicts: Verdict[] = [];
+  const blessed: string[] = [];
+  const used: string[] = [];
+  const verdict = (pair: string, status: Verdict['status'], extra: Partial<Verdict> = {}): void => {
+    verdicts.push({ id: c.id, pair, status, rerun: rerunCommand(c), ms: 0, ...extra });
+  };
+
+  // The case's own reference: libvirt's expected file, or the golden chosen for this host.
+  const choice = c.expect.kind === 'golden' ? chooseGolden(plan.root, plan.hosts, c.op, c.name, input) : null;
+  if (choice?.kind === 'file') used.push(choice.file);
+
+  if (plan.regenerate) {
+    if (c.source !== 'project') return { verdicts, blessed, used };
+    const from = plan.blessFrom[c.op];
+    const g = await outcome(from);
+    if ('unavailable' in g) verdict('bless', 'skip', { detail: `cannot bless from ${from}: ${g.unavailable}` });
+    else if ('threw' in g) verdict('bless', 'fail', { detail: `backend ${from} threw: ${g.threw}` });
+    else if (g.outcome.kind === 'skip') verdict('bless', 'skip', { detail: g.outcome.reason });
+    else {
+      // Fork only where this host differs: a golden from another host that still holds stays.
+      const holds = choice?.kind === 'file' && choice.host !== plan.hosts.live.id
+        && compare(expectedOf({ kind: 'golden-file', file: choice.file }, c.op), g.outcome, ['golden', from], rulesFor(PAIRS[0], plan.extraRules)).same;
+      if (!holds) blessed.push(...bless(plan.root, c.op, c.name, plan.hosts.live.id, g.outcome));
+      verdict('bless', 'pass', { detail: holds ? `golden of ${choice.kind === 'file' ? choice.host : ''} holds here` : `blessed from ${from}` });
+    }
+    return { verdicts, blessed, used };
+  }
+
+  const reference = (): ExpectedOutcome | { skip: string } | { missing: string } => {
+    if (c.expect.kind !== 'golden') return expectedOf(c.expect, c.op);
+    if (!choice || choice.kind === 'skip') return { skip: choice?.kind === 'skip' ? choice.reason : 'no golden' };
+    if (choice.kind === 'missing') return { missing: choice.file };
+    return expectedOf({ kind: 'golden-file', file: choice.file }, c.op);
+  };
+
+  for (const p of plan.pairs ?? PAIRS) {
+    const applies = p.applies(c, plan.ctx);
+    if (applies === false) continue;
+    if (typeof applies === 'string') { verdict(p.id, 'skip', { detail: applies }); continue; }
+    const a = await outcome(p.actual);
+    if ('unavailable' in a) { verdict(p.id, 'skip', { detail: `${p.actual} backend: ${a.unavailable}` }); continue; }
+    if ('threw' in a) { verdict(p.id, 'fail', { detail: `backend ${p.actual} threw: ${a.threw}` }); continue; }
+    if (a.outcome.kind === 'skip') { verdict(p.id, 'skip', { detail: a.outcome.reason }); continue; }
+    let expected: ExpectedOutcome;
+    let label: string;
+    if (p.expected.from === 'reference') {
+      const r = reference();
+      if ('skip' in r) { verdict(p.id, 'skip', { detail: r.skip }); continue; }
+      if ('missing' in r) { verdict(p.id, 'fail', { detail: `no golden file ${r.missing}: bless it with npm test -- --regenerate --case '${c.name}'` }); continue; }
+      expected = r;
+      label = c.expect.kind === 'golden' ? 'golden' : `libvirt ${c.expect.kind === 'error-any' ? 'failure' : c.expect.file.split('/tests/')[1]}`;
+    } else if (p.expected.from === 'backend') {
+      const e = await outcome(p.expected.id);
+      if ('unavailable' in e) { verdict(p.id, 'skip', { detail: `${p.expected.id} backend: ${e.unavailable}` }); continue; }
+      if ('threw' in e) { verdict(p.id, 'fail', { detail: `backend ${p.expected.id} threw: ${e.threw}` }); continue; }
+      if (e.outcome.kind === 'skip') { verdict(p.id, 'skip', { detail: e.outcome.reason }); continue; }
+      expected = e.outcome;
+      label = p.expected.id;
+    } else {
+      expected = { kind: 'ok', text: 'OK\n' };
+      label = 'pass';
+    }
+    const late = p.skipAfter?.('kind' in expected && expected.kind !== 'error-any' ? expected as Outcome : null, a.outcome);
+    if (late) { verdict(p.id, 'skip', { detail: late }); continue; }
+    const v = compare(expected, a.outcome, [label, p.actual], rulesFor(p, plan.extraRules));
+    if (!v.same) saveActual(plan.root, c, p.actual, a.outcome);
+    const gap = p.modelSide && c.source === 'project' ? plan.knownGaps[c.name] ?? plan.knownGaps[`${c.name}:${c.op}`] : undefined;
+    if (gap && v.same) verdict(p.id, 'fail', { detail: `known gap now matches: remove '${c.name}' from cases/known-gaps.json` });
+    else if (gap && a.outcome.kind === 'error' && a.outcome.message.startsWith('not modelled:')) verdict(p.id, 'todo', { detail: gap });
+    else verdict(p.id, v.same ? 'pass' : 'fail', { diff: v.diff, rules: v.rules, detail: choice?.kind === 'file' ? choice.note : undefined });
+  }
+  const ms = performance.now() - t0;
+  for (const v of verdicts) v.ms = ms / verdicts.length;
+  return { verdicts, blessed, used };
+}

@@ -1,0 +1,74 @@
+// Goldens know their host: the facts a golden depends on are committed as golden/hosts/<id>.json
+// and goldens are named NAME.<id>.EXT. At the start of a run the live probe is compared with
+// them; a case whose output reads a fact that differs is skipped with that reason (or runs
+// against this host's own fork once --regenerate has blessed one), never failed.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { HostFacts } from '../model/host-facts.js';
+
+/** The facts outputs depend on. Paths of the daemon's own environment are left out: named
+ *  rules (rules.ts) already map them. */
+export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'kvmUsable', 'kvmCpuModels', 'stateDirTemplate', 'monitorTemplate'] as const;
+export type FactKey = typeof FACT_KEYS[number];
+
+export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { numaNodes: { id: number; cpus: number[] }[] };
+
+/** What is committed: the dependent facts only (node memory sizes vary by the hour). */
+export function committedFacts(f: HostFacts): CommittedFacts {
+  const out = {} as Record<string, unknown>;
+  for (const k of FACT_KEYS) out[k] = f[k] ?? null;
+  out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
+  // Machine types and capabilities follow QEMU's major.minor; Debian's micro updates do not count.
+  out.qemuVersion = f.qemuVersion.split('.').slice(0, 2).join('.');
+  return out as CommittedFacts;
+}
+
+/** Readable and exact: libvirt, QEMU major.minor, node count, then a hash of every fact. */
+export function hostId(f: CommittedFacts): string {
+  const qemu = f.qemuVersion.split('.').slice(0, 2).join('.');
+  const hash = createHash('sha256').update(JSON.stringify(committedFacts(f as HostFacts))).digest('hex').slice(0, 6);
+  return `lv${f.libvirtVersion}-q${qemu}-n${f.numaNodes.length}-${hash}`;
+}
+
+export function describeHost(f: CommittedFacts): string {
+  const nodes = f.numaNodes.map((n) => `${n.id}${n.cpus.length ? '' : ' (no CPUs)'}`).join(', ');
+  return `libvirt ${f.libvirtVersion}, QEMU ${f.qemuVersion}, NUMA nodes ${nodes}, CPU ${f.hostCpu?.vendor ?? '?'} ${f.hostCpu?.model ?? '?'}`;
+}
+
+export function differingFacts(a: CommittedFacts, b: CommittedFacts): FactKey[] {
+  return FACT_KEYS.filter((k) => JSON.stringify(a[k] ?? null) !== JSON.stringify(b[k] ?? null));
+}
+
+/** Which facts an input's output reads, judged from the input itself. Conservative: when in
+ *  doubt a fact counts, so a difference skips rather than fails. */
+const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
+  libvirtVersion: () => true,
+  qemuVersion: () => true,
+  machineAliases: () => true,
+  stateDirTemplate: (_x, op) => op !== 'xml',
+  monitorTemplate: (_x, op) => op !== 'xml',
+  emulators: (x) => !/<emulator>/.test(x),
+  numaNodes: (x, op) => op === 'runtime' || /nodeset\s*=|<numatune|placement\s*=\s*['"]auto|<memnode/.test(x),
+  hostCpu: (x) => /type\s*=\s*['"]kvm['"]/.test(x) && /<cpu\b/.test(x),
+  kvmUsable: (x) => /type\s*=\s*['"]kvm['"]/.test(x),
+  kvmCpuModels: (x) => /type\s*=\s*['"]kvm['"]/.test(x) && /<model\b/.test(x),
+};
+
+export function factsRead(xml: string, op: string, among: FactKey[]): FactKey[] {
+  return among.filter((k) => READS[k](xml, op));
+}
+
+/** The profile of libvirt's own tests whose expected files were made for this host's QEMU
+ *  (9.0.0's "latest" capabilities are QEMU 7.2's). */
+const REAL_PROFILES: { libvirt: string; qemu: string; profile: string }[] = [
+  { libvirt: '9.0.0', qemu: '7.2', profile: 'x86_64-latest' },
+];
+
+export function realProfileOf(f: CommittedFacts): string {
+  return REAL_PROFILES.find((r) => r.libvirt === f.libvirtVersion && r.qemu === f.qemuVersion)?.profile ?? 'none';
+}
+
+/** The id of the host the probe (scripts/probe-host.mjs) last described. */
+export function liveHostId(factsFile: string): string {
+  return hostId(committedFacts(JSON.parse(readFileSync(factsFile, 'utf8')) as HostFacts));
+}

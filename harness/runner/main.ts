@@ -1,0 +1,111 @@
+// `npm test`: parse the options once, run the suite files under node-tap (the TAP engine),
+// then fold everything they produced — case verdicts and every unit test's result read back
+// from TAP — into one verdict: the exit status, the summary, JUnit and --expect-failures all
+// see the same failures.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import fg from 'fast-glob';
+import { availableParallelism, freemem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeJunit } from '../reporters/junit.js';
+import { summaryLines } from '../reporters/summary.js';
+import { parseTap, unitVerdicts } from '../reporters/tap-results.js';
+import { failureKey, readSuiteRecords, type Verdict } from '../reporters/verdict.js';
+import { defaultJobs, parseRunArgs, RUN_ENV, UsageError, USAGE, type RunOptions } from './options.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Suite files whose verdicts come from the runner library, not from their TAP. */
+const CASE_SUITES = new Set(['harness/test/cases.test.ts']);
+
+function suiteFiles(o: RunOptions): string[] {
+  // A subset, a blessing or a shard runs the case suite; the full run adds the unit tests.
+  if (o.cases.length || o.regenerate || o.shard) return ['harness/test/cases.test.ts'];
+  return fg.sync('harness/test/**/*.test.ts', { cwd: root }).sort();
+}
+
+/** node-tap's TypeScript loader, as tap's own runner passes it to each test process. */
+const LOADER = ['--import=@tapjs/typescript/import', '--enable-source-maps'];
+
+/** Each suite file in its own node process (node-tap prints TAP when run directly), several at
+ *  once. Not through the `tap` runner: two tap runners in one project (parallel shards, other
+ *  users) race on its .tap/ directory. */
+async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{ file: string; code: number; tap: string }[]> {
+  const run = (file: string): Promise<{ file: string; code: number; tap: string }> => new Promise((done) => {
+    const child = spawn(process.execPath, [...LOADER, file], { cwd: root, env: { ...process.env, [RUN_ENV]: JSON.stringify(o), TAP_TIMEOUT: '0', TS_NODE_TRANSPILE_ONLY: process.env.TAP_TYPECHECK === '1' ? '0' : '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let tap = '';
+    child.stdout.on('data', (d: Buffer) => { tap += d; });
+    child.on('close', (c, sig) => done({ file, code: c ?? (sig ? 128 : 1), tap }));
+  });
+  const out: { file: string; code: number; tap: string }[] = [];
+  let next = 0;
+  let n = 0;
+  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () => {
+    while (next < files.length) {
+      const r = await run(files[next++]);
+      out.push(r);
+      // Shown as tap shows it: each file a subtest of the run.
+      process.stdout.write(`# Subtest: ${r.file}\n${r.tap.replace(/^(?=.)/gm, '    ')}${r.code === 0 ? 'ok' : 'not ok'} ${++n} - ${r.file}\n`);
+    }
+  }));
+  process.stdout.write(`1..${n}\n`);
+  return out;
+}
+
+function expectFailures(file: string, verdicts: Verdict[]): string[] {
+  const want = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const got = [...new Set(verdicts.filter((v) => v.status === 'fail').map(failureKey))];
+  const missing = want.filter((w) => !got.includes(w));
+  const extra = got.filter((g) => !want.includes(g));
+  const out = [`# expected failures (${file}): ${want.length - missing.length}/${want.length} seen, ${extra.length} unexpected`];
+  for (const m of missing) out.push(`#   NOT caught: ${m}`);
+  for (const x of extra) out.push(`#   unexpected failure: ${x}`);
+  out.push(missing.length || extra.length ? 'expected-failures: 0 passed, 1 failed' : 'expected-failures: 1 passed, 0 failed');
+  return out;
+}
+
+async function main(): Promise<number> {
+  const workDir = join(root, '.cache', 'runs', String(process.pid));
+  let o: RunOptions;
+  try {
+    o = parseRunArgs(process.argv.slice(2), process.cwd(), workDir, defaultJobs(availableParallelism(), Math.floor(freemem() / 2 ** 20)));
+  } catch (e) {
+    if (e instanceof UsageError) { console.error(`npm test: ${e.message}\n${USAGE}`); return 2; }
+    throw e;
+  }
+  if (process.argv.includes('--help') || process.argv.includes('-h')) { console.log(USAGE); return 0; }
+  if (o.expectFailures && !existsSync(o.expectFailures)) { console.error(`npm test: --expect-failures: no such file ${o.expectFailures}`); return 2; }
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  try {
+    const ran = await runFiles(suiteFiles(o), o, Math.max(2, availableParallelism()));
+    const records = readSuiteRecords(workDir);
+    const verdicts: Verdict[] = records.flatMap((r) => r.verdicts);
+    const notes = records.flatMap((r) => r.notes);
+    for (const r of ran) {
+      const f = parseTap(r.file, r.tap, r.code === 0);
+      if (!CASE_SUITES.has(f.file)) { verdicts.push(...unitVerdicts(f)); continue; }
+      const recorded = records.find((r) => f.file.endsWith(`${r.suite}.test.ts`));
+      const failing = recorded?.verdicts.filter((v) => v.status === 'fail').length ?? 0;
+      if (!recorded || f.failedLeaves > failing || (!f.ok && !failing))
+        verdicts.push({ id: `suite/${f.file}`, pair: 'suite', status: 'fail', ms: 0, detail: recorded ? `${f.failedLeaves} failing assertions in TAP, ${failing} failing verdicts: something failed outside the comparisons (see TAP)` : 'the suite left no verdicts (it crashed before its end: see TAP)' });
+    }
+    const bad = ran.filter((r) => r.code !== 0).map((r) => `${r.file} (exit ${r.code})`);
+    if (bad.length && !verdicts.some((v) => v.status === 'fail')) verdicts.push({ id: 'suite/tap', pair: 'suite', status: 'fail', ms: 0, detail: `${bad.join(', ')} failed without a failing test in the output` });
+    const changed = records.flatMap((r) => r.changed);
+    if (changed.length) console.log(`# golden files changed:\n${changed.map((f) => `#   ${f}`).join('\n')}`);
+    console.log(summaryLines(verdicts, [...new Set(notes)]).join('\n'));
+    if (o.junit) { writeJunit(o.junit, verdicts); console.log(`# JUnit: ${o.junit}`); }
+    const failed = verdicts.some((v) => v.status === 'fail');
+    if (o.expectFailures) {
+      const lines = expectFailures(o.expectFailures, verdicts);
+      console.log(lines.join('\n'));
+      return lines[lines.length - 1].startsWith('expected-failures: 1 passed') ? 0 : 1;
+    }
+    return failed ? 1 : 0;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,96 @@
+// What one `npm test` run is asked to do, parsed once (scripts/run-suite.mjs) and handed to the
+// suite files as one typed object. node-tap runs each suite file in its own process, so the
+// object crosses that boundary as JSON in a single variable (LVH_RUN), never as loose flags.
+import { resolve } from 'node:path';
+
+export interface Shard { index: number; total: number }
+
+export interface RunOptions {
+  /** --case GLOB…: shell-style globs over case names or ids; empty = everything. */
+  cases: string[];
+  /** --regenerate: bless golden/ from the real side (never from the model). */
+  regenerate: boolean;
+  /** --junit FILE, resolved against the caller's working directory. */
+  junit: string | null;
+  /** --no-libvirt: the real backends are skipped with that reason. */
+  libvirt: boolean;
+  /** --series KEY: the real libvirt is a series build's private daemon. */
+  series: string | null;
+  /** --expect-failures FILE: pass only when exactly these failures happen. */
+  expectFailures: string | null;
+  /** --host-facts FILE: judge goldens as if on the host these facts describe (a simulation:
+   *  the real backends then skip, since they run on this machine, not that one). */
+  hostFacts: string | null;
+  /** --shard I/N: a deterministic part of the selected cases. */
+  shard: Shard | null;
+  /** Guests started at once by the runtime backend. */
+  runtimeJobs: number;
+  /** Where the suite files leave their verdicts for the reports (set by the runner). */
+  workDir: string;
+}
+
+export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt]
+                [--series KEY] [--expect-failures FILE] [--host-facts FILE] [--shard I/N] [--jobs N]
+  --case GLOB    run only cases whose name or id matches; repeatable ('numatune-*', 'runtime/*')
+  --regenerate   bless the project's goldens from the real libvirt and real guests (atomically)
+  --junit FILE   also write JUnit XML: every failure (pairs, goldens, backends, unit tests)
+  --no-libvirt   leave the real backends out (reported as skipped, with that reason)
+  --series KEY   run against a series build (npm run series does build + daemon + this)
+  --expect-failures FILE  pass only if exactly the failures listed in FILE happen
+                 (one 'CASE-ID [PAIR]' per line, as the summary prints them)
+  --host-facts FILE  judge goldens as on the host FILE describes (golden/hosts/*.json format)
+  --shard I/N    run shard I of N (1-based) of the selected cases, balanced by recorded cost
+  --jobs N       runtime guests started at once (default: by cores and memory)`;
+
+export class UsageError extends Error {}
+
+export function defaultJobs(cores: number, freeMiB: number): number {
+  // A paused guest costs little memory, but each start keeps a core busy for a moment.
+  return Math.max(1, Math.min(cores, Math.floor(freeMiB / 512), 4));
+}
+
+export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {
+  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, runtimeJobs: jobs, workDir };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (!v) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--case': o.cases.push(value()); break;
+      case '--regenerate': o.regenerate = true; break;
+      case '--junit': o.junit = resolve(cwd, value()); break;
+      case '--no-libvirt': o.libvirt = false; break;
+      case '--series': o.series = value(); break;
+      case '--expect-failures': o.expectFailures = resolve(cwd, value()); break;
+      case '--host-facts': o.hostFacts = resolve(cwd, value()); break;
+      case '--shard': {
+        const m = /^(\d+)\/(\d+)$/.exec(value());
+        if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard wants I/N with 1 <= I <= N, e.g. 2/3`);
+        o.shard = { index: Number(m[1]), total: Number(m[2]) };
+        break;
+      }
+      case '--jobs': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) throw new UsageError('--jobs wants a positive integer');
+        o.runtimeJobs = n;
+        break;
+      }
+      default: throw new UsageError(`unknown option: ${argv[i]}`);
+    }
+  }
+  if (o.regenerate && o.series) throw new UsageError('--regenerate blesses from the installed libvirt only, never from a series under test');
+  if (o.regenerate && o.hostFacts) throw new UsageError('--regenerate needs the real host: it cannot bless for simulated --host-facts');
+  return o;
+}
+
+export const RUN_ENV = 'LVH_RUN';
+
+/** The options of the run this suite file belongs to; a suite file started by hand runs everything. */
+export function runOptions(): RunOptions {
+  const raw = process.env[RUN_ENV];
+  if (raw) return JSON.parse(raw) as RunOptions;
+  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, runtimeJobs: 2, workDir: '' };
+}

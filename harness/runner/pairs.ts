@@ -1,0 +1,64 @@
+// The comparison pairs, as data: what is expected (a golden, libvirt's own expected file, or
+// another backend's outcome), which backend's outcome is judged against it, the named rules
+// applied to both sides, and which cases the pair applies to.
+import type { Case } from './case.js';
+import type { Rule } from './rules.js';
+import { LIBVIRT_TESTS_VS_REAL_RULES, PROJECT_RULES } from './rules.js';
+import type { Outcome } from '../backends/types.js';
+
+/** Where the expected side comes from. */
+export type Expected =
+  | { from: 'reference' }          // the case's own reference: golden/ or libvirt's expected file
+  | { from: 'backend'; id: string } // another backend's outcome on the same case
+  | { from: 'pass' };              // a test program that must pass
+
+export interface PairContext {
+  /** The profile whose capabilities this host's QEMU has (libvirt's own files for it compare). */
+  realProfile: string;
+}
+
+export interface Pair {
+  id: string;
+  expected: Expected;
+  actual: string;
+  rules: 'project' | 'libvirt-tests' | 'none';
+  /** Does the pair apply (true), not at all (false), or as a skip with this reason? */
+  applies(c: Case, ctx: PairContext): boolean | string;
+  /** A skip decided once both sides are known (the host lacks what the case needs). */
+  skipAfter?(expected: Outcome | null, actual: Outcome): string | null;
+  /** Known gaps (cases/known-gaps.json) turn a 'not modelled' refusal into a todo. */
+  modelSide?: boolean;
+}
+
+const project = (c: Case): boolean => c.source === 'project' && c.op !== 'runtime';
+const theirs = (c: Case): boolean => c.source === 'libvirt';
+
+export const PAIRS: Pair[] = [
+  { id: 'golden-vs-model', expected: { from: 'reference' }, actual: 'model', rules: 'project', applies: project, modelSide: true },
+  { id: 'golden-vs-libvirt', expected: { from: 'reference' }, actual: 'libvirt', rules: 'project', applies: project },
+  { id: 'libvirt-vs-model', expected: { from: 'backend', id: 'libvirt' }, actual: 'model', rules: 'project', applies: project, modelSide: true },
+
+  { id: 'libvirt-tests-vs-model', expected: { from: 'reference' }, actual: 'model', rules: 'none', applies: theirs },
+  {
+    id: 'libvirt-tests-vs-libvirt', expected: { from: 'reference' }, actual: 'libvirt', rules: 'libvirt-tests',
+    applies: (c, ctx) => !theirs(c) ? false
+      : c.profile !== ctx.realProfile ? `expected file is for profile ${c.profile}; this host's QEMU matches ${ctx.realProfile} only`
+      : c.op === 'xml' ? 'xml2xml test outputs skip post-parse steps the daemon runs (machine alias, default CPU)'
+      : true,
+    skipAfter: (expected, actual) => {
+      const lacking = actual.kind === 'error' ? /NUMA node (\d+) is unavailable/.exec(actual.message) : null;
+      return lacking && expected?.kind === 'ok' ? `host lacks NUMA node ${lacking[1]}` : null;
+    },
+  },
+  { id: 'libvirt-vs-model(host)', expected: { from: 'backend', id: 'libvirt' }, actual: 'model(host)', rules: 'project', applies: theirs, modelSide: true },
+
+  { id: 'golden-vs-runtime', expected: { from: 'reference' }, actual: 'runtime', rules: 'none', applies: (c) => c.op === 'runtime' },
+  { id: 'runtime-vs-model', expected: { from: 'backend', id: 'runtime' }, actual: 'model', rules: 'none', applies: (c) => c.op === 'runtime', modelSide: true },
+
+  { id: 'tree-tests', expected: { from: 'pass' }, actual: 'tree-tests', rules: 'none', applies: (c) => theirs(c) && c.op !== 'runtime' },
+];
+
+export function rulesFor(p: Pair, extra: Rule[]): Rule[] {
+  const base = p.rules === 'project' ? PROJECT_RULES : p.rules === 'libvirt-tests' ? LIBVIRT_TESTS_VS_REAL_RULES : [];
+  return [...base, ...extra];
+}

@@ -1,0 +1,129 @@
+// A whole run of the case suite as one typed function: discovery -> selection -> execution ->
+// comparison -> verdicts. The tap file (harness/test/cases.test.ts) only turns the verdicts
+// into TAP; the reports (JUnit, summary) are built from the same verdicts by the runner.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { HostFacts } from '../model/host-facts.js';
+import { hostFactsPath, useHostFacts } from '../profiles/load.js';
+import { describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
+import type { Verdict } from '../reporters/verdict.js';
+import type { CaseBackend } from './backend.js';
+import { BACKENDS } from './backends.js';
+import type { Case } from './case.js';
+import { discover } from './discover.js';
+import { executeCase, Limiter, type Plan } from './execute.js';
+import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './goldens.js';
+import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
+import type { RunOptions } from './options.js';
+import { PAIRS } from './pairs.js';
+import { seriesPaths } from './rules.js';
+import { selectCases, shardOf } from './select.js';
+
+export interface SuiteRun {
+  cases: Case[];
+  /** One promise per case, in case order (cases run concurrently, bounded per backend). */
+  results: Promise<{ verdicts: Verdict[]; blessed: string[]; used: string[] }>[];
+  /** Verdicts that belong to no single case: registrations outside the profiles, orphans. */
+  finish(): Promise<{ verdicts: Verdict[]; changed: string[] }>;
+  notes: string[];
+  close(): Promise<void>;
+}
+
+export const libvirtTreeOf = (root: string): string => process.env.LVH_LIBVIRT_TREE ?? join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0');
+
+export function readCosts(root: string): Record<string, number> {
+  const f = join(root, 'cases', 'costs.json');
+  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) as Record<string, number> : {};
+}
+
+export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun> {
+  const notes: string[] = [];
+  // The host: the live probe, or a simulated one (--host-facts), against the committed hosts.
+  const factsFile = o.hostFacts ?? hostFactsPath;
+  if (!existsSync(factsFile)) throw new Error(`no host facts at ${factsFile} (run npm run setup, or node scripts/probe-host.mjs)`);
+  if (o.hostFacts) useHostFacts(o.hostFacts);
+  const live = committedFacts(JSON.parse(readFileSync(factsFile, 'utf8')) as HostFacts);
+  const hosts: HostTable = { live: { id: hostId(live), facts: live }, known: readHosts(root) };
+  notes.push(`host ${hosts.live.id}: ${describeHost(live)}${o.hostFacts ? ` (simulated from ${relative(root, o.hostFacts)})` : ''}`);
+  for (const [id, f] of hosts.known) if (id !== hosts.live.id) notes.push(`golden host ${id} differs from this one in: ${differingFacts(f, live).join(', ')}`);
+
+  const series = o.series ? loadSeriesBuild(o.series) : null;
+  if (series && 'missing' in series) throw new Error(series.missing);
+  if (series) notes.push(`real libvirt: ${describeSeriesBuild(series)} at ${series.uri}`);
+
+  const found = discover(root, libvirtTreeOf(root));
+  if (found.libvirtWhy) notes.push(found.libvirtWhy);
+  let cases = selectCases(found.cases, o.cases);
+  if (o.shard) cases = shardOf(cases, o.shard, readCosts(root));
+
+  const realDisabled = !o.libvirt ? 'disabled by --no-libvirt'
+    : o.hostFacts ? `--host-facts simulates host ${hosts.live.id}; the real libvirt on this machine is another host` : null;
+  const ctx = { root, uri: series?.uri, series: series ? series.key : null, realDisabled };
+  const needed = new Set<string>();
+  for (const c of cases) for (const p of PAIRS) if (p.applies(c, { realProfile: realProfileOf(live) }) !== false) {
+    needed.add(p.actual);
+    if (p.expected.from === 'backend') needed.add(p.expected.id);
+  }
+  const blessFrom = { argv: 'libvirt', xml: 'libvirt', runtime: 'runtime' } as const;
+  if (o.regenerate) for (const b of Object.values(blessFrom)) needed.add(b);
+  const backends = new Map<string, CaseBackend | { reason: string }>();
+  const limits = new Map<string, Limiter>();
+  for (const entry of BACKENDS.filter((b) => needed.has(b.id))) {
+    let b: CaseBackend | { reason: string };
+    try {
+      b = await entry.make(ctx);
+      if (!('reason' in b)) {
+        const why = await b.unavailable();
+        if (why) { await b.close(); b = { reason: why }; }
+      }
+    } catch (e) {
+      b = { reason: `failed to start: ${(e as Error).message.split('\n')[0]}` };
+    }
+    backends.set(entry.id, b);
+    limits.set(entry.id, new Limiter(entry.limit(o.runtimeJobs)));
+    notes.push('reason' in b ? `backend ${entry.id}: unavailable (${b.reason})` : `backend ${entry.id}: ready`);
+  }
+  for (const b of backends.values()) if (!('reason' in b) && b.prepare) await b.prepare(cases);
+
+  const gapsFile = join(root, 'cases', 'known-gaps.json');
+  const plan: Plan = {
+    root, hosts, backends, ctx: { realProfile: realProfileOf(live) },
+    extraRules: series ? [seriesPaths(series.key)] : [],
+    knownGaps: existsSync(gapsFile) ? JSON.parse(readFileSync(gapsFile, 'utf8')) as Record<string, string> : {},
+    regenerate: o.regenerate, blessFrom,
+  };
+  const results = cases.map((c) => executeCase(c, plan, limits));
+  const full = !o.cases.length && !o.shard;
+
+  return {
+    cases, results, notes,
+    async finish() {
+      const settled = await Promise.all(results);
+      const verdicts: Verdict[] = [];
+      const changed = settled.flatMap((r) => r.blessed);
+      if (o.regenerate && changed.length && writeHost(root, hosts.live.id, live)) changed.push(`golden/hosts/${hosts.live.id}.json`);
+      else if (o.regenerate) writeHost(root, hosts.live.id, live);
+      if (full) for (const s of found.skipped) verdicts.push({ id: s.id, pair: 'libvirt-tests-vs-model', status: 'skip', detail: s.why, ms: 0 });
+      if (full && !o.regenerate) {
+        // Orphans: golden files no case used, or blessed on a host that is not committed.
+        const used = new Set(settled.flatMap((r) => r.used));
+        const owners = new Set(cases.filter((c) => c.source === 'project').map((c) => `${c.op}:${c.name}`));
+        for (const f of goldenFilesOnDisk(root)) {
+          if (used.has(f)) continue;
+          const rel = relative(join(root, 'golden'), f);
+          const [dir, file] = rel.split('/');
+          const op = dir === 'xml2argv' ? 'argv' : dir === 'xml2xml' ? 'xml' : 'runtime';
+          const name = [...owners].filter((k) => k.startsWith(`${op}:`)).map((k) => k.slice(op.length + 1)).find((n) => file.startsWith(`${n}.`));
+          const host = name ? file.slice(name.length + 1).replace(/\.[^.]+$/, '') : '';
+          const why = !name ? 'no case uses it' : !hosts.known.has(host) ? `its host ${host} has no golden/hosts/${host}.json` : null;
+          if (why) verdicts.push({ id: `golden/${rel}`, pair: 'orphans', status: 'fail', detail: `orphaned golden: ${why} (remove it or add the case)`, ms: 0 });
+        }
+        verdicts.push({ id: 'golden/*', pair: 'orphans', status: 'pass', ms: 0 });
+      }
+      return { verdicts, changed };
+    },
+    async close() {
+      await Promise.allSettled([...backends.values()].map((b) => 'reason' in b ? null : b.close()));
+    },
+  };
+}
