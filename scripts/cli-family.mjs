@@ -15,12 +15,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const tree = args.find((a) => a !== '--json') ?? join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0');
-if (!existsSync(join(tree, 'tests', 'qemuxml2argvtest.c'))) {
-  console.error(`no libvirt test data at ${tree} (run bash scripts/fetch-libvirt-tests.sh)`);
+const cli = join(root, 'dist', 'cli', 'main.js');
+// Either layout (qemuxml2argvtest.c + qemuxml2xmltest.c, or 10+'s qemuxmlconftest.c), told apart
+// by the tree's files; each case carries its profile (x86_64-latest@11.3.0 for an 11.3.0 tree).
+const { libvirtCases, detectLayout } = await import(join(root, 'dist', 'runner', 'libvirt-cases.js'));
+if (!existsSync(join(tree, 'tests')) || !detectLayout(tree)) {
+  console.error(`no libvirt test data at ${tree} (run bash scripts/fetch-libvirt-tests.sh [VERSION])`);
   process.exit(2);
 }
-const cli = join(root, 'dist', 'cli', 'main.js');
-const { libvirtCases } = await import(join(root, 'dist', 'runner', 'libvirt-cases.js'));
 const cases = libvirtCases(tree).cases.filter((c) => c.op === 'argv' || c.op === 'xml');
 
 const calls = [];

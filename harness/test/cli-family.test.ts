@@ -28,3 +28,18 @@ t.test('CLI reproduces every NUMA-family registration', async (t) => {
   t.ok(report.singles.length >= 2, `single-file calls agree with the batch (${report.singles.join(', ')})`);
   t.ok(report.calls.length < report.cases.length, `${report.calls.length} CLI processes for ${report.cases.length} cases`);
 });
+
+// libvirt 11.3.0: one program (qemuxmlconftest.c), 27 registrations giving 48 expected files
+// (18 .args, 9 .err, 21 .xml), all under the profile x86_64-latest@11.3.0.
+t.test('CLI reproduces libvirt 11.3.0\'s NUMA family (qemuxmlconftest layout)', async (t) => {
+  const tree11 = join(root, '.cache', 'libvirt-src', 'libvirt-11.3.0');
+  if (!existsSync(join(tree11, 'tests', 'qemuxmlconftest.c'))) return t.skip('no libvirt 11.3.0 test data (run bash scripts/fetch-libvirt-tests.sh 11.3.0)');
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) return t.skip('not built (run npm run build)');
+  const r = await execa(process.execPath, [join(root, 'scripts', 'cli-family.mjs'), tree11, '--json'], { reject: false, timeout: 300_000 });
+  t.equal(r.exitCode, 0, 'every file as libvirt 11.3.0 expects', { stderr: r.stderr });
+  const report = JSON.parse(r.stdout) as Report;
+  const ext = (e: string): number => report.cases.filter((c) => c.id.endsWith(e)).length;
+  t.same([report.cases.length, ext('.args'), ext('.err'), ext('.xml')], [48, 18, 9, 21], '48 files: 18 .args, 9 .err, 21 .xml');
+  for (const c of report.cases) t.ok(c.ok, c.id, { detail: c.detail });
+  t.ok(report.calls.every((c) => c.profile === 'x86_64-latest@11.3.0'), 'all under x86_64-latest@11.3.0');
+});
