@@ -4,12 +4,14 @@
 #   scripts/build-libvirt.sh [--tree DIR] [--patches PATH] [--out DIR] [--jobs N] [--key-only]
 #
 #   --tree DIR      libvirt source tree (default: .cache/libvirt-src/libvirt-<installed version>, the Debian orig
-#                   tarball fetched by scripts/fetch-libvirt-tests.sh). Read-only: it is copied.
+#                   tarball fetched by scripts/fetch-libvirt-tests.sh), or a git checkout with its
+#                   submodules initialised. Read-only: it is copied (without .git).
 #   --patches PATH  the series: an mbox / one .patch file, or a directory of *.patch files applied
 #                   in name order. git-format patches go through `git am`, plain diffs `patch -p1`.
-#                   A directory with a subdirectory named after the tree's libvirt version
-#                   (e.g. cases/series/broken-restrictive/11.3.0/) uses that subdirectory's
-#                   patches instead: the same series rebased for that version.
+#                   A directory with subdirectories named after libvirt versions (e.g.
+#                   cases/series/broken-restrictive/11.3.0/) holds the same series rebased: the
+#                   highest version <= the tree's is used instead of the top-level patches (so a
+#                   tree at master takes the newest rebase, 9.0.0 the top level).
 #   --out DIR       cache root (default .cache/builds); the build lives in OUT/<key>/.
 #   --key-only      print the key and exit (no copy, no build).
 #
@@ -62,15 +64,31 @@ tree=$(cd "$tree" && pwd)
 [ -f "$tree/meson.build" ] && [ -f "$tree/src/qemu/qemu_command.c" ] || die "$tree is not a libvirt source tree"
 version=$(sed -n "s/^ *version: *'\([0-9.]*\)'.*/\1/p" "$tree/meson.build" | head -1)
 [ -n "$version" ] || die "cannot read libvirt's version from $tree/meson.build"
+# A git checkout (libvirt at master): its submodules (subprojects/keycodemapdb) must be there.
+# The copy leaves .git behind, so meson cannot fetch them itself.
+if [ -f "$tree/.gitmodules" ]; then
+  while read -r _ sub; do
+    [ -n "$(ls -A "$tree/$sub" 2>/dev/null)" ] \
+      || die "submodule $sub of $tree is not checked out: run git -C $tree submodule update --init"
+  done < <(git config -f "$tree/.gitmodules" --get-regexp '^submodule\..*\.path$' || true)
+fi
 
 # The series: an ordered list of files.
 series=()
 if [ -n "$patches" ]; then
   [ -e "$patches" ] || die "--patches $patches does not exist"
   patches=$(cd "$(dirname "$patches")" && echo "$PWD/$(basename "$patches")")
-  if [ -d "$patches/$version" ]; then
-    say "series rebased for libvirt $version: $patches/$version"
-    patches="$patches/$version"
+  # Per-version rebases: the subdirectory of the highest version <= the tree's (a tree at
+  # master takes the newest rebase); none of them: the top-level patches.
+  if [ -d "$patches" ]; then
+    rebased=$( { find "$patches" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -E '^[0-9]+(\.[0-9]+)*$' || true
+                 echo "$version"; } | sort -V -u | awk -v v="$version" '$0 == v { print prev; exit } { prev = $0 }')
+    # (the directory sorting just below the tree's version, if any; an exact match wins)
+    [ -d "$patches/$version" ] && rebased=$version
+    if [ -n "$rebased" ] && [ -d "$patches/$rebased" ]; then
+      say "series rebased for libvirt $rebased (tree $version): $patches/$rebased"
+      patches="$patches/$rebased"
+    fi
   fi
   if [ -d "$patches" ]; then
     while IFS= read -r -d '' f; do series+=("$f"); done \
