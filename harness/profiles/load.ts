@@ -3,7 +3,7 @@
 // (probed from the running libvirt, whose version it takes); VERSION is the libvirt release
 // (default 9.0.0), whose behaviour switches come from libvirt-versions.json; `.abi-update` parses
 // as libvirt's *_ABI_UPDATE test macros do (VIR_DOMAIN_DEF_PARSE_ABI_UPDATE).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BEHAVIOUR_9_0_0, CAPS_FLAG_NAMES, NO_FLAGS, type Behaviour, type Profile, type ProfileData } from '../model/profile.js';
@@ -47,7 +47,8 @@ function fromData(data: ProfileData, version: string): Profile {
 function readData(name: string, version: string): ProfileData {
   const file = join(dataDir, version === DEFAULT_VERSION ? `${name}.json` : `${name}@${version}.json`);
   if (!existsSync(file)) {
-    const known = version === DEFAULT_VERSION ? 'nocaps, nocaps+FLAG,…, x86_64-latest, x86_64-5.2.0, host' : `x86_64-latest@${version}, host`;
+    const known = version === DEFAULT_VERSION ? 'nocaps, nocaps+FLAG,…, x86_64-latest, x86_64-5.2.0, host'
+      : [...readdirSync(dataDir).filter((f) => f.endsWith(`@${version}.json`)).map((f) => f.slice(0, -'.json'.length)), 'host'].join(', ');
     throw new ProfileError(`unknown profile '${version === DEFAULT_VERSION ? name : `${name}@${version}`}' (known: ${known})`);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as ProfileData;
