@@ -250,11 +250,17 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
     || !['destroy', 'coredump-destroy'].includes(d.onCrash ?? 'destroy');
   args.push('-rtc', 'base=utc', f.setAction || rebootAllowed ? '-no-shutdown' : '-no-reboot');
   if (!d.features.acpi && !f.machineAcpi) args.push('-no-acpi');
-  args.push('-boot', 'strict=on');
+  // qemuBuildBootCommandLine: the order itself goes to the devices as bootindex.
+  const menu = d.os.bootmenu;
+  const menuOpts = menu ? `menu=${menu.enable === 'yes' ? 'on' : 'off'},${menu.timeout !== undefined ? `splash-time=${menu.timeout},` : ''}` : '';
+  args.push('-boot', `${menuOpts}strict=on`);
 
   controllerArgs(d, profile, args);
 
   const disks = d.devices.disks;
+  // qemuProcessPrepareDeviceBootorder: the first disk of device 'disk' gets the position of the
+  // last 'hd' in the list (1-based). cdrom/floppy disks and interfaces are outside the vocabulary.
+  const diskBoot = d.os.boot.lastIndexOf('hd') + 1;
   disks.forEach((k, i) => {
     const n = disks.length - i;
     const storage = `libvirt-${n}-storage`;
@@ -267,7 +273,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
       args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
       args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': false, driver: 'raw', file: storage }));
     } else args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'read-only': false }));
-    const boot: Props = i === 0 && d.os.boot.includes('hd') ? [['bootindex', 1]] : [];
+    const boot: Props = i === 0 && diskBoot ? [['bootindex', diskBoot]] : [];
     if (k.bus === 'ide') {
       const a = k.address as { controller: number; bus: number; unit: number };
       args.push('-device', deviceArg([['driver', 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', drive], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));

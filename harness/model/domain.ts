@@ -113,6 +113,9 @@ export interface Input {
   bus: 'ps2';
 }
 
+/** virDomainBoot, in libvirt's enum order. */
+export type BootDev = 'fd' | 'cdrom' | 'hd' | 'network';
+
 export interface Domain {
   type: VirtType;
   name: string;
@@ -127,7 +130,8 @@ export interface Domain {
     iothreadpin: Map<number, Bitmap>;
   };
   numatune?: Numatune;
-  os: { arch: string; machine: string; boot: string[] };
+  /** boot: the <boot dev> list as read (at most four, repeats kept); bootmenu: only when enable is given. */
+  os: { arch: string; machine: string; boot: BootDev[]; bootmenu?: { enable: 'yes' | 'no'; timeout?: number } };
   features: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuDef;
   clock?: { offset: string };

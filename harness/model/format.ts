@@ -123,6 +123,8 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   out.push('  <os>');
   out.push(`    <type arch='${d.os.arch}' machine='${esc(d.os.machine)}'>hvm</type>`);
   for (const b of d.os.boot) out.push(`    <boot dev='${b}'/>`);
+  const menu = d.os.bootmenu;
+  if (menu) out.push(`    <bootmenu enable='${menu.enable}'${menu.timeout !== undefined ? ` timeout='${menu.timeout}'` : ''}/>`);
   out.push('  </os>');
   const f = d.features;
   if (f.acpi || f.apic || f.pae) {

@@ -6,7 +6,7 @@ import { parseMemoryKiB, parseScaled } from './units.js';
 import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
 import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
 import type {
-  CpuDef, Disk, Controller, Domain, Interconnect, MemnodeTune, NumaCache, NumaCell, NumaMode,
+  BootDev, CpuDef, Disk, Controller, Domain, Interconnect, MemnodeTune, NumaCache, NumaCell, NumaMode,
   Numatune, PciAddress, DriveAddress, Placement, Input,
 } from './domain.js';
 
@@ -23,7 +23,7 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/cputune/emulatorpin': ['cpuset'], 'domain/cputune/iothreadpin': ['iothread', 'cpuset'],
   'domain/numatune': [], 'domain/numatune/memory': ['mode', 'nodeset', 'placement'],
   'domain/numatune/memnode': ['cellid', 'mode', 'nodeset'],
-  'domain/os': [], 'domain/os/type': ['arch', 'machine'], 'domain/os/boot': ['dev'],
+  'domain/os': [], 'domain/os/type': ['arch', 'machine'], 'domain/os/boot': ['dev'], 'domain/os/bootmenu': ['enable', 'timeout'],
   'domain/features': [], 'domain/features/acpi': [], 'domain/features/apic': [], 'domain/features/pae': [],
   'domain/cpu': ['mode', 'match', 'check'], 'domain/cpu/model': ['fallback'],
   'domain/cpu/topology': ['sockets', 'dies', 'clusters', 'cores', 'threads'],
@@ -541,6 +541,26 @@ function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices']
   return devs;
 }
 
+const BOOT_DEVS: readonly BootDev[] = ['fd', 'cdrom', 'hd', 'network'];
+
+/**
+ * virDomainDefParseBootXML (after <clock>, before the devices). Only the first four <boot> are
+ * read, unchecked beyond that; repeats are kept. No <boot> at all means the first disk
+ * (virDomainDefBootOrderPostParse; per-device <boot order> is outside the vocabulary). The menu
+ * timeout is read only when the menu is enabled; its range is checked at validation.
+ */
+function parseBoot(osEl: XmlElement): Pick<Domain['os'], 'boot' | 'bootmenu'> {
+  const els = childrenNamed(osEl, 'boot');
+  const boot: BootDev[] = [];
+  for (let i = 0; i < els.length && i < BOOT_DEVS.length; i++) boot.push(propEnum(els[i], 'dev', BOOT_DEVS, true)!);
+  if (!boot.length) boot.push('hd');
+  const menuEl = child(osEl, 'bootmenu');
+  // virXMLPropTristateBool: 'default' is refused like any unknown word; no enable, no menu.
+  const enable = menuEl ? propEnum(menuEl, 'enable', ['default', 'yes', 'no'] as const, false, true) as 'yes' | 'no' | undefined : undefined;
+  if (!enable) return { boot };
+  return { boot, bootmenu: enable === 'yes' ? { enable, timeout: propUInt(menuEl!, 'timeout', false) } : { enable } };
+}
+
 /** Parse a domain tree; throws LibvirtError (libvirt's words) or NotModelledError. */
 export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9_0_0): Domain {
   if (root.name !== 'domain') fail('XML_ERROR', `expecting root element of 'domain', not '${root.name}'`);
@@ -566,10 +586,6 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const machine = attr(typeEl!, 'machine') ?? 'pc';
   // Only the i440fx and q35 machine families (isapc, microvm, … have other default devices).
   if (!/^(pc|q35|pc-i440fx-.+|pc-q35-.+)$/.test(machine)) notModelled(`machine type '${machine}'`);
-  // virDomainDefParseBootOptions: no <boot> at all means boot from the first disk.
-  const bootEls = childrenNamed(osEl!, 'boot');
-  const boot = bootEls.length ? bootEls.map((b) => attr(b, 'dev') ?? '') : ['hd'];
-  if (boot.some((b) => b !== 'hd')) notModelled('boot devices other than hd');
 
   const memEl = child(root, 'memory');
   const curEl = child(root, 'currentMemory');
@@ -608,10 +624,11 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const clock = clockEl ? { offset: attr(clockEl, 'offset') ?? 'utc' } : undefined;
   if (clock && clock.offset !== 'utc') notModelled(`clock offset '${clock.offset}'`);
   const lifecycle = (n: string): string | undefined => child(root, n)?.text.trim();
+  const boot = parseBoot(osEl!);
 
   return {
     type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, vcpu, iothreads, cputune, numatune,
-    os: { arch, machine, boot }, features, cpu, clock,
+    os: { arch, machine, ...boot }, features, cpu, clock,
     onPoweroff: lifecycle('on_poweroff'), onReboot: lifecycle('on_reboot'), onCrash: lifecycle('on_crash'),
     devices: parseDevices(root, behaviour),
   };

@@ -175,6 +175,9 @@ function validateInternal(d: Domain): void {
         fail('CONFIG_UNSUPPORTED', `Found duplicate drive address for disk with target name '${disks[i].target}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`);
     }
   }
+  // virDomainDefBootValidate
+  const timeout = d.os.bootmenu?.timeout;
+  if (timeout !== undefined && timeout > 65535) fail('CONFIG_UNSUPPORTED', 'invalid value for boot menu timeout, must be in range [0,65535]');
   const cells = d.cpu?.cells ?? [];
   for (const c of cells) {
     const seen = new Set<number>();
