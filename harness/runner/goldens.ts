@@ -76,7 +76,7 @@ export function chooseGolden(root: string, hosts: HostTable, op: Operation, name
     if (!read.length) return { kind: 'file', file, host: id, note: `blessed on ${id}; this host differs only in facts the input does not read` };
     reasons.push(`blessed on ${id} (${describeHost(facts)}); this host differs in ${read.join(', ')}, which the input reads`);
   }
-  return { kind: 'skip', reason: `${reasons.join('; ')}: bless this host's own fork with npm test -- --regenerate --case '${name}'` };
+  return { kind: 'skip', reason: `${reasons.join('; ')} (bless this host's own fork with --regenerate)` };
 }
 
 export function goldenPath(root: string, op: Operation, name: string, hostId: string, kind: 'ok' | 'error'): string {

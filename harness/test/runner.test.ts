@@ -1,0 +1,135 @@
+// The runner library on its own: every kind of failure becomes a verdict, goldens follow their
+// host, options resolve paths, shards split exactly, TAP is read back. Small in-process
+// backends stand in for the real ones here: what is tested is the runner, not libvirt.
+import t from 'tap';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Outcome } from '../backends/types.js';
+import type { CaseBackend } from '../runner/backend.js';
+import type { Case } from '../runner/case.js';
+import { projectCases, runtimeCases } from '../runner/discover.js';
+import { executeCase, Limiter, type Plan } from '../runner/execute.js';
+import { chooseGolden, readHosts, type HostTable } from '../runner/goldens.js';
+import { committedFacts, hostId } from '../runner/hosts.js';
+import { parseRunArgs, UsageError } from '../runner/options.js';
+import { shardOf } from '../runner/select.js';
+import { parseTap, unitVerdicts } from '../reporters/tap-results.js';
+import type { HostFacts } from '../model/host-facts.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const simulated = committedFacts(JSON.parse(readFileSync(join(root, 'cases', 'hosts', 'two-node-intel.json'), 'utf8')) as HostFacts);
+
+function scratch(t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lvh-runner-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const backend = (id: string, run: (c: Case) => Promise<Outcome>): CaseBackend => ({ id, ops: ['argv', 'xml', 'runtime'], unavailable: async () => null, run, close: async () => {} });
+
+function plan(dir: string, hosts: HostTable, backends: Record<string, CaseBackend>): Plan {
+  return {
+    root: dir, hosts, backends: new Map(Object.entries(backends)), ctx: { realProfile: 'x86_64-latest' },
+    extraRules: [], knownGaps: {}, regenerate: false, blessFrom: { argv: 'libvirt', xml: 'libvirt', runtime: 'runtime' },
+  };
+}
+
+t.test('every kind of failure is a verdict', async (t) => {
+  const dir = scratch(t);
+  mkdirSync(join(dir, 'cases'));
+  writeFileSync(join(dir, 'cases', 'one.xml'), "<domain type='qemu'><name>one</name></domain>\n");
+  const hosts: HostTable = { live: { id: hostId(simulated), facts: simulated }, known: new Map([[hostId(simulated), simulated]]) };
+  const [argvCase] = projectCases(dir);
+  const limits = new Map(['model', 'libvirt'].map((id) => [id, new Limiter(1)]));
+  const ok = backend('model', async () => ({ kind: 'ok', text: 'A\n' }));
+  const throws = backend('libvirt', async () => { throw new Error('virsh went away: End of file while reading data'); });
+
+  // No golden yet: every pair that needs one fails, saying how to bless it.
+  const missing = await executeCase(argvCase, plan(dir, hosts, { model: ok, libvirt: throws }), limits);
+  const byPair = Object.fromEntries(missing.verdicts.map((v) => [v.pair, v]));
+  t.equal(byPair['golden-vs-model'].status, 'fail');
+  t.match(byPair['golden-vs-model'].detail, /no golden file .*one\..*\.args: bless it with npm test -- --regenerate --case 'one'/);
+  // A backend that throws is a failure of every pair it is part of, never a skip.
+  t.equal(byPair['golden-vs-libvirt'].status, 'fail');
+  t.match(byPair['golden-vs-libvirt'].detail, /backend libvirt threw: virsh went away/);
+  t.equal(byPair['libvirt-vs-model'].status, 'fail');
+
+  // With a golden: the model agrees, a differing backend fails with a diff and a rerun command.
+  mkdirSync(join(dir, 'golden', 'xml2argv'), { recursive: true });
+  writeFileSync(join(dir, 'golden', 'xml2argv', `one.${hosts.live.id}.args`), 'A\n');
+  const differs = backend('libvirt', async () => ({ kind: 'ok', text: 'B\n' }));
+  const r = await executeCase(argvCase, plan(dir, hosts, { model: ok, libvirt: differs }), limits);
+  const v = Object.fromEntries(r.verdicts.map((x) => [x.pair, x]));
+  t.equal(v['golden-vs-model'].status, 'pass');
+  t.equal(v['golden-vs-libvirt'].status, 'fail');
+  t.match(v['golden-vs-libvirt'].diff, /-A\n\+B/);
+  t.equal(v['golden-vs-libvirt'].rerun, "npm test -- --case 'project/xml2argv/one'");
+});
+
+t.test('goldens follow their host', async (t) => {
+  const dir = scratch(t);
+  const real = committedFacts(JSON.parse(readFileSync(join(root, 'golden', 'hosts', [...readHosts(root).keys()][0] + '.json'), 'utf8')));
+  const [a, b] = [hostId(real), hostId(simulated)];
+  mkdirSync(join(dir, 'golden', 'hosts'), { recursive: true });
+  writeFileSync(join(dir, 'golden', 'hosts', `${a}.json`), JSON.stringify(real));
+  mkdirSync(join(dir, 'golden', 'xml2argv'));
+  writeFileSync(join(dir, 'golden', 'xml2argv', `plain.${a}.args`), 'x\n');
+  writeFileSync(join(dir, 'golden', 'xml2argv', `numa.${a}.args`), 'x\n');
+  const onB: HostTable = { live: { id: b, facts: simulated }, known: readHosts(dir) };
+  // An input that reads no fact that differs uses host A's golden on host B.
+  const plain = chooseGolden(dir, onB, 'argv', 'plain', "<domain type='qemu'><name>p</name></domain>");
+  t.match(plain, { kind: 'file', host: a });
+  // An input that reads the NUMA nodes is skipped on B, with the facts named.
+  const numa = chooseGolden(dir, onB, 'argv', 'numa', "<domain><numatune><memory nodeset='1'/></numatune></domain>");
+  t.match(numa, { kind: 'skip', reason: /differs in numaNodes, which the input reads/ });
+  // Once B has its own fork, B uses it.
+  writeFileSync(join(dir, 'golden', 'xml2argv', `numa.${b}.args`), 'y\n');
+  t.match(chooseGolden(dir, onB, 'argv', 'numa', '<numatune/>'), { kind: 'file', host: b });
+  // A golden whose host is not committed is never silently used.
+  writeFileSync(join(dir, 'golden', 'xml2argv', 'other.lv0-q0-n9-000000.args'), 'z\n');
+  t.match(chooseGolden(dir, onB, 'argv', 'other', '<domain/>'), { kind: 'skip', reason: /has no golden\/hosts\/lv0-q0-n9-000000.json/ });
+});
+
+t.test("the project's goldens on a simulated second host: skips with reasons, no failure", async (t) => {
+  const hosts: HostTable = { live: { id: hostId(simulated), facts: simulated }, known: readHosts(root) };
+  const cases = [...projectCases(root), ...runtimeCases(root)];
+  const kinds = { file: 0, skip: 0, missing: 0 };
+  for (const c of cases) {
+    const g = chooseGolden(root, hosts, c.op, c.name, readFileSync(c.input, 'utf8'));
+    kinds[g.kind]++;
+    if (g.kind === 'skip') t.match(g.reason, /differs in (numaNodes|hostCpu|kvmCpuModels|kvmUsable)/);
+  }
+  t.ok(kinds.skip > 0 && kinds.file > 0, `${cases.length} cases: ${kinds.file} use a golden, ${kinds.skip} skip, ${kinds.missing} have none yet`);
+});
+
+t.test('options: paths resolve against the caller, bad values are usage errors', async (t) => {
+  const o = parseRunArgs(['--junit', '/abs/out.xml', '--case', 'a*', '--case=b'], '/home/me', '/w', 2);
+  t.equal(o.junit, '/abs/out.xml');
+  t.same(o.cases, ['a*', 'b']);
+  t.equal(parseRunArgs(['--junit', 'rel.xml'], '/home/me', '/w', 2).junit, '/home/me/rel.xml');
+  t.throws(() => parseRunArgs(['--shard', '4/3'], '/', '/w', 2), /--shard wants I\/N/);
+  t.ok((() => { try { parseRunArgs(['--shard', '0/3'], '/', '/w', 2); } catch (e) { return e instanceof UsageError; } return false; })(), 'a usage error (exit 2), not a crash');
+  t.throws(() => parseRunArgs(['--bogus'], '/', '/w', 2), /unknown option: --bogus/);
+  t.throws(() => parseRunArgs(['--regenerate', '--series', 'k'], '/', '/w', 2), /never from a series/);
+});
+
+t.test('shards are disjoint and together are the whole', async (t) => {
+  const cases = [...projectCases(root), ...runtimeCases(root)];
+  const costs = { [cases[0].id]: 30 };
+  const parts = [1, 2, 3].map((i) => shardOf(cases, { index: i, total: 3 }, costs).map((c) => c.id));
+  const all = parts.flat();
+  t.equal(all.length, cases.length, 'no case twice, none missing');
+  t.same(new Set(all).size, cases.length);
+  t.same(shardOf(cases, { index: 2, total: 3 }, costs).map((c) => c.id), parts[1], 'deterministic');
+});
+
+t.test('a unit-test failure read back from TAP is a verdict', async (t) => {
+  const tap = ['TAP version 14', '# Subtest: adds', '    not ok 1 - should be equal', '      ---', '      found: 3', '      wanted: 4', '      ...', '    1..1', 'not ok 1 - adds', '# Subtest: fine', '    ok 1 - yes', '    1..1', 'ok 2 - fine', '1..2', ''].join('\n');
+  const v = unitVerdicts(parseTap('harness/test/x.test.ts', tap, false));
+  t.same(v.map((x) => [x.id, x.status]), [['unit/x.test.ts > adds', 'fail'], ['unit/x.test.ts > fine', 'pass']]);
+  t.match(v[0].detail, /should be equal[\s\S]*found: 3/);
+  const crashed = unitVerdicts(parseTap('harness/test/y.test.ts', 'TAP version 14\n', false));
+  t.match(crashed, [{ pair: 'suite', status: 'fail' }], 'a file that failed outside any test is a failure too');
+});
