@@ -1,0 +1,84 @@
+// The model and the runner across libvirt releases: profile names with a version, behaviour
+// switches as data, and libvirt's two test layouts told apart by the tree's files.
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runModel } from '../backends/model.js';
+import { BEHAVIOUR_9_0_0 } from '../model/profile.js';
+import { hostProfile, loadProfile, profileProblem } from '../profiles/load.js';
+import { detectLayout, inNumaFamily, libvirtCases, treeRegistrations, treeVersion } from '../runner/libvirt-cases.js';
+import type { HostFacts } from '../model/host-facts.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const tree9 = join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0');
+const tree11 = join(root, '.cache', 'libvirt-src', 'libvirt-11.3.0');
+
+t.test('profile names take an optional libvirt version', async (t) => {
+  const p9 = loadProfile('x86_64-latest');
+  t.equal(p9.libvirtVersion, '9.0.0', 'no version means 9.0.0');
+  t.same(p9.behaviour, BEHAVIOUR_9_0_0, "9.0.0's behaviour is the default");
+  t.same(loadProfile('x86_64-latest@9.0.0').flags, p9.flags, '@9.0.0 is the same profile');
+  const p11 = loadProfile('x86_64-latest@11.3.0');
+  t.equal(p11.libvirtVersion, '11.3.0');
+  t.equal(p11.behaviour.memorySizeArg, 'size-k');
+  t.ok(p11.behaviour.restrictiveMemnodeNeedsRestrictiveMemory, 'the reverse restrictive check is an 11.3.0 switch');
+  t.ok(p11.flags.machineAcpi && p11.flags.smpClusters && p11.flags.backingMaskProtocol, "QEMU 10.0's capabilities");
+  t.same(p11.hostNodes, [0, 1, 2, 3], "11.3.0's mock host has nodes 0-3");
+  t.ok(loadProfile('x86_64-latest.abi-update@11.3.0').abiUpdate, '.abi-update parses as *_ABI_UPDATE');
+  t.match(profileProblem('x86_64-latest@12.8.0'), /model covers libvirt 9\.0\.0 and 11\.3\.0/);
+  t.match(profileProblem('nocaps@11.3.0'), /unknown profile 'nocaps@11\.3\.0'/);
+});
+
+t.test('host takes the version of the daemon it probed', async (t) => {
+  const facts: HostFacts = {
+    libvirtVersion: '11.3.0', qemuVersion: '7.2.0', qemuBinary: '/usr/bin/qemu-system-x86_64', daemonPath: '/usr/bin',
+    stateDirTemplate: '/var/lib/libvirt/qemu/domain--1-{name}', monitorTemplate: 'path=/m.sock', machineAliases: {},
+    numaNodes: [{ id: 0, memoryKiB: 1024, cpus: [0] }], kvmUsable: false,
+  };
+  const h = hostProfile(facts);
+  t.equal(h.libvirtVersion, '11.3.0');
+  t.equal(h.behaviour.memorySizeArg, 'size-k', "11.3.0's behaviour");
+  t.notOk(h.flags.machineAcpi, "QEMU 7.2's capabilities under 11.3.0: no acpi= on -machine");
+  t.equal(hostProfile({ ...facts, libvirtVersion: '9.0.0' }).behaviour.memorySizeArg, 'mib');
+  t.throws(() => hostProfile({ ...facts, libvirtVersion: '12.8.0' }), /model covers libvirt 9\.0\.0 and 11\.3\.0/);
+});
+
+const mixed = (memMode: string): string => `<domain type='qemu'><name>g</name><uuid>9f4b6512-e73a-4a25-93e8-5307802821ce</uuid>
+<memory unit='KiB'>2097152</memory><vcpu>2</vcpu>
+<numatune><memory mode='${memMode}' nodeset='0'/><memnode cellid='1' mode='restrictive' nodeset='0'/></numatune>
+<os><type arch='x86_64' machine='pc'>hvm</type></os>
+<cpu><numa><cell id='0' cpus='0' memory='1048576' unit='KiB'/><cell id='1' cpus='1' memory='1048576' unit='KiB'/></numa></cpu>
+<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>`;
+
+t.test("11.3.0's rule: a restrictive memnode needs a restrictive <memory>; 9.0.0 has no such rule", async (t) => {
+  const msg = "XML error: 'restrictive' mode is required in memory element when mode is 'restrictive' in memnode element";
+  for (const op of ['argv', 'xml'] as const) {
+    t.same(runModel(op, mixed('strict'), 'x86_64-latest@11.3.0'), { kind: 'error', message: msg }, `${op}: 11.3.0 refuses`);
+    t.equal(runModel(op, mixed('strict'), 'x86_64-latest').kind, 'ok', `${op}: 9.0.0 accepts`);
+    t.equal(runModel(op, mixed('restrictive'), 'x86_64-latest@11.3.0').kind, 'ok', `${op}: 11.3.0 accepts restrictive on both`);
+  }
+});
+
+t.test("libvirt's test layouts are told apart by the tree's files", async (t) => {
+  if (!existsSync(join(tree9, 'tests')) || !existsSync(join(tree11, 'tests')))
+    return t.skip('libvirt 9.0.0 and 11.3.0 test data needed (bash scripts/fetch-libvirt-tests.sh; … 11.3.0)');
+  t.equal(detectLayout(tree9), 'xml2argv+xml2xml');
+  t.equal(detectLayout(tree11), 'qemuxmlconf');
+  t.equal(detectLayout(root), null, 'not a libvirt tree');
+  t.equal(treeVersion(tree11), '11.3.0');
+  const { regs } = treeRegistrations(tree11);
+  t.equal(regs.length, 1311, "qemuxmlconftest.c's 1,311 registrations");
+  const family = inNumaFamily(regs);
+  t.equal(family.length, 27, 'NUMA family: 27 registrations');
+  t.ok(family.every((r) => r.profile === 'x86_64-latest@11.3.0'), 'all under x86_64-latest@11.3.0');
+  const { cases, skipped } = libvirtCases(tree11);
+  t.equal(cases.length, 48, '48 expected files');
+  t.equal(skipped.length, 0);
+  t.ok(cases.every((c) => /^libvirt\/qemuxmlconf\/[^/]+\.x86_64-latest\.(args|err|xml)$/.test(c.id)), 'ids name the expected file');
+  const all = libvirtCases(tree11, false);
+  t.ok(all.skipped.length > 0 && all.skipped.every((s) => s.why.length > 0), 'every skipped registration says why');
+  t.ok(all.skipped.some((s) => /arch ppc64/.test(s.why)), 'other arches are skipped with the reason');
+  t.ok(all.skipped.some((s) => /ARG_QEMU_CAPS_DEL/.test(s.why)), 'changed capabilities are skipped with the reason');
+  t.equal(libvirtCases(tree9).cases.length, 40, "9.0.0's family unchanged: 40");
+});
