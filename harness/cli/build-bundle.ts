@@ -1,36 +1,133 @@
-// Bundles the CLI (run by `npm run build` after tsc): dist/cli/main.js is replaced by one ESM
-// file holding what a model call needs, with lazily imported parts (commander's program, the
-// real backends, libxml2's reader) split into dist/cli/bundle-*.js chunks beside it. Resolving
-// and loading some twenty modules one by one was a large part of a one-file call.
-// Chunks stay in dist/cli/, two levels under the project root like every compiled module, so
-// paths computed from import.meta.url (profiles/load.ts) still hold.
-import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+// Bundles the CLI (run by `npm run build` after tsc). A one-file call was mostly start-up:
+// resolving and loading some twenty ES modules one by one, then compiling them.
+//  - dist/cli/cli.cjs: one CommonJS file with what a model call needs (CommonJS skips the ES
+//    module loader's per-module work). What main.ts and its modules import dynamically
+//    (commander's program, libxml2's reader via backends/model.js, the real backends,
+//    fast-glob) stays outside: it loads at run time from tsc's output beside it
+//    (dist/cli/program.js, dist/backends/…), only when a command needs it.
+//  - dist/cli/cli.cjs.cache: V8's code cache for it, made by running two sample calls (Node 20
+//    has no module.enableCompileCache()); V8 checks it against the source and ignores it when
+//    stale or made by another V8, so it only ever saves compile time.
+//  - dist/cli/main.js (the package's bin) becomes a launcher that runs cli.cjs with that cache.
+// Everything stays in dist/cli/, two levels under the project root like every compiled module,
+// so paths computed from import.meta.url (profiles/load.ts) still hold.
+import { build, type Plugin } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outdir = join(root, 'dist', 'cli');
-for (const f of readdirSync(outdir)) if (f.startsWith('bundle-')) rmSync(join(outdir, f));
+const cliSrc = join(root, 'harness', 'cli');
+// --outdir DIR: build elsewhere (to time a variant without touching dist/).
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 ? process.argv[at + 1] : join(root, 'dist', 'cli');
 
-// Packages stay external (loaded from node_modules when needed; libxml2-wasm must, for its
-// .wasm file), except commander, which is small and CommonJS.
+// Packages stay external (loaded from node_modules when needed; libxml2-wasm must, for its .wasm).
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-const external = Object.keys(pkg.dependencies).filter((d) => d !== 'commander');
+
+/** import('…') stays a run-time import of the tsc-compiled module (same relative path). */
+const lazy = new Set<string>();
+const lazyStaysOutside: Plugin = {
+  name: 'lazy-stays-outside',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (a) => {
+      if (a.kind !== 'dynamic-import') return undefined;
+      // A relative path only means the same file from the bundle's place (dist/cli/) when the
+      // importer sits in harness/cli/.
+      if (a.path.startsWith('.') && dirname(a.importer) !== cliSrc)
+        return { errors: [{ text: `dynamic import('${a.path}') outside harness/cli/ would resolve wrongly from the bundle` }] };
+      lazy.add(a.path);
+      return { path: a.path, external: true };
+    });
+  },
+};
 
 await build({
-  entryPoints: [join(root, 'harness', 'cli', 'main.ts')],
-  outdir,
-  entryNames: '[name]',
-  chunkNames: 'bundle-[name]-[hash]',
+  entryPoints: [join(cliSrc, 'main.ts')],
+  outfile: join(outdir, 'cli.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  plugins: [lazyStaysOutside],
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external,
+  external: Object.keys(pkg.dependencies),
+  define: { 'import.meta.url': '__lvhModuleUrl' },
+  banner: { js: "const __lvhModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: true,
   logLevel: 'warning',
-  // Bundled CommonJS (commander) calls require() for node's own modules.
-  banner: { js: "import { createRequire as __lvhRequire } from 'node:module'; const require = __lvhRequire(import.meta.url);" },
 });
+
+// A script run through vm cannot use import() without an experimental flag (Node 20), so the
+// bundle's few import('…') calls go through a function the launcher passes in: its own import(),
+// which resolves the same relative paths from the same directory.
+const bundle = join(outdir, 'cli.cjs');
+let code = readFileSync(bundle, 'utf8');
+let replaced = 0;
+code = code.replace(/\bimport\((["'])([^"']+)\1\)/g, (m, _q: string, spec: string) => {
+  if (!lazy.has(spec)) throw new Error(`unexpected ${m} in the bundle`);
+  replaced++;
+  return `__lvhImport(${JSON.stringify(spec)})`;
+});
+if (replaced < lazy.size || /\bimport\s*\(/.test(code)) throw new Error(`bundle: ${lazy.size} dynamic imports, ${replaced} rewritten, or an import( left`);
+writeFileSync(bundle, code);
+
+// tsc's map of the main.js being replaced would describe the wrong file.
+rmSync(join(outdir, 'main.js.map'), { force: true });
+// The launcher: plain JavaScript, written here (it is not part of the harness's TypeScript).
+writeFileSync(join(outdir, 'main.js'), `#!/usr/bin/env node
+// Generated by harness/cli/build-bundle.ts: runs cli.cjs (the bundled CLI) with V8's code cache.
+import { readFileSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const file = join(here, 'cli.cjs');
+let cachedData;
+try { cachedData = readFileSync(file + '.cache'); } catch { cachedData = undefined; }
+const source = readFileSync(file, 'utf8').replace(/^#!.*/, '');
+const script = new vm.Script('(function (exports, require, module, __filename, __dirname, __lvhImport) {' + source + '\\n})', { filename: file, cachedData });
+if (process.env.LVH_CLI_WRITE_CACHE) process.on('exit', () => writeFileSync(file + '.cache', script.createCachedData()));
+const module = { exports: {} };
+script.runInThisContext().call(module.exports, module.exports, Module.createRequire(file), module, file, here, (spec) => import(spec));
+`);
+
+// The code cache: compiled after an argv and an xml call, so the functions they ran are in it.
+const tmp = mkdtempSync(join(tmpdir(), 'lvh-bundle-'));
+try {
+  const sample = join(tmp, 'sample.xml');
+  writeFileSync(sample, `<domain type='qemu'>
+  <name>cache</name>
+  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+  <memory unit='KiB'>219136</memory>
+  <vcpu placement='static'>2</vcpu>
+  <numatune>
+    <memory mode='strict' nodeset='0'/>
+  </numatune>
+  <cpu>
+    <numa>
+      <cell id='0' cpus='0-1' memory='219136' unit='KiB'/>
+    </numa>
+  </cpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+  </devices>
+</domain>
+`);
+  rmSync(join(outdir, 'cli.cjs.cache'), { force: true });
+  for (const op of ['argv', 'xml']) {
+    const r = spawnSync(process.execPath, [join(outdir, 'main.js'), op, '--profile', 'x86_64-latest', sample], {
+      env: { ...process.env, LVH_CLI_WRITE_CACHE: '1' },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`sample ${op} call failed (exit ${r.status}): ${r.stderr.split('\n')[0]}`);
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

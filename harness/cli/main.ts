@@ -12,16 +12,15 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-const args = process.argv.slice(2);
-if (!args.length) {
-  process.stderr.write('usage: libvirt-harness <argv|xml|runtime> [--profile P] [--impl model|libvirt] [--jobs N] FILE… (see --help)\n');
-  process.exit(2);
-}
-const cmd = parseFileCommand(args);
-if (cmd) {
-  const code = await runFiles(cmd).catch(fail);
-  process.exit(code);
-} else {
+async function main(args: string[]): Promise<void> {
+  if (!args.length) {
+    process.stderr.write('usage: libvirt-harness <argv|xml|runtime> [--profile P] [--impl model|libvirt] [--jobs N] FILE… (see --help)\n');
+    process.exit(2);
+  }
+  const cmd = parseFileCommand(args);
+  if (cmd) process.exit(await runFiles(cmd));
   const { runProgram } = await import('./program.js');
-  await runProgram(process.argv).catch(fail);
+  await runProgram(process.argv);
 }
+
+main(process.argv.slice(2)).catch(fail);
