@@ -210,30 +210,37 @@ function confCases(tests: string, r: Registration, profile: string): Case[] {
   return out;
 }
 
+/** One registration of qemuxml2argvtest.c or qemuxml2xmltest.c: one case. */
+function splitCase(tests: string, r: Registration, profile: string, id: string): Case {
+  const input = join(tests, 'qemuxml2argvdata', `${r.name}.xml`);
+  if (r.suite === 'xml2argv') {
+    const err = join(tests, 'qemuxml2argvdata', `${r.name}${r.suffix}.err`);
+    const args = join(tests, 'qemuxml2argvdata', `${r.name}${r.suffix}.args`);
+    const expect: Case['expect'] = r.failure
+      ? existsSync(err) ? { kind: 'error', file: err } : { kind: 'error-any' }
+      : { kind: 'text', file: args };
+    return { source: 'libvirt', name: r.name, op: 'argv', profile, id, input, expect };
+  }
+  const dir = join(tests, 'qemuxml2xmloutdata');
+  const inactive = join(dir, `${r.name}-inactive${r.suffix}.xml`);
+  const file = existsSync(inactive) ? inactive : join(dir, `${r.name}${r.suffix}.xml`);
+  return { source: 'libvirt', name: r.name, op: 'xml', profile, id, input, expect: { kind: 'text', file } };
+}
+
+/** libvirt's registrations as cases: the NUMA family, or with family=false every registration
+ *  (each case says whether it belongs to the family); registrations no profile covers are skipped. */
 export function libvirtCases(tree: string, family = true): { cases: Case[]; skipped: { id: string; why: string }[] } {
   const tests = join(tree, 'tests');
   const { regs } = treeRegistrations(tree);
   const cases: Case[] = [];
   const skipped: { id: string; why: string }[] = [];
-  for (const r of family ? inNumaFamily(regs) : regs) {
+  const named = new Set(inNumaFamily(regs));
+  for (const r of family ? [...named] : regs) {
     const id = `libvirt/${r.suite}/${r.name}${r.suffix}`;
     const why = r.why ?? (r.profile ? profileProblem(r.profile) : null);
     if (!r.profile || why) { skipped.push({ id, why: why ?? 'no profile' }); continue; }
-    if (r.suite === 'qemuxmlconf') { cases.push(...confCases(tests, r, r.profile)); continue; }
-    const input = join(tests, 'qemuxml2argvdata', `${r.name}.xml`);
-    if (r.suite === 'xml2argv') {
-      const err = join(tests, 'qemuxml2argvdata', `${r.name}${r.suffix}.err`);
-      const args = join(tests, 'qemuxml2argvdata', `${r.name}${r.suffix}.args`);
-      const expect: Case['expect'] = r.failure
-        ? existsSync(err) ? { kind: 'error', file: err } : { kind: 'error-any' }
-        : { kind: 'text', file: args };
-      cases.push({ source: 'libvirt', name: r.name, op: 'argv', profile: r.profile, id, input, expect });
-    } else {
-      const dir = join(tests, 'qemuxml2xmloutdata');
-      const inactive = join(dir, `${r.name}-inactive${r.suffix}.xml`);
-      const file = existsSync(inactive) ? inactive : join(dir, `${r.name}${r.suffix}.xml`);
-      cases.push({ source: 'libvirt', name: r.name, op: 'xml', profile: r.profile, id, input, expect: { kind: 'text', file } });
-    }
+    const made = r.suite === 'qemuxmlconf' ? confCases(tests, r, r.profile) : [splitCase(tests, r, r.profile, id)];
+    for (const c of made) cases.push({ ...c, family: named.has(r) });
   }
   return { cases, skipped };
 }
