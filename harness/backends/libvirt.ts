@@ -7,14 +7,14 @@
 // - xml() defines a copy of the input under a unique name `lvh-<pid>-<n>-<rand>-<original>`
 //   and a fresh random uuid, dumps it, undefines it, and restores the original name/uuid in
 //   the text. Only domains this process defined, and whose name starts with `lvh-`, are ever
-//   undefined. Left-overs are undefined by close(), by cleanupAll() (exported so a runner can
-//   call it from its own signal handlers), on SIGINT/SIGTERM (handlers installed unless
-//   `installSignalHandlers: false`; they re-raise the signal when nobody else listens), and
-//   synchronously on process 'exit'.
+//   undefined. Each defined domain is held in the project's cleanup registry
+//   (lifecycle/cleanup.ts) until undefined: close(), Ctrl-C/SIGTERM, process exit and, after
+//   a SIGKILL, the registry's reaper all undefine what is left.
 // - Infrastructure failures (timeouts, virsh dying, unparsable output) throw
 //   LibvirtBackendError; libvirt rejecting an input is an Outcome of kind 'error'.
 import { layoutArgs, splitWords } from '../neutral/args-layout.js';
 import { scanTopLevel } from './top-level.js';
+import { hold, type Held, type ReapOrder } from '../lifecycle/cleanup.js';
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,8 +36,6 @@ export interface LibvirtBackendOptions {
   uri?: string;
   /** Per virsh command. */
   timeoutMs?: number;
-  /** Install SIGINT/SIGTERM handlers that undefine our domains (default true). */
-  installSignalHandlers?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,7 +184,6 @@ function restoreMessage(msg: string, rw: Rewritten): string {
 // ---------------------------------------------------------------------------------------------
 // A long-lived interactive virsh.
 
-const liveVirsh = new Set<ResultPromise>(); // killed first on exit: no define may start late
 
 class VirshSession {
   private buf = '';
@@ -211,12 +208,17 @@ class VirshSession {
       },
     });
     const s = new VirshSession(proc, timeoutMs);
-    liveVirsh.add(proc);
+    // Released first on exit: no define may start late.
+    const held = hold({
+      label: `virsh session on ${uri}`, order: 0,
+      release: async () => { proc.kill('SIGKILL'); },
+      releaseSync: () => { proc.kill('SIGKILL'); return true; },
+    });
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (d: string) => s.onData(d));
     proc.stdin!.on('error', () => { /* reported through the exit below */ });
     void proc.then((r) => {
-      liveVirsh.delete(proc);
+      held.drop();
       const last = s.buf.trim().split('\n').pop();
       s.fail(new LibvirtBackendError(`virsh exited (${r.signal ?? `code ${r.exitCode}`})${last ? `: ${last}` : ''}`));
     });
@@ -322,18 +324,36 @@ class VirshSession {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Registry of what this process defined, for cleanup on every exit path we can hook.
+// What this process defined, each held in the project's cleanup registry (lifecycle/cleanup.ts)
+// until it is undefined: close(), signals, exit and the reaper all go through it.
 
 interface Defined {
   uuid: string;
   uri: string;
   confirmed: boolean; // define returned; false while it may still be in flight
+  held?: Held;
 }
 const registry = new Map<string, Defined>(); // uuid -> entry
-const workDirs = new Set<string>(); // backends' temp dirs, removed on exit if close() was not reached
-const backends = new Set<LibvirtBackend>();
-let hooksInstalled = false;
-let signalHooksInstalled = false;
+
+function remember(d: Defined): void {
+  registry.set(d.uuid, d);
+  const reap = (): ReapOrder => ({ kind: 'virsh', uri: d.uri, uuid: d.uuid, prefix: DOMAIN_PREFIX, action: 'undefine', confirmed: d.confirmed });
+  d.held = hold({
+    label: `domain ${d.uuid} on ${d.uri}`, order: 1, reap: reap(),
+    release: () => undefineIfOurs(d, (args) => cleanupVirsh(d.uri, args)),
+    releaseSync: () => undefineSync(d),
+  });
+}
+
+function confirm(d: Defined): void {
+  d.confirmed = true;
+  d.held?.update({ kind: 'virsh', uri: d.uri, uuid: d.uuid, prefix: DOMAIN_PREFIX, action: 'undefine', confirmed: true });
+}
+
+function forget(uuid: string): void {
+  registry.get(uuid)?.held?.drop();
+  registry.delete(uuid);
+}
 
 function oneShotVirsh(uri: string, args: string[], timeoutMs: number) {
   return execa('virsh', ['-q', '-c', uri, ...args], {
@@ -351,26 +371,6 @@ async function cleanupVirsh(uri: string, args: string[]): Promise<string> {
 
 const NOT_FOUND = /failed to get domain|Domain not found/;
 
-/** Undefine every domain this process defined and still has, and close all sessions. */
-export async function cleanupAll(): Promise<void> {
-  const errors: string[] = [];
-  for (const b of [...backends]) {
-    try {
-      await b.close();
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-  }
-  for (const d of [...registry.values()]) {
-    try {
-      await undefineIfOurs(d, (args) => cleanupVirsh(d.uri, args));
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-  }
-  if (errors.length) throw new LibvirtBackendError(`cleanup: ${errors.join('; ')}`);
-}
-
 async function undefineIfOurs(d: Defined, run: (args: string[]) => Promise<string>): Promise<void> {
   let out = await run(['domname', d.uuid]);
   let err = virshErrorMessage(out);
@@ -382,65 +382,38 @@ async function undefineIfOurs(d: Defined, run: (args: string[]) => Promise<strin
   }
   if (err !== null) {
     if (!NOT_FOUND.test(err)) throw new LibvirtBackendError(`cannot look up domain ${d.uuid}: ${err}`);
-    registry.delete(d.uuid);
+    forget(d.uuid);
     return;
   }
   const name = out.split('\n').find((l) => l !== '') ?? '';
   if (name === '') throw new LibvirtBackendError(`no answer looking up domain ${d.uuid}`);
   if (!name.startsWith(DOMAIN_PREFIX)) {
-    registry.delete(d.uuid);
+    forget(d.uuid);
     throw new LibvirtBackendError(`domain ${d.uuid} is named '${name}', not ours: left alone`);
   }
   const u = virshErrorMessage(await run(['undefine', d.uuid, '--keep-nvram', '--keep-tpm']));
   if (u !== null && !NOT_FOUND.test(u)) throw new LibvirtBackendError(`cannot undefine ${name}: ${u}`);
-  registry.delete(d.uuid);
+  forget(d.uuid);
 }
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function exitHook(): void {
-  // Only synchronous work is possible here. Kill our virshes so none sends a define late; one
-  // killed mid-define may still be finishing in the daemon, so unconfirmed ones get a 2nd look.
-  for (const p of liveVirsh) p.kill('SIGKILL');
-  for (const d of registry.values()) {
-    for (let attempt = 0; attempt < (d.confirmed ? 1 : 2); attempt++) {
-      if (attempt) sleepSync(300);
-      const look = spawnSync('virsh', ['-c', d.uri, 'domname', d.uuid],
-        { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
-      const name = (look.stdout ?? '').split('\n')[0];
-      if (look.status === 0 && name.startsWith(DOMAIN_PREFIX)) {
-        spawnSync('virsh', ['-c', d.uri, 'undefine', d.uuid, '--keep-nvram', '--keep-tpm'],
-          { stdio: 'ignore', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
-        break;
-      }
+/** At exit only synchronous work runs. A define cut off mid-way may still be finishing in the
+ *  daemon, so an unconfirmed one gets a second look. */
+function undefineSync(d: Defined): boolean {
+  for (let attempt = 0; attempt < (d.confirmed ? 1 : 2); attempt++) {
+    if (attempt) sleepSync(300);
+    const look = spawnSync('virsh', ['-c', d.uri, 'domname', d.uuid], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
+    const name = (look.stdout ?? '').split('\n')[0];
+    if (look.status === 0 && name.startsWith(DOMAIN_PREFIX)) {
+      const u = spawnSync('virsh', ['-c', d.uri, 'undefine', d.uuid, '--keep-nvram', '--keep-tpm'], { stdio: 'ignore', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
+      return u.status === 0;
     }
+    if (look.status === 0) return true; // renamed: not ours any more
   }
-  registry.clear();
-  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
-}
-
-function onSignal(sig: NodeJS.Signals): void {
-  void cleanupAll().catch((e: Error) => process.stderr.write(`libvirt backend: ${e.message}\n`)).finally(() => {
-    // Re-raise for the default action unless someone else handles the signal.
-    if (process.listenerCount(sig) <= 1) {
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
-    }
-  });
-}
-
-function installHooks(signals: boolean): void {
-  if (!hooksInstalled) {
-    hooksInstalled = true;
-    process.on('exit', exitHook);
-  }
-  if (signals && !signalHooksInstalled) {
-    signalHooksInstalled = true;
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  return d.confirmed; // not found: gone (an unconfirmed one is left to the reaper's later looks)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,6 +424,7 @@ export class LibvirtBackend implements Backend {
   private readonly timeoutMs: number;
   private session: Promise<VirshSession> | null = null;
   private workDir: string | null = null;
+  private workDirHeld: Held | null = null;
   private counter = 0;
   private readonly rand = randomBytes(3).toString('hex');
   private availability: Promise<string | null> | null = null;
@@ -461,8 +435,6 @@ export class LibvirtBackend implements Backend {
   constructor(opts: LibvirtBackendOptions = {}) {
     this.uri = opts.uri ?? DEFAULT_URI;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    installHooks(opts.installSignalHandlers ?? true);
-    backends.add(this);
   }
 
   unavailable(): Promise<string | null> {
@@ -481,8 +453,13 @@ export class LibvirtBackend implements Backend {
 
   private dir(): string {
     if (!this.workDir) {
-      this.workDir = mkdtempSync(join(tmpdir(), 'lvh-'));
-      workDirs.add(this.workDir);
+      const dir = mkdtempSync(join(tmpdir(), 'lvh-'));
+      this.workDir = dir;
+      this.workDirHeld = hold({
+        label: dir, order: 2, reap: { kind: 'rm', path: dir },
+        release: async () => rmSync(dir, { recursive: true, force: true }),
+        releaseSync: () => { rmSync(dir, { recursive: true, force: true }); return true; },
+      });
     }
     return this.workDir;
   }
@@ -534,22 +511,22 @@ export class LibvirtBackend implements Backend {
     return this.withFile(n, rw.text, (file) => session.exclusive(async (run) => {
       // Registered before define: after a timeout or an exit we cannot know whether it happened.
       const entry: Defined = { uuid: rw.uuid, uri: this.uri, confirmed: false };
-      registry.set(rw.uuid, entry);
+      remember(entry);
       this.mine.add(rw.uuid);
       const defErr = virshErrorMessage(await run(`define ${virshQuote(file)}`));
       if (defErr !== null) {
-        registry.delete(rw.uuid);
+        forget(rw.uuid);
         this.mine.delete(rw.uuid);
         return { kind: 'error', message: restoreMessage(defErr, rw) };
       }
-      entry.confirmed = true;
+      confirm(entry);
       const dumped = await run(`dumpxml --inactive ${rw.uuid}`);
       const dumpErr = virshErrorMessage(dumped);
       const name = dumped.match(/^ {2}<name>(.*)<\/name>$/m)?.[1] ?? '';
       if (dumpErr === null && name.startsWith(DOMAIN_PREFIX)) {
         const u = virshErrorMessage(await run(`undefine ${rw.uuid} --keep-nvram --keep-tpm`));
         if (u !== null) throw new LibvirtBackendError(`cannot undefine ${name}: ${u} (close() retries)`);
-        registry.delete(rw.uuid);
+        forget(rw.uuid);
         this.mine.delete(rw.uuid);
       } else {
         // Odd: go through the checked cleanup path (domname + prefix check).
@@ -595,10 +572,9 @@ export class LibvirtBackend implements Backend {
     if (s) await s.close();
     if (this.workDir) {
       rmSync(this.workDir, { recursive: true, force: true });
-      workDirs.delete(this.workDir);
+      this.workDirHeld?.drop();
     }
     this.workDir = null;
     if (errors.length) throw new LibvirtBackendError(`close: ${errors.join('; ')}`);
-    backends.delete(this);
   }
 }

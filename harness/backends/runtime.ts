@@ -5,12 +5,11 @@
 // - Every guest is a transient domain named `lvh-rt-<pid>-<n>-<rand>-<original name>` with a
 //   fresh random uuid; only domains whose current name starts with `lvh-rt-` and whose uuid
 //   this process registered are ever destroyed (looked up by uuid, name checked first).
-// - The registry is kept in memory and in a state file; it is emptied by `virsh destroy`
-//   after each observation (success, failure, timeout), by close(), on SIGINT/SIGTERM (handlers
-//   wait for in-flight `virsh create`, destroy, then re-raise when nobody else listens), on
-//   process 'exit' (synchronous), and - for SIGKILL, which no handler sees - by a detached
-//   reaper process that polls this process and destroys what the state file still lists once it
-//   is gone. Every virsh call runs with a timeout.
+// - Each guest is held in the project's cleanup registry (lifecycle/cleanup.ts) from before
+//   `virsh create` until destroyed: after each observation (success, failure, timeout), by
+//   close(), on Ctrl-C/SIGTERM (waiting for in-flight creates), at process exit, and - for
+//   SIGKILL, which no handler sees - by the registry's reaper once this process is gone.
+//   Every virsh call runs with a timeout.
 //
 // What is read (two independent views)
 // - QEMU: `query-memdev` (id, size, policy, host-nodes), `query-cpus-fast` and
@@ -30,13 +29,14 @@
 // never match a prediction).
 import { naturalCompare, printNodeSet } from '../neutral/bitmap-text.js';
 import { scanTopLevel, type Span } from './top-level.js';
+import { hold, isDraining, type Held, type ReapOrder } from '../lifecycle/cleanup.js';
 import { GuestRamError, hex, mapBackend, parseFlatView, parseGpa2hva, parseMaps, parseNumaMapsLine, piecesOf, probesOf, type NumaMapsLine } from './guest-ram.js';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts } from '../neutral/runtime-facts.js';
 import { readXml } from '../xml/read.js';
 import { attr, child } from '../xml/tree.js';
@@ -75,22 +75,25 @@ export type Observation =
   | { kind: 'error'; message: string; details: ObservationDetails };
 
 // ---------------------------------------------------------------------------------------------
-// virsh with a timeout; children tracked so an exit can kill them.
+// virsh with a timeout; each child held in the cleanup registry so an exit kills it first.
 
 interface VirshResult { code: number | undefined; stdout: string; stderr: string; timedOut: boolean }
-const liveChildren = new Set<ResultPromise>();
 
 async function virsh(uri: string, args: string[], timeoutMs = VIRSH_TIMEOUT_MS): Promise<VirshResult> {
   const p = execa('virsh', ['-q', '-c', uri, ...args], {
     reject: false, timeout: timeoutMs, env: { LC_ALL: 'C' }, stdin: 'ignore', killSignal: 'SIGKILL',
   });
-  liveChildren.add(p);
+  const held = hold({
+    label: `virsh ${args[0]}`, order: 0,
+    release: async () => { p.kill('SIGKILL'); },
+    releaseSync: () => { p.kill('SIGKILL'); return true; },
+  });
   try {
     const r = await p;
     if ((r as { code?: string }).code === 'ENOENT') throw new RuntimeBackendError('virsh not found (install libvirt-clients)');
     return { code: r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), timedOut: !!r.timedOut };
   } finally {
-    liveChildren.delete(p);
+    held.drop();
   }
 }
 
@@ -111,67 +114,29 @@ async function virshOk(uri: string, args: string[], timeoutMs = VIRSH_TIMEOUT_MS
 // Registry of started guests; cleanup on every exit path we can hook, plus the reaper.
 
 /** confirmed: `virsh create` has returned (until then the daemon may still be creating it). */
-interface Started { uuid: string; name: string; uri: string; confirmed: boolean }
+interface Started { uuid: string; name: string; uri: string; confirmed: boolean; held?: Held }
 const registry = new Map<string, Started>();
 const inFlight = new Set<Promise<unknown>>(); // virsh create calls not yet returned
-let stateDir: string | null = null;
-let stateFile: string | null = null;
-let reaperStarted = false;
-let hooksInstalled = false;
-let draining = false; // a signal arrived: no new guest is started
 const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
 /** virsh could not talk to libvirtd (down, restarted, crashed mid-call). */
 const LIBVIRT_GONE = /failed to connect to the hypervisor|Failed to connect socket|End of file while reading data|Cannot recv data|Connection reset by peer/;
 
-function persistRegistry(): void {
-  if (!stateFile) return;
-  const tmp = `${stateFile}.tmp`;
-  writeFileSync(tmp, JSON.stringify([...registry.values()]));
-  renameSync(tmp, stateFile);
+const reapOrder = (d: Started): ReapOrder => ({ kind: 'virsh', uri: d.uri, uuid: d.uuid, prefix: RUNTIME_PREFIX, action: 'destroy', confirmed: d.confirmed });
+
+/** Held from before `virsh create` (after a timeout or a signal we cannot know whether it
+ *  happened) until destroyed: close(), signals, exit and the reaper go through the registry. */
+function remember(d: Started): void {
+  registry.set(d.uuid, d);
+  d.held = hold({
+    label: `guest ${d.name}`, order: 1, reap: reapOrder(d),
+    release: async () => { await Promise.allSettled([...inFlight]); await destroyIfOurs(d); },
+    releaseSync: () => destroySync(d),
+  });
 }
 
-/** A detached process that destroys what we leave behind if we die without running any hook. */
-function startReaper(): void {
-  if (reaperStarted) return;
-  reaperStarted = true;
-  stateDir = mkdtempSync(join(tmpdir(), 'lvh-rt-'));
-  stateFile = join(stateDir, 'guests.json');
-  persistRegistry();
-  // Runs detached: survives our SIGKILL. Once we are gone it destroys what the state file still
-  // lists (name checked first), retrying while libvirtd does not answer, for up to 10 minutes.
-  const code = `
-const { spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const [parent, file, dir, prefix] = process.argv.slice(1);
-const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
-const alive = () => { try { process.kill(Number(parent), 0); return true; } catch (e) { return e.code === 'EPERM'; } };
-const run = (uri, args) => spawnSync('virsh', ['-q', '-c', uri, ...args], { encoding: 'utf8', timeout: 30000, env: { ...process.env, LC_ALL: 'C' } });
-let since = 0;
-const tick = () => {
-  if (!fs.existsSync(file)) process.exit(0);
-  if (alive()) return;
-  since = since || Date.now();
-  let list = [];
-  try { list = JSON.parse(fs.readFileSync(file, 'utf8')); } catch {}
-  const left = [];
-  for (const d of list) {
-    const r = run(d.uri, ['domname', d.uuid]);
-    const name = (r.stdout || '').split('\\n')[0];
-    if (r.status === 0 && name.startsWith(prefix)) {
-      const k = run(d.uri, ['destroy', d.uuid]);
-      if (k.status !== 0 && !NOT_FOUND.test(k.stderr || '')) left.push(d);
-    } else if (r.status !== 0 && !NOT_FOUND.test(r.stderr || '')) left.push(d); // libvirtd down: later
-    else if (r.status !== 0 && !d.confirmed && (d.looks = (d.looks || 0) + 1) < 10) left.push(d); // create may still finish
-  }
-  if (!left.length || Date.now() - since > 600000) { fs.rmSync(dir, { recursive: true, force: true }); process.exit(0); }
-  fs.writeFileSync(file + '.tmp', JSON.stringify(left)); fs.renameSync(file + '.tmp', file);
-};
-setInterval(tick, 1000);
-`;
-  const child = spawn(process.execPath, ['-e', code, String(process.pid), stateFile, stateDir, RUNTIME_PREFIX], {
-    detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-  });
-  child.unref();
+function forget(d: Started): void {
+  d.held?.drop();
+  registry.delete(d.uuid);
 }
 
 /** Destroy a guest we registered, if it still exists and still carries our prefix. */
@@ -188,8 +153,7 @@ async function destroyIfOurs(d: Started): Promise<void> {
     }
     const name = look.stdout.split('\n')[0];
     if (!name.startsWith(RUNTIME_PREFIX)) {
-      registry.delete(d.uuid);
-      persistRegistry();
+      forget(d);
       throw new RuntimeBackendError(`domain ${d.uuid} is named '${name}', not ours: left alone`);
     }
     const r = await virsh(d.uri, ['destroy', d.uuid]);
@@ -198,8 +162,7 @@ async function destroyIfOurs(d: Started): Promise<void> {
     // Transient: gone once destroyed. Anything else would be a surprise worth a second look.
     if (attempt >= 2) throw new RuntimeBackendError(`guest ${name} is still there after destroy`);
   }
-  registry.delete(d.uuid);
-  persistRegistry();
+  forget(d);
 }
 
 /** Destroy every guest this process started and still has. */
@@ -216,49 +179,21 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function exitHook(): void {
-  // Only synchronous work is possible here. What cannot be destroyed now (libvirtd down) stays
-  // in the state file for the reaper, which keeps trying once we are gone.
-  for (const p of liveChildren) p.kill('SIGKILL');
-  const left: Started[] = [];
-  for (const d of registry.values()) {
-    for (let attempt = 0; attempt < (d.confirmed ? 1 : 8); attempt++) {
-      if (attempt) sleepSync(300);
-      const look = spawnSync('virsh', ['-q', '-c', d.uri, 'domname', d.uuid], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
-      const name = (look.stdout ?? '').split('\n')[0];
-      if (look.status === 0 && name.startsWith(RUNTIME_PREFIX)) {
-        const k = spawnSync('virsh', ['-q', '-c', d.uri, 'destroy', d.uuid], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, LC_ALL: 'C' } });
-        if (k.status !== 0 && !NOT_FOUND.test(k.stderr ?? '')) left.push(d);
-        break;
-      }
-      if (look.status !== 0 && !NOT_FOUND.test(look.stderr ?? '')) { left.push(d); break; }
-      if (look.status === 0) break; // renamed: not ours any more
+/** At exit only synchronous work runs; what cannot be destroyed now (libvirtd down) stays in
+ *  the registry's state file for the reaper. */
+function destroySync(d: Started): boolean {
+  for (let attempt = 0; attempt < (d.confirmed ? 1 : 8); attempt++) {
+    if (attempt) sleepSync(300);
+    const look = spawnSync('virsh', ['-q', '-c', d.uri, 'domname', d.uuid], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
+    const name = (look.stdout ?? '').split('\n')[0];
+    if (look.status === 0 && name.startsWith(RUNTIME_PREFIX)) {
+      const k = spawnSync('virsh', ['-q', '-c', d.uri, 'destroy', d.uuid], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, LC_ALL: 'C' } });
+      return k.status === 0 || NOT_FOUND.test(k.stderr ?? '');
     }
+    if (look.status !== 0 && !NOT_FOUND.test(look.stderr ?? '')) return false;
+    if (look.status === 0) return true; // renamed: not ours any more
   }
-  registry.clear();
-  for (const d of left) registry.set(d.uuid, d);
-  if (left.length) persistRegistry(); // the reaper takes over
-  else if (stateDir) rmSync(stateDir, { recursive: true, force: true }); // the reaper sees the file gone and exits
-}
-
-function onSignal(sig: NodeJS.Signals): void {
-  draining = true;
-  void destroyAllRuntime().catch((e: Error) => process.stderr.write(`runtime backend: ${e.message}\n`)).finally(() => {
-    if (process.listenerCount(sig) <= 1) {
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
-    }
-  });
-}
-
-function installHooks(signals: boolean): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', exitHook);
-  if (signals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  return d.confirmed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,7 +328,6 @@ export interface RuntimeBackendOptions {
   uri?: string;
   /** 'auto' (default, or $LVH_RUNTIME_ACCEL): KVM when a paused KVM guest really starts here, else TCG. */
   accel?: AccelMode;
-  installSignalHandlers?: boolean;
   observeTimeoutMs?: number;
 }
 
@@ -404,6 +338,7 @@ export class RuntimeBackend {
   private readonly rand = randomBytes(3).toString('hex');
   private counter = 0;
   private workDir: string | null = null;
+  private workDirHeld: Held | null = null;
   private decided: { accel: Accel; why: string } | null = null;
   private availability: Promise<string | null> | null = null;
 
@@ -412,7 +347,6 @@ export class RuntimeBackend {
     const env = process.env.LVH_RUNTIME_ACCEL as AccelMode | undefined;
     this.accelMode = opts.accel ?? (env === 'kvm' || env === 'tcg' ? env : 'auto');
     this.observeTimeoutMs = opts.observeTimeoutMs ?? OBSERVE_TIMEOUT_MS;
-    installHooks(opts.installSignalHandlers ?? true);
   }
 
   /** Why guests cannot be started here, or null. */
@@ -433,11 +367,16 @@ export class RuntimeBackend {
     return this.availability;
   }
 
-  /** Rewritten inputs live in the state directory: the exit hook and the reaper remove it too. */
+  /** Rewritten inputs: a temporary directory held in the cleanup registry. */
   private dir(): string {
-    startReaper();
     if (!this.workDir) {
-      this.workDir = mkdtempSync(join(stateDir!, 'xml-'));
+      const dir = mkdtempSync(join(tmpdir(), 'lvh-rt-'));
+      this.workDir = dir;
+      this.workDirHeld = hold({
+        label: dir, order: 2, reap: { kind: 'rm', path: dir },
+        release: async () => rmSync(dir, { recursive: true, force: true }),
+        releaseSync: () => { rmSync(dir, { recursive: true, force: true }); return true; },
+      });
     }
     return this.workDir;
   }
@@ -451,8 +390,7 @@ export class RuntimeBackend {
   /** Start `xml` (renamed) paused, run `read` on it, destroy it whatever happens. */
   private async startAndRead<T>(xml: string, label: string, type: 'kvm' | 'qemu',
     read: (g: { name: string; uuid: string }) => Promise<T>): Promise<{ kind: 'ok'; value: T } | { kind: 'error'; message: string }> {
-    if (draining) throw new RuntimeBackendError('runtime backend is shutting down (signal received)');
-    startReaper();
+    if (isDraining()) throw new RuntimeBackendError('runtime backend is shutting down (signal received)');
     const n = ++this.counter;
     const name = `${RUNTIME_PREFIX}${process.pid}-${n}-${this.rand}-${label}`;
     const uuid = randomUUID();
@@ -460,8 +398,7 @@ export class RuntimeBackend {
     const file = join(this.dir(), `${n}.xml`);
     writeFileSync(file, text);
     const entry: Started = { uuid, name, uri: this.uri, confirmed: false };
-    registry.set(uuid, entry); // before create: after a timeout or signal we cannot know whether it happened
-    persistRegistry();
+    remember(entry);
     let result: { kind: 'ok'; value: T } | { kind: 'error'; message: string } | undefined;
     let primary: Error | undefined;
     try {
@@ -474,7 +411,7 @@ export class RuntimeBackend {
         throw new RuntimeBackendError(`libvirtd unreachable during create: ${lastVirshError(r.stderr) ?? r.stderr.trim()}`);
       }
       entry.confirmed = true; // virsh create returned: the daemon is done with it, either way
-      persistRegistry();
+      entry.held?.update(reapOrder(entry));
       if (r.code !== 0) {
         result = { kind: 'error', message: lastVirshError(r.stderr) ?? r.stderr.trim() };
       } else {
@@ -613,6 +550,7 @@ export class RuntimeBackend {
   async close(): Promise<void> {
     await destroyAllRuntime();
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
+    this.workDirHeld?.drop();
     this.workDir = null;
   }
 }

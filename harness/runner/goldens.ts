@@ -1,25 +1,17 @@
 // The project's expected outputs: golden/<suite>/NAME.<host-id>.<ext>, blessed from the real
 // side only. One atomic writer for every golden; resolution of which host's golden a case
 // uses on this host; orphans (goldens no case used).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeAtomic } from '../neutral/atomic-file.js';
+
+export { writeAtomic };
+import { basename, join, relative } from 'node:path';
 import type { CommittedFacts, FactKey } from './hosts.js';
 import { describeHost, differingFacts, factsRead } from './hosts.js';
 import type { Operation } from './case.js';
 
 export const SUITE_DIR: Record<Operation, string> = { argv: 'xml2argv', xml: 'xml2xml', runtime: 'runtime' };
 const TEXT_EXT: Record<Operation, string> = { argv: 'args', xml: 'xml', runtime: 'json' };
-
-/** Write a file atomically (temp file + rename): an interrupted run never leaves half a file.
- *  Returns whether the content changed. */
-export function writeAtomic(file: string, body: string): boolean {
-  if (existsSync(file) && readFileSync(file, 'utf8') === body) return false;
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, file);
-  return true;
-}
 
 export interface HostTable {
   live: { id: string; facts: CommittedFacts };
