@@ -28,8 +28,19 @@ function build(): Command {
         if (n === null) throw new InvalidArgumentError('a positive integer is wanted.');
         return n;
       }))
-      .action(async (files: string[], opts: { profile: string; impl: 'model' | 'libvirt'; jobs: number }) => {
-        process.exit(await runFiles({ op, files, ...opts }));
+      .addOption(new Option('--host <host>', 'where the real libvirt runs: this machine, or the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
+      .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
+      .action(async (files: string[], opts: { profile: string; impl: 'model' | 'libvirt'; jobs: number; host: string; topology: string }) => {
+        const { host, topology, ...rest } = opts;
+        if (host === 'emulated' || rest.profile === 'emulated') {
+          const em = await import('../emulated/cli.js');
+          rest.profile = em.emulatedProfile(rest.profile, topology)!;
+          if (host === 'emulated' && rest.impl === 'libvirt') {
+            if (files.length !== 1) { process.stderr.write('--host emulated takes one file\n'); process.exit(2); }
+            await em.runInEmulated(op, files[0]!, ['--impl', 'libvirt'], { topology, profile: rest.profile });
+          }
+        }
+        process.exit(await runFiles({ op, files, ...rest }));
       });
   }
 
@@ -41,7 +52,15 @@ function build(): Command {
     .addOption(new Option('--profile <name>', 'profile for the prediction').default('host'))
     .option('--expect <file>', 'predict from this XML instead of FILE (e.g. the original of a modified copy)')
     .addOption(new Option('--accel <mode>', 'accelerator: auto (KVM when a paused KVM guest starts, else TCG), kvm, tcg').choices(['auto', 'kvm', 'tcg']).default('auto'))
-    .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg' }) => {
+    .addOption(new Option('--host <host>', 'start the guest on this machine or inside the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
+    .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
+    .option('--kernel <version>', "emulated host kernel (the image's 6.1 or 6.12; default: the topology's)")
+    .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg'; host: string; topology: string; kernel?: string }) => {
+      if (opts.host === 'emulated') {
+        // The same command runs inside, against the libvirt there (TCG: no KVM in the VM).
+        const { runInEmulated } = await import('../emulated/cli.js');
+        await runInEmulated('runtime', file, [...(opts.json ? ['--json'] : []), '--accel', 'tcg'], { topology: opts.topology, kernel: opts.kernel, profile: opts.profile }, opts.expect ? { '--expect': opts.expect } : {});
+      }
       // exit 0: observation matches the prediction; 1: it does not; 2: the guest could not be
       // started (libvirt's reason, or why the runtime backend cannot run here) on stderr.
       const read = (f: string): Uint8Array => {
@@ -81,6 +100,16 @@ function build(): Command {
         await backend.close().catch((e: Error) => process.stderr.write(`runtime cleanup: ${e.message}\n`));
         process.exit(code);
       }
+    });
+  program
+    .command('probe')
+    .description('probe the libvirt inside the emulated host into .cache/profiles/emulated-TOPOLOGY.json (the --profile emulated facts)')
+    .addOption(new Option('--host <host>', 'only the emulated host is probed here (the machine: node scripts/probe-host.mjs)').choices(['emulated']).makeOptionMandatory())
+    .option('--topology <name>', 'emulated host topology', 'mock8')
+    .option('--kernel <version>', 'emulated host kernel')
+    .action(async (opts: { topology: string; kernel?: string }) => {
+      const { probeEmulated } = await import('../emulated/cli.js');
+      await probeEmulated(opts);
     });
   return program;
 }

@@ -1,0 +1,129 @@
+// Multi-node runtime cases on the emulated host (cases/emulated/cases.json): one boot for all,
+// each case started inside through the project's own `runtime --json` (the libvirt there), its
+// observation compared with golden/runtime-emulated/NAME.TOPOLOGY.json. Goldens come only from
+// observation (--bless), never from the model; the model's verdict is reported beside it.
+//
+//   node dist/emulated/run-cases.js [--bless] [--topology mock8] [--kernel 6.12] [NAME…]
+// Exit 0 all pass, 1 a case differs, 2 the emulated host could not run (the reason on stderr).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { ensureEmulatedFacts, runCliInside } from './inside.js';
+import { projectRoot } from './topology.js';
+import { EmulatedHost, EmulatedUnavailable } from './vm.js';
+
+interface CaseSpec { why: string; pages?: 'exact' | 'within' }
+interface Mapping { id: string; pages: Record<string, number> }
+
+const stable = (v: unknown): string => JSON.stringify(sortKeys(v), null, 2) + '\n';
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** Node numbers of a libvirt-style list ("0,4-6"). */
+function nodesOf(list: string): Set<number> {
+  const s = new Set<number>();
+  for (const part of list.split(',').filter(Boolean)) {
+    const [a, b] = part.split('-').map(Number);
+    for (let n = a!; n <= (b ?? a!); n++) s.add(n);
+  }
+  return s;
+}
+
+/** The case's golden document: what was observed, plus exact page counts where asked. */
+function goldenDoc(spec: CaseSpec, out: { observed: unknown; run?: { mappings?: Mapping[] } }, stderr: string, code: number): unknown {
+  // QEMU's messages carry a timestamp (libvirt runs it with -msg timestamp=on): not part of the fact.
+  if (code === 2) return { error: stderr.trim().split('\n').pop()!.replace(/^guest not started: /, '').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z /g, '') };
+  const doc: Record<string, unknown> = { observed: out.observed };
+  if (spec.pages === 'exact') doc.pages = Object.fromEntries((out.run?.mappings ?? []).map((m) => [m.id, m.pages]));
+  return doc;
+}
+
+/** 'within': every page of every backend lies in the emulator's cpuset.mems, and all are there. */
+function checkWithin(out: { observed: { backends?: { id: string; nodes: string }[]; cpuset_mems?: Record<string, string>; qemu_memdev?: { id: string; size: number }[] }; run?: { mappings?: Mapping[] } }): string | undefined {
+  for (const m of out.run?.mappings ?? []) {
+    // A backend's own policy nodes where it has some (strict, memnodes), else the cgroup's.
+    const own = out.observed.backends?.find((b) => b.id === m.id)?.nodes;
+    const allowed = nodesOf(own || out.observed.cpuset_mems?.emulator || '');
+    const size = out.observed.qemu_memdev?.find((d) => d.id === m.id)?.size ?? 0;
+    let total = 0;
+    for (const [k, v] of Object.entries(m.pages)) {
+      const node = Number(k.replace(/^N/, ''));
+      if (!allowed.has(node)) return `${m.id}: ${v} pages on node ${node}, outside its nodes ${[...allowed].join(',')}`;
+      total += v;
+    }
+    if (total !== size / 4096) return `${m.id}: ${total} pages resident, ${size / 4096} preallocated`;
+  }
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const bless = argv.includes('--bless');
+  const opt = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv.splice(i, 2)[1] : undefined;
+  };
+  const topology = opt('--topology') ?? 'mock8';
+  const kernel = opt('--kernel');
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const root = projectRoot();
+  const specs = JSON.parse(readFileSync(join(root, 'cases', 'emulated', 'cases.json'), 'utf8')) as Record<string, CaseSpec>;
+  const selected = Object.keys(specs).filter((k) => !k.startsWith('_') && (!names.length || names.includes(k)));
+  const goldenDir = join(root, 'golden', 'runtime-emulated');
+  let host: EmulatedHost | undefined;
+  let failed = 0;
+  let modelSame = 0;
+  const t0 = Date.now();
+  try {
+    host = await EmulatedHost.boot({ topology, kernel });
+    const profile = await ensureEmulatedFacts(host);
+    process.stdout.write(`emulated host ${topology} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s\n`);
+    for (const name of selected) {
+      const t1 = Date.now();
+      const file = join(root, 'cases', 'emulated', `${name}.xml`);
+      const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, `/tmp/lvh/${name}.xml`], { [`${name}.xml`]: readFileSync(file) });
+      const secs = ((Date.now() - t1) / 1000).toFixed(1);
+      let out: { observed: never; match?: boolean; run?: { mappings?: Mapping[] } };
+      try {
+        out = JSON.parse(r.stdout);
+      } catch {
+        out = { observed: undefined as never };
+        if (r.code !== 2) {
+          failed++;
+          process.stdout.write(`FAIL ${name}: no JSON from runtime (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}\n`);
+          continue;
+        }
+      }
+      if (out.match) modelSame++;
+      const actual = stable(goldenDoc(specs[name]!, out, r.stderr, r.code));
+      const gfile = join(goldenDir, `${name}.${topology}.json`);
+      if (bless) {
+        mkdirSync(goldenDir, { recursive: true });
+        writeFileSync(gfile, actual);
+        process.stdout.write(`blessed ${name} (${secs} s, exit ${r.code})\n`);
+        continue;
+      }
+      const within = specs[name]!.pages === 'within' && r.code !== 2 ? checkWithin(out as never) : undefined;
+      if (!existsSync(gfile)) {
+        failed++;
+        process.stdout.write(`FAIL ${name}: no golden ${gfile} (bless with --bless)\n`);
+      } else if (readFileSync(gfile, 'utf8') !== actual || within) {
+        failed++;
+        process.stdout.write(`FAIL ${name} (${secs} s)${within ? `: ${within}` : ''}\n`);
+        if (readFileSync(gfile, 'utf8') !== actual) process.stdout.write(createTwoFilesPatch(gfile, 'observed', readFileSync(gfile, 'utf8'), actual, '', '', { context: 3 }));
+      } else process.stdout.write(`ok ${name} (${secs} s)\n`);
+    }
+  } catch (e) {
+    process.stderr.write(`${e instanceof EmulatedUnavailable ? 'skip: emulated host unavailable' : 'emulated host'}: ${(e as Error).message}\n`);
+    return 2;
+  } finally {
+    await host?.powerOff().catch(() => host?.kill());
+  }
+  process.stdout.write(`${selected.length - failed}/${selected.length} emulated-host cases ${bless ? 'blessed' : 'pass'}; model prediction matched ${modelSame}/${selected.length}; ${((Date.now() - t0) / 1000).toFixed(0)} s in all\n`);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
