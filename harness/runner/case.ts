@@ -26,4 +26,8 @@ export interface Case {
   /** libvirt cases: true for the named NUMA family (every backend); false beyond it, where the
    *  model runs only when it does not refuse the input as "not modelled" (libvirtCases(tree, false)). */
   family?: boolean;
+  /** Set when the model cannot take the case's profile (a libvirt release or capabilities it does
+   *  not cover, e.g. "model covers libvirt 9.0.0 and 11.3.0"): the model's pairs are skipped with
+   *  this reason while the other backends (the tree's own tests) still run the case. */
+  modelWhy?: string;
 }

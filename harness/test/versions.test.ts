@@ -1,7 +1,8 @@
 // The model and the runner across libvirt releases: profile names with a version, behaviour
 // switches as data, and libvirt's two test layouts told apart by the tree's files.
 import t from 'tap';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runModel } from '../backends/model.js';
@@ -81,4 +82,20 @@ t.test("libvirt's test layouts are told apart by the tree's files", async (t) =>
   t.ok(all.skipped.some((s) => /arch ppc64/.test(s.why)), 'other arches are skipped with the reason');
   t.ok(all.skipped.some((s) => /ARG_QEMU_CAPS_DEL/.test(s.why)), 'changed capabilities are skipped with the reason');
   t.equal(libvirtCases(tree9).cases.length, 40, "9.0.0's family unchanged: 40");
+});
+
+t.test('a tree newer than the model: cases for the tree\'s own tests, the model skipped with the reason', async (t) => {
+  if (!existsSync(join(tree11, 'tests', 'qemuxmlconftest.c'))) return t.skip('libvirt 11.3.0 test data needed');
+  // A stand-in for a checkout at master: 11.3.0's tests under a newer version number.
+  const dir = mkdtempSync(join(tmpdir(), 'lvh-newer-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(join(tree11, 'tests'), join(dir, 'tests'));
+  writeFileSync(join(dir, 'meson.build'), "project(\n  'libvirt', 'c',\n  version: '12.8.0',\n)\n");
+  const why = 'libvirt 12.8.0 is not modelled: model covers libvirt 9.0.0 and 11.3.0';
+  const skipped = libvirtCases(dir);
+  t.equal(skipped.cases.length, 0, 'by default: no cases');
+  t.ok(skipped.skipped.length === 27 && skipped.skipped.every((s) => s.why === why), 'every registration skipped with the reason');
+  const kept = libvirtCases(dir, true, { unmodelled: 'case' });
+  t.equal(kept.cases.length, 48, "unmodelled: 'case' keeps the 48 files for the tree's own tests");
+  t.ok(kept.cases.every((c) => c.modelWhy === why), 'each says why the model sits out');
 });
