@@ -75,6 +75,12 @@ export function parseRegistrations(source: string, suite: Registration['suite'])
       const ver = unquote(a[1]);
       reg.profile = `x86_64-${ver}`;
       reg.suffix = `.x86_64-${ver}`;
+    } else if (/^DO_TEST_CAPS_ARCH_(LATEST|VER)(_FAILURE|_PARSE_ERROR)?$/.test(macro)) {
+      const arch = unquote(a[1]);
+      const ver = macro.startsWith('DO_TEST_CAPS_ARCH_VER') ? unquote(a[2]) : 'latest';
+      reg.suffix = `.${arch}-${ver}`;
+      if (arch === 'x86_64') reg.profile = `x86_64-${ver}`;
+      else reg.why = `arch ${arch} is not covered by the model's profiles`;
     } else reg.why = `registration macro ${macro} is not covered by the model's profiles`;
     out.push(reg);
   }
