@@ -102,6 +102,21 @@ function build(): Command {
       }
     });
   program
+    .command('merge-reports')
+    .description('fold the summaries of shard runs (npm test -- --shard I/N --summary-json F) into one JUnit file and one summary')
+    .argument('<summary...>', 'summary JSON files of the shards')
+    .option('--junit <file>', 'write the merged JUnit XML here')
+    .option('--summary-json <file>', 'write the merged summary here')
+    .action(async (files: string[], opts: { junit?: string; summaryJson?: string }) => {
+      const { mergeReports } = await import('../reporters/merge.js');
+      try {
+        process.exit(mergeReports(files, opts));
+      } catch (e) {
+        process.stderr.write(`merge-reports: ${(e as Error).message.split('\n')[0]}\n`);
+        process.exit(2);
+      }
+    });
+  program
     .command('probe')
     .description('probe the libvirt inside the emulated host into .cache/profiles/emulated-TOPOLOGY.json (the --profile emulated facts)')
     .addOption(new Option('--host <host>', 'only the emulated host is probed here (the machine: node scripts/probe-host.mjs)').choices(['emulated']).makeOptionMandatory())

@@ -24,6 +24,8 @@ export interface SuiteRecord {
   /** Golden files the suite changed (--regenerate). */
   changed: string[];
   notes: string[];
+  /** Seconds the backends spent per case id. */
+  costs: Record<string, number>;
 }
 
 export function writeSuiteRecord(workDir: string, r: SuiteRecord): void {

@@ -50,8 +50,16 @@ function saveActual(root: string, c: Case, backend: string, o: Outcome): string 
   return file;
 }
 
-export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limiter>): Promise<{ verdicts: Verdict[]; blessed: string[]; used: string[] }> {
-  const t0 = performance.now();
+export interface CaseResult {
+  verdicts: Verdict[];
+  blessed: string[];
+  used: string[];
+  /** Seconds the backends spent on this case (queueing excluded): what shards balance on. */
+  seconds: number;
+}
+
+export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limiter>): Promise<CaseResult> {
+  let busyMs = 0;
   const got = new Map<string, Promise<Got>>();
   const outcome = (id: string): Promise<Got> => {
     let p = got.get(id);
@@ -60,7 +68,10 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       p = !b ? Promise.resolve({ unavailable: `no backend '${id}' in this run` })
         : 'reason' in b ? Promise.resolve({ unavailable: b.reason })
         : !b.ops.includes(c.op) ? Promise.resolve({ unavailable: `backend ${id} does not run ${c.op} cases` })
-        : limits.get(id)!.run(() => b.run(c)).then((o) => ({ outcome: o }), (e: Error) => ({ threw: e.message.split('\n')[0] }));
+        : limits.get(id)!.run(async () => {
+          const t0 = performance.now();
+          try { return await b.run(c); } finally { busyMs += performance.now() - t0; }
+        }).then((o) => ({ outcome: o }), (e: Error) => ({ threw: e.message.split('\n')[0] }));
       got.set(id, p);
     }
     return p;
@@ -78,7 +89,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
   if (choice?.kind === 'file') used.push(choice.file);
 
   if (plan.regenerate) {
-    if (c.source !== 'project') return { verdicts, blessed, used };
+    if (c.source !== 'project') return { verdicts, blessed, used, seconds: 0 };
     const from = plan.blessFrom[c.op];
     const g = await outcome(from);
     if ('unavailable' in g) verdict('bless', 'skip', { detail: `cannot bless from ${from}: ${g.unavailable}` });
@@ -91,7 +102,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       if (!holds) blessed.push(...bless(plan.root, c.op, c.name, plan.hosts.live.id, g.outcome));
       verdict('bless', 'pass', { detail: holds ? `golden of ${choice.kind === 'file' ? choice.host : ''} holds here` : `blessed from ${from}` });
     }
-    return { verdicts, blessed, used };
+    return { verdicts, blessed, used, seconds: busyMs / 1000 };
   }
 
   const reference = (): ExpectedOutcome | { skip: string } | { missing: string } => {
@@ -105,6 +116,8 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     const applies = p.applies(c, plan.ctx);
     if (applies === false) continue;
     if (typeof applies === 'string') { verdict(p.id, 'skip', { detail: applies }); continue; }
+    const modelInvolved = p.actual.startsWith('model') || (p.expected.from === 'backend' && p.expected.id.startsWith('model'));
+    if (modelInvolved && c.modelWhy) { verdict(p.id, 'skip', { detail: c.modelWhy }); continue; }
     const a = await outcome(p.actual);
     if ('unavailable' in a) { verdict(p.id, 'skip', { detail: `${p.actual} backend: ${a.unavailable}` }); continue; }
     if ('threw' in a) { verdict(p.id, 'fail', { detail: `backend ${p.actual} threw: ${a.threw}` }); continue; }
@@ -137,7 +150,6 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     else if (gap && a.outcome.kind === 'error' && a.outcome.message.startsWith('not modelled:')) verdict(p.id, 'todo', { detail: gap });
     else verdict(p.id, v.same ? 'pass' : 'fail', { diff: v.diff, rules: v.rules, detail: choice?.kind === 'file' ? choice.note : undefined });
   }
-  const ms = performance.now() - t0;
-  for (const v of verdicts) v.ms = ms / verdicts.length;
-  return { verdicts, blessed, used };
+  for (const v of verdicts) v.ms = busyMs / verdicts.length;
+  return { verdicts, blessed, used, seconds: busyMs / 1000 };
 }

@@ -9,6 +9,8 @@ import { availableParallelism, freemem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeJunit } from '../reporters/junit.js';
+import type { RunSummary } from '../reporters/merge.js';
+import { writeAtomic } from '../neutral/atomic-file.js';
 import { summaryLines } from '../reporters/summary.js';
 import { parseTap, unitVerdicts } from '../reporters/tap-results.js';
 import { failureKey, readSuiteRecords, type Verdict } from '../reporters/verdict.js';
@@ -19,8 +21,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CASE_SUITES = new Set(['harness/test/cases.test.ts']);
 
 function suiteFiles(o: RunOptions): string[] {
-  // A subset, a blessing or a shard runs the case suite; the full run adds the unit tests.
-  if (o.cases.length || o.regenerate || o.shard) return ['harness/test/cases.test.ts'];
+  // A subset or a blessing runs the case suite; the full run adds the unit tests (a sharded
+  // full run: in shard 1, so that the shards together run exactly what one run does).
+  if (o.cases.length || o.regenerate || (o.shard && o.shard.index !== 1)) return ['harness/test/cases.test.ts'];
   return fg.sync('harness/test/**/*.test.ts', { cwd: root }).sort();
 }
 
@@ -96,6 +99,20 @@ async function main(): Promise<number> {
     if (changed.length) console.log(`# golden files changed:\n${changed.map((f) => `#   ${f}`).join('\n')}`);
     console.log(summaryLines(verdicts, [...new Set(notes)]).join('\n'));
     if (o.junit) { writeJunit(o.junit, verdicts); console.log(`# JUnit: ${o.junit}`); }
+    const costs = Object.assign({}, ...records.map((r) => r.costs ?? {})) as Record<string, number>;
+    if (o.summaryJson) {
+      const summary: RunSummary = { shard: o.shard ? `${o.shard.index}/${o.shard.total}` : null, cases: Object.keys(costs), verdicts, notes: [...new Set(notes)] };
+      writeAtomic(o.summaryJson, JSON.stringify(summary));
+      console.log(`# summary JSON: ${o.summaryJson}`);
+    }
+    if (o.recordCosts) {
+      // Rounded, so that a rerun does not rewrite the file for noise; merged with what is there.
+      const file = join(root, 'cases', 'costs.json');
+      const old = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, number> : {};
+      for (const [id, s] of Object.entries(costs)) old[id] = Math.round(s * 100) / 100;
+      writeAtomic(file, JSON.stringify(Object.fromEntries(Object.entries(old).sort(([a], [b]) => (a < b ? -1 : 1))), null, 1) + '\n');
+      console.log(`# costs of ${Object.keys(costs).length} cases recorded in cases/costs.json`);
+    }
     const failed = verdicts.some((v) => v.status === 'fail');
     if (o.expectFailures) {
       const lines = expectFailures(o.expectFailures, verdicts);

@@ -23,6 +23,10 @@ export interface RunOptions {
   hostFacts: string | null;
   /** --shard I/N: a deterministic part of the selected cases. */
   shard: Shard | null;
+  /** --summary-json FILE: every verdict as JSON (what merge-reports folds together). */
+  summaryJson: string | null;
+  /** --record-costs: write each case's measured seconds to cases/costs.json (shard balance). */
+  recordCosts: boolean;
   /** Guests started at once by the runtime backend. */
   runtimeJobs: number;
   /** Where the suite files leave their verdicts for the reports (set by the runner). */
@@ -31,6 +35,7 @@ export interface RunOptions {
 
 export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt]
                 [--series KEY] [--expect-failures FILE] [--host-facts FILE] [--shard I/N] [--jobs N]
+                [--summary-json FILE] [--record-costs]
   --case GLOB    run only cases whose name or id matches; repeatable ('numatune-*', 'runtime/*')
   --regenerate   bless the project's goldens from the real libvirt and real guests (atomically)
   --junit FILE   also write JUnit XML: every failure (pairs, goldens, backends, unit tests)
@@ -40,6 +45,8 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
                  (one 'CASE-ID [PAIR]' per line, as the summary prints them)
   --host-facts FILE  judge goldens as on the host FILE describes (golden/hosts/*.json format)
   --shard I/N    run shard I of N (1-based) of the selected cases, balanced by recorded cost
+  --summary-json FILE  every verdict as JSON (libvirt-harness merge-reports folds shards)
+  --record-costs write each case's measured seconds to cases/costs.json (balances --shard)
   --jobs N       runtime guests started at once (default: by cores and memory)`;
 
 export class UsageError extends Error {}
@@ -50,7 +57,7 @@ export function defaultJobs(cores: number, freeMiB: number): number {
 }
 
 export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {
-  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, runtimeJobs: jobs, workDir };
+  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, runtimeJobs: jobs, workDir };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = (): string => {
@@ -72,6 +79,8 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
         o.shard = { index: Number(m[1]), total: Number(m[2]) };
         break;
       }
+      case '--summary-json': o.summaryJson = resolve(cwd, value()); break;
+      case '--record-costs': o.recordCosts = true; break;
       case '--jobs': {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1) throw new UsageError('--jobs wants a positive integer');
@@ -92,5 +101,5 @@ export const RUN_ENV = 'LVH_RUN';
 export function runOptions(): RunOptions {
   const raw = process.env[RUN_ENV];
   if (raw) return JSON.parse(raw) as RunOptions;
-  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, runtimeJobs: 2, workDir: '' };
+  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, runtimeJobs: 2, workDir: '' };
 }

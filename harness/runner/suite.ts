@@ -11,7 +11,7 @@ import type { CaseBackend } from './backend.js';
 import { BACKENDS } from './backends.js';
 import type { Case } from './case.js';
 import { discover } from './discover.js';
-import { executeCase, Limiter, type Plan } from './execute.js';
+import { executeCase, Limiter, type CaseResult, type Plan } from './execute.js';
 import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
 import type { RunOptions } from './options.js';
@@ -22,7 +22,7 @@ import { selectCases, shardOf } from './select.js';
 export interface SuiteRun {
   cases: Case[];
   /** One promise per case, in case order (cases run concurrently, bounded per backend). */
-  results: Promise<{ verdicts: Verdict[]; blessed: string[]; used: string[] }>[];
+  results: Promise<CaseResult>[];
   /** Verdicts that belong to no single case: registrations outside the profiles, orphans. */
   finish(): Promise<{ verdicts: Verdict[]; changed: string[] }>;
   notes: string[];
@@ -93,7 +93,8 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
     regenerate: o.regenerate, blessFrom,
   };
   const results = cases.map((c) => executeCase(c, plan, limits));
-  const full = !o.cases.length && !o.shard;
+  // Suite-level checks run once per whole run: in the run itself, or in shard 1 of N.
+  const full = !o.cases.length && (!o.shard || o.shard.index === 1);
 
   return {
     cases, results, notes,

@@ -15,9 +15,10 @@ for (const n of run.notes) t.comment(n);
 
 const all: Verdict[] = [];
 const changed: string[] = [];
+const costs: Record<string, number> = {};
 t.teardown(async () => {
   await run.close();
-  writeSuiteRecord(options.workDir, { suite: 'cases', verdicts: all, changed, notes: run.notes });
+  writeSuiteRecord(options.workDir, { suite: 'cases', verdicts: all, changed, notes: run.notes, costs });
 });
 
 run.cases.forEach((c, i) => {
@@ -25,6 +26,7 @@ run.cases.forEach((c, i) => {
     const r = await run.results[i];
     all.push(...r.verdicts);
     changed.push(...r.blessed);
+    costs[c.id] = r.seconds;
     asTap(tt, r.verdicts);
   });
 });
