@@ -259,8 +259,9 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
 
   const disks = d.devices.disks;
   // qemuProcessPrepareDeviceBootorder: the first disk of device 'disk' gets the position of the
-  // last 'hd' in the list (1-based). cdrom/floppy disks and interfaces are outside the vocabulary.
-  const diskBoot = d.os.boot.lastIndexOf('hd') + 1;
+  // last 'hd' in the list (1-based), the first cdrom that of the last 'cdrom'. Floppies and
+  // interfaces are outside the vocabulary, so their positions go nowhere.
+  const bootOf = { disk: d.os.boot.lastIndexOf('hd') + 1, cdrom: d.os.boot.lastIndexOf('cdrom') + 1 };
   disks.forEach((k, i) => {
     const n = disks.length - i;
     const storage = `libvirt-${n}-storage`;
@@ -269,14 +270,19 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
     // when QEMU can mask the backing protocol; otherwise a raw format node sits over it.
     const formatLayer = !f.backingMaskProtocol;
     const drive = formatLayer ? format : storage;
+    const kind = k.device ?? 'disk';
+    const boot: Props = bootOf[kind] ? [['bootindex', bootOf[kind]]] : [];
+    bootOf[kind] = 0;
+    const cd = kind === 'cdrom';
+    // qemuDomainDetermineDiskChain: only a real CD-ROM drive is opened as one.
+    const hostDriver = cd && (profile.hostCdroms ?? ['/dev/cdrom']).includes(k.source) ? 'host_cdrom' : 'host_device';
     if (formatLayer) {
-      args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
-      args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': false, driver: 'raw', file: storage }));
-    } else args.push('-blockdev', JSON.stringify({ driver: 'host_device', filename: k.source, 'node-name': storage, 'read-only': false }));
-    const boot: Props = i === 0 && diskBoot ? [['bootindex', diskBoot]] : [];
+      args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
+      args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': cd, driver: 'raw', file: storage }));
+    } else args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'read-only': cd }));
     if (k.bus === 'ide') {
       const a = k.address as { controller: number; bus: number; unit: number };
-      args.push('-device', deviceArg([['driver', 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', drive], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
+      args.push('-device', deviceArg([['driver', cd ? 'ide-cd' : 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', drive], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
     } else {
       const idx = diskIndex(k.target);
       args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ...pciProps(d, k.address as PciAddress), ['drive', drive], ['id', `virtio-disk${idx}`], ...boot], profile));

@@ -84,6 +84,8 @@ export interface DriveAddress {
 export type Address = PciAddress | DriveAddress;
 
 export interface Disk {
+  /** <disk device>: absent means 'disk'. A cdrom is always read-only (virDomainDiskDefPostParse). */
+  device?: 'disk' | 'cdrom';
   source: string;
   target: string;
   bus: 'ide' | 'virtio';

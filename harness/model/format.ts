@@ -144,10 +144,11 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   out.push('  <devices>');
   if (devs.emulator) out.push(`    <emulator>${esc(devs.emulator)}</emulator>`);
   for (const k of devs.disks) {
-    out.push(`    <disk type='block' device='disk'>`);
+    out.push(`    <disk type='block' device='${k.device ?? 'disk'}'>`);
     if (k.driver) out.push(`      <driver name='${k.driver.name}' type='${k.driver.type}'/>`);
     out.push(`      <source dev='${esc(k.source)}'/>`);
     out.push(`      <target dev='${k.target}' bus='${k.bus}'/>`);
+    if (k.device === 'cdrom') out.push('      <readonly/>');
     if (k.address) out.push(`      ${formatAddress(k.address)}`);
     out.push('    </disk>');
   }

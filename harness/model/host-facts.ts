@@ -18,6 +18,8 @@ export interface HostFacts {
   numaNodes: HostNumaNode[];       // from `virsh capabilities` <topology>
   hostCpu?: { vendor: string; model: string }; // <host><cpu> of `virsh capabilities`
   kvmUsable: boolean;              // domcapabilities for virttype kvm answered
+  /** Block devices that are CD-ROM drives (/dev/srN); absent: none were probed. */
+  hostCdroms?: string[];
   emulators?: Record<string, string>; // <guest><arch name=…><emulator> from virsh capabilities
   /** Custom CPU models on a KVM guest with check='partial': the -cpu argument libvirt builds, or
    *  its error (the model is compared with the host CPU), probed per model. */

@@ -38,7 +38,7 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/on_poweroff': [], 'domain/on_reboot': [], 'domain/on_crash': [],
   'domain/devices': [], 'domain/devices/emulator': [],
   'domain/devices/disk': ['type', 'device'], 'domain/devices/disk/source': ['dev'],
-  'domain/devices/disk/target': ['dev', 'bus'], 'domain/devices/disk/driver': ['name', 'type'],
+  'domain/devices/disk/target': ['dev', 'bus'], 'domain/devices/disk/driver': ['name', 'type'], 'domain/devices/disk/readonly': [],
   'domain/devices/disk/address': ['type', 'controller', 'bus', 'target', 'unit', 'domain', 'slot', 'function'],
   'domain/devices/controller': ['type', 'index', 'model'],
   'domain/devices/controller/address': ['type', 'domain', 'bus', 'slot', 'function', 'multifunction'],
@@ -442,7 +442,10 @@ function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices']
         break;
       case 'disk': {
         if (attr(d, 'type') !== 'block') notModelled(`disk type '${attr(d, 'type') ?? 'file'}'`);
-        if ((attr(d, 'device') ?? 'disk') !== 'disk') notModelled(`disk device '${attr(d, 'device')}'`);
+        const device = attr(d, 'device') ?? 'disk';
+        if (device !== 'disk' && device !== 'cdrom') notModelled(`disk device '${device}'`);
+        // libvirt refuses read-only IDE disks and has rules for virtio ones: only cdroms here.
+        if (device === 'disk' && child(d, 'readonly')) notModelled("a read-only disk of device 'disk'");
         const src = child(d, 'source');
         const tgt = child(d, 'target');
         // libvirt notices a missing target name only when it validates the disk, after post-parse
@@ -457,9 +460,11 @@ function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices']
         const dev = attr(tgt!, 'dev') ?? '';
         const bus = busAttr ?? (dev.startsWith('vd') ? 'virtio' : dev.startsWith('hd') ? 'ide' : '');
         if (bus !== 'ide' && bus !== 'virtio') notModelled(`disk bus '${bus}'`);
+        if (device === 'cdrom' && bus !== 'ide') notModelled(`a cdrom on bus '${bus}'`);
         const drv = child(d, 'driver');
         const addrEl = child(d, 'address');
         const disk: Disk = {
+          ...(device === 'cdrom' ? { device } : {}),
           source: src ? attr(src, 'dev') ?? '' : '',
           target: dev,
           bus: bus as Disk['bus'],

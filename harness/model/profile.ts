@@ -103,6 +103,10 @@ export interface Profile {
   /** Parsing with VIR_DOMAIN_DEF_PARSE_ABI_UPDATE (virsh define does, libvirt's xml2xml tests do
    *  not): only then does <memory> become the sum of the NUMA cells. */
   abiUpdate?: boolean;
+  /** Block devices the host's libvirt finds to be CD-ROM drives (virFileIsCDROM, an ioctl): a
+   *  cdrom disk on one of them is `host_cdrom`, else `host_device`. Absent: libvirt's test suite,
+   *  where only /dev/cdrom is one (qemuxml2argvtest). */
+  hostCdroms?: string[];
   /** numad's advice for placement='auto', or null when none is given (domxml-to-native). */
   autoNodeset: Bitmap | null;
 }
