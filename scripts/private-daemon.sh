@@ -38,6 +38,10 @@ case "$cmd" in
 esac
 
 [ "$(id -u)" = 0 ] || die "must run as root (a privileged libvirtd, as qemu:///system)"
+# Owner died before setpriv armed the parent-death signal: we were re-parented, nobody would stop us.
+if [ -n "${LVH_OWNER_PID:-}" ] && [ "$(awk '{print $4}' /proc/$$/stat)" != "$LVH_OWNER_PID" ]; then
+  die "owner $LVH_OWNER_PID is gone; not starting"
+fi
 [ -x "$LIBVIRTD" ] || die "$LIBVIRTD not found (install libvirt-daemon-system)"
 mkdir -p "$dir"/{etc/qemu,lib,run,cache/qemu,log,sock}
 cat > "$dir/etc/libvirtd.conf" <<EOF

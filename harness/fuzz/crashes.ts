@@ -99,11 +99,10 @@ export function crashShape(xml: string): string {
   return xml.replace(/<!--[\s\S]*?-->/g, '').replace(/='[^']*'/g, "='…'").replace(/>[^<]+</g, '>…<').replace(/\s+/g, ' ').trim();
 }
 
-/** A file name: the libvirt function it died in (when known) and a hash of the shape. */
-export function crashName(signature: string, shape: string): string {
+/** A file name: the libvirt function of the signature (one case per signature), else a hash. */
+export function crashName(signature: string): string {
   const fn = / in (\w+)$/.exec(signature)?.[1];
-  const h = createHash('sha256').update(shape).digest('hex').slice(0, 8);
-  return fn ? `crash-${fn}-${h}` : `crash-${h}`;
+  return fn ? `crash-${fn}` : `crash-${createHash('sha256').update(signature).digest('hex').slice(0, 8)}`;
 }
 
 /** Crash cases already on disk. */
@@ -131,7 +130,7 @@ export function crashCase(seed: number, s: ShrunkCrash, rep: { n: number; event:
   const d = (ev ?? fallback).death;
   const signature = (ev ?? fallback).signature;
   const shape = crashShape(s.xml);
-  const name = crashName(signature, shape);
+  const name = crashName(signature);
   return {
     name,
     shape,

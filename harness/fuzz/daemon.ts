@@ -5,7 +5,7 @@
 // exec()s, so the child pid IS libvirtd, and the kernel sends it SIGTERM when this process dies,
 // however it dies (SIGKILL included). A normal exit stops it too ('exit' hook, synchronous).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSync, closeSync } from 'node:fs';
@@ -20,6 +20,8 @@ export interface DeathReport {
   /** 'SIGSEGV', 'SIGABRT', 'SIGTRAP', … or `exit N`. */
   how: string;
   logTail: string[];
+  /** Error lines the daemon logged after it was up (its requests), first ones. */
+  requestErrors: string[];
   /** The daemon's own stdout/stderr (GLib prints its fatal errors there). */
   stderrTail: string[];
   core?: string;
@@ -47,6 +49,8 @@ export class PrivateDaemon {
   private proc: ChildProcess | null = null;
   private exited: Promise<void>;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  /** Size of its log once it answered: what follows is about requests, not start-up. */
+  private logStart = 0;
 
   private constructor(readonly dir: string) {
     this.uri = `qemu+unix:///system?socket=${join(dir, 'sock', 'libvirt-sock')}`;
@@ -65,7 +69,7 @@ export class PrivateDaemon {
     mkdirSync(dir, { recursive: true });
     const d = new PrivateDaemon(dir);
     const out = openSync(join(dir, 'stdout'), 'a');
-    const proc = spawn('setpriv', ['--pdeathsig', 'TERM', '--', 'bash', SCRIPT, 'exec', dir], { stdio: ['ignore', out, out], cwd: dir });
+    const proc = spawn('setpriv', ['--pdeathsig', 'TERM', '--', 'bash', SCRIPT, 'exec', dir], { stdio: ['ignore', out, out], cwd: dir, env: { ...process.env, LVH_OWNER_PID: String(process.pid) } });
     closeSync(out);
     d.proc = proc;
     live.add(d);
@@ -78,7 +82,10 @@ export class PrivateDaemon {
     for (;;) {
       if (d.exitInfo) throw new Error(`private libvirtd exited at start (${d.describeExit()}): ${tail(join(dir, 'stdout'), 3).join(' | ')}`);
       const r = spawnSync('virsh', ['-q', '-c', d.uri, 'version'], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
-      if (r.status === 0) return d;
+      if (r.status === 0) {
+        try { d.logStart = statSync(join(dir, 'libvirtd.log')).size; } catch { /* no log yet */ }
+        return d;
+      }
       if (Date.now() - t0 > waitMs) {
         await d.stop();
         throw new Error(`private libvirtd did not answer within ${waitMs / 1000} s: ${(r.stderr ?? '').trim()}`);
@@ -123,12 +130,23 @@ export class PrivateDaemon {
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 
+  private requestErrors(): string[] {
+    try {
+      const text = readFileSync(join(this.dir, 'libvirtd.log')).subarray(this.logStart).toString('utf8');
+      // 'unsupported flags' comes from every undefine (its checkpoint listing): not the input's.
+      return text.split('\n').filter((l) => / error : /.test(l) && !/unsupported flags/.test(l)).slice(0, 5);
+    } catch {
+      return [];
+    }
+  }
+
   /** After it died: how, its last log lines, and a backtrace from its core file if there is one. */
   async autopsy(withBacktrace = true): Promise<DeathReport> {
     await this.died(2000);
     const r: DeathReport = {
       how: this.describeExit(),
       logTail: tail(join(this.dir, 'libvirtd.log'), 8),
+      requestErrors: this.requestErrors(),
       stderrTail: tail(join(this.dir, 'stdout'), 5),
     };
     const core = readdirSync(this.dir).find((f) => /^core(\.\d+)?$/.test(f));
@@ -151,14 +169,26 @@ export class PrivateDaemon {
 export function backtrace(core: string): string[] {
   const g = spawnSync('gdb', ['-batch', '-nx', '-ex', 'bt 40', LIBVIRTD, core], { encoding: 'utf8', timeout: 60_000 });
   if (g.error) return [];
-  return (g.stdout ?? '').split('\n').filter((l) => /^#\d+\s/.test(l)).map((l) => l.replace(/\s+/g, ' '));
+  // gdb prints the current frame once before the backtrace: keep each frame number once.
+  const seen = new Set<string>();
+  return (g.stdout ?? '').split('\n').filter((l) => /^#\d+\s/.test(l)).map((l) => l.replace(/\s+/g, ' '))
+    .filter((l) => { const n = l.split(' ')[0]; if (seen.has(n)) return false; seen.add(n); return true; });
 }
 
 /** Frames that say nothing about which libvirt code failed: allocators, GLib's logging, libc. */
 const PLUMBING = /^(g_\w+|virReallocN|virExpandN|virAlloc\w*|virResizeN|virFree|abort|raise|malloc_printerr|malloc|calloc|realloc|free|cfree|__\w+|_\w+|\?\?|start_thread|clone3?)$/;
 
-/** The crash's signature: how it died, and the first named libvirt frame of its backtrace. */
-export function crashSignature(d: Pick<DeathReport, 'how' | 'backtrace' | 'stderrTail'>): string {
+/**
+ * The crash's signature. When the daemon logged an error for the request before it died, the
+ * function that reported it: libvirt 9.0.0 corrupts its heap on some error paths and then dies
+ * in varying places (free, malloc, libxml2), so where it died says little and that error path
+ * says which bug it is. Otherwise how it died and the first named libvirt frame of its backtrace.
+ */
+export function crashSignature(d: Pick<DeathReport, 'how' | 'backtrace' | 'stderrTail'> & { requestErrors?: string[] }): string {
+  // The first: on a fresh daemon, the crashing input's own (later lines may be cleanup's).
+  const first = d.requestErrors?.[0];
+  const fn = first && / error : (\w+):\d+ : /.exec(first)?.[1];
+  if (fn) return `dies after an error in ${fn}`;
   for (const l of d.backtrace ?? []) {
     const fn = / in (\S+) \(/.exec(l)?.[1];
     if (fn && !PLUMBING.test(fn)) return `${d.how} in ${fn}`;

@@ -183,7 +183,8 @@ const placement = weighted<string | undefined>([[30, undefined], [10, 'static'],
 const vcpuCount = weighted<number>([[6, 2], [5, 1], [5, 4], [3, 3], [2, 8], [1, 6], [1, 16]]);
 
 export const vcpuSpec: fc.Arbitrary<VcpuSpec> = fc.record({
-  count: oneOf<string>([100, vcpuCount.map(String)], [1, fc.constantFrom('0', 'x', '', '-1')]),
+  // '-1' kills libvirt 9.0.0's daemon (a crash case): often enough to be met in 2,000 domains.
+  count: oneOf<string>([100, vcpuCount.map(String)], [3, fc.constantFrom('0', 'x', '', '-1')]),
   placement: weighted<string | undefined>([[40, 'static'], [24, undefined], [8, 'auto'], [1, 'bogus']]),
   cpuset: opt(cpuset, 1, 4),
   // 'max', 'one', 'over' are relative to the count (see renderDomain); else the text.

@@ -49,20 +49,28 @@ async function real(b: LibvirtBackend, op: Operation, xml: string): Promise<Outc
   }
 }
 
-/** Many readers (ordinary calls) or one writer (a suspect re-run alone). */
+/**
+ * Many readers (ordinary calls) or one writer (a suspect re-run alone). A writer reserves its
+ * turn first (reserve()), and no reader starts while one is reserved: the re-run must be the
+ * first thing the new daemon sees.
+ */
 class SharedLock {
   private readers = 0;
   private writer = false;
+  private reserved = 0;
   private waiting: (() => void)[] = [];
   private wake(): void { const w = this.waiting; this.waiting = []; w.forEach((f) => f()); }
   async shared(): Promise<void> {
-    while (this.writer) await new Promise<void>((r) => this.waiting.push(r));
+    while (this.writer || this.reserved > 0) await new Promise<void>((r) => this.waiting.push(r));
     this.readers++;
   }
   releaseShared(): void { this.readers--; this.wake(); }
+  reserve(): void { this.reserved++; }
+  /** Take a reserved turn. */
   async exclusive(): Promise<void> {
     while (this.writer || this.readers > 0) await new Promise<void>((r) => this.waiting.push(r));
     this.writer = true;
+    this.reserved--;
   }
   releaseExclusive(): void { this.writer = false; this.wake(); }
 }
@@ -76,6 +84,8 @@ export class DaemonPool {
   private inFlight = new Set<Sent>();
   private history: Sent[] = [];
   private recovering: { gen: number; done: Promise<CrashEvent> } | null = null;
+  /** Set while the daemon is being replaced. */
+  private replacing: Promise<unknown> | null = null;
   private constructor(public daemon: PrivateDaemon, public backends: LibvirtBackend[], readonly jobs: number) {}
 
   static async open(jobs: number): Promise<DaemonPool> {
@@ -95,7 +105,10 @@ export class DaemonPool {
    * with `retryAlone` (the default) the input is then re-run alone to tell culprit from bystander.
    */
   async run(w: number, sent: Sent, retryAlone = true): Promise<RealResult> {
+    // Never start on a daemon that is being replaced.
+    while (this.replacing) await this.replacing;
     const g = this.gen;
+    const daemon = this.daemon;
     await this.lock.shared();
     this.inFlight.add(sent);
     try {
@@ -103,22 +116,26 @@ export class DaemonPool {
       this.remember(sent);
       return out;
     } catch (e) {
-      if (!(e instanceof DaemonGoneError)) throw e;
+      // Any failure on a daemon that is dead (or already replaced) is its death, not an error:
+      // e.g. an xml round trip cut between define and dumpxml, or a session closed by recover().
+      if (!(e instanceof DaemonGoneError) && this.gen === g && !(await daemon.died(500))) throw e;
     } finally {
       this.inFlight.delete(sent);
       this.lock.releaseShared();
     }
-    const first = await this.recover(g, sent);
-    if (!retryAlone) return { kind: 'crash', event: first };
+    if (!retryAlone) return { kind: 'crash', event: await this.recover(g, sent) };
+    this.lock.reserve();
+    await this.recover(g, sent);
     await this.lock.exclusive();
     try {
       const g2 = this.gen;
+      const d2 = this.daemon;
       try {
         const out = await real(this.backends[w], sent.op, sent.xml);
         this.remember(sent);
         return out;
       } catch (e) {
-        if (!(e instanceof DaemonGoneError)) throw e;
+        if (!(e instanceof DaemonGoneError) && !(await d2.died(500))) throw e;
       }
       const ev = await this.recover(g2, sent);
       ev.culprit = sent;
@@ -149,7 +166,8 @@ export class DaemonPool {
       const ev: CrashEvent = { gen, inFlight, history, death, signature: crashSignature(death) };
       this.events.push(ev);
       process.stderr.write(`fuzz: private libvirtd died (${ev.signature}); ${inFlight.length} input(s) in flight; restarting it\n`);
-      await Promise.all(old.map((b) => b.close().catch(() => undefined)));
+      // Its sessions are closed without waiting: their domains died with the daemon.
+      for (const b of old) void b.close().catch(() => undefined);
       await dead.stop();
       this.daemon = await PrivateDaemon.start();
       this.backends = DaemonPool.sessions(this.daemon, this.jobs);
@@ -157,11 +175,13 @@ export class DaemonPool {
       return ev;
     })();
     this.recovering = { gen, done };
+    this.replacing = done.finally(() => { this.replacing = null; });
     return done;
   }
 
   /** A fresh daemon now (shrinking and reproducing start from a clean heap). */
   async fresh(): Promise<void> {
+    this.lock.reserve();
     await this.lock.exclusive();
     try {
       await Promise.all(this.backends.map((b) => b.close().catch(() => undefined)));
