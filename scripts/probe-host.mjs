@@ -9,12 +9,15 @@ import { fileURLToPath } from 'node:url';
 // The build runs before the probe (npm run setup): one shell-word splitter for the project.
 import { splitWords as shellWords } from '../dist/neutral/args-layout.js';
 
-const URI = 'qemu:///system';
+// node scripts/probe-host.mjs [--uri URI] [--out FILE]: a series build's private daemon is
+// probed the same way (scripts/series.sh), into the build's own directory.
+const argOf = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
+const URI = argOf('--uri') ?? 'qemu:///system';
 const TIMEOUT_MS = 30_000;
 const PROBE_NAME = 'lvh-probe';
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 // LVH_PROBE_OUT: where to write instead (the emulated host probes its libvirt with a read-only /project).
-const outFile = process.env.LVH_PROBE_OUT || join(top, '.cache', 'profiles', 'host.json');
+const outFile = argOf('--out') ?? (process.env.LVH_PROBE_OUT || join(top, '.cache', 'profiles', 'host.json'));
 
 function run(cmd, args) {
   return new Promise((resolve) => {

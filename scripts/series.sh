@@ -34,12 +34,9 @@ trap stop EXIT
 trap 'stop; exit 130' INT TERM
 bash scripts/series-daemon.sh start "$key"
 
-# libvirt's own cases come from the tree that was built (with the series applied: a series that
-# adds or changes libvirt's test files is run on them), unless the caller names a tree.
-if [ -z "${LVH_LIBVIRT_TREE:-}" ]; then
-  LVH_LIBVIRT_TREE=$(bash scripts/series-daemon.sh env "$key" | sed -n 's/^LVH_SERIES_SRCDIR=//p')
-  export LVH_LIBVIRT_TREE
-fi
-echo "series: libvirt's own cases from $LVH_LIBVIRT_TREE"
+# The model's `host` profile and the goldens' host id come from the daemon under test: probe it
+# (libvirt's own cases come from the tree that was built, series applied: the runner reads them).
+eval "$(bash scripts/series-daemon.sh env "$key")"
+node scripts/probe-host.mjs --uri "$LVH_SERIES_URI" --out ".cache/builds/$key/host.json"
 
 node scripts/run-suite.mjs --series "$key" "$@"

@@ -83,8 +83,10 @@ npm run build || die "TypeScript build failed (see above)"
 
 step "libvirt test data"
 bash scripts/fetch-libvirt-tests.sh
-# The project's model and cases read 9.0.0's tests as well, whatever libvirt is installed.
+# The project's model and cases read 9.0.0's tests as well, whatever libvirt is installed, and
+# 11.3.0's (the model knows both releases; the runner reads each tree's own layout).
 [ "$libvirt" = debian ] || bash scripts/fetch-libvirt-tests.sh 9.0.0
+bash scripts/fetch-libvirt-tests.sh 11.3.0
 
 step "libvirt daemons"
 if [ "$replaced" = 1 ]; then

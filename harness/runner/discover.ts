@@ -1,7 +1,7 @@
 // Discovery: every case the run could execute, from the project's cases/ (xml2argv and
 // xml2xml for each cases/NAME.xml, runtime for those listed in cases/runtime.json) and from
 // libvirt's own registrations in a source tree (libvirt-cases.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import fg from 'fast-glob';
 import type { Case } from './case.js';
@@ -38,11 +38,30 @@ export interface Discovery {
   libvirtWhy: string | null;
 }
 
-export function discover(root: string, libvirtTree: string): Discovery {
+/** The libvirt source trees whose tests a run reads: a series build's own tree, else every tree
+ *  scripts/fetch-libvirt-tests.sh unpacked (9.0.0, and 11.3.0 when fetched). */
+export function libvirtTrees(root: string, seriesTree: string | null): string[] {
+  if (seriesTree) return [seriesTree];
+  const dir = join(root, '.cache', 'libvirt-src');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((d) => /^libvirt-\d/.test(d) && existsSync(join(dir, d, 'tests'))).sort().map((d) => join(dir, d));
+}
+
+/** Every case: the project's, and from each tree its NUMA family (every backend) plus every
+ *  other registration (the model only, where its input lies inside the model's vocabulary).
+ *  A tree newer than the model knows still gives its family, the model's pairs skipped. */
+export function discover(root: string, trees: string[]): Discovery {
   const own = [...projectCases(root), ...runtimeCases(root)];
-  if (!existsSync(join(libvirtTree, 'tests'))) {
-    return { cases: own, skipped: [], libvirtWhy: `no libvirt test data at ${libvirtTree} (run bash scripts/fetch-libvirt-tests.sh)` };
+  if (!trees.length) return { cases: own, skipped: [], libvirtWhy: 'no libvirt test data under .cache/libvirt-src (run bash scripts/fetch-libvirt-tests.sh)' };
+  const cases = [...own];
+  const skipped: Discovery['skipped'] = [];
+  for (const tree of trees) {
+    const family = libvirtCases(tree, true, { unmodelled: 'case' });
+    const all = libvirtCases(tree, false);
+    const inFamily = new Set(family.cases.map((c) => c.id));
+    cases.push(...family.cases, ...all.cases.filter((c) => !inFamily.has(c.id)));
+    const known = new Set(cases.map((c) => c.id));
+    skipped.push(...all.skipped.filter((s) => !known.has(s.id)));
   }
-  const lv = libvirtCases(libvirtTree);
-  return { cases: [...own, ...lv.cases], skipped: lv.skipped, libvirtWhy: null };
+  return { cases, skipped, libvirtWhy: null };
 }

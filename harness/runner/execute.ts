@@ -141,7 +141,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       expected = { kind: 'ok', text: 'OK\n' };
       label = 'pass';
     }
-    const late = p.skipAfter?.('kind' in expected && expected.kind !== 'error-any' ? expected as Outcome : null, a.outcome);
+    const late = p.skipAfter?.('kind' in expected && expected.kind !== 'error-any' ? expected as Outcome : null, a.outcome, c);
     if (late) { verdict(p.id, 'skip', { detail: late }); continue; }
     const v = compare(expected, a.outcome, [label, p.actual], rulesFor(p, plan.extraRules));
     if (!v.same) saveActual(plan.root, c, p.actual, a.outcome);

@@ -18,6 +18,10 @@ export function committedFacts(f: HostFacts): CommittedFacts {
   const out = {} as Record<string, unknown>;
   for (const k of FACT_KEYS) out[k] = f[k] ?? null;
   out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
+  // A series build's private daemon keeps its state under /var/lib/lvh/KEY/ (the rule
+  // series-daemon-paths maps it on both sides): the same host for the goldens.
+  for (const k of ['stateDirTemplate', 'monitorTemplate'] as const)
+    out[k] = String(f[k]).replace(/\/var\/lib\/lvh\/[0-9a-f]+\/(lib\/)?/g, '/var/lib/').replace(/\/run\/lvh\/[0-9a-f]+\//g, '/run/');
   // Machine types and capabilities follow QEMU's major.minor; Debian's micro updates do not count.
   out.qemuVersion = f.qemuVersion.split('.').slice(0, 2).join('.');
   return out as CommittedFacts;

@@ -78,3 +78,13 @@ export function seriesPaths(key: string): Rule {
     apply: (t) => t.replaceAll(`/var/lib/lvh/${key}/lib/`, '/var/lib/').replaceAll(`/var/lib/lvh/${key}/`, '/var/lib/').replaceAll(`/run/lvh/${key}/`, '/run/'),
   };
 }
+
+/** libvirt's tests name the input file in an XML parse error and print libxml2's two context
+ *  lines; virsh names the input "(domain_definition)" and prints the first line only. */
+export const TEST_XML_ERROR: Rule = {
+  name: 'test-xml-error-context',
+  why: "libvirt's tests print the input's path and libxml2's context lines with a parse error; virsh prints (domain_definition) and one line",
+  apply: (t) => t.replace(/^error: (?:ABS_SRCDIR\/|\/)[^\s:]*\.xml:(\d+): (.*)\n[^\n]*\n-*\^\n?$/m, 'error: (domain_definition):$1: $2\n'),
+};
+
+export const LIBVIRT_TESTS_VS_MODEL_RULES: Rule[] = [TEST_XML_ERROR];

@@ -5,12 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { HostFacts } from '../model/host-facts.js';
 import { hostFactsPath, useHostFacts } from '../profiles/load.js';
-import { describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
+import { defaultBuildsDir, describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
 import type { Verdict } from '../reporters/verdict.js';
 import type { CaseBackend } from './backend.js';
 import { BACKENDS } from './backends.js';
 import type { Case } from './case.js';
-import { discover } from './discover.js';
+import { discover, libvirtTrees } from './discover.js';
 import { executeCase, Limiter, type CaseResult, type Plan } from './execute.js';
 import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
@@ -29,8 +29,6 @@ export interface SuiteRun {
   close(): Promise<void>;
 }
 
-export const libvirtTreeOf = (root: string): string => process.env.LVH_LIBVIRT_TREE ?? join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0');
-
 export function readCosts(root: string): Record<string, number> {
   const f = join(root, 'cases', 'costs.json');
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) as Record<string, number> : {};
@@ -39,7 +37,14 @@ export function readCosts(root: string): Record<string, number> {
 export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun> {
   const notes: string[] = [];
   // The host: the live probe, or a simulated one (--host-facts), against the committed hosts.
-  const factsFile = o.hostFacts ?? hostFactsPath;
+  const series = o.series ? loadSeriesBuild(o.series) : null;
+  if (series && 'missing' in series) throw new Error(series.missing);
+  // Under a series build the real libvirt is its daemon: the facts probed from it (series.sh).
+  const seriesFacts = series ? join(defaultBuildsDir(), series.key, 'host.json') : null;
+  if (series && o.regenerate && series.patches.length) throw new Error('--regenerate blesses from an unpatched libvirt only, never from a series under test');
+  const factsFile = o.hostFacts ?? (seriesFacts && existsSync(seriesFacts) ? seriesFacts : hostFactsPath);
+  if (seriesFacts && factsFile === seriesFacts) useHostFacts(seriesFacts);
+  if (series && factsFile !== seriesFacts && !o.hostFacts) notes.push(`the series daemon was not probed (${seriesFacts} missing): host facts of the machine's libvirt`);
   if (!existsSync(factsFile)) throw new Error(`no host facts at ${factsFile} (run npm run setup, or node scripts/probe-host.mjs)`);
   if (o.hostFacts) useHostFacts(o.hostFacts);
   const live = committedFacts(JSON.parse(readFileSync(factsFile, 'utf8')) as HostFacts);
@@ -47,11 +52,9 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   notes.push(`host ${hosts.live.id}: ${describeHost(live)}${o.hostFacts ? ` (simulated from ${relative(root, o.hostFacts)})` : ''}`);
   for (const [id, f] of hosts.known) if (id !== hosts.live.id) notes.push(`golden host ${id} differs from this one in: ${differingFacts(f, live).join(', ')}`);
 
-  const series = o.series ? loadSeriesBuild(o.series) : null;
-  if (series && 'missing' in series) throw new Error(series.missing);
   if (series) notes.push(`real libvirt: ${describeSeriesBuild(series)} at ${series.uri}`);
 
-  const found = discover(root, libvirtTreeOf(root));
+  const found = discover(root, libvirtTrees(root, series ? series.srcdir : null));
   if (found.libvirtWhy) notes.push(found.libvirtWhy);
   let cases = selectCases(found.cases, o.cases);
   if (o.shard) cases = shardOf(cases, o.shard, readCosts(root));
@@ -105,6 +108,19 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
       if (o.regenerate && changed.length && writeHost(root, hosts.live.id, live)) changed.push(`golden/hosts/${hosts.live.id}.json`);
       else if (o.regenerate) writeHost(root, hosts.live.id, live);
       if (full) for (const s of found.skipped) verdicts.push({ id: s.id, pair: 'libvirt-tests-vs-model', status: 'skip', detail: s.why, ms: 0 });
+      // How much of libvirt's own suites the model runs, per release (what issue reports ask).
+      const byVersion = new Map<string, { family: number; beyond: number; inside: number; same: number }>();
+      cases.forEach((c, i) => {
+        if (c.source !== 'libvirt') return;
+        const v = c.profile.split('@')[1] ?? '9.0.0';
+        const n = byVersion.get(v) ?? { family: 0, beyond: 0, inside: 0, same: 0 };
+        byVersion.set(v, n);
+        if (c.family !== false) { n.family++; return; }
+        n.beyond++;
+        const m = settled[i].verdicts.find((x) => x.pair === 'libvirt-tests-vs-model');
+        if (m && m.status !== 'skip') { n.inside++; if (m.status === 'pass') n.same++; }
+      });
+      for (const [v, n] of byVersion) notes.push(`libvirt ${v}: NUMA family ${n.family} expected files on every backend; beyond it ${n.beyond} files, ${n.inside} inside the model's vocabulary, ${n.same} of those byte for byte`);
       if (full && !o.regenerate) {
         // Orphans: golden files no case used, or blessed on a host that is not committed.
         const used = new Set(settled.flatMap((r) => r.used));
