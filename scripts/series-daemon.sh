@@ -14,6 +14,8 @@
 #   log      OUT/KEY/run/libvirtd.log, pid in OUT/KEY/run/libvirtd.pid ("pid starttime")
 # The daemon loads its QEMU driver module from the build dir (LIBVIRT_DIR_OVERRIDE=1, as
 # libvirt's own ./run does) and needs no virtlogd (qemu.conf stdio_handler = "file").
+# libvirt 10+ (11.3.0 measured) still builds the monolithic libvirtd with -Ddriver_libvirtd, and
+# it drives the machine's QEMU 7.2 (>= 11.3.0's minimum 6.2.0); virtqemud is not needed.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
