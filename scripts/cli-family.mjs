@@ -6,7 +6,7 @@
 // printed for that file. Prints P/N and the cases short of it; --json prints every verdict.
 //
 //   node scripts/cli-family.mjs [TREE] [--json]
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +25,30 @@ if (!existsSync(join(tree, 'tests')) || !detectLayout(tree)) {
 }
 const cases = libvirtCases(tree).cases.filter((c) => c.op === 'argv' || c.op === 'xml');
 
+// The calls are independent: a few run at once (2 cores here), each a real CLI process.
+const AT_ONCE = 4;
 const calls = [];
-function call(op, profile, files) {
-  const r = spawnSync(process.execPath, [cli, op, '--profile', profile, ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  calls.push({ op, profile, files: files.length, status: r.status });
-  return r;
+let running = 0;
+const waiting = [];
+async function call(op, profile, files) {
+  if (running >= AT_ONCE) await new Promise((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    const r = await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, op, '--profile', profile, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = [];
+      const err = [];
+      child.stdout.on('data', (c) => out.push(c));
+      child.stderr.on('data', (c) => err.push(c));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    });
+    calls.push({ op, profile, files: files.length, status: r.status });
+    return r;
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
 }
 
 /** Split a batch's stdout at its `==> FILE <==` headers and its stderr at `FILE: ` prefixes. */
@@ -71,10 +90,20 @@ for (const c of cases) {
   if (!groups.has(k)) groups.set(k, []);
   groups.get(k).push(c);
 }
+// Single-file calls: the first case of each kind of expectation and operation must print
+// alone exactly what its batch printed, and be right on its own.
+const singles = [];
+for (const c of cases) if (!singles.some((s) => s.op === c.op && s.expect.kind === c.expect.kind)) singles.push(c);
+const lists = [...groups.values()];
+const [batchRuns, singleRuns] = await Promise.all([
+  Promise.all(lists.map((list) => call(list[0].op, list[0].profile, [...new Set(list.map((c) => c.input))]))),
+  Promise.all(singles.map((c) => call(c.op, c.profile, [c.input]))),
+]);
+
 const batchSeen = new Map(); // case id -> what the batch printed for it
-for (const list of groups.values()) {
+for (const [g, list] of lists.entries()) {
   const files = [...new Set(list.map((c) => c.input))];
-  const r = call(list[0].op, list[0].profile, files);
+  const r = batchRuns[g];
   const split = files.length > 1 ? splitBatch(r, files) : null;
   if (split?.broken) {
     for (const c of list) verdicts.set(c.id, { ok: false, detail: `batch layout: ${split.broken}` });
@@ -100,12 +129,8 @@ for (const list of groups.values()) {
   }
 }
 
-// Single-file calls: the first case of each kind of expectation and operation must print
-// alone exactly what its batch printed, and be right on its own.
-const singles = [];
-for (const c of cases) if (!singles.some((s) => s.op === c.op && s.expect.kind === c.expect.kind)) singles.push(c);
-for (const c of singles) {
-  const r = call(c.op, c.profile, [c.input]);
+for (const [i, c] of singles.entries()) {
+  const r = singleRuns[i];
   const b = batchSeen.get(c.id);
   let detail = judge(c, r.status, r.stdout, r.stderr);
   if (!detail && b && (b.status !== r.status || b.stdout !== r.stdout || b.stderr !== r.stderr)) detail = 'single-file call printed other than its batch';

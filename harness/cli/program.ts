@@ -3,7 +3,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS, parseJobs } from './fast-args.js';
 import { readInput } from './inputs.js';
-import { runFiles } from './run-files.js';
 
 function build(): Command {
   const program = new Command();
@@ -40,6 +39,8 @@ function build(): Command {
             await em.runInEmulated(op, files[0]!, ['--impl', 'libvirt'], { topology, profile: rest.profile });
           }
         }
+        // Loaded here, not at the top: help and usage errors need none of the model.
+        const { runFiles } = await import('./run-files.js');
         process.exit(await runFiles({ op, files, ...rest }));
       });
   }
