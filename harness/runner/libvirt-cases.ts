@@ -53,10 +53,48 @@ function registrationText(source: string): string {
     .replace(/^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm, '');
 }
 
+/** Registrations made while the test program has changed its driver's configuration for them
+ *  (`driver.config->nogfxAllowHostAudio = true; DO_TEST…; … = false;`): the profiles describe
+ *  the test environment as set up before the first registration, not these one-off changes.
+ *  Returns, for a position in the text, the fields changed at that point. */
+function configChanges(text: string): (at: number) => string[] {
+  const first = text.search(/\bDO_TEST/);
+  const events: { at: number; field: string; on: boolean }[] = [];
+  for (const m of text.matchAll(/(?:VIR_FREE|g_clear_pointer)\(&?driver\.config->(\w+)/g))
+    if (m.index! > first) events.push({ at: m.index!, field: `driver.config->${m[1]}`, on: false });
+  // Assignments, chained ones too (a = b = 0;): every field takes the last value.
+  for (const m of text.matchAll(/(?:driver\.config->\w+(?:\[\d+\]\.\w+)?\s*=\s*)+([^;=]+);/g)) {
+    if (m.index! <= first) continue;
+    const on = !/^(false|0|NULL)$/.test(m[1].trim());
+    for (const f of m[0].matchAll(/driver\.config->(\w+)/g)) events.push({ at: m.index!, field: `driver.config->${f[1]}`, on });
+  }
+  // The test program's environment, changed for some registrations only (QEMU_AUDIO_DRV).
+  for (const m of text.matchAll(/\bg_(un)?setenv\("(\w+)"/g)) if (m.index! > first) events.push({ at: m.index!, field: `$${m[2]}`, on: !m[1] });
+  events.sort((a, b) => a.at - b.at);
+  // Only a window counts (changed, then put back): a change never undone is the environment of
+  // every later registration, as the set-up before the first one is.
+  const windows = events.filter((e, i) => !e.on || events.slice(i + 1).some((x) => x.field === e.field && !x.on));
+  events.length = 0;
+  events.push(...windows);
+  return (at) => {
+    const changed = new Set<string>();
+    for (const e of events) {
+      if (e.at > at) break;
+      if (e.on) changed.add(e.field); else changed.delete(e.field);
+    }
+    return [...changed];
+  };
+}
+
+const configWhy = (fields: string[]): string | undefined =>
+  fields.length ? `registered with ${fields.join(', ')} changed for it: not covered by the model's profiles` : undefined;
+
 export function parseRegistrations(source: string, suite: Registration['suite']): Registration[] {
   if (suite === 'qemuxmlconf') return parseConfRegistrations(source, null);
   const out: Registration[] = [];
-  for (const m of registrationText(source).matchAll(CALL)) {
+  const text = registrationText(source);
+  const changedAt = configChanges(text);
+  for (const m of text.matchAll(CALL)) {
     const macro = m[1];
     const a = args(m[2].replace(/\s+/g, ' '));
     const name = unquote(a[0]);
@@ -82,6 +120,8 @@ export function parseRegistrations(source: string, suite: Registration['suite'])
       if (arch === 'x86_64') reg.profile = `x86_64-${ver}`;
       else reg.why = `arch ${arch} is not covered by the model's profiles`;
     } else reg.why = `registration macro ${macro} is not covered by the model's profiles`;
+    reg.why ??= configWhy(changedAt(m.index!));
+    if (reg.why) reg.profile = null;
     out.push(reg);
   }
   return out;
@@ -146,7 +186,9 @@ function decodeConf(macro: string, a: string[]): ConfArgs | null {
  *  names the profiles (`x86_64-latest@11.3.0`: that libvirt's "latest" capabilities). */
 export function parseConfRegistrations(source: string, version: string | null): Registration[] {
   const out: Registration[] = [];
-  for (const m of registrationText(source).matchAll(CALL)) {
+  const text = registrationText(source);
+  const changedAt = configChanges(text);
+  for (const m of text.matchAll(CALL)) {
     const macro = m[1];
     const a = args(m[2].replace(/\s+/g, ' '));
     if (!a[0] || !/^"/.test(a[0])) continue;
@@ -157,7 +199,9 @@ export function parseConfRegistrations(source: string, version: string | null): 
       failure: !!c && (c.failure || c.parseError), parseError: !!c?.parseError,
       suffix: c ? `.${c.arch}-${c.ver}${c.abiUpdate ? '.abi-update' : ''}` : '',
     };
+    const config = configWhy(changedAt(m.index!));
     if (!c) reg.why = `registration macro ${macro} is not covered by the model's profiles`;
+    else if (config) reg.why = config;
     else if (c.extra.length) reg.why = `${macro} passes ${c.extra.join(', ')}: not covered by the model's profiles`;
     else if (c.arch !== 'x86_64') reg.why = `arch ${c.arch} is not covered by the model's profiles`;
     else if (!version) reg.why = 'the tree does not say its libvirt version (meson.build)';
