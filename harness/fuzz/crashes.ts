@@ -52,14 +52,17 @@ export async function shrinkCrash(pool: DaemonPool, seed: number, index: number,
   let calls = 0;
   let runs = 0;
   let fatal: unknown;
-  // Any death counts: a corrupted heap dies in varying places, so the signature is no key here.
+  let first: string | undefined;
   const prop = fc.asyncProperty(domainSpec, async (spec) => {
     const xml = renderDomain(spec);
     if (calls++ === 0 && xml !== original) fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);
     if (fatal !== undefined || runs >= budget) return true;
     runs++;
     try {
-      return (await runsToCrash(pool, op, xml)) === null;
+      // The same death as the original's (first evaluation): shrinking must not hop to another bug.
+      const r = await runsToCrash(pool, op, xml);
+      if (calls === 1) first = r?.event.signature;
+      return r === null || (first !== undefined && r.event.signature !== first);
     } catch (e) {
       fatal = e;
       return true;

@@ -410,6 +410,7 @@ async function main(): Promise<void> {
   const crashKinds: CrashKind[] = [];
   const crashCases: CrashCaseReport[] = [];
   const unstable: { index: number; op: Operation; run: string; fresh: string }[] = [];
+  const crashNotes: string[] = [];
   const byCause = new Map<string, Result[]>();
   let tRun = performance.now();
   try {
@@ -436,9 +437,31 @@ async function main(): Promise<void> {
       return judge(i, r, models[i]);
     }, (done) => { if (done % step === 0 && done < o.count) log(`${done}/${o.count} (${((performance.now() - t0) / 1000).toFixed(1)} s)`); });
     tRun = performance.now();
+
+    // 3. A disagreement is first re-run on a fresh daemon: libvirt 9.0.0 corrupts its heap on some
+    // error paths, after which its messages can come out garbled ("XML erro"). When the fresh
+    // daemon's answer agrees with the model, libvirt's answer depended on what the daemon had
+    // seen before: 'unstable', a libvirt finding, not a model disagreement.
+    for (const r of results.filter((x) => x.verdict === 'disagree').slice(0, 40)) {
+      const op = causeOp(r.signature!);
+      await pool.fresh();
+      const again = await pool.run(0, { index: r.index, op, xml: xmls[r.index] }, false);
+      if (again.kind === 'crash') {
+        // It kills a fresh daemon alone: a crash, which the run met as a garbled answer.
+        again.event.culprit = { index: r.index, op, xml: xmls[r.index] };
+        r.verdict = 'crash';
+        r.ops[op] = 'crash';
+        continue;
+      }
+      if (opVerdict(again, models[r.index][op]).verdict !== 'agree') continue;
+      const run = realOut[r.index]![op];
+      r.verdict = 'unstable';
+      unstable.push({ index: r.index, op, run: run.kind === 'error' ? run.message : '(output)', fresh: again.kind === 'error' ? again.message : '(output)' });
+    }
+
     const events = pool.events.slice();
 
-    // 3. Crashes: each input that kills a fresh daemon alone is shrunk (against private daemons)
+    // 4. Crashes: each input that kills a fresh daemon alone is shrunk (against private daemons)
     // and grouped by the shape of its minimal form; one case per shape.
     const known = knownCrashes(o.crashDir);
     const culprits = new Map<number, { op: Operation; signature: string }>();
@@ -468,6 +491,10 @@ async function main(): Promise<void> {
         const s = await shrinkCrash(pool, o.seed, index, op, xmls[index], signature, o.shrinkBudget);
         pool.backtraces = true;
         const ev = await reproduce(pool, s);
+        if (!ev) {
+          crashNotes.push(`crash #${index} (${signature}) did not kill a fresh daemon again after shrinking: no case written`);
+          continue;
+        }
         const c: CrashCase = crashCase(o.seed, s, ev, events.find((e) => e.culprit?.index === index)!);
         const same = known.find((k) => k.signature === c.signature || k.shape === c.shape);
         if (same) {
@@ -504,20 +531,6 @@ async function main(): Promise<void> {
         unattributed: evs.filter((e) => !e.culprit).map((e) => ({ inFlight: e.inFlight.map((x) => x.index), history: e.history.map((x) => x.index) })),
         cases: crashCases.filter((c) => c.inputs.some((i) => inputs.includes(i))).map((c) => c.name),
       });
-    }
-
-    // 4. A disagreement is first re-run on a fresh daemon: libvirt 9.0.0 corrupts its heap on some
-    // error paths, after which its messages can come out garbled ("XML erro"). When the fresh
-    // daemon's answer agrees with the model, libvirt's answer depended on what the daemon had
-    // seen before: 'unstable', a libvirt finding, not a model disagreement.
-    for (const r of results.filter((x) => x.verdict === 'disagree').slice(0, 40)) {
-      const op = causeOp(r.signature!);
-      await pool.fresh();
-      const again = await pool.run(0, { index: r.index, op, xml: xmls[r.index] }, false);
-      if (again.kind === 'crash' || opVerdict(again, models[r.index][op]).verdict !== 'agree') continue;
-      const run = realOut[r.index]![op];
-      r.verdict = 'unstable';
-      unstable.push({ index: r.index, op, run: run.kind === 'error' ? run.message : '(output)', fresh: again.kind === 'error' ? again.message : '(output)' });
     }
 
     // 5. Shrink the first few disagreements of each kind, and write them as cases.
@@ -563,7 +576,7 @@ async function main(): Promise<void> {
   const refused = realOut.filter((r) => r && (r.argv.kind === 'error' || r.xml.kind === 'error')).length;
   const report = buildReport({
     o, results, seconds: { total: (tEnd - t0) / 1000, generate: (tGen - t0) / 1000, model: (tModel - tGen) / 1000, libvirt: (tRun - tModel) / 1000, shrink: (tEnd - tRun) / 1000 },
-    accepted, refused, refusedBy, errors, reached, causes, crashKinds, crashCases, unstable, infra,
+    accepted, refused, refusedBy, errors, reached, causes, crashKinds, crashCases, crashNotes, unstable, infra,
     machine: { before: machineBefore, after: machineAfter }, restarts: pool.restarts,
   });
   process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));

@@ -128,6 +128,9 @@ export class DaemonPool {
     await this.recover(g, sent);
     await this.lock.exclusive();
     try {
+      // Alone on a daemon that has seen nothing: another suspect re-run before may have
+      // corrupted its heap without dying, and this input would take the blame.
+      if (this.history.length) await this.restart();
       const g2 = this.gen;
       const d2 = this.daemon;
       try {
@@ -184,15 +187,20 @@ export class DaemonPool {
     this.lock.reserve();
     await this.lock.exclusive();
     try {
-      await Promise.all(this.backends.map((b) => b.close().catch(() => undefined)));
-      await this.daemon.stop();
-      this.daemon = await PrivateDaemon.start();
-      this.backends = DaemonPool.sessions(this.daemon, this.jobs);
-      this.history = [];
-      this.gen++;
+      await this.restart();
     } finally {
       this.lock.releaseExclusive();
     }
+  }
+
+  /** Replace a living daemon (the caller holds the lock exclusively). */
+  private async restart(): Promise<void> {
+    await Promise.all(this.backends.map((b) => b.close().catch(() => undefined)));
+    await this.daemon.stop();
+    this.daemon = await PrivateDaemon.start();
+    this.backends = DaemonPool.sessions(this.daemon, this.jobs);
+    this.history = [];
+    this.gen++;
   }
 
   async close(): Promise<void> {

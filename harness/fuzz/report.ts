@@ -17,6 +17,7 @@ export interface ReportInput {
   causes: { signature: string; domains: number; first: number; diff: string; cases: { name: string; file: string; goldens: string[]; from: number; path: string; shrinks: number; libvirtRuns: number; diff: string; xml: string }[] }[];
   crashKinds: CrashKind[];
   crashCases: CrashCaseReport[];
+  crashNotes: string[];
   unstable: { index: number; op: string; run: string; fresh: string }[];
   infra: string[];
   machine: { before: string; after: string };
@@ -44,7 +45,7 @@ export function buildReport(r: ReportInput) {
   const perOp = Object.fromEntries(OPS.map((op) => [op, Object.fromEntries((['agree', 'disagree', 'not-modelled', 'skip', 'crash'] as const).map((v) => [v, r.results.filter((x) => x?.ops[op] === v).length]))]));
   const table = [...r.errors].sort((a, b) => (b[1][0] + b[1][1] + b[1][2] + b[1][3]) - (a[1][0] + a[1][1] + a[1][2] + a[1][3]) || (a[0] < b[0] ? -1 : 1));
   return {
-    seed: r.o.seed, count: r.o.count, jobs: r.o.jobs, seconds: r.seconds,
+    seed: r.o.seed, count: r.o.count, jobs: r.o.jobs, write: r.o.write, seconds: r.seconds,
     figures,
     libvirt: {
       /** Domains libvirt answered (argv and xml), of the generated ones. */
@@ -55,7 +56,7 @@ export function buildReport(r: ReportInput) {
       refusedByMessage: [...r.refusedBy].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([message, domains]) => ({ message, domains })),
     },
     perOp,
-    crashes: { events: r.crashKinds.reduce((s, k) => s + k.events, 0), daemonRestarts: r.restarts, kinds: r.crashKinds, cases: r.crashCases },
+    crashes: { events: r.crashKinds.reduce((s, k) => s + k.events, 0), daemonRestarts: r.restarts, kinds: r.crashKinds, cases: r.crashCases, notes: r.crashNotes },
     unstable: r.unstable,
     machineDaemon: { before: r.machine.before, after: r.machine.after, same: r.machine.before === r.machine.after },
     infrastructure: r.infra,
@@ -90,6 +91,7 @@ export function formatReport(rep: Report): string {
     for (const u of k.unattributed.slice(0, 3)) p.push(`       not reproduced alone: in flight #${u.inFlight.join(', #')}; the daemon's last inputs #${u.history.join(', #')}`);
     p.push(`       case(s): ${k.cases.join(', ') || 'none'}`);
   }
+  for (const n of rep.crashes.notes) p.push(`  note: ${n}`);
   if (rep.crashes.cases.length) p.push(`crash cases (${rep.crashes.cases.length}):`);
   for (const c of rep.crashes.cases) {
     p.push(`  ${c.status} ${c.file}: inputs #${c.inputs.join(', #')}${c.shrinks !== undefined ? `; ${c.shrinks} shrink step(s), ${c.daemonRuns} daemon run(s), ${c.reproduced ? 'reproduced on a fresh daemon' : 'NOT reproduced on a fresh daemon'}` : ''}`);
@@ -110,7 +112,7 @@ export function formatReport(rep: Report): string {
   rep.causes.forEach((c, k) => {
     p.push('');
     p.push(`[${k + 1}] ${c.domains} domain(s), first #${c.first}: ${c.signature}`);
-    for (const w of c.cases) p.push(`    case ${w.file} (shrunk from #${w.from}, path ${w.path}, ${w.shrinks} shrink step(s), ${w.libvirtRuns} libvirt run(s))`);
+    for (const w of c.cases) p.push(`    ${rep.write ? 'wrote' : 'would write'} ${w.file} (shrunk from #${w.from}, path ${w.path}, ${w.shrinks} shrink step(s), ${w.libvirtRuns} libvirt run(s))`);
     const first = c.cases[0];
     if (first) {
       p.push(`    shrunk input (${first.name}):`);

@@ -21,6 +21,9 @@ t.test('crash signatures skip allocator and libc frames', async (t) => {
   t.equal(crashSignature({ how: 'SIGTRAP', backtrace: bt, stderrTail: [] }), 'SIGTRAP in virDomainDefSetVcpusMax');
   t.equal(crashSignature({ how: 'SIGABRT', stderrTail: ['(process:1): GLib-ERROR **: 20:51:58.926: ../glib/gmem.c:207: failed to allocate 343 bytes'] }),
     'SIGABRT: failed to allocate N bytes');
+  t.equal(crashSignature({ how: 'SIGSEGV', backtrace: bt, stderrTail: [], requestErrors: [
+    '2026-11-30 21:09:16.183+0000: 16235: error : virDomainNumaDefNodeDistanceParseXML:718 : XML error: NUMA distances defined without siblings',
+  ] }), 'dies after an error in virDomainNumaDefNodeDistanceParseXML', 'the error path names a heap corruption, not where it died');
   t.equal(crashShape("<vcpu placement='static'>-1</vcpu>"), "<vcpu placement='…'>…</vcpu>");
 });
 
