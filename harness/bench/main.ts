@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   const fam = family(o, report);
   report.startup = await benchStartup(root, fam.inputs, o.rounds);
   benchModel(o, fam, report);
-  report.treeTests = await benchTreeTests(o.singles);
+  report.treeTests = await benchTreeTests(o.tree, o.singles);
   report.virsh = o.virsh ? await benchVirsh(root) : { skipped: 'disabled by --no-virsh' };
   report.backend = o.virsh ? await benchSession(root) : { skipped: 'disabled by --no-virsh' };
   report.peakRssMiB = process.resourceUsage().maxRSS / 1024;

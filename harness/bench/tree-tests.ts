@@ -1,12 +1,13 @@
 // libvirt's own test programs as the anchor: a series build's tests/qemuxml2argvtest and
 // tests/qemuxml2xmltest (libvirt 10+: tests/qemuxmlconftest) on the NUMA family of the build's
-// own tree (the runner's selection), timed in the same run as the model. A clean build (no
-// patches) is preferred to a patched one; the newest wins.
+// own tree (the runner's selection), timed in the same run as the model. Builds are tried in
+// this order until one has NUMA-family cases: built from the bench's own tree first, clean (no
+// patches) before patched, newest first.
 // Per case with start-up included: one process per case (VIR_TEST_RANGE = that case's tests).
 // Per case with start-up excluded: one process for all of a suite's cases, less one
 // single-case process, over the other N-1 cases (the marginal cost of a case).
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { libvirtCases } from '../runner/libvirt-cases.js';
 import { defaultBuildsDir, isSeriesKey, loadSeriesBuild, type SeriesBuild } from '../series/manifest.js';
 import { TreeTestsBackend } from '../series/tree-tests.js';
@@ -32,19 +33,29 @@ export interface TreeFigures {
   suiteSkipped?: Partial<Record<'argv' | 'xml', string>>;
 }
 
-/** The newest successful series build, or why there is none. */
-function newestBuild(): SeriesBuild | string {
+/** Successful series builds in the order to try them, or why there is none. */
+function candidates(tree: string): SeriesBuild[] | string {
   const dir = defaultBuildsDir();
   if (!existsSync(dir)) return `no series build: ${dir} does not exist (scripts/build-libvirt.sh builds one)`;
   const builds = readdirSync(dir).filter(isSeriesKey).map((k) => loadSeriesBuild(k, dir)).filter((b): b is SeriesBuild => !('missing' in b));
   if (!builds.length) return `no series build with a manifest under ${dir} (scripts/build-libvirt.sh builds one)`;
-  const clean = builds.filter((b) => b.series.length === 0);
-  return (clean.length ? clean : builds).sort((a, b) => b.builtAt.localeCompare(a.builtAt))[0];
+  const rank = (b: SeriesBuild): number => (resolve(b.tree) === resolve(tree) ? 0 : 2) + (b.series.length ? 1 : 0);
+  return builds.sort((a, b) => rank(a) - rank(b) || b.builtAt.localeCompare(a.builtAt));
 }
 
-export async function benchTreeTests(singles: number): Promise<TreeFigures> {
-  const build = newestBuild();
-  if (typeof build === 'string') return { skipped: build };
+export async function benchTreeTests(tree: string, singles: number): Promise<TreeFigures> {
+  const builds = candidates(tree);
+  if (typeof builds === 'string') return { skipped: builds };
+  const why: string[] = [];
+  for (const build of builds) {
+    const r = await benchBuild(build, singles);
+    if (!r.skipped && Object.keys(r.suites ?? {}).length) return r;
+    why.push(r.skipped ?? Object.values(r.suiteSkipped ?? {}).join('; '));
+  }
+  return { skipped: `no series build with NUMA-family cases to time: ${why.join(' | ')}` };
+}
+
+async function benchBuild(build: SeriesBuild, singles: number): Promise<TreeFigures> {
   if (!existsSync(join(build.tree, 'tests'))) return { skipped: `series build ${build.key}: its source tree ${build.tree} is gone` };
   const backend = new TreeTestsBackend(build);
   const why = await backend.unavailable();
