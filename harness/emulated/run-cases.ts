@@ -114,7 +114,7 @@ async function main(): Promise<number> {
         failed++;
         process.stdout.write(`FAIL ${name} (${secs} s)${within ? `: ${within}` : ''}\n`);
         if (readFileSync(gfile, 'utf8') !== actual) process.stdout.write(createTwoFilesPatch(gfile, 'observed', readFileSync(gfile, 'utf8'), actual, '', '', { context: 3 }));
-      } else process.stdout.write(`ok ${name} (${secs} s)\n`);
+      } else process.stdout.write(`ok ${name} (${secs} s; model ${out.match ? 'agrees' : r.code === 2 ? 'n/a' : 'differs'})\n`);
     }
   } catch (e) {
     process.stderr.write(`${e instanceof EmulatedUnavailable ? 'skip: emulated host unavailable' : 'emulated host'}: ${(e as Error).message}\n`);

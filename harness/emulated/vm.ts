@@ -51,11 +51,11 @@ export interface BootOptions {
   libvirtd?: boolean;
 }
 
-function tail(file: string, lines = 25): string {
+function tail(file: string, lines = 25, none = '(no console output)'): string {
   try {
-    return readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n');
+    return readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n') || none;
   } catch {
-    return '(no console output)';
+    return none;
   }
 }
 
@@ -128,9 +128,12 @@ export class EmulatedHost {
       }
       return host;
     } catch (e) {
+      // Read the logs before kill(), which removes the run directory.
+      const consoleTail = tail(join(dir, 'console.log'));
+      const stderrTail = tail(join(dir, 'qemu.stderr'), 5, '');
       host.kill();
       const why = e instanceof EmulatedBootError ? e.message : `not ready within ${Math.round(((opts.readyTimeoutMs ?? 180_000) / 1000))} s (${host.exited ? `QEMU ended: ${host.exited}; ` : ''}${(e as Error).message})`;
-      throw new EmulatedBootError(`emulated host (${topology.name}, kernel ${kernel}, ${vcpus(topology)} vCPUs) did not boot: ${why}\n--- console tail (${host.consoleLog}) ---\n${tail(join(dir, 'console.log'))}\n${tail(join(dir, 'qemu.stderr'), 5)}`);
+      throw new EmulatedBootError(`emulated host (${topology.name}, kernel ${kernel}, ${vcpus(topology)} vCPUs) did not boot: ${why}\n--- console tail (${host.consoleLog}) ---\n${consoleTail}${stderrTail ? `\n${stderrTail}` : ''}`);
     }
   }
 
