@@ -5,7 +5,7 @@
 // and the caller then parses with saxes and libxml2, which decide and word every error. So
 // it only ever accepts documents both of those accept, and builds the same tree (checked in
 // harness/test/xml-read.test.ts against saxes on all of libvirt's test inputs).
-import type { XmlElement } from '../model/xml-tree.js';
+import type { XmlElement } from './tree.js';
 
 interface El { name: string; attrs: [string, string][]; children: El[]; text: string }
 
