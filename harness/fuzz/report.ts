@@ -1,7 +1,8 @@
 // The fuzzer's report: every figure with its denominator (what was generated, compared,
 // accepted, refused, crashed), as JSON or text. Written whatever happened during the run.
 import type { Operation } from '../backends/types.js';
-import type { Counts, CrashCaseReport, CrashKind, Options, Result, Verdict } from './main.js';
+import type { CrashCaseReport, CrashKind } from './findings.js';
+import type { Counts, Options, Result, Verdict } from './main.js';
 
 const OPS: Operation[] = ['argv', 'xml'];
 
