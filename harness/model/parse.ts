@@ -522,6 +522,8 @@ function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices']
         break;
       }
       case 'watchdog': {
+        // 9.0.0 reads the model with its own check and does not know 'itco' yet.
+        if (!behaviour.q35ItcoWatchdog && attr(d, 'model') === 'itco') fail('CONFIG_UNSUPPORTED', "unknown watchdog model 'itco'");
         const model = propEnum(d, 'model', ['i6300esb', 'ib700', 'diag288', 'itco'] as const, true)!;
         const action = propEnum(d, 'action', ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'] as const) ?? 'reset';
         // Only the iTCO watchdog built into q35, which libvirt >= 9.1 knows (behaviour.q35ItcoWatchdog).

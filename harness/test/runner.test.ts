@@ -112,7 +112,7 @@ t.test('options: paths resolve against the caller, bad values are usage errors',
   t.throws(() => parseRunArgs(['--shard', '4/3'], '/', '/w', 2), /--shard wants I\/N/);
   t.ok((() => { try { parseRunArgs(['--shard', '0/3'], '/', '/w', 2); } catch (e) { return e instanceof UsageError; } return false; })(), 'a usage error (exit 2), not a crash');
   t.throws(() => parseRunArgs(['--bogus'], '/', '/w', 2), /unknown option: --bogus/);
-  t.throws(() => parseRunArgs(['--regenerate', '--series', 'k'], '/', '/w', 2), /never from a series/);
+  t.throws(() => parseRunArgs(['--regenerate', '--host-facts', 'f.json'], '/', '/w', 2), /cannot bless for simulated --host-facts/);
 });
 
 t.test('shards are disjoint and together are the whole', async (t) => {
