@@ -22,6 +22,8 @@ export interface Plan {
   extraRules: Rule[];
   knownGaps: Record<string, string>;
   regenerate: boolean;
+  /** Why the model has no `host` profile here (a libvirt release it does not cover), or null. */
+  hostModelWhy: string | null;
   /** Which backend blesses each kind of project golden. */
   blessFrom: Record<Case['op'], string>;
 }
@@ -117,7 +119,8 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     if (applies === false) continue;
     if (typeof applies === 'string') { verdict(p.id, 'skip', { detail: applies }); continue; }
     const modelInvolved = p.actual.startsWith('model') || (p.expected.from === 'backend' && p.expected.id.startsWith('model'));
-    if (modelInvolved && c.modelWhy) { verdict(p.id, 'skip', { detail: c.modelWhy }); continue; }
+    const modelWhy = c.modelWhy ?? (c.profile === 'host' || p.actual === 'model(host)' ? plan.hostModelWhy : null);
+    if (modelInvolved && modelWhy) { verdict(p.id, 'skip', { detail: modelWhy }); continue; }
     const a = await outcome(p.actual);
     if ('unavailable' in a) { verdict(p.id, 'skip', { detail: `${p.actual} backend: ${a.unavailable}` }); continue; }
     if ('threw' in a) { verdict(p.id, 'fail', { detail: `backend ${p.actual} threw: ${a.threw}` }); continue; }

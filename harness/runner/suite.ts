@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { HostFacts } from '../model/host-facts.js';
-import { hostFactsPath, useHostFacts } from '../profiles/load.js';
+import { hostFactsPath, profileProblem, useHostFacts } from '../profiles/load.js';
 import { defaultBuildsDir, describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
 import type { Verdict } from '../reporters/verdict.js';
 import type { CaseBackend } from './backend.js';
@@ -93,7 +93,7 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
     root, hosts, backends, ctx: { realProfile: realProfileOf(live) },
     extraRules: series ? [seriesPaths(series.key)] : [],
     knownGaps: existsSync(gapsFile) ? JSON.parse(readFileSync(gapsFile, 'utf8')) as Record<string, string> : {},
-    regenerate: o.regenerate, blessFrom,
+    regenerate: o.regenerate, blessFrom, hostModelWhy: profileProblem('host'),
   };
   const results = cases.map((c) => executeCase(c, plan, limits));
   // Suite-level checks run once per whole run: in the run itself, or in shard 1 of N.

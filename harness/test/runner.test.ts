@@ -32,7 +32,7 @@ const backend = (id: string, run: (c: Case) => Promise<Outcome>): CaseBackend =>
 function plan(dir: string, hosts: HostTable, backends: Record<string, CaseBackend>): Plan {
   return {
     root: dir, hosts, backends: new Map(Object.entries(backends)), ctx: { realProfile: 'x86_64-latest' },
-    extraRules: [], knownGaps: {}, regenerate: false, blessFrom: { argv: 'libvirt', xml: 'libvirt', runtime: 'runtime' },
+    extraRules: [], knownGaps: {}, regenerate: false, hostModelWhy: null, blessFrom: { argv: 'libvirt', xml: 'libvirt', runtime: 'runtime' },
   };
 }
 
