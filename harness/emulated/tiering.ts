@@ -5,9 +5,14 @@
 //   restrictive 0,2 (DRAM + its lower tier), strict 0,2 (same nodes), restrictive 0 (DRAM only).
 // Writes harness/emulated/results/tiering-KERNEL.{md,png,json}.
 //
-//   node dist/emulated/tiering.js [--kernel 6.12|6.1] [--seconds 40]
-import { mkdirSync, writeFileSync } from 'node:fs';
+// The verdicts (pages outside cpuset.mems at the end? guest RAM demoted off node 0?) are compared
+// with golden/runtime-emulated/tiering.tiered-KERNEL.json, blessed from observation (--bless):
+// the expectation says which kernel it holds for.
+//
+//   node dist/emulated/tiering.js [--kernel 6.12|6.1] [--seconds 40] [--bless]
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
 import { chartPng, type Panel } from './plot.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost } from './vm.js';
@@ -106,6 +111,26 @@ async function main(): Promise<number> {
   const panels: Panel[] = results.map((r) => ({ title: `${r.id} (cpuset.mems ${r.facts['cpuset.mems.emulator']})`, series: { t: r.t, nodes: r.nodes } }));
   writeFileSync(join(out, `tiering-${kernel}.png`), chartPng(`Guest RAM pages per node under pressure on DRAM node 0 (kernel ${kernel})`, panels));
   process.stdout.write(md);
+  const verdicts = JSON.stringify(Object.fromEntries(results.map((r) => {
+    const end = (k: string) => r.nodes[k]!.at(-1) ?? 0;
+    const mems = (r.facts['cpuset.mems.emulator'] ?? '').split(',');
+    return [r.id, {
+      cpuset_mems: r.facts['cpuset.mems.emulator'],
+      policy: r.facts.policy,
+      demoted_off_node0: end('N0') < (r.nodes.N0![0] ?? 0),
+      pages_outside_cpuset_mems: ['N0', 'N1', 'N2', 'N3'].some((k) => end(k) > 0 && !mems.includes(k.slice(1))),
+    }];
+  })), null, 2) + '\n';
+  const golden = join(projectRoot(), 'golden', 'runtime-emulated', `tiering.tiered-${kernel}.json`);
+  if (argv.includes('--bless')) {
+    writeFileSync(golden, verdicts);
+    process.stdout.write(`blessed ${golden}\n`);
+  } else if (!existsSync(golden)) {
+    process.stdout.write(`no golden ${golden}: verdicts not checked (bless with --bless)\n`);
+  } else if (readFileSync(golden, 'utf8') !== verdicts) {
+    process.stdout.write(`FAIL: kernel ${kernel} verdicts differ from ${golden}\n` + createTwoFilesPatch(golden, 'observed', readFileSync(golden, 'utf8'), verdicts));
+    return 1;
+  } else process.stdout.write(`ok: kernel ${kernel} verdicts as in ${golden}\n`);
   return 0;
 }
 
