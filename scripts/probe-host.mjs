@@ -58,8 +58,10 @@ function toKiB(value, unit = 'KiB') {
 async function main() {
   if (process.getuid && process.getuid() !== 0) throw new Error('must run as root (qemu:///system)');
 
-  const version = await virsh('version');
-  const libvirtVersion = version.match(/Using library: libvirt (\d+\.\d+\.\d+)/)?.[1];
+  const version = await virsh('version', '--daemon');
+  // The daemon's version, not the client library's: a series build's daemon is probed with the
+  // machine's virsh.
+  const libvirtVersion = (version.match(/Running against daemon: (\d+\.\d+\.\d+)/) ?? version.match(/Using library: libvirt (\d+\.\d+\.\d+)/))?.[1];
   const qemuVersion = version.match(/Running hypervisor: QEMU (\d+\.\d+\.\d+)/)?.[1];
   if (!libvirtVersion || !qemuVersion) throw new Error(`cannot parse 'virsh version':\n${version}`);
 

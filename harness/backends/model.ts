@@ -1,5 +1,5 @@
 // The model as a backend: same contract as the real libvirt, computed in process.
-import { LibvirtError, NotModelledError } from '../model/errors.js';
+import { LibvirtError, NotModelledError, xmlErrorText } from '../model/errors.js';
 import { xml2argv, xml2xml } from '../model/pipeline.js';
 import { loadProfile, ProfileError } from '../profiles/load.js';
 import { readXml, XmlReadError } from '../xml/read.js';
@@ -7,13 +7,15 @@ import type { Backend, Operation, Outcome } from './types.js';
 
 /** Run one operation; every expected failure becomes a one-line error outcome. */
 export function runModel(op: Operation, input: Uint8Array | string, profileName: string): Outcome {
+  let profile: ReturnType<typeof loadProfile> | null = null;
   try {
-    const profile = loadProfile(profileName);
+    profile = loadProfile(profileName);
     const root = readXml(input);
     const text = op === 'argv' ? xml2argv(root, profile) : xml2xml(root, profile);
     return { kind: 'ok', text };
   } catch (e) {
-    if (e instanceof LibvirtError || e instanceof NotModelledError || e instanceof XmlReadError || e instanceof ProfileError)
+    if (e instanceof XmlReadError) return { kind: 'error', message: xmlErrorText(e.message.split('\n')[0], !!profile?.behaviour.xmlErrorsAtLine) };
+    if (e instanceof LibvirtError || e instanceof NotModelledError || e instanceof ProfileError)
       return { kind: 'error', message: e.message.split('\n')[0] };
     throw e; // a bug in the model: let it surface
   }

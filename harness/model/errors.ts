@@ -37,3 +37,9 @@ export const fail = (code: ErrorCode, detail: string): never => {
 export const notModelled = (what: string): never => {
   throw new NotModelledError(what);
 };
+
+/** An XML parse error in the words of the profile's libvirt release (the readers word it as
+ *  9.0.0's virsh does, naming the input "(domain_definition)"). */
+export function xmlErrorText(message: string, atLine: boolean): string {
+  return atLine ? message.replace(/^\(domain_definition\):(\d+): /, 'at line $1: ') : message;
+}

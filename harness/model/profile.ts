@@ -65,11 +65,14 @@ export interface Behaviour {
   /** virDomainDefAddController: implicit and auto-added controllers join others of their type in
    *  index order (virDomainControllerInsert) instead of being appended. */
   controllerInsertSorted: boolean;
+  /** An XML parse error of a string (virsh's input) reads "at line N: …" instead of
+   *  "(domain_definition):N: …" (virXMLParse no longer names string input). */
+  xmlErrorsAtLine: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
-  numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false,
+  numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
 };
 
 export interface Profile {

@@ -48,7 +48,7 @@ export const PAIRS: Pair[] = [
   {
     id: 'libvirt-tests-vs-libvirt', expected: { from: 'reference' }, actual: 'libvirt', rules: 'libvirt-tests',
     applies: (c, ctx) => !theirFamily(c) ? false
-      : c.profile !== ctx.realProfile ? `expected file is for profile ${c.profile}; this host's QEMU matches ${ctx.realProfile} only`
+      : c.profile !== ctx.realProfile ? `expected file is for profile ${c.profile}; ${ctx.realProfile === 'none' ? "no profile of libvirt's tests is this host's libvirt and QEMU" : `this host's libvirt and QEMU are ${ctx.realProfile}`}`
       : c.op === 'xml' ? 'xml2xml test outputs skip post-parse steps the daemon runs (machine alias, default CPU)'
       : true,
     skipAfter: (expected, actual) => {

@@ -79,12 +79,14 @@ export function seriesPaths(key: string): Rule {
   };
 }
 
-/** libvirt's tests name the input file in an XML parse error and print libxml2's two context
- *  lines; virsh names the input "(domain_definition)" and prints the first line only. */
-export const TEST_XML_ERROR: Rule = {
-  name: 'test-xml-error-context',
-  why: "libvirt's tests print the input's path and libxml2's context lines with a parse error; virsh prints (domain_definition) and one line",
-  apply: (t) => t.replace(/^error: (?:ABS_SRCDIR\/|\/)[^\s:]*\.xml:(\d+): (.*)\n[^\n]*\n-*\^\n?$/m, 'error: (domain_definition):$1: $2\n'),
+/** An XML parse error names its input: libvirt's tests parse a file (its path, then libxml2's
+ *  two context lines), virsh a string ("(domain_definition):N:" in 9.0.0, "at line N:" in 11.3.0). */
+export const XML_ERROR_INPUT: Rule = {
+  name: 'xml-error-input',
+  why: "an XML parse error names the test's input file (with libxml2's context lines), or virsh's string input",
+  apply: (t) => t
+    .replace(/^error: (?:ABS_SRCDIR\/|\/)[^\s:]*\.xml:(\d+): (.*)\n[^\n]*\n-*\^\n?$/m, 'error: <input>:$1: $2\n')
+    .replace(/^error: (?:\(domain_definition\):|at line )(\d+): /m, 'error: <input>:$1: '),
 };
 
-export const LIBVIRT_TESTS_VS_MODEL_RULES: Rule[] = [TEST_XML_ERROR];
+export const LIBVIRT_TESTS_VS_MODEL_RULES: Rule[] = [XML_ERROR_INPUT];
