@@ -9,7 +9,7 @@ import type { Case } from './case.js';
 import { compare, expectedOf, type Expected as ExpectedOutcome } from './compare.js';
 import { bless, chooseGolden, type HostTable } from './goldens.js';
 import { PAIRS, rulesFor, type Pair, type PairContext } from './pairs.js';
-import type { Rule } from './rules.js';
+import { normalise, type Rule } from './rules.js';
 import type { Verdict } from '../reporters/verdict.js';
 
 export interface Plan {
@@ -101,7 +101,10 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       // Fork only where this host differs: a golden from another host that still holds stays.
       const holds = choice?.kind === 'file' && choice.host !== plan.hosts.live.id
         && compare(expectedOf({ kind: 'golden-file', file: choice.file }, c.op), g.outcome, ['golden', from], rulesFor(PAIRS[0], plan.extraRules)).same;
-      if (!holds) blessed.push(...bless(plan.root, c.op, c.name, plan.hosts.live.id, g.outcome));
+      // A series daemon's private paths never reach a golden: its rules are applied first.
+      const o = g.outcome;
+      const neutral = o.kind === 'ok' ? { kind: 'ok' as const, text: normalise(o.text, plan.extraRules).text } : { kind: 'error' as const, message: normalise(o.message, plan.extraRules).text };
+      if (!holds) blessed.push(...bless(plan.root, c.op, c.name, plan.hosts.live.id, neutral));
       verdict('bless', 'pass', { detail: holds ? `golden of ${choice.kind === 'file' ? choice.host : ''} holds here` : `blessed from ${from}` });
     }
     return { verdicts, blessed, used, seconds: busyMs / 1000 };
