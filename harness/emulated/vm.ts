@@ -155,9 +155,15 @@ export class EmulatedHost {
     }
   }
 
-  run(script: string, timeoutMs?: number): Promise<CommandResult> {
+  /** A command in the guest; a dead channel or VM is reported with QEMU's status and the console's tail. */
+  async run(script: string, timeoutMs?: number): Promise<CommandResult> {
     if (!this.channel) throw new Error('emulated host not connected');
-    return this.channel.run(script, timeoutMs);
+    try {
+      return await this.channel.run(script, timeoutMs);
+    } catch (e) {
+      await new Promise((r) => setTimeout(r, 300)); // let an exiting QEMU be seen as such
+      throw new EmulatedBootError(`${(e as Error).message}${this.exited ? ` (QEMU ended: ${this.exited})` : ''}\n--- console tail (${this.consoleLog}) ---\n${tail(this.consoleLog)}`);
+    }
   }
 
   /** Clean power-off (guests destroyed, daemons stopped); kills QEMU if it does not end in time. */
