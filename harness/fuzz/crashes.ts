@@ -83,7 +83,7 @@ export async function shrinkCrash(pool: DaemonPool, seed: number, index: number,
  * A corrupted heap often dies on a later call, not on the corrupting one.
  */
 export const REPEAT = 3;
-async function runsToCrash(pool: DaemonPool, op: Operation, xml: string): Promise<{ n: number; event: CrashEvent } | null> {
+export async function runsToCrash(pool: DaemonPool, op: Operation, xml: string): Promise<{ n: number; event: CrashEvent } | null> {
   for (let n = 1; n <= REPEAT; n++) {
     const r = await pool.run(0, { index: -1, op, xml }, false);
     if (r.kind === 'crash') return { n, event: r.event };

@@ -198,14 +198,12 @@ export function crashSignature(d: Pick<DeathReport, 'how' | 'backtrace' | 'stder
   return d.how;
 }
 
-/** Remove directories of daemons whose owner process is gone (a SIGKILLed run), but keep cores. */
+/** Remove directories of daemons whose owner process is gone (a SIGKILLed run; nobody reads their cores). */
 function sweep(base: string): void {
   if (!existsSync(base)) return;
   for (const name of readdirSync(base)) {
     const m = /^(\d+)-\d+$/.exec(name);
     if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue;
-    const dir = join(base, name);
-    if (readdirSync(dir).some((f) => /^core/.test(f))) continue;
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(base, name), { recursive: true, force: true });
   }
 }

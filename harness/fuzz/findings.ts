@@ -4,7 +4,7 @@
 // into kinds for the report.
 import { join, relative } from 'node:path';
 import type { Operation } from '../backends/types.js';
-import { crashCase, knownCrashes, reproduce, shrinkCrash, writeCrashCase, type CrashCase } from './crashes.js';
+import { crashCase, knownCrashes, reproduce, runsToCrash, shrinkCrash, writeCrashCase, type CrashCase } from './crashes.js';
 import type { CrashEvent, DaemonPool } from './pool.js';
 
 /** One kind of daemon death in the run, and the case written (or already known) for it. */
@@ -34,6 +34,12 @@ export interface CrashCaseReport {
   noBacktrace?: string;
 }
 
+/** Deaths to attribute by their daemon's recent inputs, and how many inputs each (a fresh daemon per input). */
+const ATTRIBUTE_MAX = 2;
+const SUSPECTS_MAX = 6;
+/** Daemon runs per crash shrink: every crashing step costs a daemon restart (about a second). */
+const CRASH_SHRINK_MAX = 60;
+
 export interface FindingOptions { seed: number; crashDir: string; write: boolean; shrinkBudget: number; perCause: number }
 
 export async function crashFindings(pool: DaemonPool, o: FindingOptions, events: CrashEvent[], xmls: string[], log: (s: string) => void):
@@ -42,6 +48,25 @@ export async function crashFindings(pool: DaemonPool, o: FindingOptions, events:
   const crashCases: CrashCaseReport[] = [];
   const crashNotes: string[] = [];
   const infra: string[] = [];
+  // A death no in-flight input reproduced alone: a corrupted heap dies later than the input
+  // that corrupted it. Each of the daemon's last inputs is sent alone (REPEAT times) to a fresh
+  // daemon; the first that kills it is the culprit.
+  let attributions = 0;
+  for (const ev of events.filter((e) => !e.culprit)) {
+    if (attributions++ >= ATTRIBUTE_MAX) break;
+    const seen = new Set<string>();
+    const suspects = [...ev.inFlight, ...ev.history.slice().reverse()].filter((x) => x.index >= 0 && !seen.has(`${x.index}:${x.op}`) && seen.add(`${x.index}:${x.op}`)).slice(0, SUSPECTS_MAX);
+    for (const sent of suspects) {
+      await pool.fresh();
+      const r = await runsToCrash(pool, sent.op, sent.xml);
+      if (!r) continue;
+      r.event.culprit = sent;
+      ev.culprit = sent;
+      events.push(r.event);
+      log(`attributed a death to #${sent.index} (${r.event.signature}), ${r.n} send(s) alone`);
+      break;
+    }
+  }
   const known = knownCrashes(o.crashDir);
   const culprits = new Map<number, { op: Operation; signature: string }>();
   // The re-run alone (one input in flight, on a fresh daemon) tells the cleanest signature.
@@ -67,7 +92,7 @@ export async function crashFindings(pool: DaemonPool, o: FindingOptions, events:
       log(`shrinking the crash '${signature}' (from #${index})`);
       await pool.fresh();
       pool.backtraces = false;
-      const s = await shrinkCrash(pool, o.seed, index, op, xmls[index], signature, o.shrinkBudget);
+      const s = await shrinkCrash(pool, o.seed, index, op, xmls[index], signature, Math.min(o.shrinkBudget, CRASH_SHRINK_MAX));
       pool.backtraces = true;
       const ev = await reproduce(pool, s);
       if (!ev) {
