@@ -127,7 +127,6 @@ mmdebstrap --variant=minbase --mode=root --quiet \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --include="$include" \
-  --customize-hook='rm -f "$1"/usr/bin/qemu-system-i386' \
   --customize-hook='rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*' \
   bookworm "$work/rootfs" \
   "deb http://deb.debian.org/debian bookworm main" \
@@ -174,4 +173,9 @@ EOF
 rm -rf "$dest"
 mv "$work/out" "$dest"
 ln -sfn "$key" "$cache/current"
+# Images of older recipes are not used again: keep only this one.
+for d in "$cache"/*/; do
+  d=${d%/}; n=${d##*/}
+  [[ $n =~ ^[0-9a-f]{16}$ ]] && [ "$n" != "$key" ] && rm -rf "$d"
+done
 say "emulated host image built: $dest ($(du -sh "$dest/rootfs.img" | cut -f1) on disk)"
