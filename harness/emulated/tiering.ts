@@ -18,10 +18,12 @@ import { projectRoot } from './topology.js';
 import { EmulatedHost } from './vm.js';
 
 const GUEST_MIB = 256;
+// checkDemotion: whether "guest RAM left node 0" is a stable verdict. On 6.12 the strict guest
+// (bind:0,2) was demoted in 2 of 4 runs (timing), the restrictive ones in every run.
 const SCENARIOS = [
-  { id: 'restrictive-0,2', mode: 'restrictive', nodeset: '0,2' },
-  { id: 'strict-0,2', mode: 'strict', nodeset: '0,2' },
-  { id: 'restrictive-0', mode: 'restrictive', nodeset: '0' },
+  { id: 'restrictive-0,2', mode: 'restrictive', nodeset: '0,2', checkDemotion: true },
+  { id: 'strict-0,2', mode: 'strict', nodeset: '0,2', checkDemotion: false },
+  { id: 'restrictive-0', mode: 'restrictive', nodeset: '0', checkDemotion: true },
 ];
 
 function domainXml(name: string, mode: string, nodeset: string): string {
@@ -117,7 +119,7 @@ async function main(): Promise<number> {
     return [r.id, {
       cpuset_mems: r.facts['cpuset.mems.emulator'],
       policy: r.facts.policy,
-      demoted_off_node0: end('N0') < (r.nodes.N0![0] ?? 0),
+      ...(SCENARIOS.find((sc) => sc.id === r.id)!.checkDemotion ? { demoted_off_node0: end('N0') < (r.nodes.N0![0] ?? 0) } : {}),
       pages_outside_cpuset_mems: ['N0', 'N1', 'N2', 'N3'].some((k) => end(k) > 0 && !mems.includes(k.slice(1))),
     }];
   })), null, 2) + '\n';
