@@ -107,25 +107,35 @@ export class DaemonPool {
   async run(w: number, sent: Sent, retryAlone = true): Promise<RealResult> {
     // Never start on a daemon that is being replaced.
     while (this.replacing) await this.replacing;
+    await this.lock.shared();
+    // Read under the lock: a writer may have replaced the daemon while we waited.
     const g = this.gen;
     const daemon = this.daemon;
-    await this.lock.shared();
     this.inFlight.add(sent);
+    let gone = false;
     try {
       const out = await real(this.backends[w], sent.op, sent.xml);
       this.remember(sent);
       return out;
     } catch (e) {
-      // Any failure on a daemon that is dead (or already replaced) is its death, not an error:
-      // e.g. an xml round trip cut between define and dumpxml, or a session closed by recover().
-      if (!(e instanceof DaemonGoneError) && this.gen === g && !(await daemon.died(500))) throw e;
+      // Any failure on a daemon that is dead is its death, not an error: e.g. an xml round
+      // trip cut between define and dumpxml.
+      if (!(e instanceof DaemonGoneError) && !(await daemon.died(500))) throw e;
+      gone = true;
     } finally {
       this.inFlight.delete(sent);
+      if (!gone) this.lock.releaseShared();
+    }
+    // Still a reader while the daemon is replaced: no writer (a re-run alone, fresh()) can
+    // replace it at the same time, so no daemon is started twice or left behind.
+    let first: CrashEvent;
+    try {
+      if (retryAlone) this.lock.reserve();
+      first = await this.recover(g, sent);
+    } finally {
       this.lock.releaseShared();
     }
-    if (!retryAlone) return { kind: 'crash', event: await this.recover(g, sent) };
-    this.lock.reserve();
-    await this.recover(g, sent);
+    if (!retryAlone) return { kind: 'crash', event: first };
     await this.lock.exclusive();
     try {
       // Alone on a daemon that has seen nothing: another suspect re-run before may have
