@@ -24,7 +24,9 @@ function suiteFiles(o: RunOptions): string[] {
   // A subset or a blessing runs the case suite; the full run adds the unit tests (a sharded
   // full run: in shard 1, so that the shards together run exactly what one run does).
   if (o.cases.length || o.regenerate || (o.shard && o.shard.index !== 1)) return ['harness/test/cases.test.ts'];
-  return fg.sync('harness/test/**/*.test.ts', { cwd: root }).sort();
+  // The case suite first: it is the longest, the unit tests fill the other core meanwhile.
+  const files = fg.sync('harness/test/**/*.test.ts', { cwd: root }).sort();
+  return [...files.filter((f) => CASE_SUITES.has(f)), ...files.filter((f) => !CASE_SUITES.has(f))];
 }
 
 /** node-tap's TypeScript loader, as tap's own runner passes it to each test process. */
@@ -33,14 +35,15 @@ const LOADER = ['--import=@tapjs/typescript/import', '--enable-source-maps'];
 /** Each suite file in its own node process (node-tap prints TAP when run directly), several at
  *  once. Not through the `tap` runner: two tap runners in one project (parallel shards, other
  *  users) race on its .tap/ directory. */
-async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{ file: string; code: number; tap: string }[]> {
-  const run = (file: string): Promise<{ file: string; code: number; tap: string }> => new Promise((done) => {
+async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{ file: string; code: number; tap: string; seconds: number }[]> {
+  const run = (file: string): Promise<{ file: string; code: number; tap: string; seconds: number }> => new Promise((done) => {
+    const t0 = performance.now();
     const child = spawn(process.execPath, [...LOADER, file], { cwd: root, env: { ...process.env, [RUN_ENV]: JSON.stringify(o), TAP_TIMEOUT: '0', TS_NODE_TRANSPILE_ONLY: process.env.TAP_TYPECHECK === '1' ? '0' : '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
     let tap = '';
     child.stdout.on('data', (d: Buffer) => { tap += d; });
-    child.on('close', (c, sig) => done({ file, code: c ?? (sig ? 128 : 1), tap }));
+    child.on('close', (c, sig) => done({ file, code: c ?? (sig ? 128 : 1), tap, seconds: (performance.now() - t0) / 1000 }));
   });
-  const out: { file: string; code: number; tap: string }[] = [];
+  const out: { file: string; code: number; tap: string; seconds: number }[] = [];
   let next = 0;
   let n = 0;
   await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () => {
@@ -97,7 +100,8 @@ async function main(): Promise<number> {
     if (bad.length && !verdicts.some((v) => v.status === 'fail')) verdicts.push({ id: 'suite/tap', pair: 'suite', status: 'fail', ms: 0, detail: `${bad.join(', ')} failed without a failing test in the output` });
     const changed = records.flatMap((r) => r.changed);
     if (changed.length) console.log(`# golden files changed:\n${changed.map((f) => `#   ${f}`).join('\n')}`);
-    console.log(summaryLines(verdicts, [...new Set(notes)]).join('\n'));
+    const times = ran.map((r) => `${r.file.replace(/^harness\/test\//, '')} ${r.seconds.toFixed(1)} s`).join(', ');
+    console.log(summaryLines(verdicts, [...new Set(notes), `suite files (wall time each, ${Math.max(2, availableParallelism())} at once): ${times}`]).join('\n'));
     if (o.junit) { writeJunit(o.junit, verdicts); console.log(`# JUnit: ${o.junit}`); }
     const costs = Object.assign({}, ...records.map((r) => r.costs ?? {})) as Record<string, number>;
     if (o.summaryJson) {

@@ -70,7 +70,8 @@ t.test('every kind of failure is a verdict', async (t) => {
 
 t.test('goldens follow their host', async (t) => {
   const dir = scratch(t);
-  const real = committedFacts(JSON.parse(readFileSync(join(root, 'golden', 'hosts', [...readHosts(root).keys()][0] + '.json'), 'utf8')));
+  // The committed 9.0.0 host: the simulated one differs from it in its NUMA nodes and CPU only.
+  const real = [...readHosts(root).values()].find((f) => f.libvirtVersion === simulated.libvirtVersion)!;
   const [a, b] = [hostId(real), hostId(simulated)];
   mkdirSync(join(dir, 'golden', 'hosts'), { recursive: true });
   writeFileSync(join(dir, 'golden', 'hosts', `${a}.json`), JSON.stringify(real));
