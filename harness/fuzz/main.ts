@@ -1,5 +1,6 @@
 // Differential fuzzing: generated domains through the model (host profile) and the real
-// libvirt (argv and xml), compared with the project's rules. Every disagreement is shrunk with
+// libvirt (argv and xml) of a private daemon the run owns (pool.ts; never qemu:///system; its
+// crashes are findings, findings.ts), compared with the project's rules. Every disagreement is shrunk with
 // fast-check (replaying its seed and path; shrinking re-runs libvirt, within a budget) and
 // written as a project case with goldens from the real libvirt.
 //
