@@ -5,6 +5,7 @@
 // exec()s, so the child pid IS libvirtd, and the kernel sends it SIGTERM when this process dies,
 // however it dies (SIGKILL included). A normal exit stops it too ('exit' hook, synchronous).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { hold, processStartTime, type Held } from '../lifecycle/cleanup.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +32,6 @@ export interface DeathReport {
   noBacktrace?: string;
 }
 
-const live = new Set<PrivateDaemon>();
-process.on('exit', () => { for (const d of live) d.killNow(); });
 
 let serial = 0;
 
@@ -49,6 +48,8 @@ export class PrivateDaemon {
   private proc: ChildProcess | null = null;
   private exited: Promise<void>;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  /** Held in the project's cleanup registry while it runs (signals, exit, the reaper). */
+  private held: Held | null = null;
   /** Size of its log once it answered: what follows is about requests, not start-up. */
   private logStart = 0;
 
@@ -72,10 +73,15 @@ export class PrivateDaemon {
     const proc = spawn('setpriv', ['--pdeathsig', 'TERM', '--', 'bash', SCRIPT, 'exec', dir], { stdio: ['ignore', out, out], cwd: dir, env: { ...process.env, LVH_OWNER_PID: String(process.pid) } });
     closeSync(out);
     d.proc = proc;
-    live.add(d);
+    d.held = hold({
+      label: `private libvirtd in ${dir}`, order: 3,
+      release: () => d.stop(),
+      releaseSync: () => { d.killNow(); return true; },
+      ...(proc.pid ? { reap: { kind: 'kill' as const, pid: proc.pid, startTime: processStartTime(proc.pid) } } : {}),
+    });
     d.exited = new Promise((resolve) => proc.once('exit', (code, signal) => {
       d.exitInfo = { code, signal };
-      live.delete(d);
+      d.held?.drop();
       resolve();
     }));
     const t0 = Date.now();

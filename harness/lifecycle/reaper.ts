@@ -27,6 +27,9 @@ function reap(o: ReapOrder & { looks?: number }): boolean {
     try { process.kill(o.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
     return processStartTime(o.pid) !== o.startTime;
   }
+  // A private daemon (a series build's, the fuzzer's) whose socket is gone took its domains with it.
+  const socket = /[?&]socket=([^&]+)/.exec(o.uri)?.[1];
+  if (socket && !existsSync(socket)) return true;
   const look = virsh(o.uri, ['domname', o.uuid]);
   const name = (look.stdout ?? '').split('\n')[0];
   if (look.status === 0) {
