@@ -14,12 +14,11 @@
 //   LibvirtBackendError; libvirt rejecting an input is an Outcome of kind 'error'.
 import { layoutArgs, splitWords } from '../neutral/args-layout.js';
 import { scanTopLevel } from './top-level.js';
-import { hold, type Held, type ReapOrder } from '../lifecycle/cleanup.js';
+import { heldTempDir, hold, type Held, type ReapOrder } from '../lifecycle/cleanup.js';
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { Backend, Outcome } from './types.js';
@@ -424,7 +423,7 @@ export class LibvirtBackend implements Backend {
   private readonly timeoutMs: number;
   private session: Promise<VirshSession> | null = null;
   private workDir: string | null = null;
-  private workDirHeld: Held | null = null;
+  private workDirHeld: { path: string; remove(): void } | null = null;
   private counter = 0;
   private readonly rand = randomBytes(3).toString('hex');
   private availability: Promise<string | null> | null = null;
@@ -453,13 +452,8 @@ export class LibvirtBackend implements Backend {
 
   private dir(): string {
     if (!this.workDir) {
-      const dir = mkdtempSync(join(tmpdir(), 'lvh-'));
-      this.workDir = dir;
-      this.workDirHeld = hold({
-        label: dir, order: 2, reap: { kind: 'rm', path: dir },
-        release: async () => rmSync(dir, { recursive: true, force: true }),
-        releaseSync: () => { rmSync(dir, { recursive: true, force: true }); return true; },
-      });
+      this.workDirHeld = heldTempDir('lvh-');
+      this.workDir = this.workDirHeld.path;
     }
     return this.workDir;
   }
@@ -571,8 +565,7 @@ export class LibvirtBackend implements Backend {
     this.session = null;
     if (s) await s.close();
     if (this.workDir) {
-      rmSync(this.workDir, { recursive: true, force: true });
-      this.workDirHeld?.drop();
+      this.workDirHeld?.remove();
     }
     this.workDir = null;
     if (errors.length) throw new LibvirtBackendError(`close: ${errors.join('; ')}`);

@@ -30,12 +30,11 @@
 import { naturalCompare, printNodeSet } from '../neutral/bitmap-text.js';
 import { scanTopLevel, type Span } from './top-level.js';
 import { cpusetCgroupOf, findQemuPid, readMems, threadsOf } from './proc-views.js';
-import { hold, isDraining, type Held, type ReapOrder } from '../lifecycle/cleanup.js';
+import { heldTempDir, hold, isDraining, type Held, type ReapOrder } from '../lifecycle/cleanup.js';
 import { GuestRamError, hex, mapBackend, parseFlatView, parseGpa2hva, parseMaps, parseNumaMapsLine, piecesOf, probesOf, type NumaMapsLine } from './guest-ram.js';
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts } from '../neutral/runtime-facts.js';
@@ -273,7 +272,7 @@ export class RuntimeBackend {
   private readonly rand = randomBytes(3).toString('hex');
   private counter = 0;
   private workDir: string | null = null;
-  private workDirHeld: Held | null = null;
+  private workDirHeld: { path: string; remove(): void } | null = null;
   private decided: { accel: Accel; why: string } | null = null;
   private availability: Promise<string | null> | null = null;
 
@@ -305,13 +304,8 @@ export class RuntimeBackend {
   /** Rewritten inputs: a temporary directory held in the cleanup registry. */
   private dir(): string {
     if (!this.workDir) {
-      const dir = mkdtempSync(join(tmpdir(), 'lvh-rt-'));
-      this.workDir = dir;
-      this.workDirHeld = hold({
-        label: dir, order: 2, reap: { kind: 'rm', path: dir },
-        release: async () => rmSync(dir, { recursive: true, force: true }),
-        releaseSync: () => { rmSync(dir, { recursive: true, force: true }); return true; },
-      });
+      this.workDirHeld = heldTempDir('lvh-rt-');
+      this.workDir = this.workDirHeld.path;
     }
     return this.workDir;
   }
@@ -485,8 +479,7 @@ export class RuntimeBackend {
 
   async close(): Promise<void> {
     await destroyAllRuntime();
-    if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
-    this.workDirHeld?.drop();
+    this.workDirHeld?.remove();
     this.workDir = null;
   }
 }

@@ -125,3 +125,15 @@ export function processStartTime(pid: number): string {
     return '';
   }
 }
+
+/** A temporary directory held until removed: by its owner, at exit, or by the reaper. */
+export function heldTempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  const rm = (): void => rmSync(path, { recursive: true, force: true });
+  const h = hold({
+    label: path, order: 2, reap: { kind: 'rm', path },
+    release: async () => rm(),
+    releaseSync: () => { rm(); return true; },
+  });
+  return { path, remove() { rm(); h.drop(); } };
+}

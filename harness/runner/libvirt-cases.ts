@@ -89,14 +89,18 @@ function configChanges(text: string): (at: number) => string[] {
 const configWhy = (fields: string[]): string | undefined =>
   fields.length ? `registered with ${fields.join(', ')} changed for it: not covered by the model's profiles` : undefined;
 
+/** Every DO_TEST… call of mymain(): its macro, its arguments, and the driver settings changed
+ *  for it (see configChanges). */
+function* calls(source: string): Generator<{ macro: string; a: string[]; config: string | undefined }> {
+  const text = registrationText(source);
+  const changedAt = configChanges(text);
+  for (const m of text.matchAll(CALL)) yield { macro: m[1], a: args(m[2].replace(/\s+/g, ' ')), config: configWhy(changedAt(m.index!)) };
+}
+
 export function parseRegistrations(source: string, suite: Registration['suite']): Registration[] {
   if (suite === 'qemuxmlconf') return parseConfRegistrations(source, null);
   const out: Registration[] = [];
-  const text = registrationText(source);
-  const changedAt = configChanges(text);
-  for (const m of text.matchAll(CALL)) {
-    const macro = m[1];
-    const a = args(m[2].replace(/\s+/g, ' '));
+  for (const { macro, a, config } of calls(source)) {
     const name = unquote(a[0]);
     if (!name || !/^"/.test(a[0])) continue;
     const failure = /FAILURE|PARSE_ERROR/.test(macro);
@@ -120,7 +124,7 @@ export function parseRegistrations(source: string, suite: Registration['suite'])
       if (arch === 'x86_64') reg.profile = `x86_64-${ver}`;
       else reg.why = `arch ${arch} is not covered by the model's profiles`;
     } else reg.why = `registration macro ${macro} is not covered by the model's profiles`;
-    reg.why ??= configWhy(changedAt(m.index!));
+    reg.why ??= config;
     if (reg.why) reg.profile = null;
     out.push(reg);
   }
@@ -186,11 +190,7 @@ function decodeConf(macro: string, a: string[]): ConfArgs | null {
  *  names the profiles (`x86_64-latest@11.3.0`: that libvirt's "latest" capabilities). */
 export function parseConfRegistrations(source: string, version: string | null): Registration[] {
   const out: Registration[] = [];
-  const text = registrationText(source);
-  const changedAt = configChanges(text);
-  for (const m of text.matchAll(CALL)) {
-    const macro = m[1];
-    const a = args(m[2].replace(/\s+/g, ' '));
+  for (const { macro, a, config } of calls(source)) {
     if (!a[0] || !/^"/.test(a[0])) continue;
     const name = unquote(a[0]);
     const c = decodeConf(macro, a);
@@ -199,7 +199,6 @@ export function parseConfRegistrations(source: string, version: string | null): 
       failure: !!c && (c.failure || c.parseError), parseError: !!c?.parseError,
       suffix: c ? `.${c.arch}-${c.ver}${c.abiUpdate ? '.abi-update' : ''}` : '',
     };
-    const config = configWhy(changedAt(m.index!));
     if (!c) reg.why = `registration macro ${macro} is not covered by the model's profiles`;
     else if (config) reg.why = config;
     else if (c.extra.length) reg.why = `${macro} passes ${c.extra.join(', ')}: not covered by the model's profiles`;
