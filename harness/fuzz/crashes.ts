@@ -3,7 +3,8 @@
 // cases/crashes/NAME.xml + NAME.json (what an upstream bug report needs; see crash-report.ts).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeAtomic } from '../neutral/atomic-file.js';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import type { Operation } from '../backends/types.js';
@@ -121,12 +122,7 @@ export function knownCrashes(dir: string): CrashCase[] {
   return out;
 }
 
-function atomicWrite(file: string, body: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, file);
-}
+const atomicWrite = (file: string, body: string): void => { writeAtomic(file, body); };
 
 export function crashCase(seed: number, s: ShrunkCrash, rep: { n: number; event: CrashEvent } | null, fallback: CrashEvent): CrashCase {
   const ev = rep?.event;

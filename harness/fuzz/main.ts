@@ -19,6 +19,7 @@ import { runModel } from '../backends/model.js';
 import type { Operation, Outcome } from '../backends/types.js';
 import { compare } from '../runner/compare.js';
 import { bless, goldenPath, writeAtomic } from '../runner/goldens.js';
+import { ERROR_PREFIX } from '../neutral/libvirt-errors.js';
 import { liveHostId } from '../runner/hosts.js';
 import { hostFactsPath } from '../profiles/load.js';
 import { PROJECT_RULES, normalise } from '../runner/rules.js';
@@ -308,11 +309,7 @@ async function writeCase(pool: DaemonPool, w: number, o: Options, s: Shrunk): Pr
 
 interface Template { text: string; re: RegExp }
 
-const PREFIX: Record<string, string> = {
-  XML_ERROR: 'XML error: ', XML_DETAIL: '', CONFIG_UNSUPPORTED: 'unsupported configuration: ', INTERNAL_ERROR: 'internal error: ',
-  INVALID_ARG: 'invalid argument: ', OVERFLOW: 'numerical overflow: ', OPERATION_INVALID: 'Requested operation is not valid: ',
-  OPERATION_UNSUPPORTED: 'Operation not supported: ',
-};
+const PREFIX: Record<string, string> = ERROR_PREFIX;
 
 /** The model's fail('CODE', '…') messages, read from its compiled sources, as patterns. */
 function modelTemplates(): Template[] {

@@ -25,6 +25,7 @@
 // prints the captured libvirt log AFTER the status line, so a failure's detail is everything up to
 // the next test's header.
 import { printNodeSet } from '../neutral/bitmap-text.js';
+import { writeAtomic } from '../neutral/atomic-file.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -189,9 +190,7 @@ export class TreeTestsBackend {
     const { out } = await this.exec(program, { VIR_TEST_VERBOSE: '1' });
     const tests = parseTestOutput(out).map((p) => ({ program, index: p.index, title: p.title }));
     if (!tests.length) throw new Error(`${program} of build ${this.build.key} listed no tests:\n${out.slice(0, 2000)}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify({ stamp, tests }, null, 1));
-    renameSync(`${file}.tmp`, file);
+    writeAtomic(file, JSON.stringify({ stamp, tests }, null, 1));
     this.index.set(program, tests);
     return tests;
   }
