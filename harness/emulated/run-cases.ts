@@ -8,56 +8,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { checkWithin, goldenDoc, stable, type CaseSpec, type Mapping } from './case-doc.js';
 import { ensureEmulatedFacts, runCliInside } from './inside.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost, EmulatedUnavailable } from './vm.js';
-
-interface CaseSpec { why: string; pages?: 'exact' | 'within' }
-interface Mapping { id: string; pages: Record<string, number> }
-
-const stable = (v: unknown): string => JSON.stringify(sortKeys(v), null, 2) + '\n';
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
-  return v;
-}
-
-/** Node numbers of a libvirt-style list ("0,4-6"). */
-function nodesOf(list: string): Set<number> {
-  const s = new Set<number>();
-  for (const part of list.split(',').filter(Boolean)) {
-    const [a, b] = part.split('-').map(Number);
-    for (let n = a!; n <= (b ?? a!); n++) s.add(n);
-  }
-  return s;
-}
-
-/** The case's golden document: what was observed, plus exact page counts where asked. */
-function goldenDoc(spec: CaseSpec, out: { observed: unknown; run?: { mappings?: Mapping[] } }, stderr: string, code: number): unknown {
-  // QEMU's messages carry a timestamp (libvirt runs it with -msg timestamp=on): not part of the fact.
-  if (code === 2) return { error: stderr.trim().split('\n').pop()!.replace(/^guest not started: /, '').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z /g, '') };
-  const doc: Record<string, unknown> = { observed: out.observed };
-  if (spec.pages === 'exact') doc.pages = Object.fromEntries((out.run?.mappings ?? []).map((m) => [m.id, m.pages]));
-  return doc;
-}
-
-/** 'within': every page of every backend lies in the emulator's cpuset.mems, and all are there. */
-function checkWithin(out: { observed: { backends?: { id: string; nodes: string }[]; cpuset_mems?: Record<string, string>; qemu_memdev?: { id: string; size: number }[] }; run?: { mappings?: Mapping[] } }): string | undefined {
-  for (const m of out.run?.mappings ?? []) {
-    // A backend's own policy nodes where it has some (strict, memnodes), else the cgroup's.
-    const own = out.observed.backends?.find((b) => b.id === m.id)?.nodes;
-    const allowed = nodesOf(own || out.observed.cpuset_mems?.emulator || '');
-    const size = out.observed.qemu_memdev?.find((d) => d.id === m.id)?.size ?? 0;
-    let total = 0;
-    for (const [k, v] of Object.entries(m.pages)) {
-      const node = Number(k.replace(/^N/, ''));
-      if (!allowed.has(node)) return `${m.id}: ${v} pages on node ${node}, outside its nodes ${[...allowed].join(',')}`;
-      total += v;
-    }
-    if (total !== size / 4096) return `${m.id}: ${total} pages resident, ${size / 4096} preallocated`;
-  }
-  return undefined;
-}
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);

@@ -75,6 +75,17 @@ export class EmulatedHost {
     });
   }
 
+  /** The VM's QEMU process (for the cleanup registry's reaper). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** Called once QEMU has ended, whatever ended it. */
+  onExit(fn: () => void): void {
+    if (this.exited) fn();
+    else this.proc.once('exit', fn);
+  }
+
   get consoleLog(): string {
     return join(this.rec.dir, 'console.log');
   }

@@ -35,4 +35,10 @@ export interface BackendContext {
   series: string | null;
   /** Set when the real side must not run (--no-libvirt, simulated --host-facts). */
   realDisabled: string | null;
+  /** The emulated host may be booted (not --no-emulated). */
+  emulated: boolean;
+  /** The profile of libvirt's tests whose expected files fit the real libvirt and QEMU. */
+  realProfile: string;
+  /** Lines for the run's summary (timings of their own, e.g. the emulated host's). */
+  notes: string[];
 }

@@ -5,6 +5,7 @@ import type { Outcome } from '../backends/types.js';
 import { observationDocument, stableJson } from '../neutral/runtime-facts.js';
 import type { BackendEntry, CaseBackend } from './backend.js';
 import type { Case } from './case.js';
+import { EMULATED_BACKENDS } from './backends-emulated.js';
 
 const text = (c: Case): string => readFileSync(c.input, 'utf8');
 const bare = (id: string): string => id.replace(/^(libvirt\/xml2xml\/.*)\.x86_64-[^./]+$/, '$1');
@@ -25,6 +26,7 @@ async function modelBackend(id: string, fixedProfile: string | null): Promise<Ca
 }
 
 export const BACKENDS: BackendEntry[] = [
+  ...EMULATED_BACKENDS,
   { id: 'model', limit: () => 1, make: () => modelBackend('model', null) },
   { id: 'model(host)', limit: () => 1, make: () => modelBackend('model(host)', 'host') },
   {

@@ -23,6 +23,8 @@ export interface Case {
   expect: Expectation;
   /** Why the case exists (runtime cases say what they show). */
   why?: string;
+  /** Where it runs when not on this machine: the emulated multi-node host. */
+  host?: 'emulated';
   /** libvirt cases: true for the named NUMA family (every backend); false beyond it, where the
    *  model runs only when it does not refuse the input as "not modelled" (libvirtCases(tree, false)). */
   family?: boolean;

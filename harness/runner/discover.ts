@@ -30,6 +30,19 @@ export function runtimeCases(root: string): Case[] {
   }));
 }
 
+/** cases/emulated/cases.json: runtime cases for the emulated multi-node host (topology mock8),
+ *  expected observations in golden/runtime-emulated/NAME.mock8.json. */
+export function emulatedCases(root: string): Case[] {
+  const file = join(root, 'cases', 'emulated', 'cases.json');
+  if (!existsSync(file)) return [];
+  const list = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { why: string }>;
+  return Object.entries(list).filter(([name]) => !name.startsWith('_')).map(([name, spec]) => ({
+    source: 'project', name, op: 'runtime', profile: 'emulated-mock8', id: `emulated/${name}`, host: 'emulated',
+    input: join(root, 'cases', 'emulated', `${name}.xml`), why: spec.why,
+    expect: { kind: 'text', file: join(root, 'golden', 'runtime-emulated', `${name}.mock8.json`) },
+  }));
+}
+
 export interface Discovery {
   cases: Case[];
   /** Registrations outside what the profiles cover: reported as skips with the reason. */
@@ -51,7 +64,7 @@ export function libvirtTrees(root: string, seriesTree: string | null): string[] 
  *  other registration (the model only, where its input lies inside the model's vocabulary).
  *  A tree newer than the model knows still gives its family, the model's pairs skipped. */
 export function discover(root: string, trees: string[]): Discovery {
-  const own = [...projectCases(root), ...runtimeCases(root)];
+  const own = [...projectCases(root), ...runtimeCases(root), ...emulatedCases(root)];
   if (!trees.length) return { cases: own, skipped: [], libvirtWhy: 'no libvirt test data under .cache/libvirt-src (run bash scripts/fetch-libvirt-tests.sh)' };
   const cases = [...own];
   const skipped: Discovery['skipped'] = [];

@@ -1,7 +1,7 @@
 // Execution: every selected case through the pairs that apply to it, each outcome computed once
 // per case and backend, bounded per backend. The result is a list of verdicts; every failure,
 // of whatever kind (a pair that differs, a missing golden, a backend that threw), is one.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Outcome } from '../backends/types.js';
 import type { CaseBackend } from './backend.js';
@@ -92,6 +92,10 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
 
   if (plan.regenerate) {
     if (c.source !== 'project') return { verdicts, blessed, used, seconds: 0 };
+    if (c.host === 'emulated') {
+      verdict('bless', 'skip', { detail: `the emulated host's goldens are blessed inside it: node dist/emulated/run-cases.js --bless ${c.name}` });
+      return { verdicts, blessed, used, seconds: 0 };
+    }
     const from = plan.blessFrom[c.op];
     const g = await outcome(from);
     if ('unavailable' in g) verdict('bless', 'skip', { detail: `cannot bless from ${from}: ${g.unavailable}` });
@@ -111,6 +115,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
   }
 
   const reference = (): ExpectedOutcome | { skip: string } | { missing: string } => {
+    if ((c.expect.kind === 'text' || c.expect.kind === 'error') && !existsSync(c.expect.file)) return { missing: c.expect.file };
     if (c.expect.kind !== 'golden') return expectedOf(c.expect, c.op);
     if (!choice || choice.kind === 'skip') return { skip: choice?.kind === 'skip' ? choice.reason : 'no golden' };
     if (choice.kind === 'missing') return { missing: choice.file };
@@ -133,7 +138,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     if (p.expected.from === 'reference') {
       const r = reference();
       if ('skip' in r) { verdict(p.id, 'skip', { detail: r.skip }); continue; }
-      if ('missing' in r) { verdict(p.id, 'fail', { detail: `no golden file ${r.missing}: bless it with npm test -- --regenerate --case '${c.name}'` }); continue; }
+      if ('missing' in r) { verdict(p.id, 'fail', { detail: `no golden file ${r.missing}: bless it with ${c.host === 'emulated' ? `node dist/emulated/run-cases.js --bless ${c.name}` : `npm test -- --regenerate --case '${c.name}'`}` }); continue; }
       expected = r;
       label = c.expect.kind === 'golden' ? 'golden' : `libvirt ${c.expect.kind === 'error-any' ? 'failure' : c.expect.file.split('/tests/')[1]}`;
     } else if (p.expected.from === 'backend') {

@@ -25,6 +25,8 @@ export interface RunOptions {
   shard: Shard | null;
   /** --summary-json FILE: every verdict as JSON (what merge-reports folds together). */
   summaryJson: string | null;
+  /** --no-emulated: leave the emulated multi-node host out (said so in the summary). */
+  emulated: boolean;
   /** --record-costs: write each case's measured seconds to cases/costs.json (shard balance). */
   recordCosts: boolean;
   /** Guests started at once by the runtime backend. */
@@ -33,13 +35,14 @@ export interface RunOptions {
   workDir: string;
 }
 
-export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt]
+export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt] [--no-emulated]
                 [--series KEY] [--expect-failures FILE] [--host-facts FILE] [--shard I/N] [--jobs N]
                 [--summary-json FILE] [--record-costs]
   --case GLOB    run only cases whose name or id matches; repeatable ('numatune-*', 'runtime/*')
   --regenerate   bless the project's goldens from the real libvirt and real guests (atomically)
   --junit FILE   also write JUnit XML: every failure (pairs, goldens, backends, unit tests)
   --no-libvirt   leave the real backends out (reported as skipped, with that reason)
+  --no-emulated  leave the emulated multi-node host out (its cases are skipped, with that reason)
   --series KEY   run against a series build (npm run series does build + daemon + this)
   --expect-failures FILE  pass only if exactly the failures listed in FILE happen
                  (one 'CASE-ID [PAIR]' per line, as the summary prints them)
@@ -59,7 +62,7 @@ export function defaultJobs(cores: number, freeMiB: number): number {
 }
 
 export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {
-  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, runtimeJobs: jobs, workDir };
+  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, runtimeJobs: jobs, workDir };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = (): string => {
@@ -72,6 +75,7 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
       case '--regenerate': o.regenerate = true; break;
       case '--junit': o.junit = resolve(cwd, value()); break;
       case '--no-libvirt': o.libvirt = false; break;
+      case '--no-emulated': o.emulated = false; break;
       case '--series': o.series = value(); break;
       case '--expect-failures': o.expectFailures = resolve(cwd, value()); break;
       case '--host-facts': o.hostFacts = resolve(cwd, value()); break;
@@ -102,5 +106,5 @@ export const RUN_ENV = 'LVH_RUN';
 export function runOptions(): RunOptions {
   const raw = process.env[RUN_ENV];
   if (raw) return JSON.parse(raw) as RunOptions;
-  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, runtimeJobs: 2, workDir: '' };
+  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, runtimeJobs: 2, workDir: '' };
 }

@@ -58,8 +58,18 @@ export const PAIRS: Pair[] = [
   },
   { id: 'libvirt-vs-model(host)', expected: { from: 'backend', id: 'libvirt' }, actual: 'model(host)', rules: 'project', applies: theirFamily, modelSide: true },
 
-  { id: 'golden-vs-runtime', expected: { from: 'reference' }, actual: 'runtime', rules: 'none', applies: (c) => c.op === 'runtime' },
-  { id: 'runtime-vs-model', expected: { from: 'backend', id: 'runtime' }, actual: 'model', rules: 'none', applies: (c) => c.op === 'runtime', modelSide: true },
+  { id: 'golden-vs-runtime', expected: { from: 'reference' }, actual: 'runtime', rules: 'none', applies: (c) => c.op === 'runtime' && !c.host },
+  { id: 'runtime-vs-model', expected: { from: 'backend', id: 'runtime' }, actual: 'model', rules: 'none', applies: (c) => c.op === 'runtime' && !c.host, modelSide: true },
+
+  // The emulated multi-node host: its own runtime cases, and libvirt's NUMA-family inputs on a
+  // host with the NUMA nodes libvirt's tests assume (no "host lacks NUMA node" skips there).
+  { id: 'golden-vs-runtime@emulated', expected: { from: 'reference' }, actual: 'runtime@emulated', rules: 'none', applies: (c) => c.host === 'emulated' },
+  {
+    id: 'libvirt-tests-vs-libvirt@emulated', expected: { from: 'reference' }, actual: 'libvirt@emulated', rules: 'libvirt-tests',
+    applies: (c, ctx) => !theirFamily(c) || c.op !== 'argv' ? false
+      : c.profile !== ctx.realProfile ? `expected file is for profile ${c.profile}; the emulated host runs the machine's libvirt and QEMU (${ctx.realProfile})`
+      : true,
+  },
 
   { id: 'tree-tests', expected: { from: 'pass' }, actual: 'tree-tests', rules: 'none', applies: (c) => theirFamily(c) && c.op !== 'runtime' },
 ];

@@ -1,0 +1,141 @@
+// The emulated multi-node host (harness/emulated/) as backends of the runner: one VM per run,
+// booted on first need and shared, with the project's own CLI running inside against the
+// libvirt there. runtime@emulated observes the emulated-host runtime cases; libvirt@emulated
+// runs libvirt's own NUMA-family inputs through the libvirt inside, in one batch call.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Outcome } from '../backends/types.js';
+import { hold, processStartTime } from '../lifecycle/cleanup.js';
+import type { BackendContext, BackendEntry, CaseBackend } from './backend.js';
+import type { Case } from './case.js';
+
+type Host = import('../emulated/vm.js').EmulatedHost;
+const TOPOLOGY = 'mock8';
+
+/** One boot per run, whoever asks first; its times go to the run's notes. */
+let booting: Promise<{ host: Host; profile: string }> | null = null;
+function emulatedHost(ctx: BackendContext): Promise<{ host: Host; profile: string }> {
+  booting ??= (async () => {
+    const { EmulatedHost } = await import('../emulated/vm.js');
+    const { ensureEmulatedFacts } = await import('../emulated/inside.js');
+    const host = await EmulatedHost.boot({ topology: TOPOLOGY });
+    const pid = host.pid;
+    const held = hold({
+      label: `emulated host ${TOPOLOGY}`, order: 4,
+      release: () => host.powerOff(),
+      releaseSync: () => { host.kill(); return true; },
+      ...(pid ? { reap: { kind: 'kill' as const, pid, startTime: processStartTime(pid) } } : {}),
+    });
+    host.onExit(() => held.drop());
+    const profile = await ensureEmulatedFacts(host);
+    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s`);
+    return { host, profile };
+  })();
+  return booting;
+}
+
+async function why(ctx: BackendContext): Promise<string | null> {
+  if (!ctx.emulated) return 'left out by --no-emulated';
+  if (ctx.realDisabled) return ctx.realDisabled;
+  const { findImage, EmulatedUnavailable } = await import('../emulated/vm.js');
+  try {
+    findImage();
+    return null;
+  } catch (e) {
+    if (e instanceof EmulatedUnavailable) return e.message;
+    throw e;
+  }
+}
+
+const closeHost = async (): Promise<void> => {
+  const b = booting;
+  booting = null;
+  if (b) await b.then(({ host }) => host.powerOff(), () => undefined);
+};
+
+export const EMULATED_BACKENDS: BackendEntry[] = [
+  {
+    id: 'runtime@emulated', limit: () => 1,
+    async make(ctx) {
+      const reason = await why(ctx);
+      if (reason) return { reason };
+      const { runCliInside } = await import('../emulated/inside.js');
+      const { checkWithin, emulatedSpecs, goldenDoc, stable } = await import('../emulated/case-doc.js');
+      const specs = emulatedSpecs(ctx.root);
+      let seconds = 0;
+      let n = 0;
+      return {
+        id: 'runtime@emulated', ops: ['runtime'],
+        unavailable: async () => null,
+        async run(c): Promise<Outcome> {
+          const { host, profile } = await emulatedHost(ctx);
+          const t0 = performance.now();
+          const name = `${c.name}.xml`;
+          const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, `/tmp/lvh/${name}`], { [name]: readFileSync(c.input) });
+          seconds += (performance.now() - t0) / 1000;
+          n++;
+          let out: { observed: unknown; run?: { mappings?: { id: string; pages: Record<string, number> }[] } } = { observed: undefined };
+          try { out = JSON.parse(r.stdout); } catch {
+            if (r.code !== 2) throw new Error(`no JSON from runtime inside the emulated host (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
+          }
+          const spec = specs[c.name] ?? { why: '' };
+          const doc = goldenDoc(spec, out, r.stderr, r.code) as Record<string, unknown>;
+          // 'within' is a check, not a fact: a violation shows up as a field the golden lacks.
+          const within = spec.pages === 'within' && r.code !== 2 ? checkWithin(out as never) : undefined;
+          if (within) doc.within_violation = within;
+          return { kind: 'ok', text: stable(doc) };
+        },
+        async close() {
+          if (n) ctx.notes.push(`emulated host: ${n} runtime cases in ${seconds.toFixed(0)} s (${(seconds / n).toFixed(1)} s each, one at a time under TCG)`);
+          await closeHost();
+        },
+      };
+    },
+  },
+  {
+    id: 'libvirt@emulated', limit: () => 1,
+    async make(ctx) {
+      const reason = await why(ctx);
+      if (reason) return { reason };
+      const { runCliInside } = await import('../emulated/inside.js');
+      const results = new Map<string, Outcome>();
+      return {
+        id: 'libvirt@emulated', ops: ['argv'],
+        unavailable: async () => null,
+        async prepare(cases) {
+          // One CLI call inside for every input: node starts once under TCG, not per file.
+          const inputs = new Map<string, Case>();
+          for (const c of cases) if (c.source === 'libvirt' && c.op === 'argv' && c.family !== false && c.profile === ctx.realProfile) inputs.set(basename(c.input), c);
+          if (!inputs.size) return;
+          const { host } = await emulatedHost(ctx);
+          const t0 = performance.now();
+          const files = Object.fromEntries([...inputs.keys()].map((f) => [f, readFileSync(inputs.get(f)!.input)]));
+          const paths = [...inputs.keys()].map((f) => `/tmp/lvh/${f}`);
+          const r = await runCliInside(host, ['argv', '--impl', 'libvirt', ...paths], files);
+          for (const [f, text] of splitBatch(r.stdout, paths)) results.set(f.slice('/tmp/lvh/'.length), { kind: 'ok', text });
+          for (const line of r.stderr.split('\n')) {
+            const m = /^\/tmp\/lvh\/([^:]+): (.*)$/.exec(line);
+            if (m) results.set(m[1], { kind: 'error', message: m[2] });
+            else if (paths.length === 1 && line.trim()) results.set(basename(paths[0]), { kind: 'error', message: line.trim() });
+          }
+          ctx.notes.push(`emulated host: ${inputs.size} of libvirt's NUMA-family inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        },
+        async run(c): Promise<Outcome> {
+          const o = results.get(basename(c.input));
+          if (!o) throw new Error(`the libvirt inside the emulated host gave nothing for ${basename(c.input)}`);
+          return o;
+        },
+        close: closeHost,
+      };
+    },
+  },
+];
+
+/** The CLI's many-files layout: each result under "==> FILE <==" (none for a single file). */
+export function splitBatch(stdout: string, files: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (files.length === 1) { if (stdout) out.set(files[0], stdout); return out; }
+  const parts = stdout.split(/^==> (.*) <==\n/m);
+  for (let i = 1; i + 1 < parts.length; i += 2) out.set(parts[i], parts[i + 1]);
+  return out;
+}
