@@ -42,6 +42,7 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
   --regenerate   bless the project's goldens from the real libvirt and real guests (atomically)
   --junit FILE   also write JUnit XML: every failure (pairs, goldens, backends, unit tests)
   --no-libvirt   leave the real backends out (reported as skipped, with that reason)
+  --host emulated  include the emulated multi-node host's pairs (the default where its image exists)
   --no-emulated  leave the emulated multi-node host out (its cases are skipped, with that reason)
   --series KEY   run against a series build (npm run series does build + daemon + this)
   --expect-failures FILE  pass only if exactly the failures listed in FILE happen
@@ -76,6 +77,13 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
       case '--junit': o.junit = resolve(cwd, value()); break;
       case '--no-libvirt': o.libvirt = false; break;
       case '--no-emulated': o.emulated = false; break;
+      case '--host': {
+        // The emulated host's pairs run by default where its image exists; naming it says so.
+        const h = value();
+        if (h !== 'emulated') throw new UsageError(`--host wants 'emulated' (the machine itself is always a host of the run)`);
+        o.emulated = true;
+        break;
+      }
       case '--series': o.series = value(); break;
       case '--expect-failures': o.expectFailures = resolve(cwd, value()); break;
       case '--host-facts': o.hostFacts = resolve(cwd, value()); break;
