@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   p.push('## Backtrace (crashing thread)', '');
   if (c.backtrace.length) p.push('```', ...c.backtrace, '```', '', 'Symbols are the exported ones only (no debug symbols installed).');
   else p.push(`none: ${c.noBacktrace ?? 'not recorded'}`);
+  const others = (c as CrashCase & { otherReleases?: { libvirt: string; result: string; checked: string }[] }).otherReleases ?? [];
+  if (others.length) p.push('', '## Other releases', '', ...others.map((o) => `- libvirt ${o.libvirt}: ${o.result} (checked ${o.checked})`));
   if (again) {
     p.push('', `## Checked again now (${again.version.daemon}, a fresh private daemon)`, '');
     if (!again.crashes) p.push(`It does NOT crash any more: libvirt answered ${JSON.stringify(again.answer)}.`);
