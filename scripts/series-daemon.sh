@@ -131,6 +131,10 @@ case "$cmd" in
     for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
     if [ -d "/proc/$pid" ]; then say "pid $pid ignores SIGTERM; SIGKILL"; kill -KILL "$pid" || true; fi
     rm -f "$pidfile"
+    # Its runtime directory (sockets, tokens) goes with it; /var/lib/lvh/KEY keeps the QEMU
+    # capability cache for the next start of the same build.
+    rm -rf "/run/lvh/$key"
+    rmdir /run/lvh 2>/dev/null || true
     say "stopped libvirtd of build $key (pid $pid)"
     ;;
   status)
