@@ -32,15 +32,9 @@ export function mergeSummaries(parts: { file: string; summary: RunSummary }[]): 
       seen.set(id, file);
     }
   }
-  // Suite-level verdicts (unit tests, orphans) may come from every shard: keep each once.
-  const verdicts: Verdict[] = [];
-  const key = new Set<string>();
-  for (const { summary } of parts) for (const v of summary.verdicts) {
-    const k = `${v.id}\u0000${v.pair}`;
-    if (key.has(k) && !summary.cases.includes(v.id)) continue;
-    key.add(k);
-    verdicts.push(v);
-  }
+  // Suite-level verdicts (unit tests, orphans, registrations outside the profiles) come from
+  // shard 1 only, so the shards' verdicts simply add up.
+  const verdicts: Verdict[] = parts.flatMap((p) => p.summary.verdicts);
   return {
     merged: { shard: null, cases: [...seen.keys()], verdicts, notes: [...new Set(parts.flatMap((p) => p.summary.notes))] },
     problems,

@@ -124,7 +124,8 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
       if (full && !o.regenerate) {
         // Orphans: golden files no case used, or blessed on a host that is not committed.
         const used = new Set(settled.flatMap((r) => r.used));
-        const owners = new Set(cases.filter((c) => c.source === 'project').map((c) => `${c.op}:${c.name}`));
+        // Every discovered case owns its goldens, also those another shard runs.
+        const owners = new Set(found.cases.filter((c) => c.source === 'project').map((c) => `${c.op}:${c.name}`));
         for (const f of goldenFilesOnDisk(root)) {
           if (used.has(f)) continue;
           const rel = relative(join(root, 'golden'), f);

@@ -134,3 +134,15 @@ t.test('a unit-test failure read back from TAP is a verdict', async (t) => {
   const crashed = unitVerdicts(parseTap('harness/test/y.test.ts', 'TAP version 14\n', false));
   t.match(crashed, [{ pair: 'suite', status: 'fail' }], 'a file that failed outside any test is a failure too');
 });
+
+t.test('merge-reports adds the shards up and refuses a case that ran twice', async (t) => {
+  const { mergeSummaries } = await import('../reporters/merge.js');
+  const v = (id: string, status: 'pass' | 'fail') => ({ id, pair: 'golden-vs-model', status, ms: 0 });
+  const a = { shard: '1/2', cases: ['x'], verdicts: [v('x', 'pass'), { id: 'unit/u > t', pair: 'unit', status: 'pass' as const, ms: 0 }], notes: [] };
+  const b = { shard: '2/2', cases: ['y'], verdicts: [v('y', 'fail')], notes: [] };
+  const ok = mergeSummaries([{ file: 'a', summary: a }, { file: 'b', summary: b }]);
+  t.same(ok.problems, []);
+  t.same(ok.merged.verdicts.map((x) => x.id), ['x', 'unit/u > t', 'y'], 'every verdict of every shard, none twice');
+  const twice = mergeSummaries([{ file: 'a', summary: a }, { file: 'a2', summary: a }]);
+  t.match(twice.problems, [/case x ran in both a and a2/]);
+});
