@@ -56,10 +56,11 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
 export class UsageError extends Error {}
 
 export function defaultJobs(cores: number, freeMiB: number): number {
-  // A paused guest spends most of its start waiting on libvirtd and QEMU's monitor, and costs
-  // little memory: three per core kept both cores of this machine busy (40 runtime cases: 85 s
-  // with 2 at once, 25 s with 6, 29 s with 8), never more than memory allows at 512 MiB each.
-  return Math.max(1, Math.min(cores * 3, Math.floor(freeMiB / 512), 8));
+  // A paused guest spends most of its life waiting on libvirtd (destroy alone takes ~1.4 s while
+  // QEMU exits) and costs little memory: four per core kept this 2-core machine busy (the 24
+  // numatune runtime cases: 10.3 s of run with 6 at once, 9.2 s with 12), never more than memory
+  // allows at 512 MiB each.
+  return Math.max(1, Math.min(cores * 4, Math.floor(freeMiB / 512), 12));
 }
 
 export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {

@@ -3,10 +3,12 @@
 import t from 'tap';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runOptions } from '../runner/options.js';
-import { startSuite } from '../runner/suite.js';
-import { writeSuiteRecord, type Verdict } from '../reporters/verdict.js';
-import { asTap } from '../reporters/tap.js';
+// The built runner (npm test builds it when harness/ is newer): loading it through the test
+// loader's TypeScript transpiler cost about a second per run.
+import { runOptions } from '../../dist/runner/options.js';
+import { startSuite } from '../../dist/runner/suite.js';
+import { writeSuiteRecord, type Verdict } from '../../dist/reporters/verdict.js';
+import { asTap } from '../../dist/reporters/tap.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const options = runOptions();
