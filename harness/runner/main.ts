@@ -72,6 +72,7 @@ function expectFailures(file: string, verdicts: Verdict[]): string[] {
 
 async function main(): Promise<number> {
   const workDir = join(root, '.cache', 'runs', String(process.pid));
+  if (process.argv.includes('--help') || process.argv.includes('-h')) { console.log(USAGE); return 0; }
   let o: RunOptions;
   try {
     o = parseRunArgs(process.argv.slice(2), process.cwd(), workDir, defaultJobs(availableParallelism(), Math.floor(freemem() / 2 ** 20)));
@@ -79,7 +80,6 @@ async function main(): Promise<number> {
     if (e instanceof UsageError) { console.error(`npm test: ${e.message}\n${USAGE}`); return 2; }
     throw e;
   }
-  if (process.argv.includes('--help') || process.argv.includes('-h')) { console.log(USAGE); return 0; }
   if (o.expectFailures && !existsSync(o.expectFailures)) { console.error(`npm test: --expect-failures: no such file ${o.expectFailures}`); return 2; }
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
