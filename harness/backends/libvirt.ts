@@ -1,7 +1,7 @@
 // The real libvirt, driven through virsh on qemu:///system.
 //
 // - The profile argument is ignored: this backend always runs the real host's libvirt/QEMU.
-// - One long-lived interactive `virsh -q` per backend; each command is framed by an
+// - One long-lived interactive `virsh -q` per backend (virsh-session.ts); each command is framed by an
 //   `echo TOKEN` after it (stdout and stderr share one pipe; vshError flushes stdout first,
 //   so the order is exact). A fresh virsh per call costs ~34 ms; a command here costs a few ms.
 // - xml() defines a copy of the input under a unique name `lvh-<pid>-<n>-<rand>-<original>`
@@ -13,23 +13,22 @@
 // - Infrastructure failures (timeouts, virsh dying, unparsable output) throw
 //   LibvirtBackendError; libvirt rejecting an input is an Outcome of kind 'error'.
 import { layoutArgs, splitWords } from '../neutral/args-layout.js';
-import { scanTopLevel } from './top-level.js';
+import { restoreDumped, restoreMessage, rewriteForDefine } from './define-rewrite.js';
 import { heldTempDir, hold, type Held, type ReapOrder } from '../lifecycle/cleanup.js';
 import { spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+import { LibvirtBackendError, VirshSession } from './virsh-session.js';
 import type { Backend, Outcome } from './types.js';
 
 export const DOMAIN_PREFIX = 'lvh-';
 const DEFAULT_URI = 'qemu:///system';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export class LibvirtBackendError extends Error {
-  override name = 'LibvirtBackendError';
-}
+export { LibvirtBackendError };
+export { canonicalUuid } from './define-rewrite.js';
 
 export interface LibvirtBackendOptions {
   uri?: string;
@@ -65,261 +64,6 @@ export function virshErrorMessage(output: string): string | null {
   // The last `error: ` line is libvirt's message; earlier ones are virsh's context
   // ("Failed to define domain from F"); libxml2's source excerpt lines follow it.
   return lines[lines.length - 1].slice('error: '.length);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Finding <name> and <uuid> among the root's children without reformatting the input.
-
-/** XPath string() of raw element content: comments dropped, CDATA and entities decoded. */
-function stringValue(raw: string): string {
-  return raw
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_m, t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;'))
-    .replace(/<[^>]*>/g, '')
-    .replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|apos|quot);/g, (_m, e: string) =>
-      e[0] === '#' ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10))
-        : ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' } as Record<string, string>)[e]);
-}
-
-/** virUUIDParse + virUUIDFormat: the canonical form, or null when libvirt would reject it. */
-export function canonicalUuid(text: string): string | null {
-  const t = text.replace(/^[\s]+|[\s]+$/g, '');
-  const hex: string[] = [];
-  let k = 0;
-  while (k < t.length && hex.length < 16) {
-    if (t[k] === '-' || t[k] === ' ') { k++; continue; }
-    const pair = t.slice(k, k + 2);
-    if (!/^[0-9a-fA-F]{2}$/.test(pair)) return null;
-    hex.push(pair.toLowerCase());
-    k += 2;
-  }
-  if (hex.length !== 16 || k !== t.length) return null;
-  const h = hex.join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-interface Rewritten {
-  text: string;
-  uniqueName: string; // prefix put in front of the original <name> content
-  uuid: string; // the domain's uuid once defined (fresh)
-  restoreUuid: Map<string, string>; // fresh -> original canonical
-}
-
-const SYSINFO_UUID = /(<entry\s+name=(['"])uuid\2\s*>)([^<]*)(<\/entry>)/g;
-
-function rewriteForDefine(xml: string, uniqueName: string): Rewritten | { skip: string } {
-  const scan = scanTopLevel(xml);
-  if (scan?.doctype === 'internal-subset') {
-    return { skip: 'libvirt backend: inputs with a DOCTYPE internal subset are not defined (entities could hide the domain name)' };
-  }
-  const restoreUuid = new Map<string, string>();
-  const freshFor = new Map<string, string>(); // original canonical -> fresh
-  const fresh = (orig: string) => {
-    let f = freshFor.get(orig);
-    if (!f) {
-      f = randomUUID();
-      freshFor.set(orig, f);
-      restoreUuid.set(f, orig);
-    }
-    return f;
-  };
-  const edits: { start: number; end: number; text: string }[] = [];
-  let domainUuid: string | null = null;
-  const nameEl = scan?.children.find((c) => c.name === 'name');
-  const uuidEl = scan?.children.find((c) => c.name === 'uuid');
-  if (nameEl && stringValue(xml.slice(nameEl.contentStart, nameEl.contentEnd)) !== '') {
-    edits.push({ start: nameEl.contentStart, end: nameEl.contentStart, text: uniqueName });
-  }
-  // sysinfo's system uuid must keep matching the domain uuid (or keep mismatching).
-  let sysinfoUuid: string | null = null;
-  for (const m of xml.matchAll(SYSINFO_UUID)) {
-    const orig = canonicalUuid(stringValue(m[3]));
-    if (!orig) continue;
-    const start = m.index! + m[1].length;
-    edits.push({ start, end: start + m[3].length, text: fresh(orig) });
-    sysinfoUuid ??= fresh(orig);
-  }
-  if (uuidEl) {
-    const orig = canonicalUuid(stringValue(xml.slice(uuidEl.contentStart, uuidEl.contentEnd)));
-    if (orig) {
-      domainUuid = fresh(orig);
-      edits.push({ start: uuidEl.contentStart, end: uuidEl.contentEnd, text: domainUuid });
-    }
-  } else if (nameEl) {
-    // No <uuid>: libvirt would take sysinfo's or a random one; give it ours so we can find it.
-    domainUuid = sysinfoUuid ?? randomUUID();
-    edits.push({ start: nameEl.closeEnd, end: nameEl.closeEnd, text: `<uuid>${domainUuid}</uuid>` });
-  }
-  edits.sort((a, b) => b.start - a.start);
-  let text = xml;
-  for (const e of edits) text = text.slice(0, e.start) + e.text + text.slice(e.end);
-  return { text, uniqueName, uuid: domainUuid ?? randomUUID(), restoreUuid };
-}
-
-function restoreDumped(xml: string, rw: Rewritten): string {
-  let doneName = false;
-  let doneUuid = false;
-  return xml
-    .replace(/^(  <name>)(.*)(<\/name>)$/m, (m, a: string, v: string, b: string) => {
-      if (doneName || !v.startsWith(rw.uniqueName)) return m;
-      doneName = true;
-      return a + v.slice(rw.uniqueName.length) + b;
-    })
-    .replace(/^(  <uuid>)(.*)(<\/uuid>)$/m, (m, a: string, v: string, b: string) => {
-      if (doneUuid) return m;
-      doneUuid = true;
-      return a + (rw.restoreUuid.get(v) ?? v) + b;
-    })
-    .replace(SYSINFO_UUID, (m, a: string, _q: string, v: string, b: string) =>
-      rw.restoreUuid.has(v) ? a + rw.restoreUuid.get(v)! + b : m);
-}
-
-function restoreMessage(msg: string, rw: Rewritten): string {
-  let out = msg.split(rw.uniqueName).join('');
-  for (const [f, o] of rw.restoreUuid) out = out.split(f).join(o);
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// A long-lived interactive virsh.
-
-
-class VirshSession {
-  private buf = '';
-  private seq = 0;
-  private readonly token = `@@lvh-${randomBytes(6).toString('hex')}-`;
-  private prompt = '';
-  private waiter: { marker: string; resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
-  private dead: Error | null = null;
-  private draining = false; // set by drain(): only cleanup commands are still sent
-
-  private constructor(private readonly proc: ResultPromise, private readonly timeoutMs: number) {}
-
-  static async start(uri: string, timeoutMs: number, homeDir: string): Promise<VirshSession> {
-    // sh only to put stderr on stdout's pipe; exec leaves virsh as our direct child.
-    const proc = execa('sh', ['-c', 'exec virsh "$@" 2>&1', 'sh', '-q', '-c', uri], {
-      stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', buffer: false, reject: false,
-      env: {
-        TERM: 'dumb', INPUTRC: '/dev/null', LC_ALL: 'C',
-        // Keep virsh's history file and client config out of the user's home.
-        XDG_CACHE_HOME: homeDir, XDG_CONFIG_HOME: homeDir,
-      },
-    });
-    const s = new VirshSession(proc, timeoutMs);
-    // Released first on exit: no define may start late.
-    const held = hold({
-      label: `virsh session on ${uri}`, order: 0,
-      release: async () => { proc.kill('SIGKILL'); },
-      releaseSync: () => { proc.kill('SIGKILL'); return true; },
-    });
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (d: string) => s.onData(d));
-    proc.stdin!.on('error', () => { /* reported through the exit below */ });
-    void proc.then((r) => {
-      held.drop();
-      const last = s.buf.trim().split('\n').pop();
-      s.fail(new LibvirtBackendError(`virsh exited (${r.signal ?? `code ${r.exitCode}`})${last ? `: ${last}` : ''}`));
-    });
-    await s.send('', Math.max(timeoutMs, 10_000)); // learns the prompt; connecting may be slow
-    return s;
-  }
-
-  get alive(): boolean { return this.dead === null; }
-
-  private onData(d: string): void {
-    this.buf += d;
-    const w = this.waiter;
-    if (!w) return;
-    const at = this.buf.indexOf(w.marker);
-    if (at < 0) return;
-    const chunk = this.buf.slice(0, at);
-    this.buf = this.buf.slice(at + w.marker.length);
-    this.waiter = null;
-    w.resolve(chunk);
-  }
-
-  private fail(err: Error): void {
-    if (!this.dead) this.dead = err;
-    const w = this.waiter;
-    this.waiter = null;
-    w?.reject(err);
-  }
-
-  /** Run fn with the session to itself (define..undefine must not interleave with others). */
-  exclusive<T>(fn: (run: (command: string) => Promise<string>) => Promise<T>, cleanup = false): Promise<T> {
-    const p = this.chain.then(() => {
-      if (this.draining && !cleanup) return Promise.reject(new LibvirtBackendError('libvirt backend is closing'));
-      return fn((command) => this.send(command));
-    });
-    this.chain = p.catch(() => undefined);
-    return p;
-  }
-
-  /** Run one virsh command line; resolves with its combined stdout+stderr. */
-  run(command: string, cleanup = false): Promise<string> {
-    return this.exclusive((run) => run(command), cleanup);
-  }
-
-  /** Refuse further work; what is in flight finishes (a define must not be cut off). */
-  async drain(): Promise<void> {
-    this.draining = true;
-    await this.chain;
-  }
-
-  private send(command: string, timeoutMs = this.timeoutMs): Promise<string> {
-    if (this.dead) return Promise.reject(this.dead);
-    const tok = `${this.token}${this.seq++}`;
-    const marker = `echo ${tok}\n${tok}`;
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(new LibvirtBackendError(
-          `virsh did not answer within ${timeoutMs / 1000} s${command ? ` running '${command}'` : ' at start'}; killed it`));
-        this.proc.kill('SIGKILL');
-      }, timeoutMs);
-      this.waiter = {
-        marker,
-        resolve: (chunk) => {
-          clearTimeout(timer);
-          try {
-            resolve(this.unframe(command, chunk));
-          } catch (e) {
-            reject(e as Error);
-          }
-        },
-        reject: (e) => { clearTimeout(timer); reject(e); },
-      };
-      this.proc.stdin!.write(command ? `${command}\necho ${tok}\n` : `echo ${tok}\n`);
-    });
-  }
-
-  // chunk = PROMPT <command as readline echoed it> \n OUTPUT PROMPT   (for the first call:
-  // PROMPT only). Readline echoes each input line on one line when TERM=dumb.
-  private unframe(command: string, chunk: string): string {
-    if (!command) {
-      this.prompt = chunk.slice(chunk.lastIndexOf('\n') + 1);
-      if (!this.prompt) throw new LibvirtBackendError(`no virsh prompt: ${JSON.stringify(chunk.slice(0, 200))}`);
-      return '';
-    }
-    if (!chunk.startsWith(this.prompt) || !chunk.endsWith(this.prompt)) {
-      throw new LibvirtBackendError(`unexpected virsh framing around '${command}': ${JSON.stringify(chunk.slice(0, 200))}`);
-    }
-    const nl = chunk.indexOf('\n');
-    if (nl < 0 || nl >= chunk.length - this.prompt.length) return '';
-    return chunk.slice(nl + 1, chunk.length - this.prompt.length);
-  }
-
-  async close(): Promise<void> {
-    await this.drain();
-    if (this.dead) return;
-    this.fail(new LibvirtBackendError('virsh session closed'));
-    try {
-      this.proc.stdin!.end('quit\n');
-    } catch { /* already gone */ }
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), 2000);
-    await this.proc;
-    clearTimeout(t);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
