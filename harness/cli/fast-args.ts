@@ -1,4 +1,4 @@
-// The everyday command lines (`argv|xml [--profile P] [--impl I] [--jobs N] FILE…`) parsed by
+// The everyday command lines (`argv|xml [--profile P] [--impl I] [--jobs N] [--uri U] FILE…`) parsed by
 // hand, so a call does not pay for loading commander. Anything else (help, a typo, a missing
 // file argument, a value outside its choices) returns null and goes to commander (program.ts),
 // which words usage errors and help; the two agree on every line this accepts.
@@ -10,6 +10,8 @@ export interface FileCommand {
   profile: string;
   impl: 'model' | 'libvirt';
   jobs: number;
+  /** libvirt connection for --impl libvirt (default: qemu:///system). */
+  uri?: string;
 }
 
 export const DEFAULTS = { profile: 'host', impl: 'model', jobs: 1 } as const;
@@ -49,7 +51,8 @@ export function parseFileCommand(args: string[]): FileCommand | null {
       const n = parseJobs(value);
       if (n === null) return null;
       cmd.jobs = n;
-    } else return null;
+    } else if (name === '--uri') cmd.uri = value;
+    else return null;
   }
   // The emulated host's profile is resolved by program.ts (with --topology).
   if (cmd.profile === 'emulated') return null;

@@ -29,7 +29,8 @@ function build(): Command {
       }))
       .addOption(new Option('--host <host>', 'where the real libvirt runs: this machine, or the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
       .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
-      .action(async (files: string[], opts: { profile: string; impl: 'model' | 'libvirt'; jobs: number; host: string; topology: string }) => {
+      .option('--uri <uri>', 'libvirt connection for --impl libvirt (default qemu:///system; e.g. a series build\'s private daemon)')
+      .action(async (files: string[], opts: { profile: string; impl: 'model' | 'libvirt'; jobs: number; host: string; topology: string; uri?: string }) => {
         const { host, topology, ...rest } = opts;
         if (host === 'emulated' || rest.profile === 'emulated') {
           const em = await import('../emulated/cli.js');
@@ -56,7 +57,8 @@ function build(): Command {
     .addOption(new Option('--host <host>', 'start the guest on this machine or inside the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
     .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
     .option('--kernel <version>', "emulated host kernel (the image's 6.1 or 6.12; default: the topology's)")
-    .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg'; host: string; topology: string; kernel?: string }) => {
+    .option('--uri <uri>', 'libvirt connection (default qemu:///system; e.g. a series build\'s private daemon)')
+    .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg'; host: string; topology: string; kernel?: string; uri?: string }) => {
       if (opts.host === 'emulated') {
         // The same command runs inside, against the libvirt there (TCG: no KVM in the VM).
         const { runInEmulated } = await import('../emulated/cli.js');
@@ -76,7 +78,7 @@ function build(): Command {
       const { compare } = await import('../runner/compare.js');
       const { observationDocument, stableJson } = await import('../neutral/runtime-facts.js');
       const expected = predictDocument(opts.expect ? read(opts.expect) : input, opts.profile);
-      const backend = new RuntimeBackend({ accel: opts.accel });
+      const backend = new RuntimeBackend({ accel: opts.accel, ...(opts.uri ? { uri: opts.uri } : {}) });
       let code = 2;
       try {
         const why = await backend.unavailable();

@@ -74,7 +74,7 @@ async function runAll(cmd: FileCommand): Promise<number> {
   const todo = texts.flatMap((t, i) => (t === undefined ? [] : [i]));
   if (todo.length) {
     const { LibvirtBackend } = await import('../backends/libvirt.js');
-    const backends = Array.from({ length: Math.min(cmd.jobs, todo.length) }, () => new LibvirtBackend());
+    const backends = Array.from({ length: Math.min(cmd.jobs, todo.length) }, () => new LibvirtBackend(cmd.uri ? { uri: cmd.uri } : {}));
     try {
       const why = await backends[0].unavailable();
       if (why) {

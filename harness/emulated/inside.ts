@@ -9,13 +9,14 @@ import { GUEST_NODE, type EmulatedHost } from './vm.js';
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** Profile name of the facts probed from the libvirt inside an emulated host with this topology. */
-export function emulatedProfileName(topology: string): string {
-  return `emulated-${topology}`;
+/** Profile name of the facts probed from the libvirt inside an emulated host with this topology
+ *  (and, when a series build runs there instead of the image's libvirt, that build's key). */
+export function emulatedProfileName(topology: string, seriesKey?: string): string {
+  return seriesKey ? `emulated-${topology}-${seriesKey}` : `emulated-${topology}`;
 }
 
-export function emulatedFactsPath(topology: string): string {
-  return join(projectRoot(), '.cache', 'profiles', `${emulatedProfileName(topology)}.json`);
+export function emulatedFactsPath(topology: string, seriesKey?: string): string {
+  return join(projectRoot(), '.cache', 'profiles', `${emulatedProfileName(topology, seriesKey)}.json`);
 }
 
 /** Write `files` into the guest's /tmp/lvh/ and run `node /project/dist/cli/main.js ARGS…`. */
@@ -31,11 +32,12 @@ export async function runCliInside(h: EmulatedHost, args: string[], files: Recor
 
 /** Probe the libvirt inside (scripts/probe-host.mjs, its output redirected) and keep its facts
  *  on the host as .cache/profiles/emulated-TOPOLOGY.json; returns the profile name. */
-export async function ensureEmulatedFacts(h: EmulatedHost, refresh = false): Promise<string> {
-  const name = emulatedProfileName(h.topology.name);
-  const file = emulatedFactsPath(h.topology.name);
+export async function ensureEmulatedFacts(h: EmulatedHost, refresh = false, series?: { key: string; uri: string }): Promise<string> {
+  const name = emulatedProfileName(h.topology.name, series?.key);
+  const file = emulatedFactsPath(h.topology.name, series?.key);
   if (existsSync(file) && !refresh) return name;
-  const r = await h.run(`cd /tmp && LVH_PROBE_OUT=/tmp/facts.json ${GUEST_NODE} /project/scripts/probe-host.mjs >&2 && cat /tmp/facts.json`, 180_000);
+  const uri = series ? ` --uri ${q(series.uri)}` : '';
+  const r = await h.run(`cd /tmp && LVH_PROBE_OUT=/tmp/facts.json ${GUEST_NODE} /project/scripts/probe-host.mjs${uri} >&2 && cat /tmp/facts.json`, 180_000);
   if (r.code !== 0) throw new Error(`probing the libvirt inside the emulated host failed: ${r.stderr.trim().split('\n').pop()}`);
   JSON.parse(r.stdout);
   mkdirSync(join(projectRoot(), '.cache', 'profiles'), { recursive: true });

@@ -90,8 +90,8 @@ function resolve(name: string): Profile {
   const abiUpdate = base.endsWith('.abi-update');
   if (abiUpdate) base = base.slice(0, -'.abi-update'.length);
   let profile: Profile;
-  if (base === 'host' || /^emulated(-[a-z0-9]+)?$/.test(base)) {
-    // emulated[-TOPOLOGY]: facts probed from the libvirt inside the emulated host (harness/emulated/inside.ts).
+  if (base === 'host' || /^emulated(-[a-z0-9]+){0,2}$/.test(base)) {
+    // emulated[-TOPOLOGY[-SERIESKEY]]: facts probed from the libvirt inside the emulated host (harness/emulated/inside.ts).
     if (base === 'emulated') base = 'emulated-mock8';
     const factsFile = base === 'host' ? hostFactsFile : join(projectRoot, '.cache', 'profiles', `${base}.json`);
     if (!existsSync(factsFile)) throw new ProfileError(`no ${base} profile: ${factsFile} is missing (run ${base === 'host' ? 'npm run setup, or node scripts/probe-host.mjs' : `npx libvirt-harness probe --host emulated --topology ${base.slice('emulated-'.length)}`})`);

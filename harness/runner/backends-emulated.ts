@@ -12,9 +12,14 @@ import type { Case } from './case.js';
 type Host = import('../emulated/vm.js').EmulatedHost;
 const TOPOLOGY = 'mock8';
 
-/** One boot per run, whoever asks first; its times go to the run's notes. */
-let booting: Promise<{ host: Host; profile: string }> | null = null;
-function emulatedHost(ctx: BackendContext): Promise<{ host: Host; profile: string }> {
+/** The booted host, the model profile probed from the libvirt inside, and the options that point
+ *  the CLI inside at that libvirt (a series build's private socket; none for the image's own). */
+interface Booted { host: Host; profile: string; uriArgs: string[] }
+
+/** One boot per run, whoever asks first; its times go to the run's notes. Under a series the
+ *  series' own build replaces the image's libvirt inside (harness/emulated/series-inside.ts). */
+let booting: Promise<Booted> | null = null;
+function emulatedHost(ctx: BackendContext): Promise<Booted> {
   booting ??= (async () => {
     const { EmulatedHost } = await import('../emulated/vm.js');
     const { ensureEmulatedFacts } = await import('../emulated/inside.js');
@@ -27,9 +32,20 @@ function emulatedHost(ctx: BackendContext): Promise<{ host: Host; profile: strin
       ...(pid ? { reap: { kind: 'kill' as const, pid, startTime: processStartTime(pid) } } : {}),
     });
     host.onExit(() => held.drop());
-    const profile = await ensureEmulatedFacts(host);
-    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s`);
-    return { host, profile };
+    let series: { key: string; uri: string } | undefined;
+    let started = '';
+    if (ctx.series) {
+      const { loadSeriesBuild } = await import('../series/manifest.js');
+      const { startSeriesInside } = await import('../emulated/series-inside.js');
+      const b = loadSeriesBuild(ctx.series);
+      if ('missing' in b) throw new Error(b.missing);
+      const s = await startSeriesInside(host, { key: b.key, root: b.root, uri: b.uri });
+      series = { key: b.key, uri: b.uri };
+      started = `, series build ${b.key} (${s.version || 'libvirtd'}) started inside in ${s.seconds.toFixed(1)} s`;
+    }
+    const profile = await ensureEmulatedFacts(host, false, series);
+    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s${started}`);
+    return { host, profile, uriArgs: series ? ['--uri', series.uri] : [] };
   })();
   return booting;
 }
@@ -47,11 +63,21 @@ async function why(ctx: BackendContext): Promise<string | null> {
   }
 }
 
-const closeHost = async (): Promise<void> => {
-  const b = booting;
-  booting = null;
-  if (b) await b.then(({ host }) => host.powerOff(), () => undefined);
-};
+/** The host is shared: each backend made holds it, and it powers off when the last one closes
+ *  (a backend whose cases are done closes while the other's may still run). */
+let users = 0;
+function shareHost(): () => Promise<void> {
+  users++;
+  let closed = false;
+  return async () => {
+    if (closed) return;
+    closed = true;
+    if (--users > 0) return;
+    const b = booting;
+    booting = null;
+    if (b) await b.then(({ host }) => host.powerOff(), () => undefined);
+  };
+}
 
 export const EMULATED_BACKENDS: BackendEntry[] = [
   {
@@ -62,16 +88,17 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
       const { runCliInside } = await import('../emulated/inside.js');
       const { checkWithin, emulatedSpecs, goldenDoc, stable } = await import('../emulated/case-doc.js');
       const specs = emulatedSpecs(ctx.root);
+      const closeHost = shareHost();
       let seconds = 0;
       let n = 0;
       return {
         id: 'runtime@emulated', ops: ['runtime'],
         unavailable: async () => null,
         async run(c): Promise<Outcome> {
-          const { host, profile } = await emulatedHost(ctx);
+          const { host, profile, uriArgs } = await emulatedHost(ctx);
           const t0 = performance.now();
           const name = `${c.name}.xml`;
-          const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, `/tmp/lvh/${name}`], { [name]: readFileSync(c.input) });
+          const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, ...uriArgs, `/tmp/lvh/${name}`], { [name]: readFileSync(c.input) });
           seconds += (performance.now() - t0) / 1000;
           n++;
           let out: { observed: unknown; run?: { mappings?: { id: string; pages: Record<string, number> }[] } } = { observed: undefined };
@@ -99,6 +126,7 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
       if (reason) return { reason };
       const { runCliInside } = await import('../emulated/inside.js');
       const results = new Map<string, Outcome>();
+      const closeHost = shareHost();
       return {
         id: 'libvirt@emulated', ops: ['argv'],
         unavailable: async () => null,
@@ -107,11 +135,11 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
           const inputs = new Map<string, Case>();
           for (const c of cases) if (c.source === 'libvirt' && c.op === 'argv' && c.family !== false && c.profile === ctx.realProfile) inputs.set(basename(c.input), c);
           if (!inputs.size) return;
-          const { host } = await emulatedHost(ctx);
+          const { host, uriArgs } = await emulatedHost(ctx);
           const t0 = performance.now();
           const files = Object.fromEntries([...inputs.keys()].map((f) => [f, readFileSync(inputs.get(f)!.input)]));
           const paths = [...inputs.keys()].map((f) => `/tmp/lvh/${f}`);
-          const r = await runCliInside(host, ['argv', '--impl', 'libvirt', ...paths], files);
+          const r = await runCliInside(host, ['argv', '--impl', 'libvirt', ...uriArgs, ...paths], files);
           for (const [f, text] of splitBatch(r.stdout, paths)) results.set(f.slice('/tmp/lvh/'.length), { kind: 'ok', text });
           for (const line of r.stderr.split('\n')) {
             const m = /^\/tmp\/lvh\/([^:]+): (.*)$/.exec(line);

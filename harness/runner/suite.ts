@@ -61,7 +61,7 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
 
   const realDisabled = !o.libvirt ? 'disabled by --no-libvirt'
     : o.hostFacts ? `--host-facts simulates host ${hosts.live.id}; the real libvirt on this machine is another host` : null;
-  const ctx = { root, uri: series?.uri, series: series ? series.key : null, realDisabled, emulated: o.emulated && !series, realProfile: realProfileOf(live), notes };
+  const ctx = { root, uri: series?.uri, series: series ? series.key : null, realDisabled, emulated: o.emulated, realProfile: realProfileOf(live), notes };
   const needed = new Set<string>();
   for (const c of cases) for (const p of PAIRS) if (p.applies(c, { realProfile: realProfileOf(live) }) !== false) {
     needed.add(p.actual);

@@ -1,0 +1,63 @@
+// A series build (scripts/build-libvirt.sh, built on this Debian 12 machine for Debian 12, like
+// the image) run as the libvirt of the emulated host: the build reaches the guest through the
+// read-only project share, and is made visible at its own absolute path (meson baked the build
+// dir into its rpath and driver-module paths, and the sysconfdir into the daemon). The image's
+// own libvirtd is stopped first, so every guest inside is started by the build under test.
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import type { EmulatedHost } from './vm.js';
+import { projectRoot } from './topology.js';
+
+export interface SeriesInside {
+  key: string;
+  /** OUT/KEY on this machine (must lie inside the project: only the project is shared). */
+  root: string;
+  /** Its private socket: the same inside as outside (runstatedir /run/lvh/KEY). */
+  uri: string;
+}
+
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The shell script that swaps the image's libvirtd for the build's; exit 1 with the daemon's
+ *  log tail when it does not answer. */
+export function seriesStartScript(b: SeriesInside, waitSecs = 120): string {
+  const top = projectRoot();
+  const rel = relative(top, b.root);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`series build ${b.key} lies outside the project (${b.root}); the emulated host only sees ${top}`);
+  if (!/^[0-9a-f]{16}$/.test(b.key)) throw new Error(`bad series key ${b.key}`);
+  const etc = `${b.root}/inst/etc/libvirt`;
+  const log = `/run/lvh-series/libvirtd.log`;
+  return [
+    'set -e',
+    // The project at this machine's path too (bind mount of the 9p share: no copy).
+    `mkdir -p ${q(top)} && mountpoint -q ${q(top)} || mount --bind /project ${q(top)}`,
+    `test -x ${q(`${b.root}/build/src/libvirtd`)} || { echo "no libvirtd in series build ${b.key}" >&2; exit 1; }`,
+    // Its sysconfdir writable (the daemon creates qemu/ and autostart/ there), from the host's copy.
+    `mountpoint -q ${q(`${b.root}/inst/etc`)} || { mount -t tmpfs tmpfs ${q(`${b.root}/inst/etc`)} && cp -a /project/${rel}/inst/etc/. ${q(`${b.root}/inst/etc/`)}; }`,
+    `mkdir -p ${q(etc)} /run/lvh-series /var/lib/lvh/${b.key} /run/lvh/${b.key}`,
+    `cat > ${q(`${etc}/libvirtd.conf`)} <<'EOF'`,
+    '# the series daemon inside the emulated host (harness/emulated/series-inside.ts)',
+    'listen_tls = 0', 'listen_tcp = 0', 'unix_sock_rw_perms = "0700"', 'unix_sock_ro_perms = "0700"',
+    'auth_unix_rw = "none"', 'auth_unix_ro = "none"',
+    'log_level = 3', 'log_filters = "1:util.cgroup"', `log_outputs = "1:file:${log}"`,
+    'EOF',
+    `printf 'stdio_handler = "file"\\n' > ${q(`${etc}/qemu.conf`)}`,
+    // The image's daemon goes: one libvirt per host, the one under test.
+    'if [ -f /run/libvirtd.pid ]; then p=$(cat /run/libvirtd.pid); kill "$p" 2>/dev/null || true; i=0; while [ -d /proc/$p ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; fi',
+    `env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C LIBVIRT_DIR_OVERRIDE=1 ${q(`${b.root}/build/src/libvirtd`)} -d --pid-file /run/lvh-series/libvirtd.pid`,
+    'set +e',
+    `i=0; until virsh -c ${q(b.uri)} version >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge ${waitSecs * 2} ]; then echo "series libvirtd ${b.key} did not answer within ${waitSecs} s" >&2; tail -5 ${log} >&2; exit 1; fi; sleep 0.5; done`,
+    `virsh -c ${q(b.uri)} version --daemon | sed -n 's/^Running against daemon: *//p'`,
+  ].join('\n');
+}
+
+/** Start the series' daemon inside `h` (replacing the image's); returns its version line and seconds. */
+export async function startSeriesInside(h: EmulatedHost, b: SeriesInside): Promise<{ version: string; seconds: number }> {
+  const t0 = Date.now();
+  // The mount point of its writable sysconfdir must exist on the (read-only) share: made here,
+  // on this machine (scripts/series-daemon.sh makes it too, when the build ran here first).
+  mkdirSync(join(b.root, 'inst', 'etc'), { recursive: true });
+  const r = await h.run(seriesStartScript(b), 200_000);
+  if (r.code !== 0) throw new Error(`starting series build ${b.key} inside the emulated host failed: ${r.stderr.trim()}`);
+  return { version: r.stdout.trim(), seconds: (Date.now() - t0) / 1000 };
+}
