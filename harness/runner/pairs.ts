@@ -3,7 +3,7 @@
 // applied to both sides, and which cases the pair applies to.
 import type { Case } from './case.js';
 import type { Rule } from './rules.js';
-import { LIBVIRT_TESTS_VS_MODEL_RULES, LIBVIRT_TESTS_VS_REAL_RULES, PROJECT_RULES } from './rules.js';
+import { LIBVIRT_TESTS_VS_MODEL_RULES, LIBVIRT_TESTS_VS_REAL_RULES, PROJECT_RULES, RUNTIME_RULES } from './rules.js';
 import type { Outcome } from '../backends/types.js';
 
 /** Where the expected side comes from. */
@@ -21,7 +21,7 @@ export interface Pair {
   id: string;
   expected: Expected;
   actual: string;
-  rules: 'project' | 'libvirt-tests' | 'libvirt-tests-model' | 'none';
+  rules: 'project' | 'libvirt-tests' | 'libvirt-tests-model' | 'runtime' | 'none';
   /** Does the pair apply (true), not at all (false), or as a skip with this reason? */
   applies(c: Case, ctx: PairContext): boolean | string;
   /** A skip decided once both sides are known (the host lacks what the case needs). */
@@ -58,12 +58,12 @@ export const PAIRS: Pair[] = [
   },
   { id: 'libvirt-vs-model(host)', expected: { from: 'backend', id: 'libvirt' }, actual: 'model(host)', rules: 'project', applies: theirFamily, modelSide: true },
 
-  { id: 'golden-vs-runtime', expected: { from: 'reference' }, actual: 'runtime', rules: 'none', applies: (c) => c.op === 'runtime' && !c.host },
+  { id: 'golden-vs-runtime', expected: { from: 'reference' }, actual: 'runtime', rules: 'runtime', applies: (c) => c.op === 'runtime' && !c.host },
   { id: 'runtime-vs-model', expected: { from: 'backend', id: 'runtime' }, actual: 'model', rules: 'none', applies: (c) => c.op === 'runtime' && !c.host, modelSide: true },
 
   // The emulated multi-node host: its own runtime cases, and libvirt's NUMA-family inputs on a
   // host with the NUMA nodes libvirt's tests assume (no "host lacks NUMA node" skips there).
-  { id: 'golden-vs-runtime@emulated', expected: { from: 'reference' }, actual: 'runtime@emulated', rules: 'none', applies: (c) => c.host === 'emulated' },
+  { id: 'golden-vs-runtime@emulated', expected: { from: 'reference' }, actual: 'runtime@emulated', rules: 'runtime', applies: (c) => c.host === 'emulated' },
   {
     id: 'libvirt-tests-vs-libvirt@emulated', expected: { from: 'reference' }, actual: 'libvirt@emulated', rules: 'libvirt-tests',
     applies: (c, ctx) => !theirFamily(c) || c.op !== 'argv' ? false
@@ -76,6 +76,6 @@ export const PAIRS: Pair[] = [
 
 export function rulesFor(p: Pair, extra: Rule[]): Rule[] {
   const base = p.rules === 'project' ? PROJECT_RULES : p.rules === 'libvirt-tests' ? LIBVIRT_TESTS_VS_REAL_RULES
-    : p.rules === 'libvirt-tests-model' ? LIBVIRT_TESTS_VS_MODEL_RULES : [];
+    : p.rules === 'libvirt-tests-model' ? LIBVIRT_TESTS_VS_MODEL_RULES : p.rules === 'runtime' ? RUNTIME_RULES : [];
   return [...base, ...extra];
 }

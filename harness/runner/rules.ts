@@ -90,3 +90,15 @@ export const XML_ERROR_INPUT: Rule = {
 };
 
 export const LIBVIRT_TESTS_VS_MODEL_RULES: Rule[] = [XML_ERROR_INPUT];
+
+/** A QEMU that exits at start is worded by libvirt after whichever of its two paths saw it first:
+ *  the monitor connect failing ("process exited while connecting to monitor") or the monitor's
+ *  EOF once connected ("qemu unexpectedly closed the monitor"). Which one wins is timing, not
+ *  the domain; both carry QEMU's own message after the colon, which stays compared. */
+export const QEMU_EXIT_RACE: Rule = {
+  name: 'qemu-exit-race',
+  why: "libvirt words a QEMU that exits at start after whichever path saw it first (monitor connect or monitor EOF)",
+  apply: (t) => t.replace(/internal error: qemu unexpectedly closed the monitor: /g, 'internal error: process exited while connecting to monitor: '),
+};
+
+export const RUNTIME_RULES: Rule[] = [QEMU_EXIT_RACE];

@@ -146,3 +146,13 @@ t.test('merge-reports adds the shards up and refuses a case that ran twice', asy
   const twice = mergeSummaries([{ file: 'a', summary: a }, { file: 'a2', summary: a }]);
   t.match(twice.problems, [/case x ran in both a and a2/]);
 });
+
+t.test('the qemu-exit-race rule equates only the two wordings of one early QEMU exit', async (t) => {
+  const { normalise, QEMU_EXIT_RACE } = await import('../runner/rules.js');
+  const a = '{"error": "internal error: process exited while connecting to monitor: qemu-system-x86_64: The nodes select no CPUs"}';
+  const b = '{"error": "internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: The nodes select no CPUs"}';
+  const c = '{"error": "internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: cannot bind memory"}';
+  t.equal(normalise(b, [QEMU_EXIT_RACE]).text, normalise(a, [QEMU_EXIT_RACE]).text);
+  t.same(normalise(b, [QEMU_EXIT_RACE]).applied, ['qemu-exit-race']);
+  t.not(normalise(c, [QEMU_EXIT_RACE]).text, normalise(a, [QEMU_EXIT_RACE]).text, "QEMU's own message stays compared");
+});
