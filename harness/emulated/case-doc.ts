@@ -2,7 +2,7 @@
 // `runtime --json`, run inside the emulated host, observed (plus per-node page counts where the
 // case asks), or the start error; and the 'within' check of prealloc cases. Used by
 // run-cases.ts and by the runner's runtime@emulated backend.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNodeList } from '../neutral/bitmap-text.js';
 
@@ -14,6 +14,20 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
   return v;
+}
+
+/** The image's libvirt (the machine's Debian 12 packages): its goldens carry no version. */
+export const IMAGE_LIBVIRT = '9.0.0';
+
+/** golden/runtime-emulated/NAME.TOPOLOGY.json for the image's libvirt; another libvirt (a series
+ *  build run inside) has its own fork NAME.TOPOLOGY.lvVERSION.json where libvirt behaves
+ *  differently, as the project's goldens fork per host. Reading falls back to the base golden
+ *  when no fork was blessed; blessing always writes the fork. */
+export function emulatedGoldenPath(dir: string, name: string, topology: string, libvirtVersion?: string, forBless = false): string {
+  const base = join(dir, `${name}.${topology}.json`);
+  if (!libvirtVersion || libvirtVersion === IMAGE_LIBVIRT) return base;
+  const fork = join(dir, `${name}.${topology}.lv${libvirtVersion}.json`);
+  return forBless || existsSync(fork) ? fork : base;
 }
 
 const nodesOf = (list: string): Set<number> => new Set(readNodeList(list));

@@ -3,12 +3,16 @@
 // observation compared with golden/runtime-emulated/NAME.TOPOLOGY.json. Goldens come only from
 // observation (--bless), never from the model; the model's verdict is reported beside it.
 //
-//   node dist/emulated/run-cases.js [--bless] [--topology mock8] [--kernel 6.12] [NAME…]
+//   node dist/emulated/run-cases.js [--bless] [--topology mock8] [--kernel 6.12] [--series KEY] [NAME…]
+// --series KEY runs a series build's libvirt inside instead of the image's (series-inside.ts);
+// its goldens are the version's forks (case-doc.ts), blessed only from a build without patches.
 // Exit 0 all pass, 1 a case differs, 2 the emulated host could not run (the reason on stderr).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { checkWithin, goldenDoc, stable, type CaseSpec, type Mapping } from './case-doc.js';
+import { checkWithin, emulatedGoldenPath, goldenDoc, stable, type CaseSpec, type Mapping } from './case-doc.js';
+import { loadSeriesBuild } from '../series/manifest.js';
+import { startSeriesInside } from './series-inside.js';
 import { ensureEmulatedFacts, runCliInside } from './inside.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost, EmulatedUnavailable } from './vm.js';
@@ -22,6 +26,10 @@ async function main(): Promise<number> {
   };
   const topology = opt('--topology') ?? 'mock8';
   const kernel = opt('--kernel');
+  const seriesKey = opt('--series');
+  const series = seriesKey ? loadSeriesBuild(seriesKey) : undefined;
+  if (series && 'missing' in series) { process.stderr.write(`${series.missing}\n`); return 2; }
+  if (series && bless && series.patches.length) { process.stderr.write('--bless blesses from an unpatched libvirt only, never from a series under test\n'); return 2; }
   const names = argv.filter((a) => !a.startsWith('--'));
   const root = projectRoot();
   const specs = JSON.parse(readFileSync(join(root, 'cases', 'emulated', 'cases.json'), 'utf8')) as Record<string, CaseSpec>;
@@ -33,12 +41,18 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   try {
     host = await EmulatedHost.boot({ topology, kernel });
-    const profile = await ensureEmulatedFacts(host);
+    let uriArgs: string[] = [];
+    if (series) {
+      const s = await startSeriesInside(host, { key: series.key, root: series.root, uri: series.uri });
+      process.stdout.write(`series build ${series.key} (libvirt ${s.version}) started inside in ${s.seconds.toFixed(1)} s\n`);
+      uriArgs = ['--uri', series.uri];
+    }
+    const profile = await ensureEmulatedFacts(host, false, series ? { key: series.key, uri: series.uri } : undefined);
     process.stdout.write(`emulated host ${topology} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s\n`);
     for (const name of selected) {
       const t1 = Date.now();
       const file = join(root, 'cases', 'emulated', `${name}.xml`);
-      const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, `/tmp/lvh/${name}.xml`], { [`${name}.xml`]: readFileSync(file) });
+      const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, ...uriArgs, `/tmp/lvh/${name}.xml`], { [`${name}.xml`]: readFileSync(file) });
       const secs = ((Date.now() - t1) / 1000).toFixed(1);
       let out: { observed: never; match?: boolean; run?: { mappings?: Mapping[] } };
       try {
@@ -53,9 +67,16 @@ async function main(): Promise<number> {
       }
       if (out.match) modelSame++;
       const actual = stable(goldenDoc(specs[name]!, out, r.stderr, r.code));
-      const gfile = join(goldenDir, `${name}.${topology}.json`);
+      const gfile = emulatedGoldenPath(goldenDir, name, topology, series?.version, bless);
       if (bless) {
         mkdirSync(goldenDir, { recursive: true });
+        // A version's fork is kept only where that libvirt behaves differently from the image's.
+        const base = emulatedGoldenPath(goldenDir, name, topology);
+        if (gfile !== base && existsSync(base) && readFileSync(base, 'utf8') === actual) {
+          rmSync(gfile, { force: true });
+          process.stdout.write(`same as ${base}: no fork for ${name} (${secs} s, exit ${r.code})\n`);
+          continue;
+        }
         writeFileSync(gfile, actual);
         process.stdout.write(`blessed ${name} (${secs} s, exit ${r.code})\n`);
         continue;

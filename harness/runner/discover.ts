@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import fg from 'fast-glob';
 import type { Case } from './case.js';
 import { libvirtCases } from './libvirt-cases.js';
+import { emulatedGoldenPath } from '../emulated/case-doc.js';
 
 export const PROJECT_PROFILE = 'host';
 
@@ -31,15 +32,16 @@ export function runtimeCases(root: string): Case[] {
 }
 
 /** cases/emulated/cases.json: runtime cases for the emulated multi-node host (topology mock8),
- *  expected observations in golden/runtime-emulated/NAME.mock8.json. */
-export function emulatedCases(root: string): Case[] {
+ *  expected observations in golden/runtime-emulated/NAME.mock8[.lvVERSION].json: the fork of the
+ *  libvirt that runs inside (a series build's version; the image's own by default). */
+export function emulatedCases(root: string, libvirtVersion?: string): Case[] {
   const file = join(root, 'cases', 'emulated', 'cases.json');
   if (!existsSync(file)) return [];
   const list = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { why: string }>;
   return Object.entries(list).filter(([name]) => !name.startsWith('_')).map(([name, spec]) => ({
     source: 'project', name, op: 'runtime', profile: 'emulated-mock8', id: `emulated/${name}`, host: 'emulated',
     input: join(root, 'cases', 'emulated', `${name}.xml`), why: spec.why,
-    expect: { kind: 'text', file: join(root, 'golden', 'runtime-emulated', `${name}.mock8.json`) },
+    expect: { kind: 'text', file: emulatedGoldenPath(join(root, 'golden', 'runtime-emulated'), name, 'mock8', libvirtVersion) },
   }));
 }
 
@@ -63,8 +65,9 @@ export function libvirtTrees(root: string, seriesTree: string | null): string[] 
 /** Every case: the project's, and from each tree its NUMA family (every backend) plus every
  *  other registration (the model only, where its input lies inside the model's vocabulary).
  *  A tree newer than the model knows still gives its family, the model's pairs skipped. */
-export function discover(root: string, trees: string[]): Discovery {
-  const own = [...projectCases(root), ...runtimeCases(root), ...emulatedCases(root)];
+/** `emulatedLibvirt`: the version of the libvirt the emulated host runs (a series build's). */
+export function discover(root: string, trees: string[], emulatedLibvirt?: string): Discovery {
+  const own = [...projectCases(root), ...runtimeCases(root), ...emulatedCases(root, emulatedLibvirt)];
   if (!trees.length) return { cases: own, skipped: [], libvirtWhy: 'no libvirt test data under .cache/libvirt-src (run bash scripts/fetch-libvirt-tests.sh)' };
   const cases = [...own];
   const skipped: Discovery['skipped'] = [];

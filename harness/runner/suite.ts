@@ -54,7 +54,7 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
 
   if (series) notes.push(`real libvirt: ${describeSeriesBuild(series)} at ${series.uri}`);
 
-  const found = discover(root, libvirtTrees(root, series ? series.srcdir : null));
+  const found = discover(root, libvirtTrees(root, series ? series.srcdir : null), series?.version);
   if (found.libvirtWhy) notes.push(found.libvirtWhy);
   let cases = selectCases(found.cases, o.cases);
   if (o.shard) cases = shardOf(cases, o.shard, readCosts(root));
