@@ -56,7 +56,7 @@ function build(): Command {
     .addOption(new Option('--accel <mode>', 'accelerator: auto (KVM when a paused KVM guest starts, else TCG), kvm, tcg').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .addOption(new Option('--host <host>', 'start the guest on this machine or inside the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
     .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
-    .option('--kernel <version>', "emulated host kernel (the image's 6.1 or 6.12; default: the topology's)")
+    .option('--kernel <version>', "emulated host kernel (6.1 or 6.12 from the image, 7.2 from scripts/build-emulated-kernels.sh; default: the topology's)")
     .option('--uri <uri>', 'libvirt connection (default qemu:///system; e.g. a series build\'s private daemon)')
     .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg'; host: string; topology: string; kernel?: string; uri?: string }) => {
       if (opts.host === 'emulated') {
