@@ -115,7 +115,8 @@ async function main() {
     model: hostCpuXml.match(/<model>([^<]+)<\/model>/)?.[1] ?? 'unknown',
   };
   const numaNodes = [];
-  const topo = caps.match(/<topology>\s*<cells[\s\S]*?<\/cells>\s*<\/topology>/)?.[0] ?? '';
+  // HMAT hosts list <interconnects> after </cells>, inside <topology>.
+  const topo = caps.match(/<topology>\s*<cells[\s\S]*?<\/cells>/)?.[0] ?? '';
   for (const cell of topo.matchAll(/<cell id='(\d+)'>([\s\S]*?)<\/cell>/g)) {
     const mem = cell[2].match(/<memory(?: unit='([^']+)')?>(\d+)<\/memory>/);
     const cpus = [...cell[2].matchAll(/<cpu id='(\d+)'/g)].map((c) => Number(c[1]));
