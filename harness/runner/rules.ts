@@ -98,7 +98,8 @@ export const LIBVIRT_TESTS_VS_MODEL_RULES: Rule[] = [XML_ERROR_INPUT];
 export const QEMU_EXIT_RACE: Rule = {
   name: 'qemu-exit-race',
   why: "libvirt words a QEMU that exits at start after whichever path saw it first (monitor connect or monitor EOF)",
-  apply: (t) => t.replace(/internal error: qemu unexpectedly closed the monitor: /g, 'internal error: process exited while connecting to monitor: '),
+  // 11.3.0 capitalises QEMU and names the guest: "QEMU unexpectedly closed the monitor (vm='NAME'): ".
+  apply: (t) => t.replace(/internal error: (?:qemu|QEMU) unexpectedly closed the monitor(?: \(vm='[^']*'\))?: /g, 'internal error: process exited while connecting to monitor: '),
 };
 
 export const RUNTIME_RULES: Rule[] = [QEMU_EXIT_RACE];

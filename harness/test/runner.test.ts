@@ -152,7 +152,9 @@ t.test('the qemu-exit-race rule equates only the two wordings of one early QEMU 
   const a = '{"error": "internal error: process exited while connecting to monitor: qemu-system-x86_64: The nodes select no CPUs"}';
   const b = '{"error": "internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: The nodes select no CPUs"}';
   const c = '{"error": "internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: cannot bind memory"}';
+  const b11 = `{"error": "internal error: QEMU unexpectedly closed the monitor (vm='lvh-rt-1-x'): qemu-system-x86_64: The nodes select no CPUs"}`;
   t.equal(normalise(b, [QEMU_EXIT_RACE]).text, normalise(a, [QEMU_EXIT_RACE]).text);
+  t.equal(normalise(b11, [QEMU_EXIT_RACE]).text, normalise(a, [QEMU_EXIT_RACE]).text, "11.3.0's wording");
   t.same(normalise(b, [QEMU_EXIT_RACE]).applied, ['qemu-exit-race']);
   t.not(normalise(c, [QEMU_EXIT_RACE]).text, normalise(a, [QEMU_EXIT_RACE]).text, "QEMU's own message stays compared");
 });
