@@ -8,13 +8,15 @@ export interface Panel { title: string; series: Series }
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-export function chartSvg(title: string, panels: Panel[]): string {
+/** Panels left to right, `columns` to a row (default: all in one row). */
+export function chartSvg(title: string, panels: Panel[], columns = panels.length): string {
   const W = 420, H = 300, pad = { l: 60, r: 15, t: 40, b: 40 };
-  const width = W * panels.length, height = H + 30;
+  const cols = Math.max(1, Math.min(columns, panels.length));
+  const width = W * cols, height = H * Math.ceil(panels.length / cols) + 30;
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="12">`;
   svg += `<rect width="100%" height="100%" fill="white"/><text x="${width / 2}" y="20" text-anchor="middle" font-size="15">${esc(title)}</text>`;
   panels.forEach((p, i) => {
-    const x0 = i * W + pad.l, y0 = 30 + pad.t, pw = W - pad.l - pad.r, ph = H - pad.t - pad.b;
+    const x0 = (i % cols) * W + pad.l, y0 = 30 + Math.floor(i / cols) * H + pad.t, pw = W - pad.l - pad.r, ph = H - pad.t - pad.b;
     const tmax = Math.max(1, ...p.series.t);
     const ymax = Math.max(1, ...Object.values(p.series.nodes).flat());
     const sx = (t: number) => x0 + (t / tmax) * pw, sy = (v: number) => y0 + ph - (v / ymax) * ph;
@@ -35,6 +37,6 @@ export function chartSvg(title: string, panels: Panel[]): string {
   return svg + '</svg>';
 }
 
-export function chartPng(title: string, panels: Panel[]): Buffer {
-  return new Resvg(chartSvg(title, panels), { background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+export function chartPng(title: string, panels: Panel[], columns?: number): Buffer {
+  return new Resvg(chartSvg(title, panels, columns), { background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
 }
