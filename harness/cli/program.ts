@@ -89,7 +89,10 @@ function build(): Command {
         const o = await backend.observe(Buffer.from(input).toString('utf8'), 'cli');
         const observed = observationDocument(o);
         const v = compare({ kind: 'ok', text: expected.text }, { kind: 'ok', text: stableJson(observed) }, ['expected', 'observed']);
-        const run = { accel: o.details.accel, seconds: Number(o.details.seconds.toFixed(2)), mappings: o.details.mappings };
+        // Per backend: resident pages per host node (mappings[].pages) and how many lie outside the
+        // nodeset the XML gives it (the tiering question); both observations, not compared here.
+        const { pagesOutside } = await import('../backends/pages-outside.js');
+        const run = { accel: o.details.accel, seconds: Number(o.details.seconds.toFixed(2)), mappings: o.details.mappings, pages_outside_nodeset: pagesOutside(Buffer.from(input).toString('utf8'), o.details.mappings) };
         if (opts.json) process.stdout.write(JSON.stringify({ expected: expected.doc, observed, match: v.same, run }, null, 2) + '\n');
         else process.stdout.write(v.same ? `match (${run.accel}, ${run.seconds} s)\n` : v.diff!);
         if (o.kind === 'error') {

@@ -147,3 +147,11 @@ t.test('predictions', async (tt) => {
   const pc5 = p('ram-5g-pc');
   tt.same(pc5.kind === 'facts' && [pc5.facts.backends, pc5.facts.qemu_memdev[0].size], [[{ id: 'pc.ram', policy: 'default', nodes: '' }], 5368709120]);
 });
+
+t.test('pages outside the nodeset: per backend, memnode before <memory>, libvirt nodeset syntax', async (t) => {
+  const { pagesOutside, parseLibvirtNodeset } = await import('../backends/pages-outside.js');
+  t.same([...parseLibvirtNodeset('1-4,^3')].sort(), [1, 2, 4]);
+  const xml = `<domain><numatune><memory mode='restrictive' nodeset='1-4,^3'/><memnode cellid='1' mode='restrictive' nodeset='2,4'/></numatune></domain>`;
+  t.same(pagesOutside(xml, [{ id: 'ram-node0', pages: { 1: 10, 3: 5 } }, { id: 'ram-node1', pages: { 1: 7, 2: 1 } }]), { 'ram-node0': 5, 'ram-node1': 7 });
+  t.same(pagesOutside('<domain/>', [{ id: 'pc.ram', pages: { 0: 3 } }]), {}, 'no nodeset: nothing is outside');
+});
