@@ -6,6 +6,7 @@
 import { readNodeList } from '../neutral/bitmap-text.js';
 
 export const GUEST_MIB = 256;
+export const FILL_LEAVE_MIB = 16;
 export const NODES = ['N0', 'N1', 'N2', 'N3'] as const;
 
 export interface Scenario {
@@ -14,8 +15,8 @@ export interface Scenario {
   id: string;
   mode: 'strict' | 'restrictive';
   nodeset: string;
-  /** MiB of node 2 taken by a memhog bound there before the guest starts (node 2 "full"). */
-  fillNode2MiB?: number;
+  /** Node 2 "full": a memhog bound there takes all but `FILL_LEAVE_MIB` of its free memory first. */
+  fillNode2?: boolean;
 }
 
 /** The issue's four guests, on `tiered`: node 2 is node 0's lower tier (the prototype's node 4). */
@@ -23,7 +24,7 @@ export const SCENARIOS: Scenario[] = [
   { key: 'strict-0', id: 'strict 0', mode: 'strict', nodeset: '0' },
   { key: 'restrictive-0', id: 'restrictive 0', mode: 'restrictive', nodeset: '0' },
   { key: 'restrictive-0+2', id: 'restrictive 0,2', mode: 'restrictive', nodeset: '0,2' },
-  { key: 'restrictive-0+2-full', id: 'restrictive 0,2, node 2 full', mode: 'restrictive', nodeset: '0,2', fillNode2MiB: 900 },
+  { key: 'restrictive-0+2-full', id: 'restrictive 0,2, node 2 full', mode: 'restrictive', nodeset: '0,2', fillNode2: true },
 ];
 
 export interface Libvirt { uri: string; pidDir: string }
@@ -50,7 +51,9 @@ V() { virsh -c '${lv.uri}' "$@"; }
 echo true > /sys/kernel/mm/numa/demotion_enabled
 echo ${Buffer.from(domainXml(name, s)).toString('base64')} | base64 -d > /tmp/${name}.xml
 fill=
-${s.fillNode2MiB ? `memhog -r100000 ${s.fillNode2MiB}m --membind 2 >/dev/null 2>&1 & fill=$!; sleep 8` : ''}
+${s.fillNode2 ? `fillmb=$(( $(awk '/MemFree/ { print $4 }' /sys/devices/system/node/node2/meminfo) / 1024 - ${FILL_LEAVE_MIB} ))
+echo "#fill_node2_mib $fillmb"
+memhog -r100000 \${fillmb}m --membind 2 >/dev/null 2>&1 & fill=$!; sleep 10` : ''}
 V create /tmp/${name}.xml --paused >/dev/null || { [ -n "$fill" ] && kill $fill; exit 2; }
 pid=$(cat ${lv.pidDir}/${name}.pid)
 addr=$(while read -r range rest; do s=\${range%-*}; e=\${range#*-}; [ $((0x$e - 0x$s)) -eq ${bytes} ] && { echo $s; break; }; done < /proc/$pid/maps)

@@ -24,22 +24,12 @@ import { createTwoFilesPatch } from 'diff';
 import { loadSeriesBuild } from '../series/manifest.js';
 import { chartPng, type Panel } from './plot.js';
 import { startSeriesInside } from './series-inside.js';
-import { IMAGE_LIBVIRT, NODES, pagesAt, pagesOutside, parseMeasurement, SCENARIOS, scenarioScript, type Libvirt, type Measurement, type Scenario } from './tiering-scenario.js';
+import { FILL_LEAVE_MIB, IMAGE_LIBVIRT, pagesAt, pagesOutside, parseMeasurement, SCENARIOS, scenarioScript, type Libvirt, type Scenario } from './tiering-scenario.js';
+import { fmt, table, verdicts, type Cell } from './tiering-report.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost } from './vm.js';
 
 const DEFAULT_SERIES = 'cases/series/restrictive-domain-cpuset';
-
-export interface Cell {
-  kernel: string;
-  build: string;
-  scenario: string;
-  nodeset: string;
-  measurement: Measurement;
-  before: Record<string, number>;
-  after: Record<string, number>;
-  outside: number;
-}
 
 interface Build { label: string; key?: string; root?: string; uri: string; pidDir: string }
 
@@ -50,12 +40,6 @@ function seriesBuild(dir: string): Build {
   const b = loadSeriesBuild(key);
   if ('missing' in b) throw new Error(b.missing);
   return { label: `+ ${dir.split('/').pop()}`, key, root: b.root, uri: b.uri, pidDir: `/run/lvh/${key}/libvirt/qemu` };
-}
-
-/** Whether "0 pages outside" is asserted for this cell (see the header). */
-export function confinementClaimed(kernel: string, build: Build | string): boolean {
-  const label = typeof build === 'string' ? build : build.label;
-  return label !== 'as built' && Number(kernel.split('.')[0]) >= 7;
 }
 
 async function measure(kernel: string, build: Build, scenarios: Scenario[], seconds: number, log: (s: string) => void): Promise<Cell[]> {
@@ -69,7 +53,7 @@ async function measure(kernel: string, build: Build, scenarios: Scenario[], seco
       log(`kernel ${kernel}, libvirt ${build.label} (${s.version}): boot ${host.timings.boot.toFixed(1)} s, series daemon ${s.seconds.toFixed(1)} s`);
     } else log(`kernel ${kernel}, libvirt ${build.label}: boot ${host.timings.boot.toFixed(1)} s`);
     for (const sc of scenarios) {
-      const name = `lvh-tier-${sc.mode}-${sc.nodeset.replace(/,/g, '_')}${sc.fillNode2MiB ? '-full' : ''}`;
+      const name = `lvh-tier-${sc.mode}-${sc.nodeset.replace(/,/g, '_')}${sc.fillNode2 ? '-full' : ''}`;
       const r = await host.run(scenarioScript(name, sc, lv, seconds), (seconds + 240) * 1000);
       if (r.code !== 0) throw new Error(`${sc.id} (kernel ${kernel}, ${build.label}): guest did not start: ${r.stderr.trim().split('\n').pop()}`);
       const m = parseMeasurement(r.stdout);
@@ -81,22 +65,6 @@ async function measure(kernel: string, build: Build, scenarios: Scenario[], seco
     await host.powerOff().catch(() => host.kill());
   }
   return cells;
-}
-
-const fmt = (p: Record<string, number>): string => NODES.filter((n) => p[n]).map((n) => `${n}=${p[n]}`).join(' ') || '-';
-
-export function table(cells: Cell[]): string {
-  return '| kernel | libvirt | guest | domain cpuset.mems | pages before | pages after | pages outside the nodeset |\n|---|---|---|---|---|---|---|\n' +
-    cells.map((c) => `| ${c.kernel} | ${c.build} | ${c.scenario} | ${c.measurement.facts['cpuset.mems.domain'] || '(empty: all)'} | ${fmt(c.before)} | ${fmt(c.after)} | ${c.outside} |`).join('\n') + '\n';
-}
-
-/** What the golden holds per cell. */
-export function verdicts(cells: Cell[]): string {
-  const v = Object.fromEntries(cells.map((c) => [`${c.kernel} | ${c.build} | ${c.scenario}`, {
-    domain_cpuset_mems: c.measurement.facts['cpuset.mems.domain'] ?? '',
-    pages_outside_nodeset: confinementClaimed(c.kernel, c.build) ? c.outside : 'recorded, not asserted (may leave the nodeset)',
-  }]));
-  return JSON.stringify(v, null, 2) + '\n';
 }
 
 async function main(): Promise<number> {
@@ -122,7 +90,7 @@ async function main(): Promise<number> {
   }
   const tiers = cells[0]?.measurement.facts.tiers ?? '';
   const md = `\`tiered\` host (${tiers.trim()}), demotion enabled, guest ${256} MiB preallocated, \`memhog 600m --membind 0\` for ${seconds} s; ` +
-    `"node 2 full": a memhog holds 900 MiB of node 2 (1 GiB) first. ${((Date.now() - t0) / 1000).toFixed(0)} s in all.\n\n` + table(cells);
+    `"node 2 full": a memhog holds all but ${FILL_LEAVE_MIB} MiB of node 2's free memory first (${cells.find((c) => c.measurement.facts.fill_node2_mib)?.measurement.facts.fill_node2_mib ?? '?'} MiB). ${((Date.now() - t0) / 1000).toFixed(0)} s in all.\n\n` + table(cells);
   mkdirSync(out, { recursive: true });
   // A subset (CI's cells) does not overwrite the full matrix the README shows.
   const stem = only || opt('--kernels') || argv.includes('--no-series') ? 'tiering-subset' : 'tiering-matrix';
