@@ -1,20 +1,18 @@
 // The tiering matrix's report (pure): the README table and the verdicts its golden holds.
 import { NODES, type Measurement } from './tiering-scenario.js';
+import { AS_BUILT, cellVerdict, tieringGoldenPath } from './tiering-cells.js';
 
 export interface Cell {
   kernel: string;
   build: string;
   scenario: string;
+  /** The scenario's key (tiering-scenario.ts), the golden's file name. */
+  key: string;
   nodeset: string;
   measurement: Measurement;
   before: Record<string, number>;
   after: Record<string, number>;
   outside: number;
-}
-
-/** Whether "0 pages outside" is asserted for this cell (see the header). */
-export function confinementClaimed(kernel: string, label: string): boolean {
-  return label !== 'as built' && Number(kernel.split('.')[0]) >= 7;
 }
 
 export const fmt = (p: Record<string, number>): string => NODES.filter((n) => p[n]).map((n) => `${n}=${p[n]}`).join(' ') || '-';
@@ -24,12 +22,10 @@ export function table(cells: Cell[]): string {
     cells.map((c) => `| ${c.kernel} | ${c.build} | ${c.scenario} | ${c.measurement.facts['cpuset.mems.domain'] || '(empty: all)'} | ${fmt(c.before)} | ${fmt(c.after)} | ${c.outside} |`).join('\n') + '\n';
 }
 
-/** What the golden holds per cell. */
-export function verdicts(cells: Cell[]): string {
-  const v = Object.fromEntries(cells.map((c) => [`${c.kernel} | ${c.build} | ${c.scenario}`, {
-    domain_cpuset_mems: c.measurement.facts['cpuset.mems.domain'] ?? '',
-    pages_outside_nodeset: confinementClaimed(c.kernel, c.build) ? c.outside : 'recorded, not asserted (may leave the nodeset)',
-  }]));
-  return JSON.stringify(v, null, 2) + '\n';
+/** Per cell: its golden's path (by build slug) and verdict text. */
+export function verdictFiles(root: string, cells: Cell[]): { file: string; text: string }[] {
+  return cells.map((c) => {
+    const build = c.build === 'as built' ? AS_BUILT : c.build.replace(/^\+ /, '');
+    return { file: tieringGoldenPath(root, c.kernel, build, c.key), text: cellVerdict(c.kernel, build, c.measurement.facts['cpuset.mems.domain'] ?? '', c.outside) };
+  });
 }
-

@@ -37,6 +37,8 @@ export interface BackendContext {
   realDisabled: string | null;
   /** The emulated host may be booted (not --no-emulated). */
   emulated: boolean;
+  /** The tiering cells may run (--tiering). */
+  tiering: boolean;
   /** The profile of libvirt's tests whose expected files fit the real libvirt and QEMU. */
   realProfile: string;
   /** Lines for the run's summary (timings of their own, e.g. the emulated host's). */

@@ -159,6 +159,81 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
   },
 ];
 
+/** tiering@emulated: the tiering cells (tiering-cells.ts) on the `tiered` topology, one boot per
+ *  kernel (the previous kernel's VM is powered off first: one TCG VM at a time on 2 cores), with
+ *  the run's libvirt inside (a series build's when there is one). */
+function tieringBackend(): BackendEntry {
+  return {
+    id: 'tiering@emulated', limit: () => 1,
+    async make(ctx) {
+      if (!ctx.tiering) return { reason: 'tiering cells left out (about 60 s each under TCG): run with --tiering' };
+      const reason = await why(ctx);
+      if (reason) return { reason };
+      const { EmulatedHost } = await import('../emulated/vm.js');
+      const { startSeriesInside } = await import('../emulated/series-inside.js');
+      const { IMAGE_LIBVIRT, SCENARIOS, pagesOutside, parseMeasurement, scenarioScript } = await import('../emulated/tiering-scenario.js');
+      const { cellVerdict, tieringBuild } = await import('../emulated/tiering-cells.js');
+      let lv = IMAGE_LIBVIRT;
+      let patches: string[] = [];
+      let seriesBuild: { key: string; root: string; uri: string } | undefined;
+      if (ctx.series) {
+        const { loadSeriesBuild } = await import('../series/manifest.js');
+        const b = loadSeriesBuild(ctx.series);
+        if ('missing' in b) return { reason: b.missing };
+        seriesBuild = { key: b.key, root: b.root, uri: b.uri };
+        lv = { uri: b.uri, pidDir: `/run/lvh/${b.key}/libvirt/qemu` };
+        patches = b.patches;
+      }
+      const build = tieringBuild(ctx.root, patches);
+      let current: { kernel: string; host: Host; held: { drop(): void } } | undefined;
+      const stop = async (): Promise<void> => {
+        const c = current;
+        current = undefined;
+        if (c) { await c.host.powerOff().catch(() => c.host.kill()); c.held.drop(); }
+      };
+      let seconds = 0;
+      let n = 0;
+      return {
+        id: 'tiering@emulated', ops: ['runtime'],
+        unavailable: async () => null,
+        async run(c): Promise<Outcome> {
+          const kernel = c.id.split('/')[1]!;
+          const sc = SCENARIOS.find((s) => s.key === c.name);
+          if (!sc) throw new Error(`no tiering scenario '${c.name}' (harness/emulated/tiering-scenario.ts)`);
+          const t0 = performance.now();
+          if (current?.kernel !== kernel) {
+            await stop();
+            const host = await EmulatedHost.boot({ topology: 'tiered', kernel });
+            const pid = host.pid;
+            const held = hold({
+              label: `emulated host tiered (kernel ${kernel})`, order: 4,
+              release: () => host.powerOff(),
+              releaseSync: () => { host.kill(); return true; },
+              ...(pid ? { reap: { kind: 'kill' as const, pid, startTime: processStartTime(pid) } } : {}),
+            });
+            current = { kernel, host, held };
+            if (seriesBuild) await startSeriesInside(host, seriesBuild);
+            ctx.notes.push(`tiering: kernel ${kernel} booted in ${host.timings.boot.toFixed(1)} s (libvirt ${build})`);
+          }
+          const name = `lvh-tier-${c.name.replace(/[^\w-]/g, '_')}`;
+          const r = await current.host.run(scenarioScript(name, sc, lv, 40), 300_000);
+          seconds += (performance.now() - t0) / 1000;
+          n++;
+          if (r.code === 2) return { kind: 'error', message: r.stderr.trim().split('\n').pop() ?? 'guest did not start' };
+          if (r.code !== 0) throw new Error(`tiering cell ${c.id} failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
+          const m = parseMeasurement(r.stdout);
+          return { kind: 'ok', text: cellVerdict(kernel, build, m.facts['cpuset.mems.domain'] ?? '', pagesOutside(m, sc.nodeset)) };
+        },
+        async close() {
+          if (n) ctx.notes.push(`tiering: ${n} cells in ${seconds.toFixed(0)} s (libvirt ${build})`);
+          await stop();
+        },
+      };
+    },
+  };
+}
+EMULATED_BACKENDS.push(tieringBackend());
+
 /** The CLI's many-files layout: each result under "==> FILE <==" (none for a single file). */
 export function splitBatch(stdout: string, files: string[]): Map<string, string> {
   const out = new Map<string, string>();

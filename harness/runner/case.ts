@@ -23,8 +23,9 @@ export interface Case {
   expect: Expectation;
   /** Why the case exists (runtime cases say what they show). */
   why?: string;
-  /** Where it runs when not on this machine: the emulated multi-node host. */
-  host?: 'emulated';
+  /** Where it runs when not on this machine: the emulated multi-node host (mock8), or its
+   *  tiered topology (tiering cells, one boot per kernel). */
+  host?: 'emulated' | 'tiered';
   /** libvirt cases: true for the named NUMA family (every backend); false beyond it, where the
    *  model runs only when it does not refuse the input as "not modelled" (libvirtCases(tree, false)). */
   family?: boolean;

@@ -7,6 +7,7 @@ import fg from 'fast-glob';
 import type { Case } from './case.js';
 import { libvirtCases } from './libvirt-cases.js';
 import { emulatedGoldenPath } from '../emulated/case-doc.js';
+import { AS_BUILT, tieringCases } from '../emulated/tiering-cells.js';
 
 export const PROJECT_PROFILE = 'host';
 
@@ -65,9 +66,10 @@ export function libvirtTrees(root: string, seriesTree: string | null): string[] 
 /** Every case: the project's, and from each tree its NUMA family (every backend) plus every
  *  other registration (the model only, where its input lies inside the model's vocabulary).
  *  A tree newer than the model knows still gives its family, the model's pairs skipped. */
-/** `emulatedLibvirt`: the version of the libvirt the emulated host runs (a series build's). */
-export function discover(root: string, trees: string[], emulatedLibvirt?: string): Discovery {
-  const own = [...projectCases(root), ...runtimeCases(root), ...emulatedCases(root, emulatedLibvirt)];
+/** `emulatedLibvirt`: the version of the libvirt the emulated host runs (a series build's);
+ *  `tieringBuild`: the tiering matrix's build its cells are held to (tiering-cells.ts). */
+export function discover(root: string, trees: string[], emulatedLibvirt?: string, tieringBuild = AS_BUILT): Discovery {
+  const own = [...projectCases(root), ...runtimeCases(root), ...emulatedCases(root, emulatedLibvirt), ...tieringCases(root, tieringBuild)];
   if (!trees.length) return { cases: own, skipped: [], libvirtWhy: 'no libvirt test data under .cache/libvirt-src (run bash scripts/fetch-libvirt-tests.sh)' };
   const cases = [...own];
   const skipped: Discovery['skipped'] = [];

@@ -96,6 +96,10 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       verdict('bless', 'skip', { detail: `the emulated host's goldens are blessed inside it: node dist/emulated/run-cases.js --bless ${c.name}` });
       return { verdicts, blessed, used, seconds: 0 };
     }
+    if (c.host === 'tiered') {
+      verdict('bless', 'skip', { detail: 'the tiering cells are blessed by the matrix: npm run tiering -- --bless' });
+      return { verdicts, blessed, used, seconds: 0 };
+    }
     const from = plan.blessFrom[c.op];
     const g = await outcome(from);
     if ('unavailable' in g) verdict('bless', 'skip', { detail: `cannot bless from ${from}: ${g.unavailable}` });

@@ -27,6 +27,8 @@ export interface RunOptions {
   summaryJson: string | null;
   /** --no-emulated: leave the emulated multi-node host out (said so in the summary). */
   emulated: boolean;
+  /** --tiering: run the tiering cells (tiering/*) too: about 60 s each plus a boot per kernel. */
+  tiering: boolean;
   /** --record-costs: write each case's measured seconds to cases/costs.json (shard balance). */
   recordCosts: boolean;
   /** Guests started at once by the runtime backend. */
@@ -35,7 +37,7 @@ export interface RunOptions {
   workDir: string;
 }
 
-export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt] [--no-emulated]
+export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt] [--no-emulated] [--tiering]
                 [--series KEY] [--expect-failures FILE] [--host-facts FILE] [--shard I/N] [--jobs N]
                 [--summary-json FILE] [--record-costs]
   --case GLOB    run only cases whose name or id matches; repeatable ('numatune-*', 'runtime/*')
@@ -44,6 +46,7 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
   --no-libvirt   leave the real backends out (reported as skipped, with that reason)
   --host emulated  include the emulated multi-node host's pairs (the default where its image exists)
   --no-emulated  leave the emulated multi-node host out (its cases are skipped, with that reason)
+  --tiering      also run the tiering cells (tiering/KERNEL/SCENARIO on the tiered host, ~60 s each)
   --series KEY   run against a series build (npm run series does build + daemon + this)
   --expect-failures FILE  pass only if exactly the failures listed in FILE happen
                  (one 'CASE-ID [PAIR]' per line, as the summary prints them)
@@ -64,7 +67,7 @@ export function defaultJobs(cores: number, freeMiB: number): number {
 }
 
 export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {
-  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, runtimeJobs: jobs, workDir };
+  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: jobs, workDir };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = (): string => {
@@ -78,6 +81,7 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
       case '--junit': o.junit = resolve(cwd, value()); break;
       case '--no-libvirt': o.libvirt = false; break;
       case '--no-emulated': o.emulated = false; break;
+      case '--tiering': o.tiering = true; break;
       case '--host': {
         // The emulated host's pairs run by default where its image exists; naming it says so.
         const h = value();
@@ -115,5 +119,5 @@ export const RUN_ENV = 'LVH_RUN';
 export function runOptions(): RunOptions {
   const raw = process.env[RUN_ENV];
   if (raw) return JSON.parse(raw) as RunOptions;
-  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, runtimeJobs: 2, workDir: '' };
+  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: 2, workDir: '' };
 }

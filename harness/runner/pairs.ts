@@ -63,6 +63,7 @@ export const PAIRS: Pair[] = [
 
   // The emulated multi-node host: its own runtime cases, and libvirt's NUMA-family inputs on a
   // host with the NUMA nodes libvirt's tests assume (no "host lacks NUMA node" skips there).
+  { id: 'golden-vs-tiering@emulated', expected: { from: 'reference' }, actual: 'tiering@emulated', rules: 'none', applies: (c) => c.host === 'tiered' },
   { id: 'golden-vs-runtime@emulated', expected: { from: 'reference' }, actual: 'runtime@emulated', rules: 'runtime', applies: (c) => c.host === 'emulated' },
   {
     id: 'libvirt-tests-vs-libvirt@emulated', expected: { from: 'reference' }, actual: 'libvirt@emulated', rules: 'libvirt-tests',

@@ -11,6 +11,7 @@ import type { CaseBackend } from './backend.js';
 import { BACKENDS } from './backends.js';
 import type { Case } from './case.js';
 import { discover, libvirtTrees } from './discover.js';
+import { tieringBuild } from '../emulated/tiering-cells.js';
 import { executeCase, Limiter, type CaseResult, type Plan } from './execute.js';
 import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
@@ -54,14 +55,14 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
 
   if (series) notes.push(`real libvirt: ${describeSeriesBuild(series)} at ${series.uri}`);
 
-  const found = discover(root, libvirtTrees(root, series ? series.srcdir : null), series?.version);
+  const found = discover(root, libvirtTrees(root, series ? series.srcdir : null), series?.version, tieringBuild(root, series?.patches ?? []));
   if (found.libvirtWhy) notes.push(found.libvirtWhy);
   let cases = selectCases(found.cases, o.cases);
   if (o.shard) cases = shardOf(cases, o.shard, readCosts(root));
 
   const realDisabled = !o.libvirt ? 'disabled by --no-libvirt'
     : o.hostFacts ? `--host-facts simulates host ${hosts.live.id}; the real libvirt on this machine is another host` : null;
-  const ctx = { root, uri: series?.uri, series: series ? series.key : null, realDisabled, emulated: o.emulated, realProfile: realProfileOf(live), notes };
+  const ctx = { root, uri: series?.uri, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes };
   const needed = new Set<string>();
   for (const c of cases) for (const p of PAIRS) if (p.applies(c, { realProfile: realProfileOf(live) }) !== false) {
     needed.add(p.actual);
