@@ -3,7 +3,7 @@
 // optionally fill node 2 first, put DRAM node 0 under pressure with memhog and sample where the
 // guest RAM's pages are (its numa_maps line) over time. Pure data in, parsed facts out; the
 // guest is started by whichever libvirt runs inside (the image's, or a series build's).
-import { readNodeList } from '../neutral/bitmap-text.js';
+import { parseLibvirtNodeset } from '../backends/pages-outside.js';
 
 export const GUEST_MIB = 256;
 export const FILL_LEAVE_MIB = 16;
@@ -101,7 +101,7 @@ export function pagesAt(m: Measurement, k: number): Record<string, number> {
 
 /** Guest RAM pages on nodes outside the numatune nodeset at the end. */
 export function pagesOutside(m: Measurement, nodeset: string): number {
-  const allowed = new Set(readNodeList(nodeset));
+  const allowed = parseLibvirtNodeset(nodeset);
   const end = pagesAt(m, -1);
   return NODES.filter((n) => !allowed.has(Number(n.slice(1)))).reduce((sum, n) => sum + end[n]!, 0);
 }

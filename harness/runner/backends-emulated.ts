@@ -16,6 +16,18 @@ const TOPOLOGY = 'mock8';
  *  the CLI inside at that libvirt (a series build's private socket; none for the image's own). */
 interface Booted { host: Host; profile: string; uriArgs: string[] }
 
+/** An emulated host's VM in the cleanup registry: powered off on exit, killed by the reaper
+ *  after a SIGKILL of the run. */
+function holdHost(host: Host, label: string): { drop(): void } {
+  const pid = host.pid;
+  return hold({
+    label, order: 4,
+    release: () => host.powerOff(),
+    releaseSync: () => { host.kill(); return true; },
+    ...(pid ? { reap: { kind: 'kill' as const, pid, startTime: processStartTime(pid) } } : {}),
+  });
+}
+
 /** One boot per run, whoever asks first; its times go to the run's notes. Under a series the
  *  series' own build replaces the image's libvirt inside (harness/emulated/series-inside.ts). */
 let booting: Promise<Booted> | null = null;
@@ -24,13 +36,7 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
     const { EmulatedHost } = await import('../emulated/vm.js');
     const { ensureEmulatedFacts } = await import('../emulated/inside.js');
     const host = await EmulatedHost.boot({ topology: TOPOLOGY });
-    const pid = host.pid;
-    const held = hold({
-      label: `emulated host ${TOPOLOGY}`, order: 4,
-      release: () => host.powerOff(),
-      releaseSync: () => { host.kill(); return true; },
-      ...(pid ? { reap: { kind: 'kill' as const, pid, startTime: processStartTime(pid) } } : {}),
-    });
+    const held = holdHost(host, `emulated host ${TOPOLOGY}`);
     host.onExit(() => held.drop());
     let series: { key: string; uri: string } | undefined;
     let started = '';
@@ -204,13 +210,7 @@ function tieringBackend(): BackendEntry {
           if (current?.kernel !== kernel) {
             await stop();
             const host = await EmulatedHost.boot({ topology: 'tiered', kernel });
-            const pid = host.pid;
-            const held = hold({
-              label: `emulated host tiered (kernel ${kernel})`, order: 4,
-              release: () => host.powerOff(),
-              releaseSync: () => { host.kill(); return true; },
-              ...(pid ? { reap: { kind: 'kill' as const, pid, startTime: processStartTime(pid) } } : {}),
-            });
+            const held = holdHost(host, `emulated host tiered (kernel ${kernel})`);
             current = { kernel, host, held };
             if (seriesBuild) await startSeriesInside(host, seriesBuild);
             ctx.notes.push(`tiering: kernel ${kernel} booted in ${host.timings.boot.toFixed(1)} s (libvirt ${build})`);
