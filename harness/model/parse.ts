@@ -170,7 +170,10 @@ function parseVcpu(root: XmlElement): Domain['vcpu'] {
   let placement: Placement = 'static';
   let cpuset: Bitmap | undefined;
   if (el) {
-    const n = parseUInt(el.text);
+    // virStrToLong_ui takes '-N' as 2^32 - N: the attributes are still read, then libvirt tries
+    // to allocate that many vCPUs and dies (cases/crashes/crash-virDomainDefSetVcpusMax).
+    const neg = /^[ \t\n\r\f\v]*-(\d+)$/.exec(el.text);
+    const n = neg && Number(neg[1]) <= 4294967295 ? (4294967296 - Number(neg[1])) % 4294967296 : parseUInt(el.text);
     if (n === null) fail('XML_ERROR', 'maximum vcpus count must be an integer');
     max = n!;
     current = propUInt(el, 'current', false) ?? max;
@@ -179,6 +182,7 @@ function parseVcpu(root: XmlElement): Domain['vcpu'] {
       const s = attr(el, 'cpuset');
       if (s !== undefined) cpuset = nonEmptyBitmap(s, 'cpuset');
     }
+    if (neg && max > 0) notModelled(`a negative <vcpu> count ('${el.text.trim()}' is ${max} to libvirt, which it fails to allocate)`);
   }
   // virDomainDefSetVcpus; a zero count is checked after the cells (postParse), as libvirt does.
   if (current > max) fail('CONFIG_UNSUPPORTED', 'maximum vCPU count must not be less than current vCPU count');

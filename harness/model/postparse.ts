@@ -97,12 +97,6 @@ export function postParse(d: Domain, profile: Profile): Domain {
     }
   }
 
-  // virDomainDefPostParseCommon: NUMA cells define the total; currentMemory is clamped to it.
-  const numaMem = cells.reduce((s, c) => s + c.memoryKiB, 0);
-  if (numaMem && (profile.abiUpdate || d.memoryKiB === 0)) d.memoryKiB = numaMem;
-  if (d.memoryKiB === 0) fail('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
-  if (d.currentMemoryKiB > d.memoryKiB || d.currentMemoryKiB === 0) d.currentMemoryKiB = d.memoryKiB;
-
   // Device post-parse: drive addresses of IDE disks, the default USB model, PCI root indexes.
   devs.disks = insertDisks(devs.disks);
   for (const disk of devs.disks) {
@@ -117,6 +111,12 @@ export function postParse(d: Domain, profile: Profile): Domain {
     if (c.type === 'pci' && (c.model === 'pci-root' || c.model === 'pcie-root') && c.index !== 0)
       fail('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
   }
+
+  // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells define the total; currentMemory is clamped to it.
+  const numaMem = cells.reduce((s, c) => s + c.memoryKiB, 0);
+  if (numaMem && (profile.abiUpdate || d.memoryKiB === 0)) d.memoryKiB = numaMem;
+  if (d.memoryKiB === 0) fail('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
+  if (d.currentMemoryKiB > d.memoryKiB || d.currentMemoryKiB === 0) d.currentMemoryKiB = d.memoryKiB;
 
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
   const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
