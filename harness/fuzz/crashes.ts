@@ -3,13 +3,14 @@
 // cases/crashes/NAME.xml + NAME.json (what an upstream bug report needs; see crash-report.ts).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeAtomic } from '../neutral/atomic-file.js';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Operation } from '../backends/types.js';
 import { LIBVIRTD } from './daemon.js';
-import { domainSpec, renderDomain } from './generate.js';
+import { domainSpec } from './generate.js';
+import { renderDomain } from './render.js';
 import type { CrashEvent, DaemonPool } from './pool.js';
 
 export interface CrashCase {

@@ -2,84 +2,17 @@
 // VOCABULARY), biased toward the edges of libvirt 9.0.0's NUMA tuning on a host with ONE NUMA
 // node (node 0): every numatune mode and placement, nodesets with ranges, ^ exclusions, repeats,
 // spaces and nodes the host lacks, memnodes on some/all/no cells, cells with and without cpus,
-// distances, odd memory sizes and units, vcpu placement and pins, iothreads, pc and q35.
+// distances, odd memory sizes and units, vcpu placement and pins, iothreads, boot order and
+// menu, controllers and disk addresses, pc and q35.
 //
-// A value is a structured DomainSpec (what shrinks), rendered to text by renderDomain. Every
-// choice list starts with its most ordinary entry, and every optional part shrinks to absent,
-// so a shrunk counterexample reads like a hand-written case.
+// A value is a structured DomainSpec (spec.ts, what shrinks), rendered to text by render.ts.
+// Every choice list starts with its most ordinary entry, and every optional part shrinks to
+// absent, so a shrunk counterexample reads like a hand-written case.
 import fc from 'fast-check';
+import { FAULTS } from './faults.js';
 import { tame } from './tame.js';
-
-// ---------------------------------------------------------------------------------------------
-// The structure
-
-export interface MemSpec { value: string; unit?: string }
-export interface VcpuSpec { count: string; placement?: string; cpuset?: string; current?: string }
-export interface PinSpec { id?: string; cpuset?: string }
-export interface CputuneSpec { vcpupins: PinSpec[]; emulatorpins: PinSpec[]; iothreadpins: PinSpec[] }
-export interface MemnodeSpec { cellid?: string; mode?: string; nodeset?: string }
-export interface NumatuneSpec {
-  memory?: { mode?: string; placement?: string; nodeset?: string };
-  /** One memnode per guest cell (in the given order), before the explicit ones. */
-  allCells?: { order: 'asc' | 'desc'; mode?: string; nodeset?: string };
-  memnodes: MemnodeSpec[];
-}
-export interface SiblingSpec { id?: string; value?: string }
-export interface CacheSpec { level?: string; associativity?: string; policy?: string; size?: MemSpec; line?: MemSpec }
-export interface CellSpec {
-  /** 'index': the cell's position; 'absent': no id attribute; else the text. */
-  id: string;
-  /** 'auto': its share of the vCPUs; 'none': no cpus attribute; else the text. */
-  cpus: string;
-  memory?: MemSpec;
-  memAccess?: string;
-  discard?: string;
-  /** 'full': a valid matrix row; else explicit siblings. */
-  distances?: 'full' | SiblingSpec[];
-  caches: CacheSpec[];
-}
-export interface InterconnectSpec { kind: 'latency' | 'bandwidth'; initiator?: string; target?: string; cache?: string; type?: string; value?: string; unit?: string }
-export interface NumaSpec { cells: CellSpec[]; reverse: boolean; interconnects: InterconnectSpec[] }
-export interface TopologySpec { kind: 'match' | 'explicit'; sockets?: string; dies?: string; cores?: string; threads?: string }
-export interface CpuSpec { mode?: string; match?: string; check?: string; model?: string; topology?: TopologySpec; numa?: NumaSpec }
-export interface AddressSpec { type: string; domain?: string; bus?: string; slot?: string; function?: string; controller?: string; target?: string; unit?: string }
-export interface DiskSpec { target?: string; bus?: string; address?: AddressSpec }
-export interface DevicesSpec {
-  emulator: boolean;
-  disks: DiskSpec[];
-  usb?: string; // 'default' (no model) or a model
-  pciRoot?: string; // 'match' (the machine's own root) or a model
-  /** More controllers, as written (a second USB or IDE controller, an odd index, …). */
-  extraControllers: string[];
-  usbAddress?: AddressSpec;
-  memballoonAddress?: AddressSpec;
-  inputs: boolean;
-  audio: boolean;
-  memballoon?: string;
-}
-export interface DomainSpec {
-  root: string;
-  type: string;
-  name: string;
-  uuid: string;
-  memory?: MemSpec;
-  currentMemory?: MemSpec;
-  vcpu?: VcpuSpec;
-  iothreads?: string;
-  cputune?: CputuneSpec;
-  numatune?: NumatuneSpec;
-  numatuneTwice: boolean;
-  arch?: string;
-  machine: string;
-  boot: boolean;
-  features?: { acpi: boolean; apic: boolean; pae: boolean };
-  cpu?: CpuSpec;
-  clock: boolean;
-  lifecycle: boolean;
-  devices?: DevicesSpec;
-  /** Cut the text short (malformed XML). */
-  truncate: boolean;
-}
+import type { AddressSpec, CacheSpec, CellSpec, CpuSpec, CputuneSpec, DevicesSpec, DiskSpec, DomainSpec, InterconnectSpec, MemSpec, MemnodeSpec, NumaSpec, NumatuneSpec, PinSpec, SiblingSpec, TopologySpec, VcpuSpec } from './spec.js';
+import { renderDomain } from './render.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -298,18 +231,26 @@ const diskSpec: fc.Arbitrary<DiskSpec> = fc.record({
   bus: weighted<string | undefined>([[6, undefined], [3, 'virtio'], [2, 'ide']]),
   address: opt(oneOf<AddressSpec>([3, pciAddress], [2, driveAddress]), 1, 5),
 });
-const EXTRA_CONTROLLERS = [
+const EXTRA_DEVICES = [
   "<controller type='usb' index='1'/>", "<controller type='ide' index='0'/>", "<controller type='ide' index='1'/>",
   "<controller type='sata' index='0'/>", "<controller type='pci' index='1' model='pci-root'/>", "<controller type='usb' index='x'/>",
-  "<controller type='usb' index='2' model='piix3-uhci'/>",
+  "<controller type='usb' index='2' model='piix3-uhci'/>", "<watchdog model='itco' action='reset'/>",
 ] as const;
+
+/** Boot order: mostly the disk, sometimes none, any combination of libvirt's four, rarely a bad one. */
+const bootDev = weighted([[8, 'hd'], [4, 'cdrom'], [3, 'network'], [2, 'fd'], [1, 'floppy']]);
+const bootSpec = oneOf<string[]>([60, fc.constant(['hd'])], [8, fc.constant([])], [20, fc.array(bootDev, { minLength: 1, maxLength: 5 })]);
+const bootmenuSpec = fc.record({
+  enable: weighted<string | undefined>([[10, 'yes'], [6, 'no'], [1, undefined], [1, 'maybe']]),
+  timeout: opt(weighted([[6, '3000'], [2, '0'], [2, '65535'], [1, '65536'], [1, '-1'], [1, 'x']]), 1, 1),
+}, { requiredKeys: ['enable', 'timeout'] });
 
 export const devicesSpec: fc.Arbitrary<DevicesSpec> = fc.record({
   emulator: bool(0.99),
   disks: oneOf<DiskSpec[]>([10, fc.constant([])], [3, fc.array(diskSpec, { minLength: 1, maxLength: 2 })]),
   usb: weighted<string | undefined>([[40, 'default'], [5, undefined], [2, 'piix3-uhci'], [2, 'none']]),
   pciRoot: weighted<string | undefined>([[40, 'match'], [5, undefined], [1, 'pci-root'], [1, 'pcie-root']]),
-  extraControllers: oneOf<string[]>([40, fc.constant([])], [3, fc.subarray([...EXTRA_CONTROLLERS], { minLength: 1, maxLength: 2 })]),
+  extra: oneOf<string[]>([40, fc.constant([])], [3, fc.subarray([...EXTRA_DEVICES], { minLength: 1, maxLength: 2 })]),
   usbAddress: opt(pciAddress, 3, 40),
   memballoonAddress: opt(pciAddress, 2, 15),
   inputs: bool(0.9),
@@ -336,7 +277,8 @@ export const rawDomainSpec: fc.Arbitrary<DomainSpec> = fc.record({
   numatuneTwice: bool(0.005),
   arch: weighted<string | undefined>([[60, 'x86_64'], [12, undefined], [1, 'i686']]),
   machine: weighted([[48, 'pc'], [6, 'q35'], [2, 'pc-i440fx-7.2'], [1, 'pc-q35-7.2']]),
-  boot: bool(0.9),
+  boot: bootSpec,
+  bootmenu: opt(bootmenuSpec, 1, 6),
   features: opt(fc.record({ acpi: bool(0.5), apic: bool(0.5), pae: bool(0.3) }), 1, 2),
   cpu: opt(cpuSpec, 8),
   clock: bool(0.8),
@@ -346,213 +288,22 @@ export const rawDomainSpec: fc.Arbitrary<DomainSpec> = fc.record({
 });
 
 /**
- * (The rare parts above, devices, caches, interconnects, odd pins, carry about three times the
- * weight they had when every domain was raw: only the raw share reaches their errors now.)
- *
- * What the fuzzer generates: a raw domain (every edge, so every error message) or, a little more
- * often, the same domain tamed (tame.ts) so that libvirt renders it rather than refuses it.
- * Shrinks toward the raw one.
+ * What the fuzzer generates, in three shares (MIX): a raw domain (every edge, so the common error
+ * messages by chance); the same domain tamed (tame.ts) so that libvirt renders it rather than
+ * refuses it; or a tamed domain with one fault (faults.ts) aimed at one error message, so that
+ * the rare messages are met too. Shrinks toward the raw one.
  */
-export const TAME_WEIGHT: readonly [number, number] = [45, 55];
-export const domainSpec: fc.Arbitrary<DomainSpec> = fc.tuple(weighted([[TAME_WEIGHT[0], false], [TAME_WEIGHT[1], true]]), rawDomainSpec)
-  .map(([t, s]) => (t ? tame(s) : s));
-
-// ---------------------------------------------------------------------------------------------
-// Rendering
-
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
-
-function attrs(pairs: [string, string | undefined][]): string {
-  return pairs.filter((p): p is [string, string] => p[1] !== undefined).map(([k, v]) => ` ${k}='${esc(v)}'`).join('');
-}
-
-const isQ35 = (machine: string): boolean => machine === 'q35' || machine.startsWith('pc-q35');
-
-/** The vCPU count the rest of the document is built around (1 when the text is not a count). */
-function vcpuMax(s: DomainSpec): number {
-  const n = s.vcpu && /^\d+$/.test(s.vcpu.count) ? Number(s.vcpu.count) : 1;
-  return n >= 1 && n <= 64 ? n : 1;
-}
-
-/** Contiguous shares of 0..max-1 for the cells whose cpus are 'auto' (none left: no attribute). */
-function autoCpus(cells: CellSpec[], max: number): Map<number, string> {
-  const autos = cells.map((c, i) => (c.cpus === 'auto' ? i : -1)).filter((i) => i >= 0);
-  const out = new Map<number, string>();
-  let next = 0;
-  autos.forEach((cellIdx, k) => {
-    const left = autos.length - k;
-    const take = Math.max(1, Math.floor((max - next) / left));
-    const from = next;
-    const to = Math.min(max - 1, next + take - 1);
-    next = to + 1;
-    if (from <= to) out.set(cellIdx, from === to ? `${from}` : `${from}-${to}`);
-  });
-  return out;
-}
-
-function renderNuma(numa: NumaSpec, max: number, out: string[]): void {
-  if (!numa.cells.length && !numa.interconnects.length) {
-    out.push('    <numa/>');
-    return;
-  }
-  out.push('    <numa>');
-  const n = numa.cells.length;
-  const auto = autoCpus(numa.cells, max);
-  const order = numa.cells.map((_, i) => i);
-  if (numa.reverse) order.reverse();
-  for (const i of order) {
-    const c = numa.cells[i];
-    const id = c.id === 'index' ? String(i) : c.id === 'absent' ? undefined : c.id;
-    const cpus = c.cpus === 'auto' ? auto.get(i) : c.cpus === 'none' ? undefined : c.cpus;
-    const mem = c.memory ?? { value: '131072', unit: 'KiB' };
-    const a = attrs([['id', id], ['cpus', cpus], ['memory', mem.value], ['unit', mem.unit], ['memAccess', c.memAccess], ['discard', c.discard]]);
-    const kids: string[] = [];
-    if (c.distances !== undefined) {
-      const sibs: SiblingSpec[] = c.distances === 'full'
-        ? Array.from({ length: n }, (_, j) => ({ id: String(j), value: j === i ? '10' : String(20 + ((i + j) % 2)) }))
-        : c.distances;
-      if (sibs.length) {
-        kids.push('        <distances>');
-        for (const s of sibs) kids.push(`          <sibling${attrs([['id', s.id], ['value', s.value]])}/>`);
-        kids.push('        </distances>');
-      } else kids.push('        <distances/>');
-    }
-    for (const k of c.caches) {
-      kids.push(`        <cache${attrs([['level', k.level], ['associativity', k.associativity], ['policy', k.policy]])}>`);
-      if (k.size) kids.push(`          <size${attrs([['value', k.size.value], ['unit', k.size.unit]])}/>`);
-      if (k.line) kids.push(`          <line${attrs([['value', k.line.value], ['unit', k.line.unit]])}/>`);
-      kids.push('        </cache>');
-    }
-    if (kids.length) out.push(`      <cell${a}>`, ...kids, '      </cell>');
-    else out.push(`      <cell${a}/>`);
-  }
-  if (numa.interconnects.length) {
-    out.push('      <interconnects>');
-    for (const ic of numa.interconnects) {
-      out.push(`        <${ic.kind}${attrs([['initiator', ic.initiator], ['target', ic.target], ['cache', ic.cache], ['type', ic.type], ['value', ic.value], ...(ic.kind === 'bandwidth' ? [['unit', ic.unit] as [string, string | undefined]] : [])])}/>`);
-    }
-    out.push('      </interconnects>');
-  }
-  out.push('    </numa>');
-}
-
-function renderNumatune(nt: NumatuneSpec, ncells: number, out: string[]): void {
-  const memnodes: MemnodeSpec[] = [];
-  if (nt.allCells) {
-    const ids = Array.from({ length: ncells }, (_, i) => i);
-    if (nt.allCells.order === 'desc') ids.reverse();
-    for (const id of ids) memnodes.push({ cellid: String(id), mode: nt.allCells.mode, nodeset: nt.allCells.nodeset ?? '0' });
-  }
-  memnodes.push(...nt.memnodes);
-  if (!nt.memory && !memnodes.length) {
-    out.push('  <numatune/>');
-    return;
-  }
-  out.push('  <numatune>');
-  if (nt.memory) out.push(`    <memory${attrs([['mode', nt.memory.mode], ['nodeset', nt.memory.nodeset], ['placement', nt.memory.placement]])}/>`);
-  for (const m of memnodes) out.push(`    <memnode${attrs([['cellid', m.cellid], ['mode', m.mode], ['nodeset', m.nodeset]])}/>`);
-  out.push('  </numatune>');
-}
-
-/** The domain XML text for a spec (no comment line). */
-export function renderDomain(s: DomainSpec): string {
-  const out: string[] = [];
-  const max = vcpuMax(s);
-  out.push(`<${s.root}${attrs([['type', s.type]])}>`);
-  out.push(`  <name>${esc(s.name)}</name>`);
-  out.push(`  <uuid>${esc(s.uuid)}</uuid>`);
-  if (s.memory) out.push(`  <memory${attrs([['unit', s.memory.unit]])}>${esc(s.memory.value)}</memory>`);
-  if (s.currentMemory) out.push(`  <currentMemory${attrs([['unit', s.currentMemory.unit]])}>${esc(s.currentMemory.value)}</currentMemory>`);
-  if (s.vcpu) {
-    const c = s.vcpu.current;
-    const current = c === 'one' ? '1' : c === 'max' ? String(max) : c === 'over' ? String(max + 1) : c;
-    out.push(`  <vcpu${attrs([['placement', s.vcpu.placement], ['cpuset', s.vcpu.cpuset], ['current', current]])}>${esc(s.vcpu.count)}</vcpu>`);
-  }
-  if (s.iothreads !== undefined) out.push(`  <iothreads>${esc(s.iothreads)}</iothreads>`);
-  if (s.cputune) {
-    const ct = s.cputune;
-    if (!ct.vcpupins.length && !ct.emulatorpins.length && !ct.iothreadpins.length) out.push('  <cputune/>');
-    else {
-      out.push('  <cputune>');
-      for (const p of ct.vcpupins) out.push(`    <vcpupin${attrs([['vcpu', p.id], ['cpuset', p.cpuset]])}/>`);
-      for (const p of ct.emulatorpins) out.push(`    <emulatorpin${attrs([['cpuset', p.cpuset]])}/>`);
-      for (const p of ct.iothreadpins) out.push(`    <iothreadpin${attrs([['iothread', p.id], ['cpuset', p.cpuset]])}/>`);
-      out.push('  </cputune>');
-    }
-  }
-  const ncells = s.cpu?.numa?.cells.length ?? 0;
-  if (s.numatune) {
-    renderNumatune(s.numatune, ncells, out);
-    if (s.numatuneTwice) renderNumatune(s.numatune, ncells, out);
-  }
-  out.push('  <os>');
-  out.push(`    <type${attrs([['arch', s.arch], ['machine', s.machine]])}>hvm</type>`);
-  if (s.boot) out.push(`    <boot dev='hd'/>`);
-  out.push('  </os>');
-  if (s.features) {
-    const f = [s.features.acpi && '<acpi/>', s.features.apic && '<apic/>', s.features.pae && '<pae/>'].filter(Boolean);
-    if (f.length) out.push('  <features>', ...f.map((x) => `    ${x}`), '  </features>');
-    else out.push('  <features/>');
-  }
-  if (s.cpu) {
-    const c = s.cpu;
-    const a = attrs([['mode', c.mode], ['match', c.match], ['check', c.check]]);
-    const body: string[] = [];
-    if (c.model) body.push(`    <model>${esc(c.model)}</model>`);
-    if (c.topology) {
-      const t = c.topology;
-      if (t.kind === 'match') {
-        const threads = max % 2 === 0 && max > 2 ? 2 : 1;
-        body.push(`    <topology sockets='${max / threads}' dies='1' cores='1' threads='${threads}'/>`);
-      } else body.push(`    <topology${attrs([['sockets', t.sockets], ['dies', t.dies], ['cores', t.cores], ['threads', t.threads]])}/>`);
-    }
-    if (c.numa) renderNuma(c.numa, max, body);
-    if (body.length) out.push(`  <cpu${a}>`, ...body, '  </cpu>');
-    else out.push(`  <cpu${a}/>`);
-  }
-  if (s.clock) out.push(`  <clock offset='utc'/>`);
-  if (s.lifecycle) out.push('  <on_poweroff>destroy</on_poweroff>', '  <on_reboot>restart</on_reboot>', '  <on_crash>destroy</on_crash>');
-  if (s.devices) {
-    const d = s.devices;
-    out.push('  <devices>');
-    const addr = (a: AddressSpec | undefined, ind: string): string[] => (a ? [`${ind}<address${attrs([['type', a.type], ['domain', a.domain], ['controller', a.controller], ['bus', a.bus], ['slot', a.slot], ['target', a.target], ['unit', a.unit], ['function', a.function]])}/>`] : []);
-    if (d.emulator) out.push('    <emulator>/usr/bin/qemu-system-x86_64</emulator>');
-    d.disks.forEach((k, i) => {
-      out.push(`    <disk type='block' device='disk'>`);
-      out.push(`      <source dev='/dev/lvhvg/fuzz-${i}'/>`);
-      if (k.target !== undefined || k.bus !== undefined) out.push(`      <target${attrs([['dev', k.target], ['bus', k.bus]])}/>`);
-      out.push(...addr(k.address, '      '));
-      out.push('    </disk>');
-    });
-    if (d.usb) {
-      const open = `    <controller type='usb' index='0'${d.usb === 'default' ? '' : attrs([['model', d.usb]])}`;
-      if (d.usbAddress) out.push(`${open}>`, ...addr(d.usbAddress, '      '), '    </controller>');
-      else out.push(`${open}/>`);
-    }
-    for (const c of d.extraControllers) out.push(`    ${c}`);
-    if (d.pciRoot) out.push(`    <controller type='pci' index='0' model='${d.pciRoot === 'match' ? (isQ35(s.machine) ? 'pcie-root' : 'pci-root') : d.pciRoot}'/>`);
-    if (d.inputs) out.push(`    <input type='mouse' bus='ps2'/>`, `    <input type='keyboard' bus='ps2'/>`);
-    if (d.audio) out.push(`    <audio id='1' type='none'/>`);
-    if (d.memballoon) {
-      if (d.memballoonAddress) out.push(`    <memballoon model='${d.memballoon}'>`, ...addr(d.memballoonAddress, '      '), '    </memballoon>');
-      else out.push(`    <memballoon model='${d.memballoon}'/>`);
-    }
-    out.push('  </devices>');
-  } else {
-    out.push('  <devices>', '    <emulator>/usr/bin/qemu-system-x86_64</emulator>', '  </devices>');
-  }
-  out.push(`</${s.root}>`);
-  const text = out.join('\n') + '\n';
-  if (s.truncate) {
-    // Drop a closing tag in the middle: libxml2 reports the mismatch.
-    const lines = text.split('\n');
-    const at = lines.findIndex((l) => /^ {2}<\/(os|devices|numatune|cputune|cpu)>$/.test(l));
-    if (at >= 0) lines.splice(at, 1);
-    return lines.join('\n');
-  }
-  return text;
-}
+export const MIX = { raw: 15, tame: 55, fault: 30 } as const;
+export const domainSpec: fc.Arbitrary<DomainSpec> = fc.tuple(
+  weighted<'raw' | 'tame' | 'fault'>([[MIX.raw, 'raw'], [MIX.tame, 'tame'], [MIX.fault, 'fault']]),
+  fc.noBias(fc.nat(FAULTS.length - 1)), fc.noBias(fc.nat(7)), rawDomainSpec,
+).map(([share, f, k, s]) => {
+  if (share === 'raw') return { ...s, share };
+  if (share === 'tame') return { ...tame(s), share };
+  return { ...FAULTS[f].apply(tame(s), k), share, aim: FAULTS[f].aim };
+});
 
 /** Domain XML text, shrinkable. */
 export const domainXml: fc.Arbitrary<string> = domainSpec.map(renderDomain);
+
 

@@ -3,6 +3,7 @@
 import type { Operation } from '../backends/types.js';
 import type { CrashCaseReport, CrashKind } from './findings.js';
 import type { Counts, Options, Result, Verdict } from './main.js';
+import { missed, type Reach } from './reach.js';
 
 const OPS: Operation[] = ['argv', 'xml'];
 
@@ -14,12 +15,15 @@ export interface ReportInput {
   refused: number;
   refusedBy: Map<string, number>;
   errors: Counts;
-  reached: { template: string; count: number }[];
+  reached: Reach[];
+  /** Generated domains per share of the mix (generate.ts MIX). */
+  shares: { raw: number; tame: number; fault: number };
   causes: { signature: string; domains: number; first: number; diff: string; cases: { name: string; file: string; goldens: string[]; from: number; path: string; shrinks: number; libvirtRuns: number; diff: string; xml: string }[] }[];
   crashKinds: CrashKind[];
   crashCases: CrashCaseReport[];
   crashNotes: string[];
   unstable: { index: number; op: string; run: string; fresh: string }[];
+  garbled: { index: number; op: string; libvirt: string; model: string }[];
   infra: string[];
   machine: { before: string; after: string };
   restarts: number;
@@ -42,6 +46,8 @@ export function buildReport(r: ReportInput) {
     skipped: count('skip'),
     /** libvirt answered differently on a fresh daemon (and then agreed with the model). */
     unstable: count('unstable'),
+    /** libvirt's message cut short, on a fresh daemon too (a libvirt heap bug on that input). */
+    garbled: count('garbled'),
   };
   const perOp = Object.fromEntries(OPS.map((op) => [op, Object.fromEntries((['agree', 'disagree', 'not-modelled', 'skip', 'crash'] as const).map((v) => [v, r.results.filter((x) => x?.ops[op] === v).length]))]));
   const table = [...r.errors].sort((a, b) => (b[1][0] + b[1][1] + b[1][2] + b[1][3]) - (a[1][0] + a[1][1] + a[1][2] + a[1][3]) || (a[0] < b[0] ? -1 : 1));
@@ -59,10 +65,19 @@ export function buildReport(r: ReportInput) {
     perOp,
     crashes: { events: r.crashKinds.reduce((s, k) => s + k.events, 0), daemonRestarts: r.restarts, kinds: r.crashKinds, cases: r.crashCases, notes: r.crashNotes },
     unstable: r.unstable,
+    garbled: r.garbled,
     machineDaemon: { before: r.machine.before, after: r.machine.after, same: r.machine.before === r.machine.after },
     infrastructure: r.infra,
     errors: table.map(([message, [ma, mx, la, lx]]) => ({ message, model: { argv: ma, xml: mx }, libvirt: { argv: la, xml: lx } })),
-    modelMessagesReached: r.reached,
+    shares: r.shares,
+    /** The model's error catalogue (reach.ts): per message, model answers and libvirt agreeing. */
+    messages: {
+      catalogue: r.reached.length,
+      reached: r.reached.filter((x) => !x.exempt && x.libvirt > 0).length,
+      exempt: r.reached.filter((x) => x.exempt).length,
+      missed: missed(r.reached).map((x) => x.template),
+      perMessage: r.reached,
+    },
     causes: r.causes,
   };
 }
@@ -77,12 +92,14 @@ export function formatReport(rep: Report): string {
   const s = rep.seconds;
   const p: string[] = [];
   p.push(`fuzz: seed ${rep.seed}, ${rep.count} domains, ${rep.jobs} session(s) on a private libvirtd: ${s.total.toFixed(1)} s (generate ${s.generate.toFixed(1)}, model ${s.model.toFixed(1)}, libvirt ${s.libvirt.toFixed(1)}, shrink+write ${s.shrink.toFixed(1)})`);
-  p.push(`generated ${f.generated}: compared ${f.compared}, refused by the model ${of(f.refusedByModel, f.generated)}, kept away ${f.keptAway}, crashes ${f.crashes}, unstable ${f.unstable}, skipped ${f.skipped}`);
+  p.push(`mix: ${rep.shares.raw} raw, ${rep.shares.tame} tamed, ${rep.shares.fault} tamed with one fault aimed at a message (of ${f.generated})`);
+  p.push(`generated ${f.generated}: compared ${f.compared}, refused by the model ${of(f.refusedByModel, f.generated)}, kept away ${f.keptAway}, crashes ${f.crashes}, unstable ${f.unstable}, garbled ${f.garbled}, skipped ${f.skipped}`);
   p.push(`agreement: ${of(f.agree, f.compared)} of compared domains; disagree ${f.disagree}`);
   p.push(`libvirt: accepted ${of(rep.libvirt.accepted, f.generated)} (argv and xml rendered), refused ${of(rep.libvirt.refused, f.generated)}, crashed ${f.crashes}`);
   for (const op of OPS) p.push(`  ${op.padEnd(4)}: ${Object.entries(rep.perOp[op]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   p.push(`machine's libvirtd: ${rep.machineDaemon.same ? 'unchanged' : 'CHANGED'} (${rep.machineDaemon.before} -> ${rep.machineDaemon.after})`);
   for (const i of rep.infrastructure) p.push(`infrastructure: ${i}`);
+  for (const g of rep.garbled) p.push(`garbled: #${g.index} ${g.op}: libvirt said '${g.libvirt}' (cut short, on a fresh daemon too), the model '${g.model}'`);
   for (const u of rep.unstable) p.push(`unstable: #${u.index} ${u.op}: libvirt said '${u.run}' in the run, '${u.fresh}' on a fresh daemon (the model's answer)`);
   p.push('');
   p.push(`crashes: ${rep.crashes.events} daemon death(s) of ${rep.crashes.kinds.length} kind(s), ${rep.crashes.daemonRestarts} daemon restart(s) in all`);
@@ -104,10 +121,11 @@ export function formatReport(rep: Report): string {
   p.push('');
   p.push(`error messages (${rep.errors.length} distinct; model over all ${f.generated} domains, libvirt over the ${rep.libvirt.answered} it answered):  model argv/xml | libvirt argv/xml`);
   for (const e of rep.errors) p.push(`  ${String(e.model.argv).padStart(5)} ${String(e.model.xml).padStart(5)} | ${String(e.libvirt.argv).padStart(5)} ${String(e.libvirt.xml).padStart(5)}  ${e.message}`);
-  const missed = rep.modelMessagesReached.filter((r) => r.count === 0);
+  const m = rep.messages;
   p.push('');
-  p.push(`model messages reached: ${rep.modelMessagesReached.length - missed.length}/${rep.modelMessagesReached.length}${missed.length ? '; not reached:' : ''}`);
-  for (const m of missed) p.push(`  ${m.template}`);
+  p.push(`error messages of the model's catalogue: ${m.reached}/${m.catalogue - m.exempt} reached (said by the model and by libvirt on the same domain), ${m.exempt} exempt on this host, ${m.missed.length} missed`);
+  for (const x of m.perMessage.filter((y) => !y.exempt && y.libvirt === 0)) p.push(`  MISSED (model ${x.model}, libvirt with it 0): ${x.template}`);
+  for (const x of m.perMessage.filter((y) => y.exempt)) p.push(`  exempt: ${x.template}\n          (${x.exempt})`);
   p.push('');
   p.push(rep.causes.length ? `disagreements: ${f.disagree} domain(s) of ${rep.causes.length} kind(s)` : 'no disagreements');
   rep.causes.forEach((c, k) => {

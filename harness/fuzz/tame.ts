@@ -5,8 +5,9 @@
 // without cells, pins of missing vCPUs/iothreads, explicit topologies, HMAT, odd devices).
 // Structure (numatune modes, cells, memnodes, pins, machines) is kept: that is what the
 // renderer's output depends on.
-import type { CellSpec, CputuneSpec, DomainSpec, MemSpec, NumatuneSpec, PinSpec } from './generate.js';
+import type { CellSpec, CputuneSpec, DomainSpec, MemSpec, NumatuneSpec, PinSpec } from './spec.js';
 
+const BOOT_DEVS = ['hd', 'cdrom', 'network', 'fd'];
 const okUnit = (u: string | undefined): boolean => u === undefined || ['KiB', 'MiB', 'M', 'k', 'KB', 'MB', 'GiB', 'b', 'bytes'].includes(u);
 /** Sizes the generator makes on purpose (digits, known unit, at least 64 MiB); else 128 MiB. */
 function mem(m: MemSpec | undefined): MemSpec | undefined {
@@ -121,9 +122,14 @@ export function tame(s: DomainSpec): DomainSpec {
       disks: [],
       usb: s.devices.usb === 'default' || s.devices.usb === undefined ? s.devices.usb : 'default',
       pciRoot: s.devices.pciRoot === undefined ? undefined : 'match',
-      extraControllers: [],
+      extra: [],
       usbAddress: undefined,
       memballoonAddress: undefined,
+    },
+    boot: s.boot.filter((d) => BOOT_DEVS.includes(d)),
+    bootmenu: s.bootmenu && {
+      enable: s.bootmenu.enable === 'no' ? 'no' : 'yes',
+      timeout: s.bootmenu.timeout !== undefined && /^\d+$/.test(s.bootmenu.timeout) && Number(s.bootmenu.timeout) <= 65535 ? s.bootmenu.timeout : undefined,
     },
     truncate: false,
   };

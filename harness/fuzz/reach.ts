@@ -1,0 +1,116 @@
+// Which of the model's error messages a fuzz run reached. The catalogue is the model's own
+// fail('CODE', '…') literals, read from its compiled sources at run time, so a message added to
+// the model joins the catalogue without anyone listing it. A message is "reached" when a
+// generated domain made the model emit it and libvirt, on the same domain, said the same.
+//
+// Some messages cannot be reached against the live host: they need a capability the host's
+// QEMU has, or a libvirt behaviour the host's version lacks. Each such exemption is a named
+// predicate over the live profile, never a blanket skip: when the profile changes (another
+// libvirt, another QEMU) the exemption lapses and the message must be reached.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ERROR_PREFIX } from '../neutral/libvirt-errors.js';
+import type { Profile } from '../model/profile.js';
+
+const modelDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'model');
+
+export interface Template {
+  /** The message with each interpolation as '…' (how reports name it). */
+  text: string;
+  re: RegExp;
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The model's fail('CODE', '…') messages, as patterns, from its sources. */
+export function modelTemplates(dir = modelDir): Template[] {
+  const out = new Map<string, Template>();
+  const lit = /fail\('([A-Z_]+)',\s*(`(?:[^`\\]|\\.)*`|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/g;
+  // Compiled (dist/model/*.js) or, under the test runner's TypeScript loader, the sources.
+  const files = readdirSync(dir);
+  const ext = files.some((n) => n.endsWith('.js')) ? '.js' : '.ts';
+  for (const f of files.filter((n) => n.endsWith(ext) && !n.endsWith('.d.ts')).sort()) {
+    const src = readFileSync(join(dir, f), 'utf8');
+    for (const m of src.matchAll(lit)) {
+      const raw = m[2].slice(1, -1).replace(/\\'/g, "'");
+      const text = ((ERROR_PREFIX as Record<string, string>)[m[1]] ?? '') + raw;
+      const parts = text.split(/\$\{[^}]*\}/).map(escapeRe);
+      // 'missing target information for device ' + …: a literal followed by more is a prefix.
+      const tail = /\+\s*$/.test(src.slice(m.index! + m[0].length, m.index! + m[0].length + 3)) ? '.*' : '';
+      const shown = text.replace(/\$\{[^}]*\}/g, '…') + (tail ? '…' : '');
+      out.set(shown, { text: shown, re: new RegExp(`^${parts.join('.*')}${tail}$`) });
+    }
+  }
+  // The host profile's own wording for a missing host node (profile data, not a literal).
+  out.set('unavailable', { text: 'unsupported configuration: NUMA node … is unavailable', re: /^unsupported configuration: NUMA node \d+ is unavailable$/ });
+  return [...out.values()];
+}
+
+export interface Exemption {
+  template: string;
+  /** True when the live profile makes the message unreachable. */
+  applies: (p: Profile) => boolean;
+  reason: string;
+}
+
+/** Messages the live host cannot produce, each with the profile fact that says so. */
+export const EXEMPTIONS: readonly Exemption[] = [
+  { template: 'unsupported configuration: HMAT is not supported with this QEMU', applies: (p) => p.flags.numaHmat,
+    reason: "the host's QEMU supports HMAT (flags.numaHmat); reached by cases on profiles without it" },
+  { template: 'unsupported configuration: IOThreads not supported for this QEMU', applies: (p) => p.flags.iothread,
+    reason: "the host's QEMU has iothread objects (flags.iothread)" },
+  { template: 'unsupported configuration: itco model of watchdog is only part of q35 machine', applies: (p) => !p.behaviour.q35ItcoWatchdog,
+    reason: "the host's libvirt does not know the iTCO watchdog (behaviour.q35ItcoWatchdog, libvirt >= 9.1): 'itco' is an unknown model there" },
+  { template: "unsupported configuration: unknown watchdog model 'itco'", applies: (p) => p.behaviour.q35ItcoWatchdog,
+    reason: "the host's libvirt knows the iTCO watchdog (behaviour.q35ItcoWatchdog)" },
+  { template: "XML error: 'restrictive' mode is required in memory element when mode is 'restrictive' in memnode element", applies: (p) => !p.behaviour.restrictiveMemnodeNeedsRestrictiveMemory,
+    reason: "the host's libvirt accepts a restrictive memnode under another <memory> mode (behaviour.restrictiveMemnodeNeedsRestrictiveMemory, 11.x)" },
+  { template: 'unsupported configuration: Multiple legacy USB controllers are not supported', applies: (p) => p.flags.piix3Uhci,
+    reason: "the host's QEMU has piix3-uhci, which every USB controller without a model becomes (flags.piix3Uhci), so none stays legacy" },
+  ...[
+    "XML error: Missing 'level' attribute in cache element for NUMA node …",
+    "XML error: Invalid 'level' attribute in cache element for NUMA node …",
+    "XML error: Missing 'associativity' attribute in cache element for NUMA node …",
+    "XML error: Invalid cache associativity '…'",
+    "XML error: Invalid cache policy '…'",
+  ].map((template) => ({ template, applies: (p: Profile) => p.behaviour.numaCachePlainProps,
+    reason: "the host's libvirt reads <cache> with the generic attribute parsers (behaviour.numaCachePlainProps, 11.x), which say 'Missing required attribute …' / 'Invalid value for attribute …' instead" })),
+  // Not reachable inside the model's vocabulary on any profile; each says which step stands in the way.
+  { template: 'unsupported configuration: At least one NUMA node has to have CPUs', applies: () => true,
+    reason: 'qemuDomainDefNumaCPUsRectify gives cell 0 every vCPU no cell names, so some cell always has CPUs' },
+  { template: 'internal error: Cannot automatically add a new PCI bus for a device with connect flags …', applies: () => true,
+    reason: 'only a controller whose connect type names no bus model gets here (pcie-to-pci-bridge); the model does not model it' },
+  { template: 'internal error: No more available PCI slots', applies: () => true,
+    reason: "the dry run adds the buses the real pass fills; on pc the added bus is a pci-bridge, which the model does not model, on q35 a full bus 0 stops earlier ('a PCI slot is needed …')" },
+  { template: "internal error: Could not find PCI controller with index '…' required for device at address '…:…:….…'", applies: () => true,
+    reason: 'address assignment gives every bus an address names a controller before the command line is built; on pc that controller is a pci-bridge, which the model does not model' },
+];
+
+export interface Reach {
+  template: string;
+  /** Model answers (argv + xml) that were this message. */
+  model: number;
+  /** Of those, answers where libvirt said a message of the same template on the same domain and operation. */
+  libvirt: number;
+  /** Set when the live profile exempts the template. */
+  exempt?: string;
+}
+
+/** Per template: how often the model said it and how often libvirt said it with the model. */
+export function reachOf(templates: Template[], pairs: { model: string; libvirt: string | null }[], profile: Profile): Reach[] {
+  return templates.map((t) => {
+    let model = 0;
+    let libvirt = 0;
+    for (const p of pairs) {
+      if (!t.re.test(p.model)) continue;
+      model++;
+      if (p.libvirt !== null && t.re.test(p.libvirt)) libvirt++;
+    }
+    const ex = EXEMPTIONS.find((e) => e.template === t.text && e.applies(profile));
+    return { template: t.text, model, libvirt, ...(ex ? { exempt: ex.reason } : {}) };
+  });
+}
+
+/** Templates neither reached (by both sides) nor exempt. */
+export const missed = (r: Reach[]): Reach[] => r.filter((x) => !x.exempt && x.libvirt === 0);
