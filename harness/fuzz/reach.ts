@@ -23,27 +23,73 @@ export interface Template {
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The model's fail('CODE', '…') messages, as patterns, from its sources. */
+/** The arguments of the call whose '(' is at src[open]: top-level text of each, split at commas. */
+function callArgs(src: string, open: number): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let from = open + 1;
+  for (let i = open + 1; i < src.length; i++) {
+    const ch = src[i];
+    if (ch === "'" || ch === '"' || ch === '`') {
+      for (i++; i < src.length && src[i] !== ch; i++) if (src[i] === '\\') i++;
+    } else if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') {
+      if (depth === 0) { args.push(src.slice(from, i)); return args; }
+      depth--;
+    } else if (ch === ',' && depth === 0) { args.push(src.slice(from, i)); from = i + 1; }
+  }
+  return args;
+}
+
+/** String literals at the top level of an expression ('a' + x, c ? 'a' : 'b'), with whether more follows by '+'. */
+function literals(expr: string): { text: string; open: boolean }[] {
+  const out: { text: string; open: boolean }[] = [];
+  let depth = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === "'" || ch === '"' || ch === '`') {
+      const from = i;
+      for (i++; i < expr.length && expr[i] !== ch; i++) if (expr[i] === '\\') i++;
+      if (depth === 0) out.push({ text: expr.slice(from + 1, i).replace(/\\'/g, "'"), open: /^\s*\+/.test(expr.slice(i + 1)) });
+    } else if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+  }
+  return out;
+}
+
+const PREFIXES = ERROR_PREFIX as Record<string, string>;
+
+/**
+ * The model's fail(CODE, MESSAGE) messages, as patterns, from its sources: every literal MESSAGE
+ * can be (both branches of a ternary, the head of a concatenation); a CODE that is not a literal
+ * ('XML_ERROR' or 'INTERNAL_ERROR' chosen at run time) allows the prefix of any code it names.
+ */
 export function modelTemplates(dir = modelDir): Template[] {
   const out = new Map<string, Template>();
-  const lit = /fail\('([A-Z_]+)',\s*(`(?:[^`\\]|\\.)*`|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/g;
   // Compiled (dist/model/*.js) or, under the test runner's TypeScript loader, the sources.
   const files = readdirSync(dir);
   const ext = files.some((n) => n.endsWith('.js')) ? '.js' : '.ts';
   for (const f of files.filter((n) => n.endsWith(ext) && !n.endsWith('.d.ts')).sort()) {
     const src = readFileSync(join(dir, f), 'utf8');
-    for (const m of src.matchAll(lit)) {
-      const raw = m[2].slice(1, -1).replace(/\\'/g, "'");
-      const text = ((ERROR_PREFIX as Record<string, string>)[m[1]] ?? '') + raw;
-      const parts = text.split(/\$\{[^}]*\}/).map(escapeRe);
-      // 'missing target information for device ' + …: a literal followed by more is a prefix.
-      const tail = /\+\s*$/.test(src.slice(m.index! + m[0].length, m.index! + m[0].length + 3)) ? '.*' : '';
-      const shown = text.replace(/\$\{[^}]*\}/g, '…') + (tail ? '…' : '');
-      out.set(shown, { text: shown, re: new RegExp(`^${parts.join('.*')}${tail}$`) });
+    for (const m of src.matchAll(/\bfail\(/g)) {
+      const [code, message] = callArgs(src, m.index! + m[0].length - 1);
+      if (message === undefined || /\bfunction\s+$/.test(src.slice(Math.max(0, m.index! - 30), m.index!))) continue;
+      // A code held in a variable: the codes its nearest definition above names.
+      const ident = /^\s*([A-Za-z_]\w*)\s*$/.exec(code)?.[1];
+      const def = ident ? [...src.slice(0, m.index).matchAll(new RegExp(`\\b(?:const|let)\\s+${ident}\\b[^=]*=([^;]*);`, 'g'))].pop()?.[1] : undefined;
+      const codes = [...(def ?? code).matchAll(/'([A-Z_]+)'/g)].map((c) => c[1]).filter((c) => c in PREFIXES);
+      const prefixes = [...new Set(codes.length ? codes.map((c) => PREFIXES[c]) : Object.values(PREFIXES))];
+      for (const lit of literals(message)) {
+        if (lit.text.length < 8) continue;
+        const body = lit.text.split(/\$\{[^}]*\}/).map(escapeRe).join('.*') + (lit.open ? '.*' : '');
+        const shown = (prefixes.length === 1 ? prefixes[0] : codes.length ? `{${prefixes.map((x) => x.trim()).join('|')}} ` : '…') + lit.text.replace(/\$\{[^}]*\}/g, '…') + (lit.open ? '…' : '');
+        out.set(shown, { text: shown, re: new RegExp(`^(?:${prefixes.map(escapeRe).join('|')})${body}$`) });
+      }
     }
   }
-  // The host profile's own wording for a missing host node (profile data, not a literal).
+  // Messages whose words are profile data, not literals: a missing host node, the host CPU's verdict.
   out.set('unavailable', { text: 'unsupported configuration: NUMA node … is unavailable', re: /^unsupported configuration: NUMA node \d+ is unavailable$/ });
+  out.set('cpu', { text: 'the CPU is incompatible with host CPU: …', re: /^the CPU is incompatible with host CPU: .+$/ });
   return [...out.values()];
 }
 
@@ -76,11 +122,27 @@ export const EXEMPTIONS: readonly Exemption[] = [
     "XML error: Invalid cache policy '…'",
   ].map((template) => ({ template, applies: (p: Profile) => p.behaviour.numaCachePlainProps,
     reason: "the host's libvirt reads <cache> with the generic attribute parsers (behaviour.numaCachePlainProps, 11.x), which say 'Missing required attribute …' / 'Invalid value for attribute …' instead" })),
+  { template: 'the CPU is incompatible with host CPU: …', applies: (p) => !p.flags.kvm || !(p.kvmCpuModels?.qemu64 && 'error' in p.kvmCpuModels.qemu64),
+    reason: "the host has no KVM, or its CPU runs qemu64 (the profile's kvmCpuModels verdict), so no custom CPU is refused" },
   // Not reachable inside the model's vocabulary on any profile; each says which step stands in the way.
   { template: 'unsupported configuration: At least one NUMA node has to have CPUs', applies: () => true,
     reason: 'qemuDomainDefNumaCPUsRectify gives cell 0 every vCPU no cell names, so some cell always has CPUs' },
   { template: 'internal error: Cannot automatically add a new PCI bus for a device with connect flags …', applies: () => true,
     reason: 'only a controller whose connect type names no bus model gets here (pcie-to-pci-bridge); the model does not model it' },
+  { template: '{XML error:|internal error:} No PCI buses available', applies: () => true,
+    reason: 'x86 machines always get a PCI root (pci-root or pcie-root) at post-parse' },
+  { template: '{XML error:|internal error:} Invalid PCI address …. Only PCI buses up to … are available', applies: () => true,
+    reason: 'the dry run grows the bus set to every bus an address names, and the real pass starts with that many' },
+  { template: '{XML error:|internal error:} Invalid PCI address …. slot must be >= …', applies: () => true,
+    reason: "only bus 0 starts at slot 1 among the modelled buses, and 0000:00:00.x means 'no address' to libvirt" },
+  { template: '{XML error:|internal error:} Invalid PCI address …. function must be <= …', applies: () => true,
+    reason: "the parser refuses a function over 7 first ('Invalid PCI address function=0x…, must be <= 7')" },
+  { template: '{XML error:|internal error:} The device at PCI address … has unrecognized connection type flags 0x…', applies: () => true,
+    reason: 'every device the model knows has a connect type the message table names' },
+  { template: "{XML error:|internal error:} The device at PCI address … was auto-assigned this address, but the PCI controller with index='…' doesn't allow auto-assignment", applies: () => true,
+    reason: 'auto-assignment only picks buses that pass the same check silently (flagsCompatible without reporting)' },
+  { template: "{XML error:|internal error:} The device at PCI address … requires hotplug capability, but the PCI controller with index='…' doesn't support hotplug", applies: () => true,
+    reason: 'auto-assignment only picks hotpluggable buses for hotpluggable devices, and an address from the XML is collected without the hotplug flag' },
   { template: 'internal error: No more available PCI slots', applies: () => true,
     reason: "the dry run adds the buses the real pass fills; on pc the added bus is a pci-bridge, which the model does not model, on q35 a full bus 0 stops earlier ('a PCI slot is needed …')" },
   { template: "internal error: Could not find PCI controller with index '…' required for device at address '…:…:….…'", applies: () => true,

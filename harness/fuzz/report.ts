@@ -124,6 +124,8 @@ export function formatReport(rep: Report): string {
   const m = rep.messages;
   p.push('');
   p.push(`error messages of the model's catalogue: ${m.reached}/${m.catalogue - m.exempt} reached (said by the model and by libvirt on the same domain), ${m.exempt} exempt on this host, ${m.missed.length} missed`);
+  const fewest = m.perMessage.filter((y) => !y.exempt && y.libvirt > 0).sort((a, b) => a.libvirt - b.libvirt)[0];
+  if (fewest) p.push(`  the least reached: ${fewest.libvirt} answer(s) (argv and xml count apart): ${fewest.template}`);
   for (const x of m.perMessage.filter((y) => !y.exempt && y.libvirt === 0)) p.push(`  MISSED (model ${x.model}, libvirt with it 0): ${x.template}`);
   for (const x of m.perMessage.filter((y) => y.exempt)) p.push(`  exempt: ${x.template}\n          (${x.exempt})`);
   p.push('');

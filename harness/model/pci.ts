@@ -317,15 +317,14 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
     }
     for (const c of devs.controllers) {
       let want: PciAddress;
-      let msg: string;
-      if (c.type === 'ide' && c.index === 0) {
-        want = pciAt(0, 1, 1); msg = 'Primary IDE controller must have PCI address 0:0:1.1';
-      } else if (c.type === 'usb' && c.index === 0 && (c.model === 'piix3-uhci' || c.model === undefined)) {
-        want = pciAt(0, 1, 2); msg = 'PIIX3 USB controller at index 0 must have PCI address 0:0:1.2';
-      } else continue;
+      const ide = c.type === 'ide';
+      if (ide && c.index === 0) want = pciAt(0, 1, 1);
+      else if (c.type === 'usb' && c.index === 0 && (c.model === 'piix3-uhci' || c.model === undefined)) want = pciAt(0, 1, 2);
+      else continue;
       if (isPresent(c.address)) {
         const a = c.address;
-        if (a.domain !== want.domain || a.bus !== want.bus || a.slot !== want.slot || a.function !== want.function) fail('INTERNAL_ERROR', msg);
+        if (a.domain !== want.domain || a.bus !== want.bus || a.slot !== want.slot || a.function !== want.function)
+          fail('INTERNAL_ERROR', ide ? 'Primary IDE controller must have PCI address 0:0:1.1' : 'PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
       } else c.address = want;
       if (set.buses.length) set.reserve({ ...c.address! }, pciFlags, true);
     }
