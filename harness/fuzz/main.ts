@@ -10,175 +10,21 @@
 // Same seed, same domains, same verdicts, same cases: generation is fast-check's (seeded),
 // results are kept by index whatever order the libvirt sessions finish in, and shrinking is
 // bounded by a count of libvirt evaluations, never by time.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
 import fc from 'fast-check';
-import { runModel } from '../backends/model.js';
 import type { Operation, Outcome } from '../backends/types.js';
-import { compare } from '../runner/compare.js';
-import { bless, goldenPath, writeAtomic } from '../runner/goldens.js';
-import { liveHostId } from '../runner/hosts.js';
-import { hostFactsPath, loadProfile } from '../profiles/load.js';
-import { PROJECT_RULES, normalise } from '../runner/rules.js';
+import { loadProfile } from '../profiles/load.js';
+import { shrink, writeCase, type Written } from './disagreements.js';
 import { crashFindings, type CrashCaseReport, type CrashKind } from './findings.js';
 import { domainSpec } from './generate.js';
-import { renderDomain } from './render.js';
-import type { DomainSpec } from './spec.js';
+import { parseArgs } from './options.js';
 import { DaemonPool, type RealResult } from './pool.js';
 import { missed, modelTemplates, reachOf } from './reach.js';
-import { buildReport, formatReport } from './report.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const OPS: Operation[] = ['argv', 'xml'];
-const PROFILE = 'host';
-const USAGE = 'usage: npm run fuzz -- [--seed S] [--count N] [--out DIR] [--json] [--jobs J] [--shrink-budget B] [--per-cause K] [--no-write] [--require-reach]';
-
-export interface Options {
-  seed: number;
-  count: number;
-  out: string;
-  json: boolean;
-  jobs: number;
-  shrinkBudget: number;
-  perCause: number;
-  write: boolean;
-  /** Fail the run when an error message of the model's catalogue was not reached (reach.ts). */
-  requireReach: boolean;
-  /** Crash cases: OUT/crashes. */
-  crashDir: string;
-}
-
-function usage(msg: string): never {
-  process.stderr.write(`fuzz: ${msg}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: 1, count: 1000, out: join(root, 'cases'), json: false, jobs: 2, shrinkBudget: 300, perCause: 3, write: true, requireReach: false, crashDir: '' };
-  const int = (v: string | undefined, name: string, min: number): number => {
-    if (v === undefined || !/^-?\d+$/.test(v)) usage(`${name} wants an integer`);
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) usage(`${name} wants an integer >= ${min}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [a, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
-    const val = (): string | undefined => inline ?? argv[++i];
-    if (a === '--seed') o.seed = int(val(), a, -2147483648);
-    else if (a === '--count') o.count = int(val(), a, 1);
-    else if (a === '--out') o.out = resolve(val() ?? usage('--out wants a directory'));
-    else if (a === '--json') o.json = true;
-    else if (a === '--jobs') o.jobs = int(val(), a, 1);
-    else if (a === '--shrink-budget') o.shrinkBudget = int(val(), a, 0);
-    else if (a === '--per-cause') o.perCause = int(val(), a, 0);
-    else if (a === '--no-write') o.write = false;
-    else if (a === '--require-reach') o.requireReach = true;
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    } else usage(`unknown option '${argv[i]}'`);
-  }
-  if (o.seed < -2147483648 || o.seed > 2147483647) usage('--seed wants a 32-bit integer');
-  o.crashDir = join(o.out, 'crashes');
-  return o;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Outcomes, verdicts, signatures
-
-/** Error messages with numbers and free-form user values folded ("NUMA node N is unavailable"). */
-export function normaliseMessage(m: string): string {
-  return m
-    .replace(/(Failed to parse bitmap )'.*'$/, "$1'…'")
-    .replace(/(Invalid value of '(?:cpuset|nodeset)': ).*$/, '$1…')
-    .replace(/(Invalid value for attribute '[^']+' in element '[^']+': )'.*?'(\.|$)/, "$1'…'$2")
-    .replace(/(Invalid value )'.*'( for element or attribute)/, "$1'…'$2")
-    .replace(/(unknown suffix )'.*'$/, "$1'…'")
-    .replace(/(Unsupported NUMA memory (?:tuning|placement) mode )'.*'$/, "$1'…'")
-    .replace(/(value too large: ).*$/, '$1…')
-    .replace(/\d+/g, 'N');
-}
-
-const isNotModelled = (o: Outcome): boolean => o.kind === 'error' && o.message.startsWith('not modelled:');
-
-export type OpVerdict = 'agree' | 'disagree' | 'not-modelled' | 'skip' | 'crash';
-/** crash: the input kills a fresh private libvirtd alone (pool.ts); skip: infrastructure failed. */
-export type Verdict = 'agree' | 'disagree' | 'not-modelled' | 'skip' | 'crash' | 'unstable' | 'garbled';
-
-function model(op: Operation, xml: string): Outcome {
-  try {
-    return runModel(op, xml, PROFILE);
-  } catch (e) {
-    // A bug in the model (it threw something that is not libvirt's error): a disagreement.
-    return { kind: 'error', message: `model crashed: ${(e as Error).message.split('\n')[0]}` };
-  }
-}
-
-function opVerdict(real: Outcome, mod: Outcome): { verdict: OpVerdict; diff?: string } {
-  if (real.kind === 'skip') return { verdict: 'skip' };
-  const v = compare(real, mod, ['libvirt', 'model'], PROJECT_RULES);
-  if (v.same) return { verdict: 'agree' };
-  if (isNotModelled(mod)) return { verdict: 'not-modelled' };
-  return { verdict: 'disagree', diff: v.diff };
-}
-
-/** A line of output with its values masked: what kind of line it is, not what it says. */
-function shape(line: string | undefined): string {
-  if (line === undefined) return '(end)';
-  return line.trim()
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
-    .replace(/='[^']*'/g, "='…'")
-    .replace(/>[^<]+</g, '>…<')
-    .replace(/=([^,'" {}\\]+)/g, '=…')
-    .replace(/":("[^"]*"|[^,}]+)/g, '":…')
-    .replace(/\d+/g, 'N');
-}
-
-/**
- * The cause of one operation's disagreement, the key cases are grouped and shrunk by:
- * libvirt's error the model does not give (whatever it gives instead), the model's error where
- * libvirt succeeds, or the first line where both outputs differ, values masked.
- */
-function opCause(op: Operation, real: Outcome, mod: Outcome): string {
-  if (real.kind === 'error') return `${op}: libvirt error '${normaliseMessage(real.message)}', the model does not give it`;
-  if (mod.kind === 'error') return `${op}: model error '${normaliseMessage(mod.message)}' where libvirt succeeds`;
-  const a = normalise(real.kind === 'ok' ? real.text : '', PROJECT_RULES).text.split('\n');
-  const b = normalise(mod.kind === 'ok' ? mod.text : '', PROJECT_RULES).text.split('\n');
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return `${op}: output differs: libvirt ${shape(a[i])} | model ${shape(b[i])}`;
-}
-
-export interface Result {
-  index: number;
-  verdict: Verdict;
-  ops: Record<Operation, OpVerdict>;
-  /** The cause of the first disagreeing operation (argv before xml). */
-  signature?: string;
-  diffs: string[];
-}
-
-function judge(index: number, real: Record<Operation, Outcome>, mod: Record<Operation, Outcome>): Result {
-  const ops = {} as Record<Operation, OpVerdict>;
-  let signature: string | undefined;
-  const diffs: string[] = [];
-  for (const op of OPS) {
-    const v = opVerdict(real[op], mod[op]);
-    ops[op] = v.verdict;
-    if (v.verdict === 'disagree') {
-      signature ??= opCause(op, real[op], mod[op]);
-      diffs.push(`${op}:\n${v.diff}`);
-    }
-  }
-  const all = OPS.map((op) => ops[op]);
-  const verdict: Verdict = all.includes('disagree') ? 'disagree' : all.includes('skip') ? 'skip' : all.includes('not-modelled') ? 'not-modelled' : 'agree';
-  return { index, verdict, ops, signature, diffs };
-}
-
-const causeOp = (sig: string): Operation => (sig.startsWith('argv:') ? 'argv' : 'xml');
+import { renderDomain } from './render.js';
+import { buildReport, formatReport, type Counts } from './report.js';
+import type { DomainSpec } from './spec.js';
+import { causeOp, judge, model, normaliseMessage, opVerdict, OPS, PROFILE, type Result } from './verdicts.js';
 
 // ---------------------------------------------------------------------------------------------
 // The real libvirt: sessions on a private daemon (pool.ts), never the machine's
@@ -195,7 +41,7 @@ export function machineDaemon(): string {
 }
 
 /** Run `fn` over 0..n-1 with one worker per session; results by index. */
-async function overSessions<T>(pool: DaemonPool, n: number, fn: (w: number, i: number) => Promise<T>, progress?: (done: number) => void): Promise<T[]> {
+export async function overSessions<T>(pool: DaemonPool, n: number, fn: (w: number, i: number) => Promise<T>, progress?: (done: number) => void): Promise<T[]> {
   const out = new Array<T>(n);
   let next = 0;
   let done = 0;
@@ -210,108 +56,7 @@ async function overSessions<T>(pool: DaemonPool, n: number, fn: (w: number, i: n
   return out;
 }
 
-/** A crash where an outcome is wanted (shrinking a disagreement, writing its case): not it. */
-const outcomeOf = (r: RealResult): Outcome | null => (r.kind === 'crash' ? null : r);
-
 // ---------------------------------------------------------------------------------------------
-// Shrinking disagreements
-
-interface Shrunk {
-  index: number;
-  signature: string;
-  spec: DomainSpec;
-  path: string;
-  shrinks: number;
-  libvirtRuns: number;
-}
-
-/** The property whose counterexamples are domains with `signature`; replays run `index` of the seed. */
-async function shrink(pool: DaemonPool, w: number, seed: number, index: number, original: string, signature: string, budget: number): Promise<Shrunk> {
-  const op = causeOp(signature);
-  const modelError = /^\w+: model error '(.*)' where libvirt succeeds$/.exec(signature)?.[1];
-  const textDiff = signature.includes(": output differs: ");
-  let calls = 0;
-  let libvirtRuns = 0;
-  let fatal: unknown;
-  const prop = fc.asyncProperty(domainSpec, async (spec) => {
-    const xml = renderDomain(spec);
-    if (calls++ === 0 && xml !== original) {
-      fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);
-    }
-    if (fatal !== undefined || libvirtRuns >= budget) return true;
-    // Cheap first: the model's side, where the cause says what it is.
-    const mod = model(op, xml);
-    if (isNotModelled(mod)) return true;
-    if (modelError !== undefined && (mod.kind !== 'error' || normaliseMessage(mod.message) !== modelError)) return true;
-    if (textDiff && mod.kind !== 'ok') return true;
-    libvirtRuns++;
-    let realOut: Outcome | null;
-    try {
-      realOut = outcomeOf(await pool.run(w, { index: -1, op, xml }, false));
-    } catch (e) {
-      fatal = e;
-      return true;
-    }
-    if (!realOut) return true; // a shrink step that kills the daemon is another finding
-    const still = opVerdict(realOut, mod).verdict === 'disagree' && opCause(op, realOut, mod) === signature;
-    return !still;
-  });
-  const details = await fc.check(prop, { seed, path: String(index), numRuns: 1 });
-  if (fatal !== undefined) throw fatal;
-  if (!details.failed || !details.counterexample) {
-    throw new Error(`replaying seed ${seed} path ${index} did not reproduce the disagreement (${signature})`);
-  }
-  return { index, signature, spec: details.counterexample[0], path: details.counterexamplePath ?? String(index), shrinks: details.numShrinks, libvirtRuns };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writing cases
-
-
-interface Written {
-  name: string;
-  file: string;
-  goldens: string[];
-  signature: string;
-  diffs: string[];
-  from: number;
-  path: string;
-  shrinks: number;
-  libvirtRuns: number;
-  xml: string;
-}
-
-async function writeCase(pool: DaemonPool, w: number, o: Options, s: Shrunk): Promise<Written> {
-  const body = renderDomain(s.spec);
-  const name = `fuzz-${createHash('sha256').update(body).digest('hex').slice(0, 10)}`;
-  // No "--" inside an XML comment.
-  const text = `<!-- from the fuzzer: npm run fuzz with seed ${o.seed}, fast-check path ${s.path}; the model and libvirt disagree (${causeOp(s.signature)}) -->\n${body}`;
-  const realOut = {} as Record<Operation, Outcome>;
-  const modOut = {} as Record<Operation, Outcome>;
-  for (const op of OPS) {
-    const r = outcomeOf(await pool.run(w, { index: -1, op, xml: text }));
-    if (!r) throw new Error(`the shrunk case ${name} kills libvirtd; not written as a comparison case`);
-    realOut[op] = r;
-    modOut[op] = model(op, text);
-  }
-  const r = judge(s.index, realOut, modOut);
-  const file = join(o.out, `${name}.xml`);
-  const goldens: string[] = [];
-  if (o.write) {
-    writeAtomic(file, text);
-    const goldenRoot = dirname(o.out);
-    for (const op of OPS) {
-      const out = realOut[op];
-      if (out.kind === 'skip') continue;
-      bless(goldenRoot, op, name, liveHostId(hostFactsPath), out);
-      goldens.push(goldenPath(goldenRoot, op, name, liveHostId(hostFactsPath), out.kind));
-    }
-  }
-  return { name, file, goldens, signature: s.signature, diffs: r.diffs, from: s.index, path: s.path, shrinks: s.shrinks, libvirtRuns: s.libvirtRuns, xml: body };
-}
-// ---------------------------------------------------------------------------------------------
-
-export type Counts = Map<string, number[]>; // message -> [model argv, model xml, libvirt argv, libvirt xml]
 
 function bump(c: Counts, msg: string, col: number): void {
   let row = c.get(msg);

@@ -2,10 +2,14 @@
 // accepted, refused, crashed), as JSON or text. Written whatever happened during the run.
 import type { Operation } from '../backends/types.js';
 import type { CrashCaseReport, CrashKind } from './findings.js';
-import type { Counts, Options, Result, Verdict } from './main.js';
+import type { Options } from './options.js';
+import type { Result, Verdict } from './verdicts.js';
 import { missed, type Reach } from './reach.js';
 
 const OPS: Operation[] = ['argv', 'xml'];
+
+/** Error message (numbers folded) -> [model argv, model xml, libvirt argv, libvirt xml]. */
+export type Counts = Map<string, number[]>;
 
 export interface ReportInput {
   o: Options;
