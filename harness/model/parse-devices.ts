@@ -1,0 +1,184 @@
+// <devices>: disks, controllers (and where each joins the list), watchdogs, inputs, audio and
+// the memory balloon, with their PCI and drive addresses.
+import { fail, notModelled } from './errors.js';
+import { attr, child, type XmlElement } from './xml-tree.js';
+import type { Behaviour } from './profile.js';
+import type { Controller, Disk, Domain, DriveAddress, Input, PciAddress } from './domain.js';
+import { parseUInt, propEnum, propUInt } from './props.js';
+
+function parsePciAddress(el: XmlElement): PciAddress {
+  const t = attr(el, 'type');
+  if (t !== 'pci') notModelled(`address type '${t ?? ''}' here`);
+  const num = (n: string): number => {
+    const v = attr(el, n);
+    if (v === undefined) return 0;
+    const x = /^0x[0-9a-fA-F]+$/.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? parseInt(v, 10) : NaN;
+    if (Number.isNaN(x)) notModelled(`address ${n}='${v}'`);
+    return x;
+  };
+  const a: PciAddress = { type: 'pci', domain: num('domain'), bus: num('bus'), slot: num('slot'), function: num('function') };
+  const multi = propEnum(el, 'multifunction', ['default', 'on', 'off'] as const, false, true);
+  if (multi) a.multifunction = multi === 'on';
+  // virPCIDeviceAddressParseXML checks an address at parse time unless domain, bus and slot are
+  // all zero (virPCIDeviceAddressIsEmpty ignores the function).
+  if (a.domain || a.bus || a.slot) {
+    if (a.bus > 0xff) fail('XML_ERROR', `Invalid PCI address bus='0x${a.bus.toString(16)}', must be <= 0xFF`);
+    if (a.slot > 0x1f) fail('XML_ERROR', `Invalid PCI address slot='0x${a.slot.toString(16)}', must be <= 0x1F`);
+    if (a.function > 7) fail('XML_ERROR', `Invalid PCI address function=0x${a.function.toString(16)}, must be <= 7`);
+  }
+  return a;
+}
+
+function parseDriveAddress(el: XmlElement): DriveAddress {
+  const n = (k: string): number => propUInt(el, k, false) ?? 0;
+  return { type: 'drive', controller: n('controller'), bus: n('bus'), target: n('target'), unit: n('unit') };
+}
+
+/** virDomainControllerInsertPreAlloced: a controller joins others of its type, in index order. */
+export function insertController(list: Controller[], c: Controller): void {
+  let insertAt = -1;
+  for (let i = list.length - 1; i >= 0; i--) {
+    if (list[i].type !== c.type) continue;
+    if (list[i].index > c.index) insertAt = i;
+    else if (insertAt === -1) { insertAt = i + 1; break; }
+  }
+  if (insertAt === -1) list.push(c);
+  else list.splice(insertAt, 0, c);
+}
+
+/** An explicit pcie-root-port: its <model name> (only the generic device) and <target>. */
+function parseRootPort(el: XmlElement, c: Controller): void {
+  const model = child(el, 'model');
+  const name = model ? attr(model, 'name') : undefined;
+  if (name !== undefined && name !== 'pcie-root-port') notModelled(`pcie-root-port model name '${name}'`);
+  if (name) c.modelName = name;
+  const target = child(el, 'target');
+  if (target) {
+    const chassis = attr(target, 'chassis');
+    const port = attr(target, 'port');
+    const n = (v: string | undefined): number | undefined => (v === undefined ? undefined : /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : notModelled(`controller target value '${v}'`));
+    const ch = n(chassis);
+    const p = n(port);
+    if (ch === undefined || p === undefined || ch > 255 || p > 255) notModelled('a pcie-root-port <target> without both chassis and port in 0-255');
+    c.target = { chassis: ch!, port: p! };
+  }
+}
+
+export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices'] {
+  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [] };
+  let usbNone = false;
+  let usbOther = false;
+  const el = child(root, 'devices');
+  if (!el) return devs;
+  for (const d of el.children) {
+    switch (d.name) {
+      case 'emulator':
+        devs.emulator = d.text.trim();
+        break;
+      case 'disk': {
+        if (attr(d, 'type') !== 'block') notModelled(`disk type '${attr(d, 'type') ?? 'file'}'`);
+        const device = attr(d, 'device') ?? 'disk';
+        if (device !== 'disk' && device !== 'cdrom') notModelled(`disk device '${device}'`);
+        // libvirt refuses read-only IDE disks and has rules for virtio ones: only cdroms here.
+        if (device === 'disk' && child(d, 'readonly')) notModelled("a read-only disk of device 'disk'");
+        const src = child(d, 'source');
+        const tgt = child(d, 'target');
+        // libvirt notices a missing target name only when it validates the disk, after post-parse
+        // and address assignment (fuzz-29e777fcf5, fuzz-d19fb0eb6b): remember the complaint.
+        if (!tgt || attr(tgt, 'dev') === undefined) {
+          devs.missingTargets.push(src ? attr(src, 'dev') ?? '' : '');
+          // With no <target> at all it is an IDE disk nobody looks at before; with a bus it
+          // still takes part in address assignment.
+          if (!tgt || attr(tgt, 'bus') === undefined) break;
+        }
+        const busAttr = attr(tgt!, 'bus');
+        const dev = attr(tgt!, 'dev') ?? '';
+        const bus = busAttr ?? (dev.startsWith('vd') ? 'virtio' : dev.startsWith('hd') ? 'ide' : '');
+        if (bus !== 'ide' && bus !== 'virtio') notModelled(`disk bus '${bus}'`);
+        if (device === 'cdrom' && bus !== 'ide') notModelled(`a cdrom on bus '${bus}'`);
+        const drv = child(d, 'driver');
+        const addrEl = child(d, 'address');
+        const disk: Disk = {
+          ...(device === 'cdrom' ? { device } : {}),
+          source: src ? attr(src, 'dev') ?? '' : '',
+          target: dev,
+          bus: bus as Disk['bus'],
+          busWritten: busAttr !== undefined,
+          driver: drv ? { name: attr(drv, 'name') ?? 'qemu', type: attr(drv, 'type') ?? 'raw' } : undefined,
+          address: addrEl ? (attr(addrEl, 'type') === 'drive' ? parseDriveAddress(addrEl) : parsePciAddress(addrEl)) : undefined,
+        };
+        if (!src) notModelled('disk without <source>');
+        if (disk.driver && (disk.driver.name !== 'qemu' || disk.driver.type !== 'raw')) notModelled(`disk driver ${disk.driver.name}/${disk.driver.type}`);
+        devs.disks.push(disk);
+        break;
+      }
+      case 'controller': {
+        const type = attr(d, 'type');
+        if (type !== 'usb' && type !== 'pci' && type !== 'ide' && type !== 'sata') notModelled(`controller type '${type}'`);
+        const idx = attr(d, 'index');
+        let index = 0;
+        // libvirt numbers controllers without an index itself; the model only knows a lone one is 0.
+        if (idx === undefined && el.children.filter((x) => x.name === 'controller' && attr(x, 'type') === type).length > 1)
+          notModelled(`${type} controllers without an index`);
+        if (idx !== undefined) {
+          const n = parseUInt(idx);
+          if (n === null) fail('XML_ERROR', `Invalid value for attribute 'index' in element 'controller': '${idx}'. Expected integer value`);
+          index = n!;
+        }
+        const addrEl = child(d, 'address');
+        const model = attr(d, 'model');
+        // A USB controller of model 'none' is no device: libvirt does not read its address.
+        const address = addrEl && !(type === 'usb' && model === 'none') ? parsePciAddress(addrEl) : undefined;
+        const c: Controller = { type: type as Controller['type'], index, model, address };
+        if (c.type === 'usb') {
+          // virDomainDefControllersParse: 'none' excludes every other USB controller.
+          if (model === 'none' ? usbNone || usbOther : usbNone) fail('XML_DETAIL', "Can't add another USB controller: USB is disabled for this domain");
+          if (model === 'none') usbNone = true; else usbOther = true;
+        }
+        if (c.type === 'usb' && c.model !== undefined && c.model !== 'piix3-uhci' && c.model !== 'none' && c.model !== 'qemu-xhci') notModelled(`usb controller model '${c.model}'`);
+        if (c.type === 'pci' && c.model === 'pcie-root-port') parseRootPort(d, c);
+        else if (c.type === 'pci' && c.model !== undefined && c.model !== 'pci-root' && c.model !== 'pcie-root') notModelled(`pci controller model '${c.model}'`);
+        else if (child(d, 'model') || child(d, 'target')) notModelled(`<model>/<target> of a ${c.type} controller`);
+        insertController(devs.controllers, c);
+        break;
+      }
+      case 'input': {
+        const type = propEnum(d, 'type', ['mouse', 'tablet', 'keyboard', 'passthrough', 'evdev'] as const, true)!;
+        if (type !== 'mouse' && type !== 'keyboard') notModelled(`input type '${type}'`);
+        const bus = attr(d, 'bus') ?? 'ps2';
+        if (bus !== 'ps2') notModelled(`input bus '${bus}'`);
+        devs.inputs.push({ type, bus: 'ps2' } as Input);
+        break;
+      }
+      case 'audio': {
+        const id = propUInt(d, 'id', true)!;
+        if (attr(d, 'type') !== 'none') notModelled(`audio type '${attr(d, 'type')}'`);
+        devs.audios.push({ id, type: 'none' });
+        break;
+      }
+      case 'watchdog': {
+        // 9.0.0 reads the model with its own check and does not know 'itco' yet.
+        if (!behaviour.q35ItcoWatchdog && attr(d, 'model') === 'itco') fail('CONFIG_UNSUPPORTED', "unknown watchdog model 'itco'");
+        const model = propEnum(d, 'model', ['i6300esb', 'ib700', 'diag288', 'itco'] as const, true)!;
+        const action = propEnum(d, 'action', ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'] as const) ?? 'reset';
+        // Only the iTCO watchdog built into q35, which libvirt >= 9.1 knows (behaviour.q35ItcoWatchdog).
+        if (model !== 'itco' || !behaviour.q35ItcoWatchdog) notModelled(`watchdog model '${model}'`);
+        if (devs.watchdogs.length) notModelled('more than one watchdog');
+        devs.watchdogs.push({ model: 'itco', action });
+        break;
+      }
+      case 'memballoon': {
+        const model = propEnum(d, 'model', ['virtio', 'xen', 'none', 'virtio-transitional', 'virtio-non-transitional'] as const, true)!;
+        if (model !== 'virtio' && model !== 'none') notModelled(`memballoon model '${model}'`);
+        const addrEl = child(d, 'address');
+        // model='none' is no device: libvirt does not even read its address.
+        const address = addrEl && model !== 'none' ? parsePciAddress(addrEl) : undefined;
+        devs.memballoon = { model: model as 'virtio' | 'none', address: model === 'none' ? undefined : address };
+        break;
+      }
+      default:
+        notModelled(`device <${d.name}>`);
+    }
+  }
+  return devs;
+}

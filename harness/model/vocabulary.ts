@@ -1,0 +1,80 @@
+// The elements and attributes the model reproduces. A document with anything else is refused as
+// "not modelled" before any of libvirt's checks run, so the model never guesses.
+import { notModelled } from './errors.js';
+import type { XmlElement } from './xml-tree.js';
+
+/** Elements and attributes the model reproduces; anything else is "not modelled". */
+const VOCABULARY: Record<string, readonly string[]> = {
+  domain: ['type'],
+  'domain/name': [], 'domain/uuid': [],
+  'domain/memory': ['unit'], 'domain/currentMemory': ['unit'],
+  'domain/vcpu': ['placement', 'cpuset', 'current'],
+  'domain/iothreads': [],
+  'domain/cputune': [], 'domain/cputune/vcpupin': ['vcpu', 'cpuset'],
+  'domain/cputune/emulatorpin': ['cpuset'], 'domain/cputune/iothreadpin': ['iothread', 'cpuset'],
+  'domain/numatune': [], 'domain/numatune/memory': ['mode', 'nodeset', 'placement'],
+  'domain/numatune/memnode': ['cellid', 'mode', 'nodeset'],
+  'domain/os': [], 'domain/os/type': ['arch', 'machine'], 'domain/os/boot': ['dev'], 'domain/os/bootmenu': ['enable', 'timeout'],
+  'domain/features': [], 'domain/features/acpi': [], 'domain/features/apic': [], 'domain/features/pae': [],
+  'domain/cpu': ['mode', 'match', 'check'], 'domain/cpu/model': ['fallback'],
+  'domain/cpu/topology': ['sockets', 'dies', 'clusters', 'cores', 'threads'],
+  'domain/cpu/numa': [], 'domain/cpu/numa/cell': ['id', 'cpus', 'memory', 'unit', 'memAccess', 'discard'],
+  'domain/cpu/numa/cell/distances': [], 'domain/cpu/numa/cell/distances/sibling': ['id', 'value'],
+  'domain/cpu/numa/cell/cache': ['level', 'associativity', 'policy'],
+  'domain/cpu/numa/cell/cache/size': ['value', 'unit'], 'domain/cpu/numa/cell/cache/line': ['value', 'unit'],
+  'domain/cpu/numa/interconnects': [],
+  'domain/cpu/numa/interconnects/latency': ['initiator', 'target', 'cache', 'type', 'value'],
+  'domain/cpu/numa/interconnects/bandwidth': ['initiator', 'target', 'cache', 'type', 'value', 'unit'],
+  'domain/clock': ['offset'],
+  'domain/on_poweroff': [], 'domain/on_reboot': [], 'domain/on_crash': [],
+  'domain/devices': [], 'domain/devices/emulator': [],
+  'domain/devices/disk': ['type', 'device'], 'domain/devices/disk/source': ['dev'],
+  'domain/devices/disk/target': ['dev', 'bus'], 'domain/devices/disk/driver': ['name', 'type'], 'domain/devices/disk/readonly': [],
+  'domain/devices/disk/address': ['type', 'controller', 'bus', 'target', 'unit', 'domain', 'slot', 'function'],
+  'domain/devices/controller': ['type', 'index', 'model'],
+  'domain/devices/controller/address': ['type', 'domain', 'bus', 'slot', 'function', 'multifunction'],
+  'domain/devices/controller/model': ['name'], 'domain/devices/controller/target': ['chassis', 'port'],
+  'domain/devices/watchdog': ['model', 'action'],
+  'domain/devices/input': ['type', 'bus'],
+  'domain/devices/memballoon': ['model'],
+  'domain/devices/memballoon/address': ['type', 'domain', 'bus', 'slot', 'function'],
+  'domain/devices/audio': ['id', 'type'],
+};
+
+interface VocabNode { attrs: Set<string>; children: Map<string, VocabNode> }
+
+/** The flat table as a tree, built once, so checking a document allocates nothing. */
+const VOCAB_TREE: VocabNode = (() => {
+  const root: VocabNode = { attrs: new Set(VOCABULARY.domain), children: new Map() };
+  for (const [path, attrs] of Object.entries(VOCABULARY)) {
+    let node = root;
+    for (const part of path.split('/').slice(1)) {
+      let next = node.children.get(part);
+      if (!next) { next = { attrs: new Set(), children: new Map() }; node.children.set(part, next); }
+      node = next;
+    }
+    for (const a of attrs) node.attrs.add(a);
+  }
+  return root;
+})();
+
+/** Refuse anything outside the vocabulary; `path` is a shared stack, spelled out only for errors. */
+function checkVocabulary(el: XmlElement, node: VocabNode, path: string[]): void {
+  path.push(el.name);
+  for (let i = 0; i < el.attrs.length; i++) {
+    const name = el.attrs[i][0];
+    if (!node.attrs.has(name) && !name.startsWith('xmlns')) notModelled(`attribute '${name}' of <${el.name}> (at ${path.join('/')})`);
+  }
+  for (let i = 0; i < el.children.length; i++) {
+    const c = el.children[i];
+    const next = node.children.get(c.name);
+    if (!next) notModelled(`element <${c.name}> (at ${path.join('/')}/${c.name})`);
+    checkVocabulary(c, next!, path);
+  }
+  path.pop();
+}
+
+/** Refuse a <domain> tree with anything outside the vocabulary. */
+export function checkDomainVocabulary(root: XmlElement): void {
+  checkVocabulary(root, VOCAB_TREE, []);
+}
