@@ -13,6 +13,7 @@ import type { Case } from './case.js';
 import { discover, libvirtTrees } from './discover.js';
 import { tieringBuild } from '../emulated/tiering-cells.js';
 import { executeCase, Limiter, type CaseResult, type Plan } from './execute.js';
+import { emulatedGoldenOrphans } from '../emulated/golden-orphans.js';
 import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
 import type { RunOptions } from './options.js';
@@ -136,6 +137,9 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
           const host = name ? file.slice(name.length + 1).replace(/\.[^.]+$/, '') : '';
           const why = !name ? 'no case uses it' : !hosts.known.has(host) ? `its host ${host} has no golden/hosts/${host}.json` : null;
           if (why) verdicts.push({ id: `golden/${rel}`, pair: 'orphans', status: 'fail', detail: `orphaned golden: ${why} (remove it or add the case)`, ms: 0 });
+        }
+        for (const { file, why } of emulatedGoldenOrphans(root)) {
+          verdicts.push({ id: `golden/${file}`, pair: 'orphans', status: 'fail', detail: `orphaned golden: ${why} (remove it or add the case)`, ms: 0 });
         }
         verdicts.push({ id: 'golden/*', pair: 'orphans', status: 'pass', ms: 0 });
       }
