@@ -3,13 +3,15 @@
 // directory shared read-only at /project (virtio-9p), and a command channel on a serial port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Channel, type CommandResult } from './channel.js';
 import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './runs.js';
 import { loadTopology, projectRoot, topologyFlags, vcpus, type Topology } from './topology.js';
 
 export const BUILD_COMMAND = 'bash scripts/build-emulated-host.sh';
+/** Consoles of VMs that ended by themselves, kept for diagnosis (.cache/emulated/dead-vms/). */
+const DEAD_VMS_KEPT = 10;
 /** Kernels cached on their own, beside the image (.cache/emulated/kernels/LABEL/current/). */
 export const KERNELS_COMMAND = 'bash scripts/build-emulated-kernels.sh';
 /** The labels scripts/build-emulated-kernels.sh has a recipe for, and where they come from. */
@@ -122,8 +124,33 @@ export class EmulatedHost {
   ) {
     proc.on('exit', (code, sig) => {
       this.exited = sig ? `signal ${sig}` : `exit status ${code}`;
+      if (!this.stopping) this.keepConsole();
     });
   }
+
+  /** Set once the harness itself powers the VM off or kills it. */
+  private stopping = false;
+
+  /**
+   * QEMU ended on its own (the guest halted or panicked, or QEMU died): its run directory goes
+   * with it, so the console is copied where it survives, .cache/emulated/dead-vms/ (the last
+   * DEAD_VMS_KEPT), and its path is what a channel error names from then on.
+   */
+  private keepConsole(): void {
+    try {
+      const dir = join(projectRoot(), '.cache', 'emulated', 'dead-vms');
+      mkdirSync(dir, { recursive: true });
+      const dest = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${this.topology.name}-${this.kernel}.console.log`);
+      copyFileSync(this.consoleLog, dest);
+      this.keptConsole = dest;
+      process.stderr.write(`emulated host (${this.topology.name}, kernel ${this.kernel}): QEMU ended by itself (${this.exited}); console kept in ${dest}\n`);
+      for (const old of readdirSync(dir).sort().slice(0, -DEAD_VMS_KEPT)) rmSync(join(dir, old), { force: true });
+    } catch {
+      /* no console to keep */
+    }
+  }
+
+  private keptConsole: string | undefined;
 
   /** The VM's QEMU process (for the cleanup registry's reaper). */
   get pid(): number | undefined {
@@ -137,7 +164,7 @@ export class EmulatedHost {
   }
 
   get consoleLog(): string {
-    return join(this.rec.dir, 'console.log');
+    return this.keptConsole ?? join(this.rec.dir, 'console.log');
   }
 
   static async boot(opts: BootOptions = {}): Promise<EmulatedHost> {
@@ -230,6 +257,7 @@ export class EmulatedHost {
 
   /** Clean power-off (guests destroyed, daemons stopped); kills QEMU if it does not end in time. */
   async powerOff(timeoutMs = 20_000): Promise<void> {
+    this.stopping = true;
     if (!this.exited && this.channel) {
       const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
       await Promise.race([
@@ -241,6 +269,7 @@ export class EmulatedHost {
   }
 
   kill(): void {
+    this.stopping = true;
     this.channel?.close();
     if (!this.exited && this.proc.pid) {
       try {
