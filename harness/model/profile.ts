@@ -68,11 +68,16 @@ export interface Behaviour {
   /** An XML parse error of a string (virsh's input) reads "at line N: …" instead of
    *  "(domain_definition):N: …" (virXMLParse no longer names string input). */
   xmlErrorsAtLine: boolean;
+  /** With <memory mode='strict'>, the emulator, vCPU and iothread cgroups get the union of the
+   *  <memory> and every <memnode> nodeset (qemuDomainNumatuneMaybeFormatNodesetUnion in
+   *  qemuProcessSetupPid), not the <memory> nodeset alone. */
+  strictCpusetMemsUnion: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
   numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
+  strictCpusetMemsUnion: false,
 };
 
 export interface Profile {

@@ -17,6 +17,8 @@
 //   (memnode, else <memory>) is restrictive gets that cell's nodeset instead. Otherwise libvirt
 //   writes nothing and the group keeps what it inherited (cgroup v1: the parent's mems, which
 //   here are all host memory nodes). There is no domain-level cpuset.mems write in 9.0.0.
+//   libvirt 11.x writes the union of the <memory> and every memnode nodeset for strict
+//   (behaviour.strictCpusetMemsUnion): QEMU allocates every cell's memory from its threads.
 // - placement='auto' (of <vcpu> or <numatune><memory>) asks numad at start
 //   (qemuProcessPrepareDomainNUMAPlacement). A profile without numad's advice (autoNodeset null)
 //   predicts the start failure libvirt reports when /usr/bin/numad cannot be run.
@@ -128,7 +130,12 @@ function nodesetOf(d: Domain, auto: Bitmap | null, cell: number): Bitmap | null 
 function cpusetMems(d: Domain, profile: Profile, auto: Bitmap | null): Record<string, string> {
   const inherited = formatBitmap(profile.hostNodes);
   const memMode = d.numatune?.memory ? d.numatune.memory.mode : null;
-  const domainMask = memMode === 'strict' || memMode === 'restrictive' ? nodesetOf(d, auto, -1) : null;
+  let domainMask = memMode === 'strict' || memMode === 'restrictive' ? nodesetOf(d, auto, -1) : null;
+  if (memMode === 'strict' && profile.behaviour.strictCpusetMemsUnion) {
+    const all = new Set<number>(domainMask ?? []);
+    (d.cpu?.cells ?? []).forEach((_, i) => { for (const n of nodesetOf(d, auto, i) ?? []) all.add(n); });
+    domainMask = [...all].sort((a, b) => a - b);
+  }
   const out: Record<string, string> = {};
   out.emulator = domainMask ? formatBitmap(domainMask) : inherited;
   const cells = d.cpu?.cells ?? [];

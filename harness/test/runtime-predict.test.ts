@@ -155,3 +155,14 @@ t.test('pages outside the nodeset: per backend, memnode before <memory>, libvirt
   t.same(pagesOutside(xml, [{ id: 'ram-node0', pages: { 1: 10, 3: 5 } }, { id: 'ram-node1', pages: { 1: 7, 2: 1 } }]), { 'ram-node0': 5, 'ram-node1': 7 });
   t.same(pagesOutside('<domain/>', [{ id: 'pc.ram', pages: { 0: 3 } }]), {}, 'no nodeset: nothing is outside');
 });
+
+t.test('strict cpuset.mems: the <memory> nodeset on 9.0.0, the union with the memnodes on 11.x', async (tt) => {
+  // cases/emulated/strict-memnodes-per-cell.xml on an eight-node host: <memory strict 0-1>,
+  // memnodes 4 and 5-7 (its goldens: 9.0.0 cannot start it, 11.3.0 writes 0-1,4-7).
+  const doc = readXml(readFileSync(join(root, 'cases', 'emulated', 'strict-memnodes-per-cell.xml'), 'utf8'));
+  const eight = (p: Profile): Profile => ({ ...p, name: `${p.name}-8`, hostNodes: [0, 1, 2, 3, 4, 5, 6, 7], autoNodeset: null, abiUpdate: true });
+  const v9 = predictRuntimeXml(doc, eight(base));
+  const v11 = predictRuntimeXml(doc, eight(loadProfile('x86_64-latest@11.3.0')));
+  tt.same(v9.kind === 'facts' && v9.facts.cpuset_mems, { emulator: '0-1', vcpu0: '0-1', vcpu1: '0-1' });
+  tt.same(v11.kind === 'facts' && v11.facts.cpuset_mems, { emulator: '0-1,4-7', vcpu0: '0-1,4-7', vcpu1: '0-1,4-7' });
+});
