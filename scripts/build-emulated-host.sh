@@ -7,7 +7,8 @@
 #   scripts/build-emulated-host.sh          build unless .cache/emulated/current is up to date
 #   scripts/build-emulated-host.sh --force  rebuild
 #
-# Cache key: this script, the guest's init scripts and the host's libvirt/QEMU package versions.
+# Cache key: this script (and the initramfs module list it sources), the guest's init scripts and
+# the host's libvirt/QEMU package versions.
 # The kernels' versions are recorded in the manifest, not in the key: a newer kernel in the
 # archive does not force a rebuild. apt's own configuration is never changed (private config).
 set -euo pipefail
@@ -29,7 +30,7 @@ for p in "${pinned[@]}"; do
   v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null) || die "host package $p is not installed (run npm run setup)"
   versions+="$p=$v "
 done
-key=$( { cat "$0" "$guest/init.sh" "$guest/initramfs-init.sh"; echo "$versions"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$top/scripts/lib/initramfs-modules.sh" "$guest/init.sh" "$guest/initramfs-init.sh"; echo "$versions"; } | sha256sum | cut -c1-16)
 dest="$cache/$key"
 
 if [ $force = 0 ] && [ -f "$dest/manifest.json" ]; then
@@ -76,21 +77,8 @@ kernel_for() { # $1: bpo|stable -> the versioned linux-image package name and ve
   return 1
 }
 
-# Modules the initramfs loads, resolved with their dependencies from each module's .modinfo.
-wanted_modules=(virtio_pci virtio_blk crc32c_generic ext4 9pnet_virtio 9p)
-modfind() { find "$1" -name "$2.ko*" -o -name "${2//_/-}.ko*" | head -1; }
-modcat() { case "$1" in *.xz) xz -dc "$1" ;; *.zst) zstd -qdc "$1" ;; *) cat "$1" ;; esac; }
-declare -A seen
-order=()
-modvisit() { # $1 moddir $2 name: depth-first, dependencies before the module
-  local f d
-  [ -n "${seen[$2]:-}" ] && return 0
-  seen[$2]=1
-  f=$(modfind "$1" "$2")
-  [ -n "$f" ] || return 0 # built in
-  for d in $(modcat "$f" | strings | sed -n 's/^depends=//p' | tr , ' '); do modvisit "$1" "$d"; done
-  order+=("$2")
-}
+# Modules the initramfs loads (wanted_modules, modvisit): shared with the other emulated-host script.
+. "$top/scripts/lib/initramfs-modules.sh"
 
 for flavour in stable:6.1 bpo:6.12; do
   suite=${flavour%%:*}; label=${flavour#*:}

@@ -42,7 +42,7 @@ done
 [ ${#labels[@]} -gt 0 ] || labels=("${!suite_of[@]}")
 for t in busybox xz dpkg-deb strings sha256sum; do command -v "$t" >/dev/null || die "$t not found (apt-get install busybox-static xz-utils)"; done
 
-recipe=$( { cat "$0" "$guest/initramfs-init.sh"; dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || busybox | head -1; } | sha256sum | cut -c1-16)
+recipe=$( { cat "$0" "$top/scripts/lib/initramfs-modules.sh" "$guest/initramfs-init.sh"; dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || busybox | head -1; } | sha256sum | cut -c1-16)
 
 # --- private apt configuration per suite (sid's Release has an expired Valid-Until) ------------------
 aptopts=()
@@ -64,22 +64,8 @@ apt_for() { # $1 suite: sets aptopts, fetches the lists once per run
   apt_ready=$1
 }
 
-# Modules the initramfs loads, resolved with their dependencies from each module's .modinfo
-# (the same recipe as the image's kernels).
-wanted_modules=(virtio_pci virtio_blk crc32c_generic ext4 9pnet_virtio 9p)
-modfind() { find "$1" -name "$2.ko*" -o -name "${2//_/-}.ko*" | head -1; }
-modcat() { case "$1" in *.xz) xz -dc "$1" ;; *.zst) zstd -qdc "$1" ;; *) cat "$1" ;; esac; }
-declare -A seen
-order=()
-modvisit() { # $1 moddir $2 name: depth-first, dependencies before the module
-  local f d
-  [ -n "${seen[$2]:-}" ] && return 0
-  seen[$2]=1
-  f=$(modfind "$1" "$2")
-  [ -n "$f" ] || return 0 # built in
-  for d in $(modcat "$f" | strings | sed -n 's/^depends=//p' | tr , ' '); do modvisit "$1" "$d"; done
-  order+=("$2")
-}
+# Modules the initramfs loads (wanted_modules, modvisit): shared with the other emulated-host script.
+. "$top/scripts/lib/initramfs-modules.sh"
 
 work=""
 why=""
