@@ -174,5 +174,19 @@ export function reachOf(templates: Template[], pairs: { model: string; libvirt: 
   });
 }
 
+/**
+ * Model messages that match no template: words the model takes from elsewhere than a fail()
+ * literal (libxml2's syntax errors, 'not modelled' refusals excluded). Grouped by `fold`.
+ */
+export function outsideCatalogue(templates: Template[], pairs: { model: string }[], fold: (m: string) => string): { message: string; count: number }[] {
+  const out = new Map<string, number>();
+  for (const p of pairs) {
+    if (p.model.startsWith('not modelled:') || templates.some((t) => t.re.test(p.model))) continue;
+    const k = fold(p.model);
+    out.set(k, (out.get(k) ?? 0) + 1);
+  }
+  return [...out].sort((a, b) => b[1] - a[1]).map(([message, count]) => ({ message, count }));
+}
+
 /** Templates neither reached (by both sides) nor exempt. */
 export const missed = (r: Reach[]): Reach[] => r.filter((x) => !x.exempt && x.libvirt === 0);

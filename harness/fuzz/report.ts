@@ -20,6 +20,8 @@ export interface ReportInput {
   refusedBy: Map<string, number>;
   errors: Counts;
   reached: Reach[];
+  /** Model messages no catalogue template matches (reach.ts outsideCatalogue). */
+  outside: { message: string; count: number }[];
   /** Generated domains per share of the mix (generate.ts MIX). */
   shares: { raw: number; tame: number; fault: number };
   causes: { signature: string; domains: number; first: number; diff: string; cases: { name: string; file: string; goldens: string[]; from: number; path: string; shrinks: number; libvirtRuns: number; diff: string; xml: string }[] }[];
@@ -81,6 +83,7 @@ export function buildReport(r: ReportInput) {
       exempt: r.reached.filter((x) => x.exempt).length,
       missed: missed(r.reached).map((x) => x.template),
       perMessage: r.reached,
+      outside: r.outside,
     },
     causes: r.causes,
   };
@@ -131,6 +134,7 @@ export function formatReport(rep: Report): string {
   const fewest = m.perMessage.filter((y) => !y.exempt && y.libvirt > 0).sort((a, b) => a.libvirt - b.libvirt)[0];
   if (fewest) p.push(`  the least reached: ${fewest.libvirt} answer(s) (argv and xml count apart): ${fewest.template}`);
   for (const x of m.perMessage.filter((y) => !y.exempt && y.libvirt === 0)) p.push(`  MISSED (model ${x.model}, libvirt with it 0): ${x.template}`);
+  if (m.outside.length) p.push(`  model messages outside the catalogue (not fail() literals; model answers): ${m.outside.map((o) => `${o.count}× ${o.message}`).join('; ')}`);
   for (const x of m.perMessage.filter((y) => y.exempt)) p.push(`  exempt: ${x.template}\n          (${x.exempt})`);
   p.push('');
   p.push(rep.causes.length ? `disagreements: ${f.disagree} domain(s) of ${rep.causes.length} kind(s)` : 'no disagreements');
