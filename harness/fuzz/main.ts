@@ -20,7 +20,7 @@ import { crashFindings, type CrashCaseReport, type CrashKind } from './findings.
 import { domainSpec } from './generate.js';
 import { parseArgs } from './options.js';
 import { DaemonPool, type RealResult } from './pool.js';
-import { missed, modelTemplates, outsideCatalogue, reachOf } from './reach.js';
+import { aimsMet, missed, modelTemplates, outsideCatalogue, reachOf } from './reach.js';
 import { renderDomain } from './render.js';
 import { buildReport, formatReport, type Counts } from './report.js';
 import type { DomainSpec } from './spec.js';
@@ -204,6 +204,9 @@ async function main(): Promise<void> {
   const outside = outsideCatalogue(templates, said, normaliseMessage);
   const shares = { raw: 0, tame: 0, fault: 0 };
   for (const x of specs) shares[x.share ?? 'raw']++;
+  // Did a fault make libvirt say what it aimed at? (Its first error of argv or xml.)
+  const aims = aimsMet(templates, specs.flatMap((x, i) => (x.aim && realOut[i]
+    ? [{ aim: x.aim, libvirt: OPS.map((op) => { const r = realOut[i]![op]; return r.kind === 'error' ? r.message : null; }) }] : [])));
   const causes = [...byCause].map(([signature, list]) => ({
     signature,
     domains: list.length,
@@ -218,7 +221,7 @@ async function main(): Promise<void> {
   const refused = realOut.filter((r) => r && (r.argv.kind === 'error' || r.xml.kind === 'error')).length;
   const report = buildReport({
     o, results, seconds: { total: (tEnd - t0) / 1000, generate: (tGen - t0) / 1000, model: (tModel - tGen) / 1000, libvirt: (tRun - tModel) / 1000, shrink: (tEnd - tRun) / 1000 },
-    accepted, refused, refusedBy, errors, reached, outside, shares, causes, crashKinds, crashCases, crashNotes, unstable, garbled, infra,
+    accepted, refused, refusedBy, errors, reached, outside, shares, aims, causes, crashKinds, crashCases, crashNotes, unstable, garbled, infra,
     machine: { before: machineBefore, after: machineAfter }, restarts: pool.restarts,
   });
   process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));

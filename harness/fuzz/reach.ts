@@ -188,5 +188,18 @@ export function outsideCatalogue(templates: Template[], pairs: { model: string }
   return [...out].sort((a, b) => b[1] - a[1]).map(([message, count]) => ({ message, count }));
 }
 
+/** Per fault aim: domains aimed at it, and how many libvirt refused with that very message. */
+export function aimsMet(templates: Template[], aimed: { aim: string; libvirt: (string | null)[] }[]): { aim: string; aimed: number; met: number }[] {
+  const out = new Map<string, { aim: string; aimed: number; met: number }>();
+  for (const a of aimed) {
+    const row = out.get(a.aim) ?? { aim: a.aim, aimed: 0, met: 0 };
+    out.set(a.aim, row);
+    row.aimed++;
+    const t = templates.find((x) => x.text === a.aim);
+    if (t && a.libvirt.some((m) => m !== null && t.re.test(m))) row.met++;
+  }
+  return [...out.values()].sort((a, b) => a.met / a.aimed - b.met / b.aimed || (a.aim < b.aim ? -1 : 1));
+}
+
 /** Templates neither reached (by both sides) nor exempt. */
 export const missed = (r: Reach[]): Reach[] => r.filter((x) => !x.exempt && x.libvirt === 0);

@@ -22,6 +22,8 @@ export interface ReportInput {
   reached: Reach[];
   /** Model messages no catalogue template matches (reach.ts outsideCatalogue). */
   outside: { message: string; count: number }[];
+  /** Per fault aim (faults.ts): domains aimed at it that libvirt answered, and how many it refused with that message. */
+  aims: { aim: string; aimed: number; met: number }[];
   /** Generated domains per share of the mix (generate.ts MIX). */
   shares: { raw: number; tame: number; fault: number };
   causes: { signature: string; domains: number; first: number; diff: string; cases: { name: string; file: string; goldens: string[]; from: number; path: string; shrinks: number; libvirtRuns: number; diff: string; xml: string }[] }[];
@@ -76,6 +78,7 @@ export function buildReport(r: ReportInput) {
     infrastructure: r.infra,
     errors: table.map(([message, [ma, mx, la, lx]]) => ({ message, model: { argv: ma, xml: mx }, libvirt: { argv: la, xml: lx } })),
     shares: r.shares,
+    faults: { aimed: r.aims.reduce((n, a) => n + a.aimed, 0), met: r.aims.reduce((n, a) => n + a.met, 0), perAim: r.aims },
     /** The model's error catalogue (reach.ts): per message, model answers and libvirt agreeing. */
     messages: {
       catalogue: r.reached.length,
@@ -135,6 +138,11 @@ export function formatReport(rep: Report): string {
   if (fewest) p.push(`  the least reached: ${fewest.libvirt} answer(s) (argv and xml count apart): ${fewest.template}`);
   for (const x of m.perMessage.filter((y) => !y.exempt && y.libvirt === 0)) p.push(`  MISSED (model ${x.model}, libvirt with it 0): ${x.template}`);
   if (m.outside.length) p.push(`  model messages outside the catalogue (not fail() literals; model answers): ${m.outside.map((o) => `${o.count}× ${o.message}`).join('; ')}`);
+  // Faults aimed at a message exempt here (the host's libvirt says something else) are apart.
+  const exempt = new Set(m.perMessage.filter((y) => y.exempt).map((y) => y.template));
+  const live = rep.faults.perAim.filter((a) => !exempt.has(a.aim));
+  const sum = (k: 'aimed' | 'met'): number => live.reduce((n, a) => n + a[k], 0);
+  p.push(`  faults: libvirt said the aimed message for ${of(sum('met'), sum('aimed'))} of the faulted domains it answered (aims not exempt here); the least effective: ${live.slice(0, 3).map((a) => `${a.met}/${a.aimed} ${a.aim}`).join('; ')}`);
   for (const x of m.perMessage.filter((y) => y.exempt)) p.push(`  exempt: ${x.template}\n          (${x.exempt})`);
   p.push('');
   p.push(rep.causes.length ? `disagreements: ${f.disagree} domain(s) of ${rep.causes.length} kind(s)` : 'no disagreements');
