@@ -29,6 +29,8 @@ export const SCENARIOS: Scenario[] = [
 
 export interface Libvirt { uri: string; pidDir: string }
 export const IMAGE_LIBVIRT: Libvirt = { uri: 'qemu:///system', pidDir: '/run/libvirt/qemu' };
+/** A series build's daemon started inside (series-inside.ts): its socket URI and QEMU pid files. */
+export const seriesLibvirt = (key: string, uri: string): Libvirt => ({ uri, pidDir: `/run/lvh/${key}/libvirt/qemu` });
 
 export interface Measurement {
   facts: Record<string, string>;
@@ -104,4 +106,19 @@ export function pagesOutside(m: Measurement, nodeset: string): number {
   const allowed = parseLibvirtNodeset(nodeset);
   const end = pagesAt(m, -1);
   return NODES.filter((n) => !allowed.has(Number(n.slice(1)))).reduce((sum, n) => sum + end[n]!, 0);
+}
+
+/** What runs a shell script inside the emulated host (EmulatedHost.run). */
+export interface Shell { run(script: string, timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }> }
+
+/**
+ * One scenario measured inside: its guest started by `lv`, pressure for `seconds`. A guest that
+ * does not start is `{ startError }` (libvirt's last line); anything else failing throws.
+ */
+export async function runScenario(host: Shell, s: Scenario, lv: Libvirt, seconds: number): Promise<Measurement | { startError: string }> {
+  const r = await host.run(scenarioScript(`lvh-tier-${s.key.replace(/[^\w-]/g, '_')}`, s, lv, seconds), (seconds + 260) * 1000);
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  if (r.code === 2) return { startError: last || 'guest did not start' };
+  if (r.code !== 0) throw new Error(`tiering scenario ${s.id} failed (exit ${r.code}): ${last}`);
+  return parseMeasurement(r.stdout);
 }

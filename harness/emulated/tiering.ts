@@ -25,14 +25,14 @@ import { createTwoFilesPatch } from 'diff';
 import { loadSeriesBuild } from '../series/manifest.js';
 import { chartPng, type Panel } from './plot.js';
 import { startSeriesInside } from './series-inside.js';
-import { FILL_LEAVE_MIB, IMAGE_LIBVIRT, pagesAt, pagesOutside, parseMeasurement, SCENARIOS, scenarioScript, type Libvirt, type Scenario } from './tiering-scenario.js';
+import { FILL_LEAVE_MIB, IMAGE_LIBVIRT, pagesAt, pagesOutside, runScenario, SCENARIOS, seriesLibvirt, type Libvirt, type Scenario } from './tiering-scenario.js';
 import { fmt, table, verdictFiles, type Cell } from './tiering-report.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost } from './vm.js';
 
 const DEFAULT_SERIES = 'cases/series/restrictive-domain-cpuset';
 
-interface Build { label: string; key?: string; root?: string; uri: string; pidDir: string }
+interface Build { label: string; key?: string; root?: string; uri: string }
 
 function seriesBuild(dir: string): Build {
   const out = execFileSync('bash', ['scripts/build-libvirt.sh', '--patches', dir], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -40,7 +40,7 @@ function seriesBuild(dir: string): Build {
   if (!key) throw new Error(`scripts/build-libvirt.sh --patches ${dir} printed no key`);
   const b = loadSeriesBuild(key);
   if ('missing' in b) throw new Error(b.missing);
-  return { label: `+ ${dir.split('/').pop()}`, key, root: b.root, uri: b.uri, pidDir: `/run/lvh/${key}/libvirt/qemu` };
+  return { label: `+ ${dir.split('/').pop()}`, key, root: b.root, uri: b.uri };
 }
 
 async function measure(kernel: string, build: Build, scenarios: Scenario[], seconds: number, log: (s: string) => void): Promise<Cell[]> {
@@ -50,14 +50,12 @@ async function measure(kernel: string, build: Build, scenarios: Scenario[], seco
     let lv: Libvirt = IMAGE_LIBVIRT;
     if (build.key) {
       const s = await startSeriesInside(host, { key: build.key, root: build.root!, uri: build.uri });
-      lv = { uri: build.uri, pidDir: build.pidDir };
+      lv = seriesLibvirt(build.key, build.uri);
       log(`kernel ${kernel}, libvirt ${build.label} (${s.version}): boot ${host.timings.boot.toFixed(1)} s, series daemon ${s.seconds.toFixed(1)} s`);
     } else log(`kernel ${kernel}, libvirt ${build.label}: boot ${host.timings.boot.toFixed(1)} s`);
     for (const sc of scenarios) {
-      const name = `lvh-tier-${sc.mode}-${sc.nodeset.replace(/,/g, '_')}${sc.fillNode2 ? '-full' : ''}`;
-      const r = await host.run(scenarioScript(name, sc, lv, seconds), (seconds + 240) * 1000);
-      if (r.code !== 0) throw new Error(`${sc.id} (kernel ${kernel}, ${build.label}): guest did not start: ${r.stderr.trim().split('\n').pop()}`);
-      const m = parseMeasurement(r.stdout);
+      const m = await runScenario(host, sc, lv, seconds);
+      if ('startError' in m) throw new Error(`${sc.id} (kernel ${kernel}, ${build.label}): guest did not start: ${m.startError}`);
       const cell: Cell = { kernel, build: build.label, scenario: sc.id, key: sc.key, nodeset: sc.nodeset, measurement: m, before: pagesAt(m, 0), after: pagesAt(m, -1), outside: pagesOutside(m, sc.nodeset) };
       cells.push(cell);
       log(`  ${sc.id}: domain cpuset.mems '${m.facts['cpuset.mems.domain']}', emulator '${m.facts['cpuset.mems.emulator']}'; before ${fmt(cell.before)}; after ${fmt(cell.after)}; outside ${cell.outside}`);
@@ -82,7 +80,7 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const cells: Cell[] = [];
   try {
-    const builds: Build[] = [{ label: 'as built', ...IMAGE_LIBVIRT }];
+    const builds: Build[] = [{ label: 'as built', uri: IMAGE_LIBVIRT.uri }];
     if (!argv.includes('--no-series')) builds.push(seriesBuild(opt('--series') ?? DEFAULT_SERIES));
     for (const kernel of kernels) for (const b of builds) cells.push(...await measure(kernel, b, scenarios, seconds, log));
   } catch (e) {

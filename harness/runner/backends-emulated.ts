@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Outcome } from '../backends/types.js';
 import { hold, processStartTime } from '../lifecycle/cleanup.js';
-import type { BackendContext, BackendEntry, CaseBackend } from './backend.js';
+import type { BackendContext, BackendEntry } from './backend.js';
 import type { Case } from './case.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
@@ -177,7 +177,7 @@ function tieringBackend(): BackendEntry {
       if (reason) return { reason };
       const { EmulatedHost } = await import('../emulated/vm.js');
       const { startSeriesInside } = await import('../emulated/series-inside.js');
-      const { IMAGE_LIBVIRT, SCENARIOS, pagesOutside, parseMeasurement, scenarioScript } = await import('../emulated/tiering-scenario.js');
+      const { IMAGE_LIBVIRT, SCENARIOS, pagesOutside, runScenario, seriesLibvirt } = await import('../emulated/tiering-scenario.js');
       const { cellVerdict, tieringBuild } = await import('../emulated/tiering-cells.js');
       let lv = IMAGE_LIBVIRT;
       let patches: string[] = [];
@@ -187,7 +187,7 @@ function tieringBackend(): BackendEntry {
         const b = loadSeriesBuild(ctx.series);
         if ('missing' in b) return { reason: b.missing };
         seriesBuild = { key: b.key, root: b.root, uri: b.uri };
-        lv = { uri: b.uri, pidDir: `/run/lvh/${b.key}/libvirt/qemu` };
+        lv = seriesLibvirt(b.key, b.uri);
         patches = b.patches;
       }
       const build = tieringBuild(ctx.root, patches);
@@ -215,13 +215,10 @@ function tieringBackend(): BackendEntry {
             if (seriesBuild) await startSeriesInside(host, seriesBuild);
             ctx.notes.push(`tiering: kernel ${kernel} booted in ${host.timings.boot.toFixed(1)} s (libvirt ${build})`);
           }
-          const name = `lvh-tier-${c.name.replace(/[^\w-]/g, '_')}`;
-          const r = await current.host.run(scenarioScript(name, sc, lv, 40), 300_000);
+          const m = await runScenario(current.host, sc, lv, 40);
           seconds += (performance.now() - t0) / 1000;
           n++;
-          if (r.code === 2) return { kind: 'error', message: r.stderr.trim().split('\n').pop() ?? 'guest did not start' };
-          if (r.code !== 0) throw new Error(`tiering cell ${c.id} failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
-          const m = parseMeasurement(r.stdout);
+          if ('startError' in m) return { kind: 'error', message: m.startError };
           return { kind: 'ok', text: cellVerdict(kernel, build, m.facts['cpuset.mems.domain'] ?? '', pagesOutside(m, sc.nodeset)) };
         },
         async close() {
