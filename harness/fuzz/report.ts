@@ -78,7 +78,12 @@ export function buildReport(r: ReportInput) {
     infrastructure: r.infra,
     errors: table.map(([message, [ma, mx, la, lx]]) => ({ message, model: { argv: ma, xml: mx }, libvirt: { argv: la, xml: lx } })),
     shares: r.shares,
-    faults: { aimed: r.aims.reduce((n, a) => n + a.aimed, 0), met: r.aims.reduce((n, a) => n + a.met, 0), perAim: r.aims },
+    /** Faults whose aim is exempt on this host are listed apart and left out of the sums. */
+    faults: (() => {
+      const exempt = new Set(r.reached.filter((y) => y.exempt).map((y) => y.template));
+      const live = r.aims.filter((a) => !exempt.has(a.aim));
+      return { aimed: live.reduce((n, a) => n + a.aimed, 0), met: live.reduce((n, a) => n + a.met, 0), perAim: live, exemptAims: r.aims.filter((a) => exempt.has(a.aim)) };
+    })(),
     /** The model's error catalogue (reach.ts): per message, model answers and libvirt agreeing. */
     messages: {
       catalogue: r.reached.length,
@@ -138,11 +143,8 @@ export function formatReport(rep: Report): string {
   if (fewest) p.push(`  the least reached: ${fewest.libvirt} answer(s) (argv and xml count apart): ${fewest.template}`);
   for (const x of m.perMessage.filter((y) => !y.exempt && y.libvirt === 0)) p.push(`  MISSED (model ${x.model}, libvirt with it 0): ${x.template}`);
   if (m.outside.length) p.push(`  model messages outside the catalogue (not fail() literals; model answers): ${m.outside.map((o) => `${o.count}× ${o.message}`).join('; ')}`);
-  // Faults aimed at a message exempt here (the host's libvirt says something else) are apart.
-  const exempt = new Set(m.perMessage.filter((y) => y.exempt).map((y) => y.template));
-  const live = rep.faults.perAim.filter((a) => !exempt.has(a.aim));
-  const sum = (k: 'aimed' | 'met'): number => live.reduce((n, a) => n + a[k], 0);
-  p.push(`  faults: libvirt said the aimed message for ${of(sum('met'), sum('aimed'))} of the faulted domains it answered (aims not exempt here); the least effective: ${live.slice(0, 3).map((a) => `${a.met}/${a.aimed} ${a.aim}`).join('; ')}`);
+  const fa = rep.faults;
+  p.push(`  faults: libvirt said the aimed message for ${of(fa.met, fa.aimed)} of the faulted domains it answered (aims not exempt here); the least effective: ${fa.perAim.slice(0, 3).map((a) => `${a.met}/${a.aimed} ${a.aim}`).join('; ')}`);
   for (const x of m.perMessage.filter((y) => y.exempt)) p.push(`  exempt: ${x.template}\n          (${x.exempt})`);
   p.push('');
   p.push(rep.causes.length ? `disagreements: ${f.disagree} domain(s) of ${rep.causes.length} kind(s)` : 'no disagreements');
