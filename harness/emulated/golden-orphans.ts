@@ -1,26 +1,22 @@
 // Orphans among the emulated host's goldens (golden/runtime-emulated/). Those cases run only
 // where the image exists, so "no run used it" says nothing; a golden is an orphan when no case
-// could ever own it: NAME.mock8[.lvVERSION].json needs NAME in cases/emulated/cases.json and a
+// could ever own it: NAME.mock8[.lvVERSION].json needs a discovered emulated case NAME and a
 // modelled libvirt VERSION; tiering/KERNEL/BUILD/SCENARIO.json needs a tiering kernel, a build
-// that is `as-built` or a series directory, and a scenario of cases/emulated/tiering.json.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// that is `as-built` or a series directory, and a discovered tiering scenario.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { KNOWN_VERSIONS } from '../profiles/load.js';
 import { AS_BUILT, TIERING_KERNELS, tieringGoldenDir } from './tiering-cells.js';
-
-const keysOf = (file: string): Set<string> =>
-  new Set(existsSync(file) ? Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object).filter((k) => !k.startsWith('_')) : []);
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).sort().flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)) : [join(dir, n)]));
 }
 
-/** Each orphaned file (path relative to golden/) with why no case owns it. */
-export function emulatedGoldenOrphans(root: string): { file: string; why: string }[] {
+/** Each orphaned file (path relative to golden/) with why no case owns it; `cases` and
+ *  `scenarios` are the names of the discovered emulated and tiering cases. */
+export function emulatedGoldenOrphans(root: string, cases: Set<string>, scenarios: Set<string>): { file: string; why: string }[] {
   const dir = join(root, 'golden', 'runtime-emulated');
-  const cases = keysOf(join(root, 'cases', 'emulated', 'cases.json'));
-  const scenarios = keysOf(join(root, 'cases', 'emulated', 'tiering.json'));
   const tiering = tieringGoldenDir(root);
   const out: { file: string; why: string }[] = [];
   for (const f of filesUnder(dir)) {
@@ -37,7 +33,7 @@ export function emulatedGoldenOrphans(root: string): { file: string; why: string
     } else {
       const m = /^(.+)\.mock8(?:\.lv(\d+\.\d+\.\d+))?\.json$/.exec(relative(dir, f));
       why = !m ? 'not NAME.mock8[.lvVERSION].json'
-        : !cases.has(m[1]) ? `no case ${m[1]} in cases/emulated/cases.json`
+        : !cases.has(m[1]) ? `no emulated case ${m[1]} (cases/emulated/cases.json)`
         : m[2] && !KNOWN_VERSIONS.includes(m[2]) ? `libvirt ${m[2]} is not modelled (${KNOWN_VERSIONS.join(', ')})`
         : null;
     }

@@ -138,7 +138,8 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
           const why = !name ? 'no case uses it' : !hosts.known.has(host) ? `its host ${host} has no golden/hosts/${host}.json` : null;
           if (why) verdicts.push({ id: `golden/${rel}`, pair: 'orphans', status: 'fail', detail: `orphaned golden: ${why} (remove it or add the case)`, ms: 0 });
         }
-        for (const { file, why } of emulatedGoldenOrphans(root)) {
+        const named = (host: string): Set<string> => new Set(found.cases.filter((c) => c.host === host).map((c) => c.name));
+        for (const { file, why } of emulatedGoldenOrphans(root, named('emulated'), named('tiered'))) {
           verdicts.push({ id: `golden/${file}`, pair: 'orphans', status: 'fail', detail: `orphaned golden: ${why} (remove it or add the case)`, ms: 0 });
         }
         verdicts.push({ id: 'golden/*', pair: 'orphans', status: 'pass', ms: 0 });
