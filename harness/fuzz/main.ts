@@ -41,7 +41,7 @@ export function machineDaemon(): string {
 }
 
 /** Run `fn` over 0..n-1 with one worker per session; results by index. */
-export async function overSessions<T>(pool: DaemonPool, n: number, fn: (w: number, i: number) => Promise<T>, progress?: (done: number) => void): Promise<T[]> {
+async function overSessions<T>(pool: DaemonPool, n: number, fn: (w: number, i: number) => Promise<T>, progress?: (done: number) => void): Promise<T[]> {
   const out = new Array<T>(n);
   let next = 0;
   let done = 0;
@@ -94,7 +94,6 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stopOnSignal);
 
   const errors: Counts = new Map();
-  const said: { model: string; libvirt: string | null }[] = []; // model errors beside libvirt's answer (reach.ts)
   const refusedBy = new Map<string, number>(); // libvirt's first error per domain
   const realOut: (Record<Operation, Outcome> | null)[] = new Array(xmls.length).fill(null);
   const infra: string[] = [];
@@ -125,7 +124,6 @@ async function main(): Promise<void> {
         r[op] = out;
       }
       realOut[i] = r;
-      OPS.forEach((op) => { const m = models[i][op]; if (m.kind === 'error') said.push({ model: m.message, libvirt: r[op].kind === 'error' ? (r[op] as { message: string }).message : null }); });
       OPS.forEach((op, k) => { if (r[op].kind === 'error') bump(errors, normaliseMessage((r[op] as { message: string }).message), 2 + k); });
       const first = OPS.map((op) => r[op]).find((x) => x.kind === 'error');
       if (first && first.kind === 'error') refusedBy.set(normaliseMessage(first.message), (refusedBy.get(normaliseMessage(first.message)) ?? 0) + 1);
@@ -200,6 +198,12 @@ async function main(): Promise<void> {
 
   // 6. Report (always, whatever happened above).
   const templates = modelTemplates();
+  // The model's errors beside libvirt's answer on the same domain and operation (reach.ts).
+  const said = models.flatMap((mo, i) => OPS.flatMap((op) => {
+    const m = mo[op];
+    const r = realOut[i]?.[op];
+    return m.kind === 'error' && r ? [{ model: m.message, libvirt: r.kind === 'error' ? r.message : null }] : [];
+  }));
   const reached = reachOf(templates, said, loadProfile(PROFILE));
   const outside = outsideCatalogue(templates, said, normaliseMessage);
   const shares = { raw: 0, tame: 0, fault: 0 };
