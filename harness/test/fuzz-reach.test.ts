@@ -2,7 +2,7 @@
 // aimed at it or an exemption saying why not, and each fault makes the model say its message on
 // most tamed domains. (Whether libvirt says it too is what `npm run fuzz -- --require-reach`
 // measures against the real daemon.)
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -23,6 +23,7 @@ const facts = join(import.meta.dirname, '..', '..', 'cases', 'hosts', 'two-node-
 const dir = mkdtempSync(join(tmpdir(), 'lvh-reach-'));
 const HOSTS: [string, string][] = [['9.0.0', facts], ['11.3.0', join(dir, 'host-11.3.0.json')]];
 writeFileSync(HOSTS[1][1], JSON.stringify({ ...JSON.parse(readFileSync(facts, 'utf8')), libvirtVersion: '11.3.0' }));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('the catalogue is read from the model and every message has a fault or an exemption', async (t) => {
   t.ok(templates.length >= 90, `the model's catalogue has ${templates.length} messages`);
