@@ -10,7 +10,6 @@ import type { Outcome } from '../backends/types.js';
 import { hold, processStartTime } from '../lifecycle/cleanup.js';
 import type { HostFacts } from '../model/host-facts.js';
 import type { BackendContext, BackendEntry } from './backend.js';
-import type { Case } from './case.js';
 import { readHosts, type HostTable } from './goldens.js';
 import { committedFacts, hostId } from './hosts.js';
 import { EMULATED } from './run-hosts.js';

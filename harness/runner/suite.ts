@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { HostFacts } from '../model/host-facts.js';
-import { hostFactsPath, profileProblem, useHostFacts } from '../profiles/load.js';
-import { defaultBuildsDir, describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
+import { profileProblem, useHostFacts } from '../profiles/load.js';
+import { describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
 import type { Verdict } from '../reporters/verdict.js';
 import type { CaseBackend } from './backend.js';
 import { BACKENDS } from './backends.js';
@@ -18,6 +18,7 @@ import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './golde
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
 import type { RunOptions } from './options.js';
 import { PAIRS } from './pairs.js';
+import { runFactsFile, seriesFactsFile } from './facts-file.js';
 import { EMULATED, HOSTS } from './run-hosts.js';
 import { seriesPaths } from './rules.js';
 import { selectCases, shardOf } from './select.js';
@@ -63,9 +64,9 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   const series = o.series ? loadSeriesBuild(o.series) : null;
   if (series && 'missing' in series) throw new Error(series.missing);
   // Under a series build the real libvirt is its daemon: the facts probed from it (series.sh).
-  const seriesFacts = series ? join(defaultBuildsDir(), series.key, 'host.json') : null;
+  const seriesFacts = series ? seriesFactsFile(series.key) : null;
   if (series && o.regenerate && series.patches.length) throw new Error('--regenerate blesses from an unpatched libvirt only, never from a series under test');
-  const factsFile = o.hostFacts ?? (seriesFacts && existsSync(seriesFacts) ? seriesFacts : hostFactsPath);
+  const factsFile = runFactsFile(o);
   if (seriesFacts && factsFile === seriesFacts) useHostFacts(seriesFacts);
   if (series && factsFile !== seriesFacts && !o.hostFacts) notes.push(`the series daemon was not probed (${seriesFacts} missing): host facts of the machine's libvirt`);
   if (!existsSync(factsFile)) throw new Error(`no host facts at ${factsFile} (run npm run setup, or node scripts/probe-host.mjs)`);

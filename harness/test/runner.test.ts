@@ -190,3 +190,10 @@ t.test('facts read through a view: named nodes, the virt type\'s default CPU, th
   t.same(factsRead(kvmXml, 'argv', simulated, noKvm).sort(), ['defaultCpuModels', 'virtTypes'], 'no KVM on one side: the host CPU is never consulted');
   t.same(factsRead("<domain type='qemu'/>", 'argv', simulated, noKvm), [], "a TCG guest does not see KVM's default CPU");
 });
+
+t.test('listed failures may hold only where the host has KVM, or lacks it', async (t) => {
+  const { listedFailures } = await import('../runner/expect-failures.js');
+  const text = '# comment\na [p]\nb [p] when kvm\nc [q] when no-kvm\n';
+  t.same(listedFailures(text, { kvm: true }), { want: ['a [p]', 'b [p]'], elsewhere: ['c [q]'] });
+  t.same(listedFailures(text, { kvm: false }), { want: ['a [p]', 'c [q]'], elsewhere: ['b [p]'] });
+});
