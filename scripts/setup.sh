@@ -40,9 +40,9 @@ EOF
   exit 1
 fi
 
-packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils mmdebstrap busybox-static e2fsprogs)
+packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs)
 # backports: libvirt and QEMU come from the next step, not first 9.0.0 then 11.3.0 over it
-[ "$libvirt" = debian ] || packages=(xz-utils mmdebstrap busybox-static e2fsprogs)
+[ "$libvirt" = debian ] || packages=(qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs)
 
 step "Debian packages: ${packages[*]}"
 read -ra missing <<< "$(missing_debs "${packages[@]}")"
