@@ -10,9 +10,11 @@ import type { Outcome } from '../backends/types.js';
 import { hold, processStartTime } from '../lifecycle/cleanup.js';
 import type { HostFacts } from '../model/host-facts.js';
 import type { BackendContext, BackendEntry } from './backend.js';
+import type { Case } from './case.js';
 import { readHosts, type HostTable } from './goldens.js';
 import { committedFacts, hostId } from './hosts.js';
 import { EMULATED } from './run-hosts.js';
+import { RUNTIME_JOBS } from '../emulated/capacity.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
 const TOPOLOGY = 'mock8';
@@ -55,10 +57,17 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
       started = `, series build ${b.key} (${s.version || 'libvirtd'}) started inside in ${s.seconds.toFixed(1)} s`;
     }
     const profile = await ensureEmulatedFacts(host, false, series);
-    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s${started}`);
+    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): ${describeStart(host)}${started}`);
     return { host, profile, uriArgs: series ? ['--uri', series.uri] : [] };
   })();
   return booting;
+}
+
+/** How the VM came up, for the run's notes. */
+function describeStart(host: Host): string {
+  const t = host.timings;
+  if (host.start.from === 'snapshot') return `restored in ${(t.boot + t.libvirtd).toFixed(1)} s (state loaded ${t.boot.toFixed(1)} s, then clock, share and libvirtd ${t.libvirtd.toFixed(1)} s; clock ${host.start.clockSkew} s off after setting)`;
+  return `boot ${t.boot.toFixed(1)} s, libvirtd ${t.libvirtd.toFixed(1)} s${host.start.note ? ` (${host.start.note})` : ''}`;
 }
 
 /** Where a file of the project is inside the VM: the project is shared read-only at /project. */
@@ -107,26 +116,37 @@ function shareHost(): () => Promise<void> {
 
 export const EMULATED_BACKENDS: BackendEntry[] = [
   {
-    id: 'runtime@emulated', limit: () => 1,
+    // All the run's emulated runtime cases go inside in one CLI call, RUNTIME_JOBS guests at once
+    // (harness/emulated/capacity.ts): node starts once under TCG, not per case. prepare() starts
+    // the call and returns, so the machine's own backends run meanwhile.
+    id: 'runtime@emulated', limit: () => RUNTIME_JOBS,
     async make(ctx) {
       const reason = await why(ctx);
       if (reason) return { reason };
-      const { runCliInside } = await import('../emulated/inside.js');
+      const { runRuntimeBatch } = await import('../emulated/inside.js');
       const { checkWithin, emulatedSpecs, goldenDoc, stable } = await import('../emulated/case-doc.js');
       const specs = emulatedSpecs(ctx.root);
       const closeHost = shareHost();
-      let seconds = 0;
-      let n = 0;
+      let batch: Promise<Map<string, { stdout: string; stderr: string; code: number }>> | null = null;
+      let note = '';
       return {
         id: 'runtime@emulated', ops: ['runtime'],
         unavailable: async () => null,
+        async prepare(cases) {
+          const mine = cases.filter((c) => c.op === 'runtime' && c.host === 'emulated');
+          if (!mine.length) return;
+          batch = (async () => {
+            const { host, profile, uriArgs } = await emulatedHost(ctx);
+            const b = await runRuntimeBatch(host, mine.map((c) => ({ name: c.name, data: readFileSync(c.input) })), { profile, uriArgs, jobs: RUNTIME_JOBS });
+            note = `emulated host: ${mine.length} runtime cases in one call inside, ${RUNTIME_JOBS} guests at once, ${b.seconds.toFixed(0)} s`;
+            return b.results;
+          })();
+          batch.catch(() => undefined); // each run() reports it
+        },
         async run(c): Promise<Outcome> {
-          const { host, profile, uriArgs } = await emulatedHost(ctx);
-          const t0 = performance.now();
-          const name = `${c.name}.xml`;
-          const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, ...uriArgs, `/tmp/lvh/${name}`], { [name]: readFileSync(c.input) });
-          seconds += (performance.now() - t0) / 1000;
-          n++;
+          if (!batch) throw new Error(`runtime case ${c.id} was not in the emulated host's batch`);
+          const r = (await batch).get(c.name);
+          if (!r) throw new Error(`runtime case ${c.id} was not in the emulated host's batch`);
           let out: { observed: unknown; run?: { mappings?: { id: string; pages: Record<string, number> }[] } } = { observed: undefined };
           try { out = JSON.parse(r.stdout); } catch {
             if (r.code !== 2) throw new Error(`no JSON from runtime inside the emulated host (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
@@ -139,7 +159,7 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
           return { kind: 'ok', text: stable(doc) };
         },
         async close() {
-          if (n) ctx.notes.push(`emulated host: ${n} runtime cases in ${seconds.toFixed(0)} s (${(seconds / n).toFixed(1)} s each, one at a time under TCG)`);
+          if (note) ctx.notes.push(note);
           await closeHost();
         },
       };
@@ -153,30 +173,38 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
       const { runCliInside } = await import('../emulated/inside.js');
       const results = new Map<string, Outcome>();
       const closeHost = shareHost();
+      let done: Promise<void> = Promise.resolve();
+      const fill = async (cases: Case[]): Promise<void> => {
+        // One CLI call inside per operation for every input: node starts once under TCG, not per
+        // file. Inputs are read through the project's share (/project), not copied in.
+        const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
+        if (!mine.length) return;
+        const { host, uriArgs } = await emulatedHost(ctx);
+        for (const op of ['argv', 'xml'] as const) {
+          const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
+          if (!paths.length) continue;
+          const t0 = performance.now();
+          const r = await runCliInside(host, [op, '--impl', 'libvirt', ...uriArgs, ...paths], {}, 1_800_000);
+          for (const [f, text] of splitBatch(r.stdout, paths)) results.set(`${op} ${f}`, { kind: 'ok', text });
+          for (const line of r.stderr.split('\n')) {
+            const m = /^(\/project\/[^:]+): (.*)$/.exec(line);
+            if (m) results.set(`${op} ${m[1]}`, { kind: 'error', message: m[2] });
+            else if (paths.length === 1 && line.trim()) results.set(`${op} ${paths[0]}`, { kind: 'error', message: line.trim() });
+          }
+          ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        }
+      };
       return {
         id: 'libvirt@emulated', ops: ['argv', 'xml'],
         unavailable: async () => null,
-        async prepare(cases) {
-          // One CLI call inside per operation for every input: node starts once under TCG, not per
-          // file. Inputs are read through the project's share (/project), not copied in.
-          const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
-          if (!mine.length) return;
-          const { host, uriArgs } = await emulatedHost(ctx);
-          for (const op of ['argv', 'xml'] as const) {
-            const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
-            if (!paths.length) continue;
-            const t0 = performance.now();
-            const r = await runCliInside(host, [op, '--impl', 'libvirt', ...uriArgs, ...paths], {}, 1_800_000);
-            for (const [f, text] of splitBatch(r.stdout, paths)) results.set(`${op} ${f}`, { kind: 'ok', text });
-            for (const line of r.stderr.split('\n')) {
-              const m = /^(\/project\/[^:]+): (.*)$/.exec(line);
-              if (m) results.set(`${op} ${m[1]}`, { kind: 'error', message: m[2] });
-              else if (paths.length === 1 && line.trim()) results.set(`${op} ${paths[0]}`, { kind: 'error', message: line.trim() });
-            }
-            ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-          }
+        prepare(cases) {
+          // Started, not awaited: the machine's backends run meanwhile; run() waits for it.
+          done = fill(cases);
+          done.catch(() => undefined);
+          return Promise.resolve();
         },
         async run(c): Promise<Outcome> {
+          await done;
           const o = results.get(`${c.op} ${insidePath(ctx.root, c.input)}`);
           if (!o) throw new Error(`the libvirt inside the emulated host gave nothing for ${c.op} ${relative(ctx.root, c.input)}`);
           return o;
