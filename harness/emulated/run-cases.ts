@@ -57,9 +57,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${selected.length} cases in one call inside, ${jobs} at once: ${batch.seconds.toFixed(1)} s\n`);
     for (const name of selected) {
       const r = batch.results.get(name)!;
-      let inside: number | undefined;
-      try { inside = (JSON.parse(r.stdout) as { run?: { seconds?: number } }).run?.seconds; } catch { /* none */ }
-      const secs = inside === undefined ? '?' : inside.toFixed(1);
+      let run: { seconds?: number; phases?: Record<string, number> } | undefined;
+      try { run = (JSON.parse(r.stdout) as { run?: typeof run }).run; } catch { /* none */ }
+            const secs = run?.seconds === undefined ? '? s' : `${run.seconds.toFixed(1)} s${run.phases ? `: ${Object.entries(run.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`;
       let out: { observed: never; match?: boolean; run?: { mappings?: Mapping[] } };
       try {
         out = JSON.parse(r.stdout);
@@ -80,11 +80,11 @@ async function main(): Promise<number> {
         const base = emulatedGoldenPath(goldenDir, name, topology);
         if (gfile !== base && existsSync(base) && readFileSync(base, 'utf8') === actual) {
           rmSync(gfile, { force: true });
-          process.stdout.write(`same as ${base}: no fork for ${name} (${secs} s, exit ${r.code})\n`);
+          process.stdout.write(`same as ${base}: no fork for ${name} (${secs}, exit ${r.code})\n`);
           continue;
         }
         writeFileSync(gfile, actual);
-        process.stdout.write(`blessed ${name} (${secs} s, exit ${r.code})\n`);
+        process.stdout.write(`blessed ${name} (${secs}, exit ${r.code})\n`);
         continue;
       }
       const within = specs[name]!.pages === 'within' && r.code !== 2 ? checkWithin(out as never) : undefined;
@@ -93,9 +93,9 @@ async function main(): Promise<number> {
         process.stdout.write(`FAIL ${name}: no golden ${gfile} (bless with --bless)\n`);
       } else if (readFileSync(gfile, 'utf8') !== actual || within) {
         failed++;
-        process.stdout.write(`FAIL ${name} (${secs} s)${within ? `: ${within}` : ''}\n`);
+        process.stdout.write(`FAIL ${name} (${secs})${within ? `: ${within}` : ''}\n`);
         if (readFileSync(gfile, 'utf8') !== actual) process.stdout.write(createTwoFilesPatch(gfile, 'observed', readFileSync(gfile, 'utf8'), actual, '', '', { context: 3 }));
-      } else process.stdout.write(`ok ${name} (${secs} s; model ${out.match ? 'agrees' : r.code === 2 ? 'n/a' : 'differs'})\n`);
+      } else process.stdout.write(`ok ${name} (${secs}; model ${out.match ? 'agrees' : r.code === 2 ? 'n/a' : 'differs'})\n`);
     }
   } catch (e) {
     process.stderr.write(`${e instanceof EmulatedUnavailable ? 'skip: emulated host unavailable' : 'emulated host'}: ${(e as Error).message}\n`);
