@@ -59,7 +59,7 @@ async function main(): Promise<number> {
       const r = batch.results.get(name)!;
       let run: { seconds?: number; phases?: Record<string, number> } | undefined;
       try { run = (JSON.parse(r.stdout) as { run?: typeof run }).run; } catch { /* none */ }
-            const secs = run?.seconds === undefined ? '? s' : `${run.seconds.toFixed(1)} s${run.phases ? `: ${Object.entries(run.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`;
+      const secs = run?.seconds === undefined ? '? s' : `${run.seconds.toFixed(1)} s${run.phases ? `: ${Object.entries(run.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`;
       let out: { observed: never; match?: boolean; run?: { mappings?: Mapping[] } };
       try {
         out = JSON.parse(r.stdout);
