@@ -64,7 +64,7 @@ async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{
  *  depend on changed since the last probe (scripts/probe-host.mjs --if-stale). A fact the probe
  *  cannot decide stops the run before any pair. A series run's daemon is probed by series.sh. */
 function probeHost(o: RunOptions): string | null {
-  if (!o.libvirt || o.hostFacts || o.series || (process.getuid && process.getuid() !== 0)) return null;
+  if (!o.libvirt || o.hostFacts || o.series || o.uri || (process.getuid && process.getuid() !== 0)) return null;
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'probe-host.mjs'), '--if-stale'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').filter(Boolean).pop() ?? '';
   if (r.status !== 0) throw new UsageError(`the host's facts cannot be decided, so no pair can be judged: ${said || `probe-host exited ${r.status ?? r.signal}`}`);

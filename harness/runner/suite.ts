@@ -67,7 +67,7 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   const seriesFacts = series ? seriesFactsFile(series.key) : null;
   if (series && o.regenerate && series.patches.length) throw new Error('--regenerate blesses from an unpatched libvirt only, never from a series under test');
   const factsFile = runFactsFile(o);
-  if (seriesFacts && factsFile === seriesFacts) useHostFacts(seriesFacts);
+  if ((seriesFacts && factsFile === seriesFacts) || (o.liveFacts && factsFile === o.liveFacts)) useHostFacts(factsFile);
   if (series && factsFile !== seriesFacts && !o.hostFacts) notes.push(`the series daemon was not probed (${seriesFacts} missing): host facts of the machine's libvirt`);
   if (!existsSync(factsFile)) throw new Error(`no host facts at ${factsFile} (run npm run setup, or node scripts/probe-host.mjs)`);
   if (o.hostFacts) useHostFacts(o.hostFacts);
@@ -86,7 +86,8 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
 
   const realDisabled = !o.libvirt ? 'disabled by --no-libvirt'
     : o.hostFacts ? `--host-facts simulates host ${hosts.live.id}; the real libvirt on this machine is another host` : null;
-  const ctx = { root, uri: series?.uri, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes };
+  if (o.uri) notes.push(`real libvirt: the daemon at ${o.uri}`);
+  const ctx = { root, uri: series?.uri ?? o.uri ?? undefined, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes };
   const needed = new Set<string>();
   for (const c of cases) for (const p of PAIRS) if (p.applies(c, { realProfile: realProfileOf(live) }) !== false) {
     needed.add(p.actual);
