@@ -142,8 +142,15 @@ export function formatReport(rep: Report): string {
   const domains = `${f.generated} generated + ${f.topUp} top-up domain(s) aimed at ${tu.aims} message(s)`;
   p.push(`fuzz: seed ${rep.seed}, ${domains}, ${rep.jobs} session(s) on a private libvirtd: ${s.total.toFixed(1)} s (generate ${s.generate.toFixed(1)}, model ${s.model.toFixed(1)}, libvirt ${s.libvirt.toFixed(1)}, top-up ${s.topUp.toFixed(1)}, shrink+write ${s.shrink.toFixed(1)})`);
   p.push(`mix: ${rep.shares.raw} raw, ${rep.shares.tame} tamed, ${rep.shares.fault} tamed with one fault aimed at a message (of ${f.generated} generated)`);
-  p.push(`top-up: ${f.topUp} tamed domain(s) with one fault, ${tu.domainsPerAim} per message, aimed at ${tu.aims} message(s): the main draw missed ${tu.missedByMainDraw.length} (not exempt), ${tu.aims} with a fault aimed at them; libvirt said the aim on ${of(tu.perAim.reduce((n, a) => n + a.met, 0), tu.perAim.reduce((n, a) => n + a.answered, 0))} it answered; ${tu.perAim.filter((a) => a.reached).length}/${tu.aims} now reached; agreement ${of(tu.agree, tu.compared)} of compared`);
-  for (const a of tu.perAim) p.push(`  ${a.reached ? 'reached' : 'MISSED '} ${a.met}/${a.answered} #${a.first}..#${a.first + a.domains - 1} (fast-check seed ${a.seed}): ${a.aim}`);
+  const missedMain = tu.missedByMainDraw.length;
+  if (tu.domainsPerAim === 0) p.push(`top-up: off (--top-up 0); the main draw missed ${missedMain} message(s) not exempt`);
+  else if (!tu.aims) p.push(`top-up: none needed: the main draw missed ${missedMain} message(s) not exempt${missedMain ? ', none with a fault aimed at it' : ''}`);
+  else {
+    const answered = tu.perAim.reduce((n, a) => n + a.answered, 0);
+    const met = tu.perAim.reduce((n, a) => n + a.met, 0);
+    p.push(`top-up: ${f.topUp} tamed domain(s) with one fault, ${tu.domainsPerAim} per message, aimed at the ${tu.aims} message(s) with a fault of the ${missedMain} the main draw missed (not exempt); libvirt said the aim on ${of(met, answered)} it answered; ${tu.perAim.filter((a) => a.reached).length}/${tu.aims} now reached; agreement ${of(tu.agree, tu.compared)} of compared`);
+    for (const a of tu.perAim) p.push(`  ${a.reached ? 'reached' : 'MISSED '}: libvirt said it on ${a.met}/${a.answered} answered of #${a.first}..#${a.first + a.domains - 1} (fast-check seed ${a.seed}): ${a.aim}`);
+  }
   p.push(`domains ${f.domains} (${domains}): compared ${f.compared}, refused by the model ${of(f.refusedByModel, f.domains)}, kept away ${f.keptAway}, crashes ${f.crashes}, unstable ${f.unstable}, garbled ${f.garbled}, skipped ${f.skipped}`);
   p.push(`agreement: ${of(f.agree, f.compared)} of compared domains; disagree ${f.disagree}`);
   p.push(`libvirt: accepted ${of(rep.libvirt.accepted, f.domains)} (argv and xml rendered), refused ${of(rep.libvirt.refused, f.domains)}, crashed ${f.crashes}`);
@@ -174,7 +181,7 @@ export function formatReport(rep: Report): string {
   for (const e of rep.errors) p.push(`  ${String(e.model.argv).padStart(5)} ${String(e.model.xml).padStart(5)} | ${String(e.libvirt.argv).padStart(5)} ${String(e.libvirt.xml).padStart(5)}  ${e.message}`);
   const m = rep.messages;
   p.push('');
-  p.push(`error messages of the model's catalogue: ${m.reached}/${m.catalogue - m.exempt} reached (said by the model and by libvirt on the same domain; ${m.catalogue - m.exempt - tu.missedByMainDraw.length} by the main draw, ${f.topUp ? `the rest by the top-up` : 'no top-up'}), ${m.exempt} exempt on this host, ${m.missed.length} missed`);
+  p.push(`error messages of the model's catalogue: ${m.reached}/${m.catalogue - m.exempt} reached (said by the model and by libvirt on the same domain; ${m.catalogue - m.exempt - missedMain} by the main draw, ${m.reached - (m.catalogue - m.exempt - missedMain)} by the top-up), ${m.exempt} exempt on this host, ${m.missed.length} missed`);
   const fewest = m.perMessage.filter((y) => !y.exempt && y.libvirt > 0).sort((a, b) => a.libvirt - b.libvirt)[0];
   if (fewest) p.push(`  the least reached: ${fewest.libvirt} answer(s) (argv and xml count apart): ${fewest.template}`);
   for (const x of m.perMessage.filter((y) => !y.exempt && y.libvirt === 0)) p.push(`  MISSED (model ${x.model}, libvirt with it 0): ${x.template}`);
