@@ -5,6 +5,10 @@ import { fail, notModelled } from './errors.js';
 import type { Disk, Domain } from './domain.js';
 import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
+import {
+  assignMemorySlots, memoryDevicesPostParse, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
+  validateMemoryDeviceCaps, validateMemoryHotplug, validateMemtune,
+} from './memory-devices.js';
 
 /** virDiskNameToIndex: "hda" -> 0, "vdb" -> 1, "sdaa" -> 26. */
 export function diskIndex(name: string): number {
@@ -112,11 +116,10 @@ export function postParse(d: Domain, profile: Profile): Domain {
       fail('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
   }
 
-  // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells define the total; currentMemory is clamped to it.
-  const numaMem = cells.reduce((s, c) => s + c.memoryKiB, 0);
-  if (numaMem && (profile.abiUpdate || d.memoryKiB === 0)) d.memoryKiB = numaMem;
-  if (d.memoryKiB === 0) fail('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
-  if (d.currentMemoryKiB > d.memoryKiB || d.currentMemoryKiB === 0) d.currentMemoryKiB = d.memoryKiB;
+  memoryDevicesPostParse(d);
+  // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells
+  // and memory devices define the total; currentMemory is clamped to it.
+  memoryTotalsPostParse(d, profile, cells.reduce((s, c) => s + c.memoryKiB, 0));
 
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
   const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
@@ -125,11 +128,14 @@ export function postParse(d: Domain, profile: Profile): Domain {
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
 
   assignPciAddresses(d, profile);
+  assignMemorySlots(d);
 
-  // qemuValidateDomainDefCpu: an explicit topology must multiply out to the vCPU count.
+  validateMemoryHotplug(d, profile);
+  // qemuValidateDomainVCpuTopology: an explicit topology must multiply out to the vCPU count.
   const t = d.cpu?.topology;
   if (t && profile.flags.queryHotpluggableCpus && t.sockets * t.dies * (t.clusters ?? 1) * t.cores * t.threads !== d.vcpu.max)
     fail('CONFIG_UNSUPPORTED', "CPU topology doesn't match maximum vcpu count");
+  validateMemoryBacking(d, profile);
 
   // virDomainDiskDefValidate: a target name, and an address type that fits the bus.
   if (devs.missingTargets.length) fail('XML_DETAIL', `missing target information for device ${devs.missingTargets[0]}`);
@@ -153,6 +159,10 @@ export function postParse(d: Domain, profile: Profile): Domain {
   }
   // qemuValidateDomainDeviceDefWatchdog
   if (devs.watchdogs.length && !q35) fail('CONFIG_UNSUPPORTED', 'itco model of watchdog is only part of q35 machine');
+  for (const m of devs.memories) {
+    validateMemoryDevice(d, profile, m);
+    validateMemoryDeviceCaps(profile, m);
+  }
   validateInternal(d);
   return d;
 }
@@ -175,6 +185,7 @@ function validateInternal(d: Domain): void {
         fail('CONFIG_UNSUPPORTED', `Found duplicate drive address for disk with target name '${disks[i].target}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`);
     }
   }
+  validateMemtune(d);
   // virDomainDefBootValidate
   const timeout = d.os.bootmenu?.timeout;
   if (timeout !== undefined && timeout > 65535) fail('CONFIG_UNSUPPORTED', 'invalid value for boot menu timeout, must be in range [0,65535]');

@@ -40,7 +40,10 @@ function versionData(version: string): VersionData {
 }
 
 function fromData(data: ProfileData, version: string): Profile {
-  return { ...data, libvirtVersion: version, behaviour: { ...BEHAVIOUR_9_0_0, ...versionData(version).behaviour }, flags: { ...NO_FLAGS, ...data.flags } };
+  return {
+    ...data, libvirtVersion: version, behaviour: { ...BEHAVIOUR_9_0_0, ...versionData(version).behaviour },
+    flags: { ...NO_FLAGS, ...data.flags }, systemPageSizeKiB: data.systemPageSizeKiB ?? 4,
+  };
 }
 
 /** A bundled profile of that libvirt release: `NAME.json` for the default one, `NAME@VERSION.json` otherwise. */
