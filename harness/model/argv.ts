@@ -155,7 +155,7 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
   memoryAliases(d);
   d.devices.memories.forEach((m, i) => {
     const alias = `mem${m.alias}`;
-    const b = memoryBackend(d, profile, { alias, sizeKiB: sizes[i], targetNode: m.target.node, device: m }, true, false, state);
+    const b = memoryBackend(d, profile, { alias, pathAlias: m.alias, sizeKiB: sizes[i], targetNode: m.target.node, device: m }, true, false, state);
     const tc = threadContext(d, profile, b);
     if (tc) args.push('-object', objectArg(tc, profile));
     args.push('-object', objectArg(b.props, profile));

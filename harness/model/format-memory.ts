@@ -32,10 +32,13 @@ export function formatMemoryBacking(d: Domain, ind: string): string[] {
   return kids.length ? [`${ind}<memoryBacking>`, ...kids, `${ind}</memoryBacking>`] : [];
 }
 
-/** <maxMemory>, printed before <memory> whenever memory hotplug is set up. */
-export function formatMaxMemory(d: Domain, ind: string): string[] {
+/** <maxMemory>, printed before <memory> whenever memory hotplug is set up; releases where slots
+ *  are optional leave out slots='0' (behaviour.memorySlotsForDimmsOnly). */
+export function formatMaxMemory(d: Domain, ind: string, slotsOptional: boolean): string[] {
   const mx = d.maxMemory;
-  return mx && (mx.kib || mx.slots) ? [`${ind}<maxMemory slots='${mx.slots}' unit='KiB'>${mx.kib}</maxMemory>`] : [];
+  if (!mx || !(mx.kib || mx.slots)) return [];
+  const slots = slotsOptional && !mx.slots ? '' : ` slots='${mx.slots}'`;
+  return [`${ind}<maxMemory${slots} unit='KiB'>${mx.kib}</maxMemory>`];
 }
 
 /** One <memory model=…> device; `address` formats a PCI address the way format.ts does. */

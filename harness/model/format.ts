@@ -88,7 +88,7 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   out.push(`<domain type='${d.type}'>`);
   out.push(`  <name>${esc(d.name)}</name>`);
   out.push(`  <uuid>${d.uuid}</uuid>`);
-  out.push(...formatMaxMemory(d, '  '));
+  out.push(...formatMaxMemory(d, '  ', behaviour.memorySlotsForDimmsOnly));
   out.push(`  <memory unit='KiB'>${d.memoryKiB}</memory>`);
   out.push(`  <currentMemory unit='KiB'>${d.currentMemoryKiB}</currentMemory>`);
   out.push(...formatMemoryBacking(d, '  '));

@@ -46,6 +46,9 @@ export function modeFor(d: Domain, cell: number): NumaMode {
 /** The memory one backend stands for (virDomainMemoryDef as qemuBuildMemoryBackendProps reads it). */
 export interface BackendMemory {
   alias: string;
+  /** The device's own alias, which names its file under the memory backing directory
+   *  (mem->info.alias: "dimm1" for the backend "memdimm1"); the backend alias otherwise. */
+  pathAlias?: string;
   sizeKiB: number;
   /** Guest NUMA cell, -1 for none. */
   targetNode: number;
@@ -165,7 +168,7 @@ export function memoryBackend(d: Domain, profile: Profile, mem: BackendMemory, f
     if (systemMemory) disableCanonicalPath = true;
   } else if (useHugepage || nvdimmPath || memAccess || mb?.source === 'file') {
     // Huge pages are more specific than <source type='file'>: they win.
-    const path = nvdimmPath ?? (useHugepage ? hugepagePath(d, profile, pagesize) : memoryBackingPath(d, profile, mem.alias));
+    const path = nvdimmPath ?? (useHugepage ? hugepagePath(d, profile, pagesize) : memoryBackingPath(d, profile, mem.pathAlias ?? mem.alias));
     props.push(['mem-path', path]);
     if (!nvdimmPath && discard !== undefined) props.push(['discard-data', discard]);
     share();
