@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The build runs before the probe (npm run setup): one shell-word splitter for the project.
 import { splitWords as shellWords } from '../dist/neutral/args-layout.js';
+import { probeHugetlbfs } from './lib/probe-hugetlbfs.mjs';
 
 // node scripts/probe-host.mjs [--uri URI] [--out FILE]: a series build's private daemon is
 // probed the same way (scripts/series.sh), into the build's own directory.
@@ -155,6 +156,8 @@ async function main() {
     }
   }
 
+  const hugetlbfs = await probeHugetlbfs(run, URI, PROBE_NAME);
+
   const facts = {
     libvirtVersion,
     qemuVersion,
@@ -168,6 +171,7 @@ async function main() {
     hostCpu,
     kvmUsable: kvm.ok,
     kvmCpuModels,
+    hugetlbfs,
     // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).
     qemuVersionText: qemuVer.ok ? qemuVer.stdout.split('\n')[0] : `unavailable: ${qemuVer.why}`,
   };
@@ -178,6 +182,7 @@ async function main() {
   await rename(tmp, outFile);
   console.log(`probe-host: libvirt ${libvirtVersion}, QEMU ${qemuVersion}, ` +
     `${numaNodes.length} NUMA node(s), kvm ${kvm.ok ? 'usable' : 'not usable'}, ` +
+    `hugetlbfs ${hugetlbfs.map((h) => `${h.mount}=${h.sizeKiB}KiB${h.default ? '(default)' : ''}`).join(' ') || 'none'}, ` +
     `machines ${Object.entries(machineAliases).map(([a, c]) => `${a}=${c}`).join(' ')} -> ${outFile}`);
 }
 

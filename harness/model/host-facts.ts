@@ -24,4 +24,7 @@ export interface HostFacts {
   /** Custom CPU models on a KVM guest with check='partial': the -cpu argument libvirt builds, or
    *  its error (the model is compared with the host CPU), probed per model. */
   kvmCpuModels?: Record<string, { cpu: string } | { error: string }>;
+  /** The hugetlbfs mounts the daemon knows (cfg->hugetlbfs, read at its start), asked of libvirt
+   *  per page size the kernel offers; absent: not probed, empty: none. */
+  hugetlbfs?: { mount: string; sizeKiB: number; default: boolean }[];
 }

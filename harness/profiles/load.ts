@@ -82,6 +82,7 @@ export function hostProfile(facts: HostFacts): Profile {
     defaultEmulator: facts.emulators ?? { x86_64: '/usr/bin/qemu-system-x86_64', i686: '/usr/bin/qemu-system-i386' },
     memoryBackingDir: '/var/lib/libvirt/qemu/ram',
     hostCdroms: facts.hostCdroms ?? [],
+    hugetlbfs: facts.hugetlbfs ?? [],
     flags: { ...base.flags, kvm: facts.kvmUsable || base.flags.kvm },
   };
 }

@@ -8,7 +8,7 @@ import type { HostFacts } from '../model/host-facts.js';
 
 /** The facts outputs depend on. Paths of the daemon's own environment are left out: named
  *  rules (rules.ts) already map them. */
-export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'kvmUsable', 'kvmCpuModels', 'stateDirTemplate', 'monitorTemplate'] as const;
+export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'kvmUsable', 'kvmCpuModels', 'stateDirTemplate', 'monitorTemplate', 'hugetlbfs'] as const;
 export type FactKey = typeof FACT_KEYS[number];
 
 export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { numaNodes: { id: number; cpus: number[] }[] };
@@ -17,6 +17,8 @@ export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { 
 export function committedFacts(f: HostFacts): CommittedFacts {
   const out = {} as Record<string, unknown>;
   for (const k of FACT_KEYS) out[k] = f[k] ?? null;
+  // No hugetlbfs mount is no fact at all: hosts committed before it was probed keep their ids.
+  if (!f.hugetlbfs?.length) delete out.hugetlbfs;
   out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
   // A series build's private daemon keeps its state under /var/lib/lvh/KEY/ (the rule
   // series-daemon-paths maps it on both sides): the same host for the goldens.
@@ -56,6 +58,8 @@ const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
   hostCpu: (x) => /type\s*=\s*['"]kvm['"]/.test(x) && /<cpu\b/.test(x),
   kvmUsable: (x) => /type\s*=\s*['"]kvm['"]/.test(x),
   kvmCpuModels: (x) => /type\s*=\s*['"]kvm['"]/.test(x) && /<model\b/.test(x),
+  // The command line names the mount of each huge page size (mem-path, hugetlbsize).
+  hugetlbfs: (x, op) => op !== 'xml' && /<hugepages|<pagesize/.test(x),
 };
 
 export function factsRead(xml: string, op: string, among: FactKey[]): FactKey[] {
