@@ -1,10 +1,10 @@
 // The series' memory territory as libvirt reads it: <maxMemory>, <memoryBacking>
 // (virDomainDefParseMemory, virDomainHugepagesParseXML) and <memory model=…> devices
 // (virDomainMemoryDefParseXML with its <source> and <target>), in libvirt's order and words.
-import { parseBitmap, bitmapIsEmpty, CPUMASK_LEN, type Bitmap } from './bitmap.js';
+import type { Bitmap } from './bitmap.js';
 import { fail, notModelled } from './errors.js';
 import type { HugePage, MemoryBacking, MemoryDevice, MemoryModel, PciAddress } from './domain.js';
-import { parseUInt, parseUuid, propEnum, propTristate, propUInt } from './props.js';
+import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propTristate, propUInt } from './props.js';
 import { parseMemoryKiB } from './units.js';
 import type { Behaviour } from './profile.js';
 import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
@@ -24,11 +24,7 @@ function parseHugePage(el: XmlElement): HugePage {
   if (!sizeKiB) fail('XML_DETAIL', "hugepage size can't be zero");
   const page: HugePage = { sizeKiB };
   const ns = attr(el, 'nodeset');
-  if (ns !== undefined) {
-    const map = parseBitmap(ns, CPUMASK_LEN);
-    if (bitmapIsEmpty(map)) fail('CONFIG_UNSUPPORTED', `Invalid value of 'nodeset': ${ns}`);
-    page.nodeset = map;
-  }
+  if (ns !== undefined) page.nodeset = nonEmptyBitmap(ns, 'nodeset');
   return page;
 }
 
@@ -77,9 +73,7 @@ function sizeOf(parent: XmlElement, name: string, xpath: string, required: boole
 function nodemaskOf(src: XmlElement): Bitmap | undefined {
   const el = child(src, 'nodemask');
   if (!el || el.text === '') return undefined;
-  const map = parseBitmap(el.text, CPUMASK_LEN);
-  if (bitmapIsEmpty(map)) fail('CONFIG_UNSUPPORTED', `Invalid value of 'nodemask': ${el.text}`);
-  return map;
+  return nonEmptyBitmap(el.text, 'nodemask');
 }
 
 /** <address type='dimm' slot base> or a PCI address; base is hexadecimal (virXMLPropULongLong, base 16). */
