@@ -112,6 +112,7 @@ const MEMORY_TERRITORY: readonly string[] = [
   'XML error: maximum memory size must be equal or greater than the actual memory size',
   'internal error: failed to find an empty memory slot',
   "unsupported configuration: memory device slot '…' is already being used by another memory device",
+  "unsupported configuration: memory device base '0x…' is already being used by another memory device",
   'unsupported configuration: memory device address [0x…:0x…] overlaps with other memory device (0x…)',
   "can't add memory backend as guest has no NUMA nodes configured",
   "can't add memory backend for guest node '…' as the guest has only '…' NUMA nodes configured",

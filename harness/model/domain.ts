@@ -179,6 +179,7 @@ export interface Domain {
     iothreadpin: Map<number, Bitmap>;
   };
   numatune?: Numatune;
+  idmap?: import('./idmap.js').IdMap;
   /** boot: the <boot dev> list as read (at most four, repeats kept); bootmenu: only when enable is given. */
   os: { arch: string; machine: string; boot: BootDev[]; bootmenu?: { enable: 'yes' | 'no'; timeout?: number } };
   features: { acpi: boolean; apic: boolean; pae: boolean };

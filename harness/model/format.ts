@@ -3,6 +3,7 @@
 import { formatBitmap, CPUMASK_LEN } from './bitmap.js';
 import type { Address, Domain, NumaCell, PciAddress } from './domain.js';
 import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
+import { formatIdmap } from './idmap.js';
 import { formatMaxMemory, formatMemoryBacking, formatMemoryDevice } from './format-memory.js';
 
 const esc = (s: string): string =>
@@ -129,6 +130,7 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   const menu = d.os.bootmenu;
   if (menu) out.push(`    <bootmenu enable='${menu.enable}'${menu.timeout !== undefined ? ` timeout='${menu.timeout}'` : ''}/>`);
   out.push('  </os>');
+  out.push(...formatIdmap(d.idmap, '  '));
   const f = d.features;
   if (f.acpi || f.apic || f.pae) {
     out.push('  <features>');

@@ -61,25 +61,33 @@ export function assignMemorySlots(d: Domain): void {
   }
 }
 
-/** The bytes a device occupies in the guest's address space (virDomainMemoryGetMappedSize). */
-const mappedBytes = (m: MemoryDevice): bigint => BigInt(m.target.sizeKiB) * 1024n;
+/** The bytes a device occupies in the guest's address space (virDomainMemoryGetMappedSize): an
+ *  NVDIMM's label is mapped elsewhere, its size rounded up to the alignment (else the page size). */
+function mappedBytes(m: MemoryDevice, profile: Profile): bigint {
+  let kib = m.target.sizeKiB;
+  if (m.model === 'nvdimm') {
+    const align = m.source.alignsizeKiB || profile.systemPageSizeKiB;
+    kib -= Math.ceil((m.target.labelKiB ?? 0) / align) * align;
+  }
+  return BigInt(kib) * 1024n;
+}
 const startOf = (m: MemoryDevice): bigint =>
   m.model === 'virtio-mem' || m.model === 'virtio-pmem' ? BigInt(m.target.addressKiB ?? 0) * 1024n
     : m.address?.type === 'dimm' ? m.address.base ?? 0n : 0n;
 
 /** virDomainMemoryDefCheckConflict */
-function checkConflict(d: Domain, mem: MemoryDevice): void {
+function checkConflict(d: Domain, profile: Profile, mem: MemoryDevice): void {
   const dimm = (mem.model === 'dimm' || mem.model === 'nvdimm') && mem.address?.type === 'dimm' ? mem.address : undefined;
   const start = startOf(mem);
   if (start === 0n && !dimm) return;
-  const end = start + mappedBytes(mem);
+  const end = start + mappedBytes(mem, profile);
   for (const other of d.devices.memories) {
     if (other === mem) continue;
     if (dimm && other.address?.type === 'dimm' && other.address.slot === dimm.slot)
       fail('CONFIG_UNSUPPORTED', `memory device slot '${dimm.slot}' is already being used by another memory device`);
     const os = startOf(other);
     if (start === 0n || os === 0n) continue;
-    const oe = os + mappedBytes(other);
+    const oe = os + mappedBytes(other, profile);
     if ((start <= os && end > os) || (os <= start && oe > start))
       fail('CONFIG_UNSUPPORTED', `memory device address [0x${start.toString(16)}:0x${end.toString(16)}] overlaps with other memory device (0x${os.toString(16)})`);
   }
@@ -121,7 +129,7 @@ export function validateMemoryDevice(d: Domain, profile: Profile, m: MemoryDevic
     default:
       break;
   }
-  checkConflict(d, m);
+  if (profile.behaviour.memoryAddressRanges) checkConflict(d, profile, m);
 }
 
 /** qemuValidateDomainDeviceDefMemory: what this QEMU has. */
@@ -146,8 +154,17 @@ function validateHotplugDevice(d: Domain, profile: Profile, m: MemoryDevice): vo
     if (m.address && m.address.type !== 'dimm') fail('CONFIG_UNSUPPORTED', "only 'dimm' addresses are supported for the pc-dimm device");
     // 9.0.0 asks for the node first, later releases after the address checks (same words).
     if (!profile.behaviour.memorySlotsForDimmsOnly) needsNode();
-    if (m.address?.type === 'dimm' && m.address.slot >= d.maxMemory!.slots)
-      fail('CONFIG_UNSUPPORTED', `memory device slot '${m.address.slot}' exceeds slots count '${d.maxMemory!.slots}'`);
+    const a = m.address?.type === 'dimm' ? m.address : undefined;
+    if (a && a.slot >= d.maxMemory!.slots)
+      fail('CONFIG_UNSUPPORTED', `memory device slot '${a.slot}' exceeds slots count '${d.maxMemory!.slots}'`);
+    // qemuCheckMemoryDimmConflict (9.0.0; later releases check address ranges per device).
+    if (a && !profile.behaviour.memoryAddressRanges) {
+      for (const o of d.devices.memories) {
+        if (o === m || o.address?.type !== 'dimm') continue;
+        if (o.address.slot === a.slot) fail('CONFIG_UNSUPPORTED', `memory device slot '${a.slot}' is already being used by another memory device`);
+        if (a.base && a.base === o.address.base) fail('CONFIG_UNSUPPORTED', `memory device base '0x${a.base.toString(16)}' is already being used by another memory device`);
+      }
+    }
     if (profile.behaviour.memorySlotsForDimmsOnly) needsNode();
   } else if (m.model === 'virtio-pmem') {
     if (m.address && m.address.type !== 'pci') fail('CONFIG_UNSUPPORTED', "only 'pci' addresses are supported for the virtio-pmem device");

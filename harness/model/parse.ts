@@ -13,6 +13,7 @@ import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propUInt } from './prop
 import { parseCells, parseCpu, parseNumatune } from './parse-numa.js';
 import { parseDevices } from './parse-devices.js';
 import { parseMemoryBacking } from './parse-memory.js';
+import { parseIdmap } from './idmap.js';
 export { insertController } from './parse-devices.js';
 
 function parseVcpu(root: XmlElement): Domain['vcpu'] {
@@ -163,5 +164,6 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
     os: { arch, machine, ...boot }, features, cpu, clock,
     onPoweroff: lifecycle('on_poweroff'), onReboot: lifecycle('on_reboot'), onCrash: lifecycle('on_crash'),
     devices: parseDevices(root, behaviour),
+    idmap: parseIdmap(root),
   };
 }

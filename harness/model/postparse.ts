@@ -5,6 +5,7 @@ import { fail, notModelled } from './errors.js';
 import type { Disk, Domain } from './domain.js';
 import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
+import { validateIdmap } from './idmap.js';
 import {
   assignMemorySlots, memoryDevicesPostParse, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
   validateMemoryDeviceCaps, validateMemoryHotplug, validateMemtune,
@@ -189,6 +190,7 @@ function validateInternal(d: Domain): void {
   // virDomainDefBootValidate
   const timeout = d.os.bootmenu?.timeout;
   if (timeout !== undefined && timeout > 65535) fail('CONFIG_UNSUPPORTED', 'invalid value for boot menu timeout, must be in range [0,65535]');
+  validateIdmap(d.idmap);
   const cells = d.cpu?.cells ?? [];
   for (const c of cells) {
     const seen = new Set<number>();

@@ -100,13 +100,16 @@ export interface Behaviour {
   memorySlotsForDimmsOnly: boolean;
   /** virtio-mem/virtio-pmem read <target><address base> (memaddr); older releases ignore it. */
   memoryTargetAddress: boolean;
+  /** Memory devices' guest address ranges may not overlap (virDomainMemoryDefCheckConflict, per
+   *  device); 9.0.0 only compares dimm slots and equal bases (qemuCheckMemoryDimmConflict). */
+  memoryAddressRanges: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
   numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
-  memoryTargetAddress: false,
+  memoryTargetAddress: false, memoryAddressRanges: false,
 };
 
 export interface Profile {

@@ -20,6 +20,7 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/numatune': [], 'domain/numatune/memory': ['mode', 'nodeset', 'placement'],
   'domain/numatune/memnode': ['cellid', 'mode', 'nodeset'],
   'domain/os': [], 'domain/os/type': ['arch', 'machine'], 'domain/os/boot': ['dev'], 'domain/os/bootmenu': ['enable', 'timeout'],
+  'domain/idmap': [], 'domain/idmap/uid': ['start', 'target', 'count'], 'domain/idmap/gid': ['start', 'target', 'count'],
   'domain/features': [], 'domain/features/acpi': [], 'domain/features/apic': [], 'domain/features/pae': [],
   'domain/cpu': ['mode', 'match', 'check'], 'domain/cpu/model': ['fallback'],
   'domain/cpu/topology': ['sockets', 'dies', 'clusters', 'cores', 'threads'],
