@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandResult } from './channel.js';
+import { PROBE_VERSION, type HostFacts } from '../model/host-facts.js';
 import { projectRoot } from './topology.js';
 import { GUEST_NODE, type EmulatedHost } from './vm.js';
 
@@ -35,7 +36,8 @@ export async function runCliInside(h: EmulatedHost, args: string[], files: Recor
 export async function ensureEmulatedFacts(h: EmulatedHost, refresh = false, series?: { key: string; uri: string }): Promise<string> {
   const name = emulatedProfileName(h.topology.name, series?.key);
   const file = emulatedFactsPath(h.topology.name, series?.key);
-  if (existsSync(file) && !refresh) return name;
+  // Facts of an older probe lack what the model now asks of the host: probe again.
+  if (existsSync(file) && !refresh && (JSON.parse(readFileSync(file, 'utf8')) as HostFacts).probeVersion === PROBE_VERSION) return name;
   const uri = series ? ` --uri ${q(series.uri)}` : '';
   const r = await h.run(`cd /tmp && LVH_PROBE_OUT=/tmp/facts.json ${GUEST_NODE} /project/scripts/probe-host.mjs${uri} >&2 && cat /tmp/facts.json`, 180_000);
   if (r.code !== 0) throw new Error(`probing the libvirt inside the emulated host failed: ${r.stderr.trim().split('\n').pop()}`);

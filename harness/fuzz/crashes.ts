@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Operation } from '../backends/types.js';
 import { LIBVIRTD } from './daemon.js';
-import { domainSpec } from './generate.js';
 import { renderDomain } from './render.js';
+import { hostDomainSpec } from './verdicts.js';
 import type { CrashEvent, DaemonPool } from './pool.js';
 
 export interface CrashCase {
@@ -55,7 +55,7 @@ export async function shrinkCrash(pool: DaemonPool, seed: number, index: number,
   let runs = 0;
   let fatal: unknown;
   let first: string | undefined;
-  const prop = fc.asyncProperty(domainSpec, async (spec) => {
+  const prop = fc.asyncProperty(hostDomainSpec(), async (spec) => {
     const xml = renderDomain(spec);
     if (calls++ === 0 && xml !== original) fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);
     if (fatal !== undefined || runs >= budget) return true;

@@ -8,12 +8,11 @@ import type { Operation, Outcome } from '../backends/types.js';
 import { hostFactsPath } from '../profiles/load.js';
 import { bless, goldenPath, writeAtomic } from '../runner/goldens.js';
 import { liveHostId } from '../runner/hosts.js';
-import { domainSpec } from './generate.js';
 import type { Options } from './options.js';
 import type { DaemonPool, RealResult } from './pool.js';
 import { renderDomain } from './render.js';
 import type { DomainSpec } from './spec.js';
-import { causeOp, isNotModelled, judge, model, normaliseMessage, opCause, opVerdict, OPS } from './verdicts.js';
+import { causeOp, hostDomainSpec, isNotModelled, judge, model, normaliseMessage, opCause, opVerdict, OPS } from './verdicts.js';
 
 /** A crash where an outcome is wanted (shrinking a disagreement, writing its case): not it. */
 const outcomeOf = (r: RealResult): Outcome | null => (r.kind === 'crash' ? null : r);
@@ -37,7 +36,7 @@ export async function shrink(pool: DaemonPool, w: number, seed: number, index: n
   let calls = 0;
   let libvirtRuns = 0;
   let fatal: unknown;
-  const prop = fc.asyncProperty(domainSpec, async (spec) => {
+  const prop = fc.asyncProperty(hostDomainSpec(), async (spec) => {
     const xml = renderDomain(spec);
     if (calls++ === 0 && xml !== original) {
       fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);

@@ -50,6 +50,10 @@ export const FAULTS: readonly Fault[] = [
   { aim: "XML error: expecting root element of 'domain', not '…'", apply: (s, k) => ({ ...s, root: ['numatune', 'domains', 'vm'][k % 3] }) },
   { aim: 'internal error: missing domain type attribute', apply: (s) => ({ ...s, type: undefined as unknown as string }) },
   { aim: 'unsupported configuration: invalid domain type …', apply: (s, k) => ({ ...s, type: ['bogus', 'QEMU', 'kvm2'][k % 3] }) },
+  // Host facts: a virt type the host's capabilities lack (reach.ts exempts these on KVM hosts).
+  { aim: "unsupported configuration: Emulator '…' does not support virt type '…'", apply: (s) => ({ ...s, type: 'kvm', cpu: s.cpu && { ...s.cpu, check: s.cpu.model ? s.cpu.check : undefined } }) },
+  { aim: 'invalid argument: could not get preferred machine for … type=…', apply: (s) => ({ ...s, type: 'kvm', machine: undefined as unknown as string }) },
+  { aim: 'unsupported configuration: check attribute specified for CPU with no model', apply: (s, k) => ({ ...s, type: 'kvm', cpu: { ...(s.cpu ?? {}), mode: undefined, model: undefined, check: ['partial', 'full', 'none'][k % 3] } }) },
   { aim: 'missing name information', apply: (s) => ({ ...s, name: '' }) },
   { aim: 'internal error: malformed uuid element', apply: (s, k) => ({ ...s, uuid: ['not-a-uuid', '6c766863-f022-4a11-9e00', '6c766863-f022-4a11-9e00-00000000000g'][k % 3] }) },
   { aim: 'XML error: Memory size must be specified via <memory> or in the <numa> configuration', apply: (s) => ({ ...s, memory: undefined, cpu: s.cpu && { ...s.cpu, numa: undefined }, numatune: undefined }) },

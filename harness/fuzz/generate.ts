@@ -10,7 +10,7 @@
 // absent, so a shrunk counterexample reads like a hand-written case.
 import fc from 'fast-check';
 import { FAULTS } from './faults.js';
-import { tame } from './tame.js';
+import { tame, type TameHost } from './tame.js';
 import type { AddressSpec, CacheSpec, CellSpec, CpuSpec, CputuneSpec, DevicesSpec, DiskSpec, DomainSpec, InterconnectSpec, MemSpec, MemnodeSpec, NumaSpec, NumatuneSpec, PinSpec, SiblingSpec, TopologySpec, VcpuSpec } from './spec.js';
 import { renderDomain } from './render.js';
 
@@ -294,16 +294,15 @@ export const rawDomainSpec: fc.Arbitrary<DomainSpec> = fc.record({
  * the rare messages are met too. Shrinks toward the raw one.
  */
 export const MIX = { raw: 12, tame: 55, fault: 33 } as const;
-export const domainSpec: fc.Arbitrary<DomainSpec> = fc.tuple(
-  weighted<'raw' | 'tame' | 'fault'>([[MIX.raw, 'raw'], [MIX.tame, 'tame'], [MIX.fault, 'fault']]),
-  fc.noBias(fc.nat(FAULTS.length - 1)), fc.noBias(fc.nat(7)), rawDomainSpec,
-).map(([share, f, k, s]) => {
-  if (share === 'raw') return { ...s, share };
-  if (share === 'tame') return { ...tame(s), share };
-  return { ...FAULTS[f].apply(tame(s), k), share, aim: FAULTS[f].aim };
-});
-
-/** Domain XML text, shrinkable. */
-export const domainXml: fc.Arbitrary<string> = domainSpec.map(renderDomain);
+export function domainSpecFor(host: TameHost): fc.Arbitrary<DomainSpec> {
+  return fc.tuple(
+    weighted<'raw' | 'tame' | 'fault'>([[MIX.raw, 'raw'], [MIX.tame, 'tame'], [MIX.fault, 'fault']]),
+    fc.noBias(fc.nat(FAULTS.length - 1)), fc.noBias(fc.nat(7)), rawDomainSpec,
+  ).map(([share, f, k, s]) => {
+    if (share === 'raw') return { ...s, share };
+    if (share === 'tame') return { ...tame(s, host), share };
+    return { ...FAULTS[f].apply(tame(s, host), k), share, aim: FAULTS[f].aim };
+  });
+}
 
 

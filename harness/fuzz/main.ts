@@ -17,14 +17,13 @@ import type { Operation, Outcome } from '../backends/types.js';
 import { loadProfile } from '../profiles/load.js';
 import { shrink, writeCase, type Written } from './disagreements.js';
 import { crashFindings, type CrashCaseReport, type CrashKind } from './findings.js';
-import { domainSpec } from './generate.js';
 import { parseArgs } from './options.js';
 import { DaemonPool, type RealResult } from './pool.js';
 import { aimsMet, missed, modelTemplates, outsideCatalogue, reachOf } from './reach.js';
 import { renderDomain } from './render.js';
 import { buildReport, formatReport, type Counts } from './report.js';
 import type { DomainSpec } from './spec.js';
-import { causeOp, judge, model, normaliseMessage, opVerdict, OPS, PROFILE, type Result } from './verdicts.js';
+import { causeOp, hostDomainSpec, judge, model, normaliseMessage, opVerdict, OPS, PROFILE, type Result } from './verdicts.js';
 
 // ---------------------------------------------------------------------------------------------
 // The real libvirt: sessions on a private daemon (pool.ts), never the machine's
@@ -71,7 +70,7 @@ async function main(): Promise<void> {
 
   // 1. The domains, exactly as fc.check generates them for this seed (so a path replays one).
   const specs: DomainSpec[] = [];
-  fc.check(fc.property(domainSpec, (s) => { specs.push(s); }), { seed: o.seed, numRuns: o.count });
+  fc.check(fc.property(hostDomainSpec(), (s) => { specs.push(s); }), { seed: o.seed, numRuns: o.count });
   const xmls = specs.map(renderDomain);
   const tGen = performance.now();
 

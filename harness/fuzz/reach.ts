@@ -192,6 +192,12 @@ export const EXEMPTIONS: readonly Exemption[] = [
     "XML error: Invalid cache policy '…'",
   ].map((template) => ({ template, applies: (p: Profile) => p.behaviour.numaCachePlainProps,
     reason: "the host's libvirt reads <cache> with the generic attribute parsers (behaviour.numaCachePlainProps, 11.x), which say 'Missing required attribute …' / 'Invalid value for attribute …' instead" })),
+  ...[
+    "unsupported configuration: Emulator '…' does not support virt type '…'",
+    'invalid argument: could not get preferred machine for … type=…',
+    'unsupported configuration: check attribute specified for CPU with no model',
+  ].map((template) => ({ template, applies: (p: Profile) => (p.virtTypes ?? ['qemu', 'kvm']).includes('kvm'),
+    reason: "the host's capabilities list KVM: every virt type the model knows has machine types, a preferred machine and a default CPU model" })),
   { template: 'the CPU is incompatible with host CPU: …', applies: (p) => !p.flags.kvm || !(p.kvmCpuModels?.qemu64 && 'error' in p.kvmCpuModels.qemu64),
     reason: "the host has no KVM, or its CPU runs qemu64 (the profile's kvmCpuModels verdict), so no custom CPU is refused" },
   // The memory territory (issue 20: <memoryBacking>, <maxMemory>, memory devices) is checked

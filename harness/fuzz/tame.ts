@@ -78,7 +78,13 @@ function cell(c: CellSpec): CellSpec {
   };
 }
 
-export function tame(s: DomainSpec): DomainSpec {
+/** What taming needs to know of the host libvirt runs on. */
+export interface TameHost {
+  /** The host's capabilities list KVM: a tamed domain may keep type='kvm' (else libvirt refuses it). */
+  kvm: boolean;
+}
+
+export function tame(s: DomainSpec, host: TameHost = { kvm: true }): DomainSpec {
   const count = uint(s.vcpu?.count);
   const max = count !== null && count >= 1 && count <= 16 ? count : 2;
   const iothreads = uint(s.iothreads);
@@ -98,8 +104,9 @@ export function tame(s: DomainSpec): DomainSpec {
   return {
     ...s,
     root: 'domain',
-    // KVM with a named CPU model asks the host CPU for its features (svm here): only without one.
-    type: s.type === 'kvm' && !s.cpu?.model ? 'kvm' : 'qemu',
+    // KVM with a named CPU model asks the host CPU for its features (svm here): only without one,
+    // and only where the host has KVM at all.
+    type: host.kvm && s.type === 'kvm' && !s.cpu?.model ? 'kvm' : 'qemu',
     name: s.name || 'fuzz',
     uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s.uuid) ? s.uuid : '6c766863-f022-4a11-9e00-000000000001',
     memory: mem(s.memory),

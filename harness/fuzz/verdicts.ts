@@ -1,7 +1,11 @@
 // How one domain's answers are judged: the model's and libvirt's outcome per operation, compared
 // with the project's rules, folded into a verdict and, for a disagreement, a cause (the key
 // disagreements are grouped and shrunk by).
+import fc from 'fast-check';
 import { runModel } from '../backends/model.js';
+import { loadProfile } from '../profiles/load.js';
+import { domainSpecFor } from './generate.js';
+import type { DomainSpec } from './spec.js';
 import type { Operation, Outcome } from '../backends/types.js';
 import { compare } from '../runner/compare.js';
 import { PROJECT_RULES, normalise } from '../runner/rules.js';
@@ -9,6 +13,9 @@ import { PROJECT_RULES, normalise } from '../runner/rules.js';
 export const OPS: Operation[] = ['argv', 'xml'];
 /** The model's profile: the live host's (its libvirt, its QEMU, its NUMA nodes). */
 export const PROFILE = 'host';
+
+/** The generator for this host: tamed domains keep type='kvm' only where the host has KVM. */
+export const hostDomainSpec = (): fc.Arbitrary<DomainSpec> => domainSpecFor({ kvm: loadProfile(PROFILE).flags.kvm });
 
 /** Error messages with numbers and free-form user values folded ("NUMA node N is unavailable"). */
 export function normaliseMessage(m: string): string {

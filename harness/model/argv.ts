@@ -188,7 +188,7 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
 export function buildArgs(d: Domain, profile: Profile): { env: [string, string][]; argv: string[] } {
   const f = profile.flags;
   const env = profile.env.map(([k, v]) => [k, fill(v, d, profile)] as [string, string]);
-  if (d.type === 'kvm' && !f.kvm) notModelled(`domain type 'kvm' with profile ${profile.name} (no KVM capability)`);
+  if (!profile.virtTypes && d.type === 'kvm' && !f.kvm) notModelled(`domain type 'kvm' with profile ${profile.name} (no KVM capability)`);
   // qemuProcessStartValidate compares a custom CPU with the host CPU unless check='none': the
   // host profile carries libvirt's probed verdict per model (probe-host.mjs).
   let cpuArg = d.cpu?.model?.name;

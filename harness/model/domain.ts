@@ -181,7 +181,8 @@ export interface Domain {
   numatune?: Numatune;
   idmap?: import('./idmap.js').IdMap;
   /** boot: the <boot dev> list as read (at most four, repeats kept); bootmenu: only when enable is given. */
-  os: { arch: string; machine: string; boot: BootDev[]; bootmenu?: { enable: 'yes' | 'no'; timeout?: number } };
+  /** machineImplicit: no machine= in the input (post-parse takes the virt type's preferred machine). */
+  os: { arch: string; machine: string; machineImplicit?: boolean; boot: BootDev[]; bootmenu?: { enable: 'yes' | 'no'; timeout?: number } };
   features: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuDef;
   clock?: { offset: string };

@@ -124,8 +124,11 @@ export function parseCpu(root: XmlElement, behaviour: Behaviour): CpuDef | undef
   const el = child(root, 'cpu');
   if (!el) return undefined;
   const cpu: CpuDef = {
-    mode: attr(el, 'mode'), match: attr(el, 'match'), check: attr(el, 'check'), cells: [], interconnects: [],
+    mode: attr(el, 'mode'), match: attr(el, 'match'), cells: [], interconnects: [],
   };
+  // virCPUCheck: 'default' is the enum's zero, i.e. the same as leaving it out.
+  const check = propEnum(el, 'check', ['default', 'none', 'partial', 'full'] as const);
+  if (check && check !== 'default') cpu.check = check;
   if (cpu.mode !== undefined && cpu.mode !== 'custom') notModelled(`cpu mode '${cpu.mode}'`);
   const model = child(el, 'model');
   if (model) cpu.model = { name: model.text.trim(), fallback: attr(model, 'fallback') };

@@ -115,6 +115,8 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   if (!typeEl || typeEl.text.trim() !== 'hvm') notModelled('os type other than hvm');
   const arch = attr(typeEl!, 'arch') ?? 'x86_64';
   if (arch !== 'x86_64' && arch !== 'i686') notModelled(`arch '${arch}'`);
+  // No machine=: post-parse takes the virt type's preferred machine, 'pc' here (postparse.ts).
+  const machineImplicit = attr(typeEl!, 'machine') === undefined;
   const machine = attr(typeEl!, 'machine') ?? 'pc';
   // Only the i440fx and q35 machine families (isapc, microvm, … have other default devices).
   if (!/^(pc|q35|pc-i440fx-.+|pc-q35-.+)$/.test(machine)) notModelled(`machine type '${machine}'`);
@@ -161,7 +163,7 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
 
   return {
     type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, maxMemory, memoryBacking, vcpu, iothreads, cputune, numatune,
-    os: { arch, machine, ...boot }, features, cpu, clock,
+    os: { arch, machine, ...(machineImplicit ? { machineImplicit } : {}), ...boot }, features, cpu, clock,
     onPoweroff: lifecycle('on_poweroff'), onReboot: lifecycle('on_reboot'), onCrash: lifecycle('on_crash'),
     devices: parseDevices(root, behaviour),
     idmap: parseIdmap(root),

@@ -2,6 +2,8 @@
 // output. Profiles are data (harness/profiles/*.json, and the probed host); this file only
 // says what the data means.
 import type { Bitmap } from './bitmap.js';
+import type { VirtType } from './domain.js';
+import type { HostRuntimeFacts, NumadFact } from './host-facts.js';
 
 /** Capabilities that change the output of the modelled vocabulary. */
 export interface ProfileFlags {
@@ -122,8 +124,14 @@ export interface Profile {
   machineAliases: Record<string, string>;
   /** Machine types whose query-machines says numaMemSupported (when flags.numaMemSupported is off). */
   numaMemMachines?: string[];
-  /** Default guest CPU model per arch added at post-parse (QEMU >= 4.2 reports one), or none. */
+  /** Default guest CPU model per emulator arch added at post-parse (QEMU >= 4.2 reports one per
+   *  machine type), or none. */
   defaultCpuModel: Record<string, string>;
+  /** The virt types libvirt's capabilities give the emulator (virQEMUCapsIsVirtTypeSupported),
+   *  probed on a real host. Another type is refused at validation with libvirt's words, and gets
+   *  no machine alias and no default CPU at post-parse (its accelerator lists no machine types).
+   *  Absent (libvirt's test profiles): a type whose capability flag is off is not modelled. */
+  virtTypes?: VirtType[];
   /** Environment assignments before the binary, in order; {name} is the domain name. */
   env: [string, string][];
   /** Per-domain state directory ("/tmp/lib/domain--1-{name}"). */
@@ -149,6 +157,11 @@ export interface Profile {
   hostCdroms?: string[];
   /** numad's advice for placement='auto', or null when none is given (domxml-to-native). */
   autoNodeset: Bitmap | null;
+  /** What starting a guest with placement='auto' gives on this host (probed): libvirt's error, or
+   *  numad's live advice. Absent: not known (runtime predictions of such guests are not made). */
+  numad?: NumadFact;
+  /** What a paused guest showed on this host (probed); absent: not known. */
+  runtime?: HostRuntimeFacts;
   /** cfg->hugetlbfs: the hugetlbfs mounts libvirt found at daemon start (qemu.conf's
    *  hugetlbfs_mount, else /proc/mounts), each with its page size and whether it is the kernel's
    *  default size. Absent or empty: no huge pages (libvirt's "not mounted" error). */

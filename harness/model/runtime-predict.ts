@@ -43,17 +43,29 @@ export type RuntimeOutcome =
   /** libvirt refuses to start the guest: the message `virsh create` prints after "error: ". */
   | { kind: 'error'; message: string };
 
-/** What the profile does not say but the runtime depends on; defaults: measured on this host. */
+/** What the runtime depends on beyond the command line: facts a paused guest showed on the
+ *  profile's host (scripts/probe-host.mjs), never assumed. */
 export interface RuntimeTraits {
   /** libvirt's cgroup has the cpuset controller (cgroup v1 or v2): strict/restrictive rely on it. */
   cpusetController: boolean;
   /** libvirt was built with numa_set_preferred_many and the kernel has MPOL_PREFERRED_MANY. */
   preferredMany: boolean;
 }
-export const HOST_TRAITS: RuntimeTraits = { cpusetController: true, preferredMany: true };
+
+/** The profile's probed runtime facts; a profile without them cannot predict a start. */
+export function traitsOf(profile: Profile): RuntimeTraits {
+  if (!profile.runtime) throw new NotModelledError(`runtime facts of profile ${profile.name} (no paused guest was probed on its host)`);
+  return { cpusetController: profile.runtime.cpusetController, preferredMany: profile.runtime.preferredMany };
+}
 
 /** Error text of virNumaGetAutoPlacementAdvice when numad cannot be run (VIR_ERR_OPERATION_FAILED). */
 export const NUMAD_FAILED = 'operation failed: Failed to query numad for the advisory nodeset';
+
+/** The runtime backend starts every guest with the accelerator the host has (its input's type is
+ *  replaced): KVM where the host's capabilities list it, else TCG. */
+export function runtimeVirtType(profile: Profile): Domain['type'] {
+  return (profile.virtTypes ?? ['qemu']).includes('kvm') ? 'kvm' : 'qemu';
+}
 
 /** numa_maps words (mm/mempolicy.c policy_modes) for QEMU's backend policies (QEMU 7.2). */
 const QEMU_TO_KERNEL: Record<string, string> = { bind: 'bind', interleave: 'interleave', preferred: 'prefer' };
@@ -155,8 +167,14 @@ function cpusetMems(d: Domain, profile: Profile, auto: Bitmap | null): Record<st
  * while building the command line (e.g. an unavailable host node), NotModelledError outside
  * the vocabulary.
  */
-export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTraits = HOST_TRAITS): RuntimeOutcome {
-  if (needsPlacementAdvice(d) && !profile.autoNodeset) return { kind: 'error', message: NUMAD_FAILED };
+export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTraits = traitsOf(profile)): RuntimeOutcome {
+  if (needsPlacementAdvice(d) && !profile.autoNodeset) {
+    // What starting such a guest gave on this host: libvirt's error, or numad's live advice.
+    const numad = profile.numad;
+    if (!numad) throw new NotModelledError(`placement='auto' with profile ${profile.name} (what numad answers on its host was not probed)`);
+    if ('error' in numad) return { kind: 'error', message: numad.error };
+    throw new NotModelledError("placement='auto' on a host where numad answers (its advice depends on the host's load at start)");
+  }
   // numad's nodeset keeps only nodes with memory (virBitmapIntersect with the host's memory nodes).
   const auto = profile.autoNodeset ? profile.autoNodeset.filter((n) => profile.hostNodes.includes(n)) : null;
   const argvProfile: Profile = { ...profile, autoNodeset: auto };
@@ -185,9 +203,11 @@ export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTrait
 }
 
 /** parseDomain + postParse + predictRuntime; every libvirt-side refusal becomes an error outcome. */
-export function predictRuntimeXml(root: XmlElement, profile: Profile, traits: RuntimeTraits = HOST_TRAITS): RuntimeOutcome {
+export function predictRuntimeXml(root: XmlElement, profile: Profile, traits?: RuntimeTraits): RuntimeOutcome {
   try {
-    return predictRuntime(postParse(parseDomain(root, profile.behaviour), profile), profile, traits);
+    const d = parseDomain(root, profile.behaviour);
+    d.type = runtimeVirtType(profile);
+    return predictRuntime(postParse(d, profile), profile, traits ?? traitsOf(profile));
   } catch (e) {
     if (e instanceof LibvirtError) return { kind: 'error', message: e.message.split('\n')[0] };
     throw e;

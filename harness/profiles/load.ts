@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BEHAVIOUR_9_0_0, CAPS_FLAG_NAMES, NO_FLAGS, type Behaviour, type Profile, type ProfileData } from '../model/profile.js';
-import type { HostFacts } from '../model/host-facts.js';
+import { PROBE_VERSION, type HostFacts } from '../model/host-facts.js';
+import type { VirtType } from '../model/domain.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Profiles ship as JSON beside the sources; the build copies them next to the compiled code. */
@@ -58,7 +59,8 @@ function readData(name: string, version: string): ProfileData {
 }
 
 /** The host profile: the capabilities of the host's QEMU under the daemon's libvirt release
- *  (libvirt-versions.json hostCaps), with this host's facts. */
+ *  (libvirt-versions.json hostCaps), with this host's facts. Every fact libvirt reads from the
+ *  host comes from the probe; facts of an older probe are refused rather than filled in. */
 export function hostProfile(facts: HostFacts): Profile {
   const version = facts.libvirtVersion ?? DEFAULT_VERSION;
   const qemu = (facts.qemuVersion ?? '').split('.').slice(0, 2).join('.');
@@ -66,24 +68,33 @@ export function hostProfile(facts: HostFacts): Profile {
   if (!capsName) throw new ProfileError(`no capability data for QEMU ${facts.qemuVersion} under libvirt ${version} (known: ${Object.keys(versionData(version).hostCaps).join(', ')})`);
   const [capsBase, capsVersion = DEFAULT_VERSION] = capsName.split('@');
   const base = fromData(readData(capsBase, capsVersion), version);
+  // Committed golden hosts (golden/hosts/*.json) carry no daemon PATH or memory sizes: the
+  // model-only pairs of --host-facts need neither (no argv of theirs is compared with a live one).
+  const virtTypes = (facts.virtTypes ?? (facts.kvmUsable ? ['qemu', 'kvm'] : ['qemu'])) as VirtType[];
+  const defaults = facts.defaultCpuModels?.qemu;
+  if (!defaults) throw new ProfileError(`host facts without the default CPU model (probe version ${facts.probeVersion ?? 1}, want ${PROBE_VERSION}): probe again (node scripts/probe-host.mjs)`);
   return {
     ...base,
     name: 'host',
     machineAliases: facts.machineAliases,
-    env: [['LC_ALL', 'C'], ['PATH', facts.daemonPath], ['HOME', '{stateDir}'],
+    env: [['LC_ALL', 'C'], ['PATH', facts.daemonPath ?? '{daemonPath}'], ['HOME', '{stateDir}'],
       ['XDG_DATA_HOME', '{stateDir}/.local/share'], ['XDG_CACHE_HOME', '{stateDir}/.cache'], ['XDG_CONFIG_HOME', '{stateDir}/.config']],
     stateDir: facts.stateDirTemplate,
-    monitor: facts.monitorTemplate.replaceAll('{name}', '{name}'),
-    hostNodes: facts.numaNodes.filter((n) => n.memoryKiB > 0).map((n) => n.id),
+    monitor: facts.monitorTemplate,
+    hostNodes: facts.numaNodes.filter((n) => n.memoryKiB === undefined || n.memoryKiB > 0).map((n) => n.id),
     unavailableNode: { code: 'CONFIG_UNSUPPORTED', detail: 'NUMA node {bit} is unavailable' },
     autoNodeset: null,
     abiUpdate: true,
     kvmCpuModels: facts.kvmCpuModels,
-    defaultEmulator: facts.emulators ?? { x86_64: '/usr/bin/qemu-system-x86_64', i686: '/usr/bin/qemu-system-i386' },
-    memoryBackingDir: '/var/lib/libvirt/qemu/ram',
+    defaultEmulator: facts.emulators,
+    ...(facts.memoryBackingDir ? { memoryBackingDir: facts.memoryBackingDir } : {}),
     hostCdroms: facts.hostCdroms ?? [],
     hugetlbfs: facts.hugetlbfs ?? [],
-    flags: { ...base.flags, kvm: facts.kvmUsable || base.flags.kvm },
+    defaultCpuModel: Object.fromEntries(Object.entries(defaults).filter((e): e is [string, string] => !!e[1])),
+    virtTypes,
+    flags: { ...base.flags, kvm: virtTypes.includes('kvm') },
+    numad: facts.numad,
+    runtime: facts.runtime,
   };
 }
 

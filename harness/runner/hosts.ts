@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { HostFacts } from '../model/host-facts.js';
 
-/** The facts outputs depend on. Paths of the daemon's own environment are left out: named
- *  rules (rules.ts) already map them. */
-export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'kvmUsable', 'kvmCpuModels', 'stateDirTemplate', 'monitorTemplate', 'hugetlbfs'] as const;
+/** The facts outputs depend on: everything the probe asks of libvirt that the model reads.
+ *  Paths of the daemon's own environment are left out: named rules (rules.ts) already map them. */
+export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'virtTypes',
+  'defaultCpuModels', 'kvmCpuModels', 'memoryBackingDir', 'hostCdroms', 'numad', 'runtime', 'stateDirTemplate', 'monitorTemplate', 'hugetlbfs'] as const;
 export type FactKey = typeof FACT_KEYS[number];
 
 export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { numaNodes: { id: number; cpus: number[] }[] };
@@ -22,8 +23,8 @@ export function committedFacts(f: HostFacts): CommittedFacts {
   out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
   // A series build's private daemon keeps its state under /var/lib/lvh/KEY/ (the rule
   // series-daemon-paths maps it on both sides): the same host for the goldens.
-  for (const k of ['stateDirTemplate', 'monitorTemplate'] as const)
-    out[k] = String(f[k]).replace(/\/var\/lib\/lvh\/[0-9a-f]+\/(lib\/)?/g, '/var/lib/').replace(/\/run\/lvh\/[0-9a-f]+\//g, '/run/');
+  for (const k of ['stateDirTemplate', 'monitorTemplate', 'memoryBackingDir'] as const)
+    if (f[k] !== undefined) out[k] = String(f[k]).replace(/\/var\/lib\/lvh\/[0-9a-f]+\/(lib\/)?/g, '/var/lib/').replace(/\/run\/lvh\/[0-9a-f]+\//g, '/run/');
   // Machine types and capabilities follow QEMU's major.minor; Debian's micro updates do not count.
   out.qemuVersion = f.qemuVersion.split('.').slice(0, 2).join('.');
   return out as CommittedFacts;
@@ -45,6 +46,8 @@ export function differingFacts(a: CommittedFacts, b: CommittedFacts): FactKey[] 
   return FACT_KEYS.filter((k) => JSON.stringify(a[k] ?? null) !== JSON.stringify(b[k] ?? null));
 }
 
+const kvm = (x: string): boolean => /type\s*=\s*['"]kvm['"]/.test(x);
+
 /** Which facts an input's output reads, judged from the input itself. Conservative: when in
  *  doubt a fact counts, so a difference skips rather than fails. */
 const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
@@ -55,15 +58,34 @@ const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
   monitorTemplate: (_x, op) => op !== 'xml',
   emulators: (x) => !/<emulator>/.test(x),
   numaNodes: (x, op) => op === 'runtime' || /nodeset\s*=|<numatune|placement\s*=\s*['"]auto|<memnode/.test(x),
-  hostCpu: (x) => /type\s*=\s*['"]kvm['"]/.test(x) && /<cpu\b/.test(x),
-  kvmUsable: (x) => /type\s*=\s*['"]kvm['"]/.test(x),
-  kvmCpuModels: (x) => /type\s*=\s*['"]kvm['"]/.test(x) && /<model\b/.test(x),
+  hostCpu: (x) => kvm(x) && /<cpu\b/.test(x),
+  virtTypes: (x) => kvm(x),
+  // The default CPU model goes into every output but the runtime facts.
+  defaultCpuModels: (_x, op) => op !== 'runtime',
+  kvmCpuModels: (x) => kvm(x) && /<model\b/.test(x),
+  memoryBackingDir: (x) => /memAccess|<memoryBacking/.test(x),
+  hostCdroms: (x, op) => op !== 'xml' && /device\s*=\s*['"]cdrom/.test(x),
+  numad: (x, op) => op === 'runtime' && /placement\s*=\s*['"]auto/.test(x),
+  runtime: (_x, op) => op === 'runtime',
   // The command line names the mount of each huge page size (mem-path, hugetlbsize).
   hugetlbfs: (x, op) => op !== 'xml' && /<hugepages|<pagesize/.test(x),
 };
 
-export function factsRead(xml: string, op: string, among: FactKey[]): FactKey[] {
-  return among.filter((k) => READS[k](xml, op));
+/** Facts read through one part only: the part an input reads, by its virt type. */
+const PART: Partial<Record<FactKey, (xml: string) => string>> = {
+  defaultCpuModels: (x) => (kvm(x) ? 'kvm' : 'qemu'),
+};
+
+/** Which of the differing facts between two hosts the input's output reads (a fact read through
+ *  one part counts only when that part differs). */
+export function factsRead(xml: string, op: string, a: CommittedFacts, b: CommittedFacts): FactKey[] {
+  return differingFacts(a, b).filter((k) => {
+    if (!READS[k](xml, op)) return false;
+    const part = PART[k]?.(xml);
+    if (part === undefined) return true;
+    const pick = (f: CommittedFacts): unknown => (f[k] as Record<string, unknown> | null)?.[part] ?? null;
+    return JSON.stringify(pick(a)) !== JSON.stringify(pick(b));
+  });
 }
 
 /** The profile of libvirt's own tests whose expected files were made for this host's QEMU

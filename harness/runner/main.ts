@@ -2,7 +2,7 @@
 // then fold everything they produced — case verdicts and every unit test's result read back
 // from TAP — into one verdict: the exit status, the summary, JUnit and --expect-failures all
 // see the same failures.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import fg from 'fast-glob';
 import { availableParallelism, freemem } from 'node:os';
@@ -78,6 +78,17 @@ function expectFailures(file: string, verdicts: Verdict[]): string[] {
   return out;
 }
 
+/** The host's facts drive every pair: probe the machine's libvirt again when anything the facts
+ *  depend on changed since the last probe (scripts/probe-host.mjs --if-stale). A fact the probe
+ *  cannot decide stops the run before any pair. A series run's daemon is probed by series.sh. */
+function probeHost(o: RunOptions): string | null {
+  if (!o.libvirt || o.hostFacts || o.series || (process.getuid && process.getuid() !== 0)) return null;
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'probe-host.mjs'), '--if-stale'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').filter(Boolean).pop() ?? '';
+  if (r.status !== 0) throw new UsageError(`the host's facts cannot be decided, so no pair can be judged: ${said || `probe-host exited ${r.status ?? r.signal}`}`);
+  return said;
+}
+
 async function main(): Promise<number> {
   const workDir = join(root, '.cache', 'runs', String(process.pid));
   if (process.argv.includes('--help') || process.argv.includes('-h')) { console.log(USAGE); return 0; }
@@ -89,6 +100,13 @@ async function main(): Promise<number> {
     throw e;
   }
   if (o.expectFailures && !existsSync(o.expectFailures)) { console.error(`npm test: --expect-failures: no such file ${o.expectFailures}`); return 2; }
+  try {
+    const probed = probeHost(o);
+    if (probed) console.log(`# ${probed}`);
+  } catch (e) {
+    if (e instanceof UsageError) { console.error(`npm test: ${e.message}`); return 2; }
+    throw e;
+  }
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   try {

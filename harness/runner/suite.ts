@@ -36,6 +36,20 @@ export function readCosts(root: string): Record<string, number> {
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) as Record<string, number> : {};
 }
 
+/** Said once, at the top of the summary, when no committed golden host is this one: the facts
+ *  that differ from the nearest one, with both values. */
+function unmatchedHostNote(hosts: HostTable): string | null {
+  if (hosts.known.has(hosts.live.id) || !hosts.known.size) return null;
+  const live = hosts.live.facts as Record<string, unknown>;
+  const [nearest, diff] = [...hosts.known].map(([id, f]) => [id, differingFacts(f, hosts.live.facts)] as const)
+    .sort((a, b) => a[1].length - b[1].length)[0];
+  const there = hosts.known.get(nearest) as Record<string, unknown>;
+  const show = (v: unknown): string => { const s = JSON.stringify(v ?? null); return s.length > 60 ? `${s.slice(0, 57)}…` : s; };
+  return `this host (${hosts.live.id}) matches no committed golden host; the nearest, ${nearest}, differs in ${diff.length} facts: `
+    + diff.map((k) => `${k} (here ${show(live[k])}, there ${show(there[k])})`).join('; ')
+    + ' — goldens whose input reads one of them are skipped until --regenerate blesses this host';
+}
+
 export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun> {
   const notes: string[] = [];
   // The host: the live probe, or a simulated one (--host-facts), against the committed hosts.
@@ -52,7 +66,8 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   const live = committedFacts(JSON.parse(readFileSync(factsFile, 'utf8')) as HostFacts);
   const hosts: HostTable = { live: { id: hostId(live), facts: live }, known: readHosts(root) };
   notes.push(`host ${hosts.live.id}: ${describeHost(live)}${o.hostFacts ? ` (simulated from ${relative(root, o.hostFacts)})` : ''}`);
-  for (const [id, f] of hosts.known) if (id !== hosts.live.id) notes.push(`golden host ${id} differs from this one in: ${differingFacts(f, live).join(', ')}`);
+  const unmatched = unmatchedHostNote(hosts);
+  if (unmatched) notes.unshift(unmatched);
 
   if (series) notes.push(`real libvirt: ${describeSeriesBuild(series)} at ${series.uri}`);
 

@@ -12,9 +12,11 @@ import { readXml } from '../xml/read.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const xml = (name: string): string => readFileSync(join(root, 'cases', `${name}.xml`), 'utf8');
-// A host-like profile that does not need the probed host file.
-const base = loadProfile('x86_64-latest');
-const host: Profile = { ...base, name: 'host-like', hostNodes: [0], autoNodeset: null, abiUpdate: true };
+// A host-like profile that does not need the probed host file: the runtime facts a probe of
+// this kind of machine gives (cgroup v1 with cpuset, libvirt with numa_set_preferred_many, no numad).
+const runtime = { preferredMany: true, cgroup: 'v1', cpusetController: true } as const;
+const base: Profile = { ...loadProfile('x86_64-latest'), runtime };
+const host: Profile = { ...base, name: 'host-like', hostNodes: [0], autoNodeset: null, abiUpdate: true, numad: { error: NUMAD_FAILED } };
 
 t.test('numa_maps lines', async (tt) => {
   tt.same(parseNumaMapsLine('7fff3854d000 prefer (many):0 stack anon=4 dirty=4 active=1 N0=4 kernelpagesize_kB=4'),
@@ -133,6 +135,14 @@ t.test('predictions', async (tt) => {
   // placement='auto': without numad the start fails; with numad's advice (0-3 on an 8-node host) it binds there.
   tt.same(p('numatune-auto-strict'), { kind: 'error', message: NUMAD_FAILED });
   tt.same(p('numatune-static-memory-auto-vcpu'), { kind: 'error', message: NUMAD_FAILED });
+  // Whatever the probe saw is what is predicted (a build without numad says so in other words).
+  const without = 'unsupported configuration: numad is not available on this host';
+  tt.same(p('numatune-auto-strict', { ...host, numad: { error: without } }), { kind: 'error', message: without });
+  tt.throws(() => p('numatune-auto-strict', { ...host, numad: { advice: 'live' } }), /numad answers/, 'live advice is not predicted');
+  tt.throws(() => p('numatune-auto-strict', { ...host, numad: undefined }), /was not probed/);
+  tt.throws(() => p('numatune-memory-restrictive', { ...host, runtime: undefined }), /no paused guest was probed/, 'no runtime facts, no prediction');
+  // The runtime backend replaces the input's type with the host's accelerator.
+  tt.equal(p('numatune-kvm-restrictive', { ...host, virtTypes: ['qemu'] }).kind, 'facts', "a type='kvm' input runs under TCG where KVM is missing");
   const withNumad = p('numatune-auto-strict', base);
   tt.same(withNumad.kind === 'facts' && [withNumad.facts.backends, withNumad.facts.cpuset_mems.emulator],
     [[{ id: 'pc.ram', policy: 'bind', nodes: '0-3' }], '0-3']);
@@ -160,7 +170,7 @@ t.test('strict cpuset.mems: the <memory> nodeset on 9.0.0, the union with the me
   // cases/emulated/strict-memnodes-per-cell.xml on an eight-node host: <memory strict 0-1>,
   // memnodes 4 and 5-7 (its goldens: 9.0.0 cannot start it, 11.3.0 writes 0-1,4-7).
   const doc = readXml(readFileSync(join(root, 'cases', 'emulated', 'strict-memnodes-per-cell.xml'), 'utf8'));
-  const eight = (p: Profile): Profile => ({ ...p, name: `${p.name}-8`, hostNodes: [0, 1, 2, 3, 4, 5, 6, 7], autoNodeset: null, abiUpdate: true });
+  const eight = (p: Profile): Profile => ({ ...p, name: `${p.name}-8`, hostNodes: [0, 1, 2, 3, 4, 5, 6, 7], autoNodeset: null, abiUpdate: true, runtime });
   const v9 = predictRuntimeXml(doc, eight(base));
   const v11 = predictRuntimeXml(doc, eight(loadProfile('x86_64-latest@11.3.0')));
   tt.same(v9.kind === 'facts' && v9.facts.cpuset_mems, { emulator: '0-1', vcpu0: '0-1', vcpu1: '0-1' });

@@ -35,7 +35,8 @@ t.test('host takes the version of the daemon it probed', async (t) => {
   const facts: HostFacts = {
     libvirtVersion: '11.3.0', qemuVersion: '7.2.0', qemuBinary: '/usr/bin/qemu-system-x86_64', daemonPath: '/usr/bin',
     stateDirTemplate: '/var/lib/libvirt/qemu/domain--1-{name}', monitorTemplate: 'path=/m.sock', machineAliases: {},
-    numaNodes: [{ id: 0, memoryKiB: 1024, cpus: [0] }], kvmUsable: false,
+    numaNodes: [{ id: 0, memoryKiB: 1024, cpus: [0] }], kvmUsable: false, virtTypes: ['qemu'],
+    defaultCpuModels: { qemu: { x86_64: 'qemu64', i686: 'qemu32' }, kvm: {} }, emulators: { x86_64: '/usr/bin/qemu-system-x86_64' },
   };
   const h = hostProfile(facts);
   t.equal(h.libvirtVersion, '11.3.0');
