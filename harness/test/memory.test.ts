@@ -84,6 +84,8 @@ t.test('huge page sizes are host facts', async (t) => {
     libvirtVersion: '9.0.0', qemuVersion: '7.2.0', qemuBinary: '/usr/bin/qemu-system-x86_64', daemonPath: '/usr/bin',
     stateDirTemplate: '/var/lib/libvirt/qemu/domain--1-{name}', monitorTemplate: 'path=/var/lib/libvirt/qemu/domain--1-{name}/monitor.sock',
     machineAliases: { pc: 'pc-i440fx-7.2' }, numaNodes: [{ id: 0, memoryKiB: 1 << 20, cpus: [0, 1] }], kvmUsable: false, hugetlbfs,
+    virtTypes: ['qemu'], defaultCpuModels: { qemu: { x86_64: 'qemu64', i686: 'qemu32' }, kvm: {} },
+    emulators: { x86_64: '/usr/bin/qemu-system-x86_64' },
   });
   const none = hostProfile(facts([]));
   const two = hostProfile(facts([{ mount: '/dev/hugepages', sizeKiB: 2048, default: true }]));
