@@ -24,6 +24,22 @@ export function memoryDevicesPostParse(d: Domain): void {
   }
 }
 
+/** qemuDomainDefNumaAutoAdd (behaviour.numaAutoAddForHotplug): when the definition may change the
+ *  guest ABI (define), memory hotplug without NUMA cells gets one cell holding the initial memory,
+ *  and devices without a node go to it. Returns whether it added the cell. */
+export function numaAutoAdd(d: Domain, profile: Profile): boolean {
+  if (!profile.behaviour.numaAutoAddForHotplug || !profile.abiUpdate || !hasMemoryHotplug(d) || d.cpu?.cells.length) return false;
+  let nodeKiB = d.memoryKiB;
+  for (const m of d.devices.memories) {
+    if (m.target.sizeKiB > nodeKiB) fail('XML_ERROR', 'Total size of memory devices exceeds the total memory size');
+    nodeKiB -= m.target.sizeKiB;
+    if (m.model === 'dimm' || m.model === 'nvdimm' || m.model === 'virtio-mem') if (m.target.node === -1) m.target.node = 0;
+  }
+  d.cpu ??= { cells: [], interconnects: [] };
+  d.cpu.cells.push({ id: 0, memoryKiB: nodeKiB, caches: [] });
+  return true;
+}
+
 /** virDomainDefPostParseMemory (NUMA cells and devices make the total) and
  *  virDomainDefPostParseMemtune; `numaKiB` is the cells' sum. */
 export function memoryTotalsPostParse(d: Domain, profile: Profile, numaKiB: number): void {

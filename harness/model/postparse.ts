@@ -7,7 +7,7 @@ import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
 import { validateIdmap } from './idmap.js';
 import {
-  assignMemorySlots, memoryDevicesPostParse, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
+  assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
   validateMemoryDeviceCaps, validateMemoryHotplug, validateMemtune,
 } from './memory-devices.js';
 
@@ -48,7 +48,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
   const devs = d.devices;
   const q35 = isQ35(d);
 
-  const cells = d.cpu?.cells ?? [];
+  let cells = d.cpu?.cells ?? [];
   // No <emulator>: the capabilities' emulator for the guest arch.
   if (!devs.emulator && profile.defaultEmulator) devs.emulator = profile.defaultEmulator[d.os.arch];
   // A virt type the host's capabilities lack has no machine types of its own: no preferred
@@ -105,6 +105,8 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // capabilities only; profiles without a default CPU (nocaps) leave check unset, untested.
   if (d.cpu?.model && d.cpu.check === undefined) d.cpu.check = d.type === 'kvm' ? 'partial' : 'none';
 
+  // qemuDomainDefNumaAutoAdd (11.x): memory hotplug without NUMA cells gets one cell.
+  if (numaAutoAdd(d, profile)) cells = d.cpu!.cells;
   // qemuDomainDefNumaCPUsRectify: vCPUs not in any cell land in cell 0.
   if (cells.length) {
     const assigned = cells.reduce((s, c) => s + (c.cpus?.length ?? 0), 0);

@@ -105,13 +105,16 @@ export interface Behaviour {
   /** Memory devices' guest address ranges may not overlap (virDomainMemoryDefCheckConflict, per
    *  device); 9.0.0 only compares dimm slots and equal bases (qemuCheckMemoryDimmConflict). */
   memoryAddressRanges: boolean;
+  /** Memory hotplug without NUMA cells gets one cell when the ABI may change (qemuDomainDefNumaAutoAdd);
+   *  9.0.0 refuses it ("At least one numa node has to be configured …"). */
+  numaAutoAddForHotplug: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
   numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
-  memoryTargetAddress: false, memoryAddressRanges: false,
+  memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false,
 };
 
 export interface Profile {
