@@ -12,7 +12,6 @@ import fc from 'fast-check';
 import { FAULTS } from './faults.js';
 import { tame, type TameHost } from './tame.js';
 import type { AddressSpec, CacheSpec, CellSpec, CpuSpec, CputuneSpec, DevicesSpec, DiskSpec, DomainSpec, InterconnectSpec, MemSpec, MemnodeSpec, NumaSpec, NumatuneSpec, PinSpec, SiblingSpec, TopologySpec, VcpuSpec } from './spec.js';
-import { renderDomain } from './render.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

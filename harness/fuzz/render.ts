@@ -8,7 +8,7 @@ function attrs(pairs: [string, string | undefined][]): string {
   return pairs.filter((p): p is [string, string] => p[1] !== undefined).map(([k, v]) => ` ${k}='${esc(v)}'`).join('');
 }
 
-const isQ35 = (machine: string): boolean => machine === 'q35' || machine.startsWith('pc-q35');
+const isQ35 = (machine: string | undefined): boolean => machine === 'q35' || !!machine?.startsWith('pc-q35');
 
 /** The vCPU count the rest of the document is built around (1 when the text is not a count). */
 function vcpuMax(s: DomainSpec): number {

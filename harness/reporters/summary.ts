@@ -16,10 +16,21 @@ export function tally(verdicts: Verdict[]): Map<string, Tally & { reasons: Map<s
   return by;
 }
 
+/** The host a pair ran on: the key after '@' (run-hosts.ts), '' for the machine. */
+export const hostOfPair = (pair: string): string => /@([a-z0-9-]+)$/.exec(pair)?.[1] ?? '';
+
 export function summaryLines(verdicts: Verdict[], notes: string[] = []): string[] {
   const out = ['', '# summary per backend pair'];
   for (const n of notes) out.push(`# ${n}`);
-  for (const [pair, t] of tally(verdicts)) {
+  // Grouped by host: the machine's pairs first, then each other host's under its name.
+  const byHost = [...tally(verdicts)].sort(([a], [b]) => (hostOfPair(a) < hostOfPair(b) ? -1 : hostOfPair(a) > hostOfPair(b) ? 1 : 0));
+  let host: string | null = null;
+  for (const [pair, t] of byHost) {
+    if (hostOfPair(pair) !== host) {
+      host = hostOfPair(pair);
+      const n = (s: keyof Tally): number => byHost.filter(([p]) => hostOfPair(p) === host).reduce((sum, [, x]) => sum + x[s], 0);
+      out.push(`# on ${host ? `host ${host}` : 'this machine'}: ${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped`);
+    }
     out.push(`#   ${pair}: ${t.pass} passed, ${t.fail} failed, ${t.skip} skipped${t.todo ? `, ${t.todo} known gaps (cases/known-gaps.json)` : ''}`);
     for (const [r, n] of [...t.reasons].sort((a, b) => b[1] - a[1]).slice(0, 12)) out.push(`#       ${n} skipped: ${r.length > 300 ? `${r.slice(0, 300)}…` : r}`);
     if (t.reasons.size > 12) out.push(`#       … ${t.reasons.size - 12} more skip reasons`);

@@ -1,13 +1,18 @@
 // The emulated multi-node host (harness/emulated/) as backends of the runner: one VM per run,
 // booted on first need and shared, with the project's own CLI running inside against the
-// libvirt there. runtime@emulated observes the emulated-host runtime cases; libvirt@emulated
-// runs libvirt's own NUMA-family inputs through the libvirt inside, in one batch call.
+// libvirt there. On that host (run-hosts.ts EMULATED): runtime@emulated observes the
+// emulated-host runtime cases; libvirt@emulated runs the project's argv/xml inputs and libvirt's
+// NUMA-family inputs through the libvirt inside, one batch call per operation; model@emulated is
+// the model told the facts probed from that libvirt.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Outcome } from '../backends/types.js';
 import { hold, processStartTime } from '../lifecycle/cleanup.js';
+import type { HostFacts } from '../model/host-facts.js';
 import type { BackendContext, BackendEntry } from './backend.js';
-import type { Case } from './case.js';
+import { readHosts, type HostTable } from './goldens.js';
+import { committedFacts, hostId } from './hosts.js';
+import { EMULATED } from './run-hosts.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
 const TOPOLOGY = 'mock8';
@@ -54,6 +59,21 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
     return { host, profile, uriArgs: series ? ['--uri', series.uri] : [] };
   })();
   return booting;
+}
+
+/** Where a file of the project is inside the VM: the project is shared read-only at /project. */
+function insidePath(root: string, file: string): string {
+  const rel = relative(root, file);
+  if (rel.startsWith('..')) throw new Error(`${file} is outside the project share`);
+  return `/project/${rel}`;
+}
+
+/** The golden host table of the emulated host: its facts as probed inside once it has booted,
+ *  against the committed golden hosts. */
+export async function emulatedHostTable(ctx: BackendContext): Promise<HostTable> {
+  const { profile } = await emulatedHost(ctx);
+  const facts = committedFacts(JSON.parse(readFileSync(join(ctx.root, '.cache', 'profiles', `${profile}.json`), 'utf8')) as HostFacts);
+  return { live: { id: hostId(facts), facts }, known: readHosts(ctx.root) };
 }
 
 async function why(ctx: BackendContext): Promise<string | null> {
@@ -134,30 +154,52 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
       const results = new Map<string, Outcome>();
       const closeHost = shareHost();
       return {
-        id: 'libvirt@emulated', ops: ['argv'],
+        id: 'libvirt@emulated', ops: ['argv', 'xml'],
         unavailable: async () => null,
         async prepare(cases) {
-          // One CLI call inside for every input: node starts once under TCG, not per file.
-          const inputs = new Map<string, Case>();
-          for (const c of cases) if (c.source === 'libvirt' && c.op === 'argv' && c.family !== false && c.profile === ctx.realProfile) inputs.set(basename(c.input), c);
-          if (!inputs.size) return;
+          // One CLI call inside per operation for every input: node starts once under TCG, not per
+          // file. Inputs are read through the project's share (/project), not copied in.
+          const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
+          if (!mine.length) return;
           const { host, uriArgs } = await emulatedHost(ctx);
-          const t0 = performance.now();
-          const files = Object.fromEntries([...inputs.keys()].map((f) => [f, readFileSync(inputs.get(f)!.input)]));
-          const paths = [...inputs.keys()].map((f) => `/tmp/lvh/${f}`);
-          const r = await runCliInside(host, ['argv', '--impl', 'libvirt', ...uriArgs, ...paths], files);
-          for (const [f, text] of splitBatch(r.stdout, paths)) results.set(f.slice('/tmp/lvh/'.length), { kind: 'ok', text });
-          for (const line of r.stderr.split('\n')) {
-            const m = /^\/tmp\/lvh\/([^:]+): (.*)$/.exec(line);
-            if (m) results.set(m[1], { kind: 'error', message: m[2] });
-            else if (paths.length === 1 && line.trim()) results.set(basename(paths[0]), { kind: 'error', message: line.trim() });
+          for (const op of ['argv', 'xml'] as const) {
+            const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
+            if (!paths.length) continue;
+            const t0 = performance.now();
+            const r = await runCliInside(host, [op, '--impl', 'libvirt', ...uriArgs, ...paths], {}, 1_800_000);
+            for (const [f, text] of splitBatch(r.stdout, paths)) results.set(`${op} ${f}`, { kind: 'ok', text });
+            for (const line of r.stderr.split('\n')) {
+              const m = /^(\/project\/[^:]+): (.*)$/.exec(line);
+              if (m) results.set(`${op} ${m[1]}`, { kind: 'error', message: m[2] });
+              else if (paths.length === 1 && line.trim()) results.set(`${op} ${paths[0]}`, { kind: 'error', message: line.trim() });
+            }
+            ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
           }
-          ctx.notes.push(`emulated host: ${inputs.size} of libvirt's NUMA-family inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
         },
         async run(c): Promise<Outcome> {
-          const o = results.get(basename(c.input));
-          if (!o) throw new Error(`the libvirt inside the emulated host gave nothing for ${basename(c.input)}`);
+          const o = results.get(`${c.op} ${insidePath(ctx.root, c.input)}`);
+          if (!o) throw new Error(`the libvirt inside the emulated host gave nothing for ${c.op} ${relative(ctx.root, c.input)}`);
           return o;
+        },
+        close: closeHost,
+      };
+    },
+  },
+  {
+    // The model with the facts probed from the libvirt inside (profile emulated-TOPOLOGY[-KEY]).
+    id: 'model@emulated', limit: () => 1,
+    async make(ctx) {
+      const reason = await why(ctx);
+      if (reason) return { reason };
+      const { runModel } = await import('../backends/model.js');
+      const { predictDocument } = await import('../runtime/compare.js');
+      const closeHost = shareHost();
+      return {
+        id: 'model@emulated', ops: ['argv', 'xml', 'runtime'],
+        unavailable: async () => null,
+        async run(c): Promise<Outcome> {
+          const { profile } = await emulatedHost(ctx);
+          return c.op === 'runtime' ? { kind: 'ok', text: predictDocument(readFileSync(c.input), profile).text } : runModel(c.op, readFileSync(c.input), profile);
         },
         close: closeHost,
       };

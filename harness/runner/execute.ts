@@ -7,14 +7,20 @@ import type { Outcome } from '../backends/types.js';
 import type { CaseBackend } from './backend.js';
 import type { Case } from './case.js';
 import { compare, expectedOf, type Expected as ExpectedOutcome } from './compare.js';
-import { bless, chooseGolden, type HostTable } from './goldens.js';
+import { bless, chooseGolden, type GoldenChoice, type HostTable } from './goldens.js';
 import { PAIRS, rulesFor, type Pair, type PairContext } from './pairs.js';
+import { HOSTS, type RunHost } from './run-hosts.js';
 import { normalise, type Rule } from './rules.js';
 import type { Verdict } from '../reporters/verdict.js';
 
 export interface Plan {
   root: string;
+  /** The machine's golden hosts: the live one and the committed ones. */
   hosts: HostTable;
+  /** Other hosts of the run by key (the emulated host's facts are known once it has booted). */
+  hostTables?: Record<string, () => Promise<HostTable>>;
+  /** The hosts of the run (default: run-hosts.ts HOSTS). */
+  runHosts?: RunHost[];
   /** Ready backends, or why one cannot run. */
   backends: Map<string, CaseBackend | { reason: string }>;
   pairs?: Pair[];
@@ -24,8 +30,8 @@ export interface Plan {
   regenerate: boolean;
   /** Why the model has no `host` profile here (a libvirt release it does not cover), or null. */
   hostModelWhy: string | null;
-  /** Which backend blesses each kind of project golden. */
-  blessFrom: Record<Case['op'], string>;
+  /** Which role blesses each kind of project golden (the host's backend playing it). */
+  blessFrom: Record<Case['op'], 'libvirt' | 'runtime'>;
 }
 
 type Got = { outcome: Outcome } | { threw: string } | { unavailable: string };
@@ -86,9 +92,35 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     verdicts.push({ id: c.id, pair, status, rerun: rerunCommand(c), ms: 0, ...extra });
   };
 
-  // The case's own reference: libvirt's expected file, or the golden chosen for this host.
-  const choice = c.expect.kind === 'golden' ? chooseGolden(plan.root, plan.hosts, c.op, c.name, input) : null;
-  if (choice?.kind === 'file') used.push(choice.file);
+  // The case's own reference: libvirt's expected file, or the golden chosen for the host a pair
+  // runs on (each host has its golden host table; another host's is known once it has booted).
+  const tables = new Map<string, Promise<HostTable | { unavailable: string }>>();
+  const tableOf = (h: RunHost): Promise<HostTable | { unavailable: string }> => {
+    let p = tables.get(h.key);
+    if (!p) {
+      const lazy = h.key ? plan.hostTables?.[h.key] : undefined;
+      p = !h.key ? Promise.resolve(plan.hosts)
+        : lazy ? lazy().catch((e: Error) => ({ unavailable: `no golden host for ${h.label}: ${e.message.split('\n')[0]}` }))
+        : Promise.resolve({ unavailable: `no golden host table for ${h.label} in this run` });
+      tables.set(h.key, p);
+    }
+    return p;
+  };
+  const choices = new Map<string, Promise<GoldenChoice | { kind: 'unavailable'; reason: string } | null>>();
+  const choiceOn = (h: RunHost): Promise<GoldenChoice | { kind: 'unavailable'; reason: string } | null> => {
+    let p = choices.get(h.key);
+    if (!p) {
+      p = c.expect.kind !== 'golden' ? Promise.resolve(null) : tableOf(h).then((t) => {
+        if ('unavailable' in t) return { kind: 'unavailable' as const, reason: t.unavailable };
+        const ch = chooseGolden(plan.root, t, c.op, c.name, input);
+        if (ch.kind === 'file') used.push(ch.file);
+        return ch;
+      });
+      choices.set(h.key, p);
+    }
+    return p;
+  };
+  const hostsOfCase = (plan.runHosts ?? HOSTS).filter((h) => h.accepts(c));
 
   if (plan.regenerate) {
     if (c.source !== 'project') return { verdicts, blessed, used, seconds: 0 };
@@ -100,28 +132,38 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       verdict('bless', 'skip', { detail: 'the tiering cells are blessed by the matrix: npm run tiering -- --bless' });
       return { verdicts, blessed, used, seconds: 0 };
     }
-    const from = plan.blessFrom[c.op];
-    const g = await outcome(from);
-    if ('unavailable' in g) verdict('bless', 'skip', { detail: `cannot bless from ${from}: ${g.unavailable}` });
-    else if ('threw' in g) verdict('bless', 'fail', { detail: `backend ${from} threw: ${g.threw}` });
-    else if (g.outcome.kind === 'skip') verdict('bless', 'skip', { detail: g.outcome.reason });
-    else {
+    for (const h of hostsOfCase) {
+      const from = h.backends[plan.blessFrom[c.op]];
+      const pair = `bless${h.key ? `@${h.key}` : ''}`;
+      if (!from) continue;
+      const g = await outcome(from);
+      if ('unavailable' in g) { verdict(pair, 'skip', { detail: `cannot bless from ${from}: ${g.unavailable}` }); continue; }
+      if ('threw' in g) { verdict(pair, 'fail', { detail: `backend ${from} threw: ${g.threw}` }); continue; }
+      if (g.outcome.kind === 'skip') { verdict(pair, 'skip', { detail: g.outcome.reason }); continue; }
+      const table = await tableOf(h);
+      if ('unavailable' in table) { verdict(pair, 'skip', { detail: table.unavailable }); continue; }
+      const choice = await choiceOn(h);
       // Fork only where this host differs: a golden from another host that still holds stays.
-      const holds = choice?.kind === 'file' && choice.host !== plan.hosts.live.id
+      const holds = choice?.kind === 'file' && choice.host !== table.live.id
         && compare(expectedOf({ kind: 'golden-file', file: choice.file }, c.op), g.outcome, ['golden', from], rulesFor(PAIRS[0], plan.extraRules)).same;
       // A series daemon's private paths never reach a golden: its rules are applied first.
       const o = g.outcome;
       const neutral = o.kind === 'ok' ? { kind: 'ok' as const, text: normalise(o.text, plan.extraRules).text } : { kind: 'error' as const, message: normalise(o.message, plan.extraRules).text };
-      if (!holds) blessed.push(...bless(plan.root, c.op, c.name, plan.hosts.live.id, neutral));
-      verdict('bless', 'pass', { detail: holds ? `golden of ${choice.kind === 'file' ? choice.host : ''} holds here` : `blessed from ${from}` });
+      if (!holds) blessed.push(...bless(plan.root, c.op, c.name, table.live.id, neutral));
+      verdict(pair, 'pass', { detail: holds && choice?.kind === 'file' ? `golden of ${choice.host} holds here` : `blessed from ${from}` });
     }
     return { verdicts, blessed, used, seconds: busyMs / 1000 };
   }
 
-  const reference = (): ExpectedOutcome | { skip: string } | { missing: string } => {
+  const last: { choice: GoldenChoice | null } = { choice: null };
+  const reference = async (h: RunHost): Promise<ExpectedOutcome | { skip: string } | { missing: string }> => {
     if ((c.expect.kind === 'text' || c.expect.kind === 'error') && !existsSync(c.expect.file)) return { missing: c.expect.file };
     if (c.expect.kind !== 'golden') return expectedOf(c.expect, c.op);
-    if (!choice || choice.kind === 'skip') return { skip: choice?.kind === 'skip' ? choice.reason : 'no golden' };
+    const choice = await choiceOn(h);
+    last.choice = choice && choice.kind !== 'unavailable' ? choice : null;
+    if (!choice) return { skip: 'no golden' };
+    if (choice.kind === 'unavailable') return { skip: choice.reason };
+    if (choice.kind === 'skip') return { skip: choice.reason };
     if (choice.kind === 'missing') return { missing: choice.file };
     return expectedOf({ kind: 'golden-file', file: choice.file }, c.op);
   };
@@ -131,7 +173,8 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     if (applies === false) continue;
     if (typeof applies === 'string') { verdict(p.id, 'skip', { detail: applies }); continue; }
     const modelInvolved = p.actual.startsWith('model') || (p.expected.from === 'backend' && p.expected.id.startsWith('model'));
-    const modelWhy = c.modelWhy ?? (c.profile === 'host' || p.actual === 'model(host)' ? plan.hostModelWhy : null);
+    // The machine's host profile (another host's model backend says its own profile's problem).
+    const modelWhy = c.modelWhy ?? (!p.host.key && (c.profile === 'host' || p.actual === 'model(host)') ? plan.hostModelWhy : null);
     if (modelInvolved && modelWhy) { verdict(p.id, 'skip', { detail: modelWhy }); continue; }
     const a = await outcome(p.actual);
     if ('unavailable' in a) { verdict(p.id, 'skip', { detail: `${p.actual} backend: ${a.unavailable}` }); continue; }
@@ -140,7 +183,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     let expected: ExpectedOutcome;
     let label: string;
     if (p.expected.from === 'reference') {
-      const r = reference();
+      const r = await reference(p.host);
       if ('skip' in r) { verdict(p.id, 'skip', { detail: r.skip }); continue; }
       if ('missing' in r) { verdict(p.id, 'fail', { detail: `no golden file ${r.missing}: bless it with ${c.host === 'emulated' ? `node dist/emulated/run-cases.js --bless ${c.name}` : `npm test -- --regenerate --case '${c.name}'`}` }); continue; }
       expected = r;
@@ -163,7 +206,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     const gap = p.modelSide && c.source === 'project' ? plan.knownGaps[c.name] ?? plan.knownGaps[`${c.name}:${c.op}`] : undefined;
     if (gap && v.same) verdict(p.id, 'fail', { detail: `known gap now matches: remove '${c.name}' from cases/known-gaps.json` });
     else if (gap && a.outcome.kind === 'error' && a.outcome.message.startsWith('not modelled:')) verdict(p.id, 'todo', { detail: gap });
-    else verdict(p.id, v.same ? 'pass' : 'fail', { diff: v.diff, rules: v.rules, detail: choice?.kind === 'file' ? choice.note : undefined });
+    else verdict(p.id, v.same ? 'pass' : 'fail', { diff: v.diff, rules: v.rules, detail: p.expected.from === 'reference' && last.choice?.kind === 'file' ? last.choice.note : undefined });
   }
   for (const v of verdicts) v.ms = busyMs / verdicts.length;
   return { verdicts, blessed, used, seconds: busyMs / 1000 };

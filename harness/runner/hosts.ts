@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { HostFacts } from '../model/host-facts.js';
+import { parseLibvirtNodeset } from '../backends/pages-outside.js';
 
 /** The facts outputs depend on: everything the probe asks of libvirt that the model reads.
  *  Paths of the daemon's own environment are left out: named rules (rules.ts) already map them. */
@@ -71,20 +72,43 @@ const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
   hugetlbfs: (x, op) => op !== 'xml' && /<hugepages|<pagesize/.test(x),
 };
 
-/** Facts read through one part only: the part an input reads, by its virt type. */
-const PART: Partial<Record<FactKey, (xml: string) => string>> = {
-  defaultCpuModels: (x) => (kvm(x) ? 'kvm' : 'qemu'),
+/** Facts an input reads through one part only: what it sees of the fact. Two hosts that differ
+ *  in the fact but not in that view give the input the same output. */
+const VIEW: Partial<Record<FactKey, (xml: string, op: string, f: CommittedFacts) => unknown>> = {
+  // The default CPU of the input's virt type.
+  defaultCpuModels: (x, _op, f) => (f.defaultCpuModels as Record<string, unknown> | null)?.[kvm(x) ? 'kvm' : 'qemu'] ?? null,
+  // Command line and XML read the host nodes only where a nodeset names them (is each named node
+  // there: virNumaNodesetIsAvailable); numad's advice and the runtime read every node.
+  numaNodes: (x, op, f) => {
+    const named = op === 'runtime' || /placement\s*=\s*['"]auto/.test(x) ? null : namedNodes(x);
+    return named ? named.map((n) => f.numaNodes.some((h) => h.id === n)) : f.numaNodes;
+  },
 };
 
+/** Host nodes the input's nodesets name (numatune, memnodes, memory devices' nodemasks), or null
+ *  when one cannot be read (then every node counts). */
+function namedNodes(xml: string): number[] | null {
+  const texts = [...xml.matchAll(/\bnodeset\s*=\s*(['"])(.*?)\1/g)].map((m) => m[2])
+    .concat([...xml.matchAll(/<nodemask>([^<]*)<\/nodemask>/g)].map((m) => m[1]));
+  const out = new Set<number>();
+  try {
+    for (const t of texts) for (const n of parseLibvirtNodeset(t)) out.add(n);
+  } catch {
+    return null;
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
 /** Which of the differing facts between two hosts the input's output reads (a fact read through
- *  one part counts only when that part differs). */
+ *  a view counts only when that view differs). */
 export function factsRead(xml: string, op: string, a: CommittedFacts, b: CommittedFacts): FactKey[] {
+  // Where either host lacks KVM, a KVM guest is refused before its CPU meets the host CPU.
+  const bothKvm = [a, b].every((f) => (f.virtTypes ?? []).includes('kvm'));
   return differingFacts(a, b).filter((k) => {
     if (!READS[k](xml, op)) return false;
-    const part = PART[k]?.(xml);
-    if (part === undefined) return true;
-    const pick = (f: CommittedFacts): unknown => (f[k] as Record<string, unknown> | null)?.[part] ?? null;
-    return JSON.stringify(pick(a)) !== JSON.stringify(pick(b));
+    if ((k === 'hostCpu' || k === 'kvmCpuModels') && !bothKvm) return false;
+    const view = VIEW[k];
+    return !view || JSON.stringify(view(xml, op, a)) !== JSON.stringify(view(xml, op, b));
   });
 }
 

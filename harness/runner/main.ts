@@ -13,8 +13,10 @@ import type { RunSummary } from '../reporters/merge.js';
 import { writeAtomic } from '../neutral/atomic-file.js';
 import { summaryLines } from '../reporters/summary.js';
 import { parseTap, unitVerdicts } from '../reporters/tap-results.js';
-import { failureKey, readSuiteRecords, type Verdict } from '../reporters/verdict.js';
+import { readSuiteRecords, type Verdict } from '../reporters/verdict.js';
 import { defaultJobs, parseRunArgs, RUN_ENV, UsageError, USAGE, type RunOptions } from './options.js';
+import { runFactsFile } from './facts-file.js';
+import { expectFailures } from './expect-failures.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Suite files whose verdicts come from the runner library, not from their TAP. */
@@ -58,31 +60,11 @@ async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{
   return out;
 }
 
-function expectFailures(file: string, verdicts: Verdict[]): string[] {
-  const want = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const got = [...new Set(verdicts.filter((v) => v.status === 'fail').map(failureKey))];
-  // A listed failure on a host the run was told to leave out (--no-emulated) is not run, said so
-  // line by line; any other skip of a listed failure is a miss.
-  const leftOut = new Set(verdicts.filter((v) => v.status === 'skip' && /(^|: )left out by --no-emulated$/.test(v.detail ?? '')).map(failureKey));
-  const notRun = want.filter((w) => !got.includes(w) && leftOut.has(w));
-  const missing = want.filter((w) => !got.includes(w) && !leftOut.has(w));
-  const extra = got.filter((g) => !want.includes(g));
-  const out = [`# expected failures (${file}): ${want.length - missing.length - notRun.length}/${want.length} seen, ${extra.length} unexpected${notRun.length ? `, ${notRun.length} not run (left out by --no-emulated)` : ''}`];
-  for (const m of notRun) out.push(`#   not run (--no-emulated): ${m}`);
-  for (const m of missing) out.push(`#   NOT caught: ${m}`);
-  for (const x of extra) out.push(`#   unexpected failure: ${x}`);
-  // A list none of whose failures ran catches nothing: that cannot pass.
-  const vacuous = want.length > 0 && want.length === notRun.length;
-  if (vacuous) out.push('#   none of the listed failures ran here');
-  out.push(missing.length || extra.length || vacuous ? 'expected-failures: 0 passed, 1 failed' : 'expected-failures: 1 passed, 0 failed');
-  return out;
-}
-
 /** The host's facts drive every pair: probe the machine's libvirt again when anything the facts
  *  depend on changed since the last probe (scripts/probe-host.mjs --if-stale). A fact the probe
  *  cannot decide stops the run before any pair. A series run's daemon is probed by series.sh. */
 function probeHost(o: RunOptions): string | null {
-  if (!o.libvirt || o.hostFacts || o.series || (process.getuid && process.getuid() !== 0)) return null;
+  if (!o.libvirt || o.hostFacts || o.series || o.uri || (process.getuid && process.getuid() !== 0)) return null;
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'probe-host.mjs'), '--if-stale'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').filter(Boolean).pop() ?? '';
   if (r.status !== 0) throw new UsageError(`the host's facts cannot be decided, so no pair can be judged: ${said || `probe-host exited ${r.status ?? r.signal}`}`);
@@ -145,7 +127,8 @@ async function main(): Promise<number> {
     }
     const failed = verdicts.some((v) => v.status === 'fail');
     if (o.expectFailures) {
-      const lines = expectFailures(o.expectFailures, verdicts);
+      const facts = JSON.parse(readFileSync(runFactsFile(o), 'utf8')) as { virtTypes?: string[]; kvmUsable?: boolean };
+      const lines = expectFailures(o.expectFailures, verdicts, { kvm: facts.virtTypes ? facts.virtTypes.includes('kvm') : !!facts.kvmUsable });
       console.log(lines.join('\n'));
       return lines[lines.length - 1].startsWith('expected-failures: 1 passed') ? 0 : 1;
     }

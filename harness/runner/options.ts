@@ -16,6 +16,10 @@ export interface RunOptions {
   libvirt: boolean;
   /** --series KEY: the real libvirt is a series build's private daemon. */
   series: string | null;
+  /** --uri URI: the real libvirt is this daemon (scripts/kvm-hidden.sh's private one), its facts
+   *  probed by the caller into --live-facts FILE. */
+  uri: string | null;
+  liveFacts: string | null;
   /** --expect-failures FILE: pass only when exactly these failures happen. */
   expectFailures: string | null;
   /** --host-facts FILE: judge goldens as if on the host these facts describe (a simulation:
@@ -48,6 +52,8 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
   --no-emulated  leave the emulated multi-node host out (its cases are skipped, with that reason)
   --tiering      also run the tiering cells (tiering/KERNEL/SCENARIO on the tiered host, ~60 s each)
   --series KEY   run against a series build (npm run series does build + daemon + this)
+  --uri URI --live-facts FILE  the real libvirt is the daemon at URI, probed into FILE
+                 (scripts/kvm-hidden.sh does both for a daemon that does not see /dev/kvm)
   --expect-failures FILE  pass only if exactly the failures listed in FILE happen
                  (one 'CASE-ID [PAIR]' per line, as the summary prints them)
   --host-facts FILE  judge goldens as on the host FILE describes (golden/hosts/*.json format)
@@ -67,7 +73,7 @@ export function defaultJobs(cores: number, freeMiB: number): number {
 }
 
 export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {
-  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: jobs, workDir };
+  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: jobs, workDir };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = (): string => {
@@ -90,6 +96,8 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
         break;
       }
       case '--series': o.series = value(); break;
+      case '--uri': o.uri = value(); break;
+      case '--live-facts': o.liveFacts = resolve(cwd, value()); break;
       case '--expect-failures': o.expectFailures = resolve(cwd, value()); break;
       case '--host-facts': o.hostFacts = resolve(cwd, value()); break;
       case '--shard': {
@@ -110,6 +118,8 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
     }
   }
   if (o.regenerate && o.hostFacts) throw new UsageError('--regenerate needs the real host: it cannot bless for simulated --host-facts');
+  if (!o.uri !== !o.liveFacts) throw new UsageError('--uri and --live-facts go together (the daemon and its probed facts)');
+  if (o.uri && o.series) throw new UsageError('--uri and --series both name the real libvirt: give one');
   return o;
 }
 
@@ -119,5 +129,5 @@ export const RUN_ENV = 'LVH_RUN';
 export function runOptions(): RunOptions {
   const raw = process.env[RUN_ENV];
   if (raw) return JSON.parse(raw) as RunOptions;
-  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: 2, workDir: '' };
+  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: 2, workDir: '' };
 }

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { HostFacts } from '../model/host-facts.js';
-import { hostFactsPath, profileProblem, useHostFacts } from '../profiles/load.js';
-import { defaultBuildsDir, describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
+import { profileProblem, useHostFacts } from '../profiles/load.js';
+import { describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
 import type { Verdict } from '../reporters/verdict.js';
 import type { CaseBackend } from './backend.js';
 import { BACKENDS } from './backends.js';
@@ -18,6 +18,8 @@ import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './golde
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
 import type { RunOptions } from './options.js';
 import { PAIRS } from './pairs.js';
+import { runFactsFile, seriesFactsFile } from './facts-file.js';
+import { EMULATED, HOSTS } from './run-hosts.js';
 import { seriesPaths } from './rules.js';
 import { selectCases, shardOf } from './select.js';
 
@@ -34,6 +36,12 @@ export interface SuiteRun {
 export function readCosts(root: string): Record<string, number> {
   const f = join(root, 'cases', 'costs.json');
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) as Record<string, number> : {};
+}
+
+/** The facts a host differs in from the nearest committed golden host. */
+function nearestDiff(t: HostTable): string {
+  const best = [...t.known].map(([id, f]) => [id, differingFacts(f, t.live.facts)] as const).sort((a, b) => a[1].length - b[1].length)[0];
+  return best ? `${best[0]}: ${best[1].join(', ')}` : 'none committed';
 }
 
 /** Said once, at the top of the summary, when no committed golden host is this one: the facts
@@ -56,10 +64,10 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   const series = o.series ? loadSeriesBuild(o.series) : null;
   if (series && 'missing' in series) throw new Error(series.missing);
   // Under a series build the real libvirt is its daemon: the facts probed from it (series.sh).
-  const seriesFacts = series ? join(defaultBuildsDir(), series.key, 'host.json') : null;
+  const seriesFacts = series ? seriesFactsFile(series.key) : null;
   if (series && o.regenerate && series.patches.length) throw new Error('--regenerate blesses from an unpatched libvirt only, never from a series under test');
-  const factsFile = o.hostFacts ?? (seriesFacts && existsSync(seriesFacts) ? seriesFacts : hostFactsPath);
-  if (seriesFacts && factsFile === seriesFacts) useHostFacts(seriesFacts);
+  const factsFile = runFactsFile(o);
+  if ((seriesFacts && factsFile === seriesFacts) || (o.liveFacts && factsFile === o.liveFacts)) useHostFacts(factsFile);
   if (series && factsFile !== seriesFacts && !o.hostFacts) notes.push(`the series daemon was not probed (${seriesFacts} missing): host facts of the machine's libvirt`);
   if (!existsSync(factsFile)) throw new Error(`no host facts at ${factsFile} (run npm run setup, or node scripts/probe-host.mjs)`);
   if (o.hostFacts) useHostFacts(o.hostFacts);
@@ -78,14 +86,15 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
 
   const realDisabled = !o.libvirt ? 'disabled by --no-libvirt'
     : o.hostFacts ? `--host-facts simulates host ${hosts.live.id}; the real libvirt on this machine is another host` : null;
-  const ctx = { root, uri: series?.uri, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes };
+  if (o.uri) notes.push(`real libvirt: the daemon at ${o.uri}`);
+  const ctx = { root, uri: series?.uri ?? o.uri ?? undefined, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes };
   const needed = new Set<string>();
   for (const c of cases) for (const p of PAIRS) if (p.applies(c, { realProfile: realProfileOf(live) }) !== false) {
     needed.add(p.actual);
     if (p.expected.from === 'backend') needed.add(p.expected.id);
   }
   const blessFrom = { argv: 'libvirt', xml: 'libvirt', runtime: 'runtime' } as const;
-  if (o.regenerate) for (const b of Object.values(blessFrom)) needed.add(b);
+  if (o.regenerate) for (const h of HOSTS) for (const role of Object.values(blessFrom)) if (h.backends[role]) needed.add(h.backends[role]!);
   const backends = new Map<string, CaseBackend | { reason: string }>();
   const limits = new Map<string, Limiter>();
   for (const entry of BACKENDS.filter((b) => needed.has(b.id))) {
@@ -106,8 +115,22 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   for (const b of backends.values()) if (!('reason' in b) && b.prepare) await b.prepare(cases);
 
   const gapsFile = join(root, 'cases', 'known-gaps.json');
+  // Other hosts' golden tables, once their facts are known (the emulated host's after its boot).
+  const otherTables: { key: string; table: Promise<HostTable> }[] = [];
+  const lazyTable = (key: string, make: () => Promise<HostTable>): (() => Promise<HostTable>) => {
+    let p: Promise<HostTable> | null = null;
+    return () => {
+      if (!p) {
+        p = make();
+        otherTables.push({ key, table: p });
+        void p.then((t) => notes.push(`host ${t.live.id} (${EMULATED.label}): ${describeHost(t.live.facts)}${t.known.has(t.live.id) ? '' : `; no committed golden host is this one (nearest differs in: ${nearestDiff(t)})`}`), () => undefined);
+      }
+      return p;
+    };
+  };
   const plan: Plan = {
     root, hosts, backends, ctx: { realProfile: realProfileOf(live) },
+    hostTables: { emulated: lazyTable('emulated', async () => (await import('./backends-emulated.js')).emulatedHostTable(ctx)) },
     extraRules: series ? [seriesPaths(series.key)] : [],
     knownGaps: existsSync(gapsFile) ? JSON.parse(readFileSync(gapsFile, 'utf8')) as Record<string, string> : {},
     regenerate: o.regenerate, blessFrom, hostModelWhy: profileProblem('host'),
@@ -122,8 +145,14 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
       const settled = await Promise.all(results);
       const verdicts: Verdict[] = [];
       const changed = settled.flatMap((r) => r.blessed);
-      if (o.regenerate && changed.length && writeHost(root, hosts.live.id, live)) changed.push(`golden/hosts/${hosts.live.id}.json`);
-      else if (o.regenerate) writeHost(root, hosts.live.id, live);
+      if (o.regenerate) {
+        // Every host blessed for: its facts committed beside its goldens.
+        const tables = [hosts, ...(await Promise.allSettled(otherTables.map((t) => t.table))).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+        for (const t of tables) {
+          const forks = changed.some((f) => f.includes(`.${t.live.id}.`));
+          if ((forks || t === hosts) && writeHost(root, t.live.id, t.live.facts) && forks) changed.push(`golden/hosts/${t.live.id}.json`);
+        }
+      }
       if (full) for (const s of found.skipped) verdicts.push({ id: s.id, pair: 'libvirt-tests-vs-model', status: 'skip', detail: s.why, ms: 0 });
       // How much of libvirt's own suites the model runs, per release (what issue reports ask).
       const byVersion = new Map<string, { family: number; beyond: number; inside: number; same: number }>();

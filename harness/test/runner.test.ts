@@ -158,3 +158,42 @@ t.test('the qemu-exit-race rule equates only the two wordings of one early QEMU 
   t.same(normalise(b, [QEMU_EXIT_RACE]).applied, ['qemu-exit-race']);
   t.not(normalise(c, [QEMU_EXIT_RACE]).text, normalise(a, [QEMU_EXIT_RACE]).text, "QEMU's own message stays compared");
 });
+
+t.test('pairs are declared once and instantiated per host', async (t) => {
+  const { pairsOn } = await import('../runner/pairs.js');
+  const { MACHINE, EMULATED } = await import('../runner/run-hosts.js');
+  const ids = pairsOn([MACHINE, EMULATED]).map((p) => p.id);
+  t.ok(ids.includes('golden-vs-libvirt') && ids.includes('golden-vs-libvirt@emulated'), 'the machine keeps bare ids, another host carries its key');
+  t.notOk(ids.includes('libvirt-tests-vs-model@emulated'), 'a host-independent pair is judged once, on the machine');
+  t.notOk(ids.includes('golden-vs-tiering'), 'a role the machine lacks gives it no pair');
+  const emu = pairsOn([EMULATED]);
+  const argvCase: Case = { source: 'project', name: 'x', op: 'argv', profile: 'host', id: 'project/xml2argv/x', input: '/x.xml', expect: { kind: 'golden' } };
+  const runtimeCase: Case = { ...argvCase, op: 'runtime', id: 'runtime/x' };
+  t.equal(emu.find((p) => p.id === 'golden-vs-libvirt@emulated')!.applies(argvCase, { realProfile: 'x86_64-latest' }), true, "the project's argv cases run on the emulated host");
+  t.equal(emu.find((p) => p.id === 'golden-vs-runtime@emulated')!.applies(runtimeCase, { realProfile: 'x86_64-latest' }), false, "the machine's runtime cases do not");
+  t.match(emu.find((p) => p.id === 'runtime-vs-model@emulated')!.applies({ ...runtimeCase, host: 'emulated' }, { realProfile: 'x86_64-latest' }), /does not predict/, 'a pair a host does not judge yet is a skip with its reason');
+});
+
+t.test('facts read through a view: named nodes, the virt type\'s default CPU, the host CPU only with KVM on both', async (t) => {
+  const { factsRead } = await import('../runner/hosts.js');
+  const one = simulated;
+  const eight = { ...simulated, numaNodes: Array.from({ length: 8 }, (_, id) => ({ id, cpus: id < 2 ? [id] : [] })) };
+  const nodeset = (ns: string): string => `<domain type='qemu'><numatune><memory nodeset='${ns}'/></numatune></domain>`;
+  t.same(factsRead(nodeset('0'), 'argv', one, eight), [], 'a nodeset naming nodes both hosts have reads nothing that differs');
+  t.same(factsRead(nodeset('0-1,^1'), 'argv', one, eight), []);
+  t.same(factsRead(nodeset('5'), 'argv', one, eight), ['numaNodes'], 'a node only one host has');
+  t.same(factsRead(nodeset('x'), 'argv', one, eight), ['numaNodes'], 'an unreadable nodeset counts every node');
+  t.same(factsRead("<domain><numatune><memory placement='auto'/></numatune></domain>", 'argv', one, eight), ['numaNodes'], "numad's advice reads every node");
+  t.same(factsRead(nodeset('0'), 'runtime', one, eight), ['numaNodes'], 'the runtime reads every node (inherited cpuset.mems)');
+  const noKvm = { ...simulated, virtTypes: ['qemu'], defaultCpuModels: { ...simulated.defaultCpuModels!, kvm: {} }, hostCpu: { vendor: 'AMD', model: 'x' }, kvmCpuModels: {} };
+  const kvmXml = "<domain type='kvm'><cpu><model>qemu64</model></cpu></domain>";
+  t.same(factsRead(kvmXml, 'argv', simulated, noKvm).sort(), ['defaultCpuModels', 'virtTypes'], 'no KVM on one side: the host CPU is never consulted');
+  t.same(factsRead("<domain type='qemu'/>", 'argv', simulated, noKvm), [], "a TCG guest does not see KVM's default CPU");
+});
+
+t.test('listed failures may hold only where the host has KVM, or lacks it', async (t) => {
+  const { listedFailures } = await import('../runner/expect-failures.js');
+  const text = '# comment\na [p]\nb [p] when kvm\nc [q] when no-kvm\n';
+  t.same(listedFailures(text, { kvm: true }), { want: ['a [p]', 'b [p]'], elsewhere: ['c [q]'] });
+  t.same(listedFailures(text, { kvm: false }), { want: ['a [p]', 'c [q]'], elsewhere: ['b [p]'] });
+});
