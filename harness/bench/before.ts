@@ -1,7 +1,7 @@
 // The model as it was at an earlier commit, compiled from git into .cache/bench/ and loaded
 // beside today's, so one bench run times both on the same inputs (a figure from another day
 // would compare two machines' loads). The default commit is the one before the memory territory
-// (issue 20) came in: the parent of the commit that added harness/model/memory-backend.ts.
+// (issue 20) came in: the newest first-parent ancestor of HEAD without harness/model/memory-backend.ts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +27,12 @@ function resolve(root: string, ref: string | undefined): { sha: string; label: s
     const sha = git(root, ['rev-parse', '--verify', `${ref}^{commit}`]);
     return sha ? { sha, label: `${ref} (${sha.slice(0, 7)})` } : { skipped: `--before ${ref}: not a commit of this repository` };
   }
-  const added = git(root, ['log', '--diff-filter=A', '--format=%H', '--', 'harness/model/memory-backend.ts'])?.split('\n').pop();
-  if (!added) return { skipped: 'no git history here to find the commit before the memory territory (pass --before REF)' };
-  const sha = git(root, ['rev-parse', `${added}^`]);
-  return sha ? { sha, label: `${sha.slice(0, 7)}, the parent of ${added.slice(0, 7)} (the memory territory's first commit)` } : { skipped: `${added} has no parent` };
+  // Along the first parents from HEAD, the newest commit without the memory territory: on this
+  // branch its parent commit, once merged the main line as it was before the merge.
+  const line = git(root, ['rev-list', '--first-parent', '--max-count=500', 'HEAD'])?.split('\n') ?? [];
+  const sha = line.find((c) => git(root, ['cat-file', '-e', `${c}:harness/model/memory-backend.ts`]) === null);
+  if (!sha) return { skipped: 'no commit before the memory territory along the first parents of HEAD (pass --before REF)' };
+  return { sha, label: `${sha.slice(0, 7)}, the newest first-parent ancestor without the memory territory (harness/model/memory-backend.ts)` };
 }
 
 /** Compile that commit's harness/ once (cached by commit) and load its model. */

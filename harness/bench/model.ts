@@ -47,13 +47,17 @@ export function timeModels(runs: RunModel[], cases: Loaded[], iterations: number
     for (const op of OPS) {
       const list = cases.filter((c) => c.op === op);
       if (!list.length) continue;
-      runs.forEach((run, r) => {
+      // Each runner goes first in turn: whichever runs second would inherit the other's garbage.
+      const order = runs.map((_, r) => r);
+      if (i % 2) order.reverse();
+      for (const r of order) {
+        const run = runs[r];
         const t0 = performance.now();
         for (const c of list) run(c.op, c.input, c.profile);
         const dt = performance.now() - t0;
         samples[r][op].push(dt / list.length);
         total[r][op] += dt;
-      });
+      }
     }
   }
   return runs.map((_, r) => {
