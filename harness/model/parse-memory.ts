@@ -86,7 +86,7 @@ function parseMemoryAddress(el: XmlElement, parsePci: (el: XmlElement) => PciAdd
   if (b === undefined) return { type: 'dimm', slot };
   const m = /^[ \t\n]*(?:0x)?([0-9a-fA-F]+)$/.exec(b);
   if (!m || BigInt(`0x${m[1]}`) > 0xffffffffffffffffn)
-    fail('XML_ERROR', `Invalid value for attribute 'base' in element 'address': '${b}'. Expected integer value`);
+    fail('XML_ERROR', `Invalid value for attribute 'base' in element 'address': '${b}'. Expected non-negative integer value`);
   return { type: 'dimm', slot, base: BigInt(`0x${m![1]}`) };
 }
 
@@ -151,7 +151,7 @@ export function parseMemoryDevice(el: XmlElement, parsePci: (el: XmlElement) => 
       const b = attr(a, 'base');
       if (b !== undefined) {
         const m = /^[ \t\n]*(?:0x)?([0-9a-fA-F]+)$/.exec(b);
-        if (!m) fail('XML_ERROR', `Invalid value for attribute 'base' in element 'address': '${b}'. Expected integer value`);
+        if (!m) fail('XML_ERROR', `Invalid value for attribute 'base' in element 'address': '${b}'. Expected non-negative integer value`);
         const v = BigInt(`0x${m![1]}`);
         if (v % 1024n) notModelled('a memory device target address that is not a whole KiB');
         dev.target.addressKiB = Number(v / 1024n);
