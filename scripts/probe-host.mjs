@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The build runs before the probe (npm run setup): one shell-word splitter for the project.
 import { splitWords as shellWords } from '../dist/neutral/args-layout.js';
+import { probeHugetlbfs } from './lib/probe-hugetlbfs.mjs';
 
 /** Bumped when the facts' shape changes: readers refuse facts of another version (stale). */
 export const PROBE_VERSION = 2;
@@ -280,6 +281,7 @@ async function main() {
     });
     if (rt.error) undecided('the runtime facts', `a paused guest did not start: ${rt.error}`);
 
+    const hugetlbfs = await probeHugetlbfs(run, URI, PROBE_NAME);
     const qemuVer = await run(qemuBinary, ['--version']);
     const facts = {
       probeVersion: PROBE_VERSION,
@@ -302,6 +304,7 @@ async function main() {
       kvmCpuModels,
       numad,
       runtime: rt.value,
+      hugetlbfs,
       // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).
       qemuVersionText: qemuVer.ok ? qemuVer.stdout.split('\n')[0] : `unavailable: ${qemuVer.why}`,
     };
@@ -313,6 +316,7 @@ async function main() {
     console.log(`probe-host: libvirt ${libvirtVersion}, QEMU ${qemuVersion}, ${numaNodes.length} NUMA node(s), ` +
       `virt types ${virtTypes.x86_64.join(',')}, default CPU ${defaultCpuModels.qemu.x86_64 ?? 'none'}, ` +
       `numad ${numad.error ? 'fails' : 'answers'}, cgroup ${rt.value.cgroup}${rt.value.cpusetController ? ' with cpuset' : ' without cpuset'}, ` +
+      `hugetlbfs ${hugetlbfs.map((h) => `${h.mount}=${h.sizeKiB}KiB${h.default ? '(default)' : ''}`).join(' ') || 'none'}, ` +
       `machines ${Object.entries(machineAliases).map(([a, c]) => `${a}=${c}`).join(' ')} -> ${outFile}`);
   } finally {
     await rm(workDir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { loadProfile } from '../profiles/load.js';
 import { Batch, overSessions } from './batch.js';
+import { alignHugetlbfs } from './daemon-facts.js';
 import { shrink, writeCase, type Written } from './disagreements.js';
 import { crashFindings } from './findings.js';
 import { parseArgs } from './options.js';
@@ -47,17 +48,14 @@ async function main(): Promise<void> {
   const secs = (): number => (performance.now() - t0) / 1000;
   const log = (s: string): void => { process.stderr.write(`fuzz: ${s}\n`); };
   const templates = modelTemplates();
-  const profile = loadProfile(PROFILE);
 
-  // 1. The domains, exactly as fc.check generates them for this seed (so a path replays one),
-  // and the model's answers.
+  // 1. The domains, exactly as fc.check generates them for this seed (so a path replays one).
   const b = new Batch();
   const drawn = draw({ kind: 'main' }, o.seed, o.count);
   const tGen = secs();
-  b.add(drawn.specs, drawn.replays);
-  const tModel = secs();
 
-  // 2. The real libvirt: a private daemon, replaced whenever it dies.
+  // 2. The real libvirt: a private daemon, replaced whenever it dies; then the model, told the
+  // facts of that daemon where they differ from the machine's (daemon-facts.ts).
   const machineBefore = machineDaemon();
   let pool: DaemonPool;
   try {
@@ -66,6 +64,12 @@ async function main(): Promise<void> {
     process.stderr.write(`fuzz: a private libvirtd is needed: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  const factsNote = await alignHugetlbfs(pool.uri);
+  if (factsNote) log(factsNote);
+  const profile = loadProfile(PROFILE);
+  const tModel0 = secs();
+  b.add(drawn.specs, drawn.replays);
+  const tModel = secs();
   const stopOnSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`fuzz: ${sig}: stopping the private libvirtd\n`);
     void pool.close().finally(() => process.exit(130));
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
   const accepted = b.realOut.filter((r) => r && r.argv.kind === 'ok' && r.xml.kind === 'ok').length;
   const refused = b.realOut.filter((r) => r && (r.argv.kind === 'error' || r.xml.kind === 'error')).length;
   const report = buildReport({
-    o, results: b.results, seconds: { total: tEnd, generate: tGen, model: tModel - tGen, libvirt: tRun - tModel, topUp: topUp.seconds, shrink: tEnd - tRun - topUp.seconds },
+    o, results: b.results, seconds: { total: tEnd, generate: tGen, model: tModel - tModel0, libvirt: tRun - tModel + tModel0 - tGen, topUp: topUp.seconds, shrink: tEnd - tRun - topUp.seconds },
     accepted, refused, refusedBy: b.refusedBy, errors: b.errors, reached, reachedMain, outside, shares, aims, topUp, topUpAimsMet, causes,
     crashKinds: findings.kinds, crashCases: findings.cases, crashNotes: findings.notes, unstable: rechecked.unstable, garbled: rechecked.garbled, infra: allInfra,
     machine: { before: machineBefore, after: machineAfter }, restarts: pool.restarts,
