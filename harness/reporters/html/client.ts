@@ -27,6 +27,7 @@ pre.detail{white-space:pre-wrap;background:#faf7f7;padding:.4em;margin:.3em 0}
 code.rerun{background:#f3f3f3;padding:2px 4px}
 details.skips>summary{cursor:pointer}details.skips pre.list{font-size:12px;max-height:30em;overflow:auto;margin:.2em 0 .6em 1.5em}
 .muted{color:#777}svg{max-width:100%;height:auto}
+.d2h-tag{display:none}
 `;
 
 export const SCRIPT = `
