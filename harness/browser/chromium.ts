@@ -5,7 +5,7 @@
 // the process is held in the cleanup registry, so Ctrl-C or a SIGKILL of the run leaves no
 // browser behind (the reaper kills it by pid and start time).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { heldTempDir, hold, processStartTime } from '../lifecycle/cleanup.js';
 
 export const CHROMIUM = process.env.LVH_CHROMIUM ?? '/usr/bin/chromium';
@@ -42,6 +42,9 @@ export async function startChromium(timeoutMs = 60_000): Promise<Browser> {
     if (!exited) { child.kill('SIGTERM'); await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]); }
     if (!exited) { child.kill('SIGKILL'); await gone; }
     held.drop();
+    // Chromium's helper processes may still be writing the profile for a moment after the
+    // browser process exited: retried, then dropped from the registry.
+    rmSync(profile.path, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     profile.remove();
   };
   try {

@@ -27,7 +27,7 @@ export function renderReport(verdicts: Verdict[], meta: RunMeta): string {
         // Nothing from the network, ever: the page is opened from disk and as a CI artifact.
         h('meta', { httpEquiv: 'Content-Security-Policy', content: "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:" }),
         h('title', title),
-        h('style', [raw(STYLE + diffCss())]),
+        h('style', [raw(diffCss() + STYLE)]), // ours last: it overrides diff2html's where both speak
       ]),
       h('body', { dataVerdict: verdictWord }, [
         h('h1', 'libvirt-harness run report'),
