@@ -75,6 +75,10 @@ bash scripts/fetch-libvirt-tests.sh
 [ "$libvirt" = debian ] || bash scripts/fetch-libvirt-tests.sh 9.0.0
 bash scripts/fetch-libvirt-tests.sh 11.3.0
 
+step "hugetlbfs"
+# Before the daemons: libvirt reads the hugetlbfs mounts only when it starts.
+bash scripts/hugetlbfs.sh
+
 step "libvirt daemons"
 if [ "$replaced" = 1 ]; then
   # Daemons this project started before the upgrade still run the replaced binaries.

@@ -15,6 +15,7 @@ import { relative } from 'node:path';
 import fc from 'fast-check';
 import type { Operation, Outcome } from '../backends/types.js';
 import { loadProfile } from '../profiles/load.js';
+import { alignHugetlbfs } from './daemon-facts.js';
 import { shrink, writeCase, type Written } from './disagreements.js';
 import { crashFindings, type CrashCaseReport, type CrashKind } from './findings.js';
 import { parseArgs } from './options.js';
@@ -74,9 +75,8 @@ async function main(): Promise<void> {
   const xmls = specs.map(renderDomain);
   const tGen = performance.now();
 
-  // 2. The model, then the real libvirt: a private daemon, replaced whenever it dies.
-  const models = xmls.map((x) => ({ argv: model('argv', x), xml: model('xml', x) }));
-  const tModel = performance.now();
+  // 2. The real libvirt: a private daemon, replaced whenever it dies; then the model, told the
+  // facts of that daemon where they differ from the machine's (daemon-facts.ts).
   const machineBefore = machineDaemon();
   let pool: DaemonPool;
   try {
@@ -85,6 +85,11 @@ async function main(): Promise<void> {
     process.stderr.write(`fuzz: a private libvirtd is needed: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  const factsNote = await alignHugetlbfs(pool.uri);
+  if (factsNote) log(factsNote);
+  const tModel0 = performance.now();
+  const models = xmls.map((x) => ({ argv: model('argv', x), xml: model('xml', x) }));
+  const tModel = performance.now();
   const stopOnSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`fuzz: ${sig}: stopping the private libvirtd\n`);
     void pool.close().finally(() => process.exit(130));
@@ -223,7 +228,7 @@ async function main(): Promise<void> {
   const accepted = realOut.filter((r) => r && r.argv.kind === 'ok' && r.xml.kind === 'ok').length;
   const refused = realOut.filter((r) => r && (r.argv.kind === 'error' || r.xml.kind === 'error')).length;
   const report = buildReport({
-    o, results, seconds: { total: (tEnd - t0) / 1000, generate: (tGen - t0) / 1000, model: (tModel - tGen) / 1000, libvirt: (tRun - tModel) / 1000, shrink: (tEnd - tRun) / 1000 },
+    o, results, seconds: { total: (tEnd - t0) / 1000, generate: (tGen - t0) / 1000, model: (tModel - tModel0) / 1000, libvirt: (tRun - tModel + tModel0 - tGen) / 1000, shrink: (tEnd - tRun) / 1000 },
     accepted, refused, refusedBy, errors, reached, outside, shares, aims, causes, crashKinds, crashCases, crashNotes, unstable, garbled, infra,
     machine: { before: machineBefore, after: machineAfter }, restarts: pool.restarts,
   });

@@ -54,6 +54,11 @@ export interface DomainSpec {
   uuid: string;
   memory?: MemSpec;
   currentMemory?: MemSpec;
+  /** The memory territory's elements, as written (faults only): <maxMemory> goes before
+   *  <memory>, <memoryBacking> after <currentMemory>, <idmap> after </os>. */
+  maxMemory?: string;
+  memoryBacking?: string;
+  idmap?: string;
   vcpu?: VcpuSpec;
   iothreads?: string;
   cputune?: CputuneSpec;

@@ -42,22 +42,19 @@ apt_source_entries() {
 
 debian_codename() { (. /etc/os-release && echo "${VERSION_CODENAME:-}"); }
 
-# debian_mirror: the archive serving the machine's own suite (e.g. http://…/debian).
-debian_mirror() {
-  if [ -n "${LVH_DEBIAN_MIRROR:-}" ]; then echo "${LVH_DEBIAN_MIRROR%/}"; return 0; fi
-  local c uri
-  c=$(debian_codename)
-  uri=$(apt_source_entries | awk -v s="$c" '$2 == s || $2 == s "-updates" { print $1; exit }')
-  [ -n "$uri" ] || { echo "no apt source for Debian '$c' on this machine (set LVH_DEBIAN_MIRROR to its archive)" >&2; return 1; }
+# debian_archive VARIABLE SUITE…: the first archive of the machine's sources serving one of the
+# SUITEs, unless VARIABLE names one.
+debian_archive() {
+  local var=$1 uri
+  shift
+  if [ -n "${!var:-}" ]; then echo "${!var%/}"; return 0; fi
+  uri=$(apt_source_entries | awk -v want=" $* " 'index(want, " " $2 " ") { print $1; exit }')
+  [ -n "$uri" ] || { echo "no apt source for Debian '$1' on this machine (set $var to its archive)" >&2; return 1; }
   echo "${uri%/}"
 }
 
+# debian_mirror: the archive serving the machine's own suite (e.g. http://…/debian).
+debian_mirror() { local c; c=$(debian_codename); debian_archive LVH_DEBIAN_MIRROR "$c" "$c-updates"; }
+
 # debian_security_mirror: the archive serving the machine's security suite.
-debian_security_mirror() {
-  if [ -n "${LVH_DEBIAN_SECURITY_MIRROR:-}" ]; then echo "${LVH_DEBIAN_SECURITY_MIRROR%/}"; return 0; fi
-  local c uri
-  c=$(debian_codename)
-  uri=$(apt_source_entries | awk -v s="$c-security" '$2 == s || $2 == s "/updates" { print $1; exit }')
-  [ -n "$uri" ] || { echo "no apt source for Debian '$c-security' on this machine (set LVH_DEBIAN_SECURITY_MIRROR to its archive)" >&2; return 1; }
-  echo "${uri%/}"
-}
+debian_security_mirror() { local c; c=$(debian_codename); debian_archive LVH_DEBIAN_SECURITY_MIRROR "$c-security" "$c/updates"; }
