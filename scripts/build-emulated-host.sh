@@ -14,6 +14,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib/debs.sh"
 cache="$top/.cache/emulated"
 guest="$top/harness/emulated/guest"
 die() { echo "build-emulated-host: ERROR: $*" >&2; exit 1; }
@@ -53,11 +54,14 @@ mkdir -p "$work/out/kernels"
 # --- private apt configuration: bookworm (+updates, security) and bookworm-backports ------------
 aptdir="$cache/apt"
 mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial"
-cat > "$aptdir/sources.list" <<'EOF'
-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
-deb http://deb.debian.org/debian bookworm-backports main
+# The machine's own Debian archives (scripts/lib/debs.sh), never a named host.
+mirror=$(debian_mirror) || die "cannot tell which Debian archive this machine uses"
+security=$(debian_security_mirror) || die "cannot tell which Debian security archive this machine uses"
+cat > "$aptdir/sources.list" <<EOF
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb $security bookworm-security main
+deb $mirror bookworm-backports main
 EOF
 aptopts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o "Dir::Etc::SourceParts=-"
          -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache::Archives=$aptdir/archives"
@@ -117,9 +121,9 @@ mmdebstrap --variant=minbase --mode=root --quiet \
   --include="$include" \
   --customize-hook='rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*' \
   bookworm "$work/rootfs" \
-  "deb http://deb.debian.org/debian bookworm main" \
-  "deb http://deb.debian.org/debian bookworm-updates main" \
-  "deb http://deb.debian.org/debian-security bookworm-security main"
+  "deb $mirror bookworm main" \
+  "deb $mirror bookworm-updates main" \
+  "deb $security bookworm-security main"
 install -m 755 "$guest/init.sh" "$work/rootfs/sbin/lvh-init"
 echo emulated > "$work/rootfs/etc/hostname"
 # Match the host: libvirt inside must report the same versions.

@@ -19,6 +19,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib/debs.sh"
 cache="$top/.cache/emulated"
 kcache="$cache/kernels"
 guest="$top/harness/emulated/guest"
@@ -47,15 +48,18 @@ recipe=$( { cat "$0" "$top/scripts/lib/initramfs-modules.sh" "$guest/initramfs-i
 # --- private apt configuration per suite (sid's Release has an expired Valid-Until) ------------------
 aptopts=()
 apt_ready=""
+mirror=
 apt_for() { # $1 suite: sets aptopts, fetches the lists once per run
   local aptdir="$cache/apt-$1"
+  # The machine's own Debian archive (scripts/lib/debs.sh), never a named host.
+  mirror=${mirror:-$(debian_mirror)} || return 1
   aptopts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o "Dir::Etc::SourceParts=-"
            -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache::Archives=$aptdir/archives"
            -o "Dir::State::Status=$aptdir/status" -o "Debug::NoLocking=1"
            -o "Acquire::Check-Valid-Until=false")
   [ "$apt_ready" = "$1" ] && return 0
   mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial"
-  echo "deb http://deb.debian.org/debian $1 main" > "$aptdir/sources.list"
+  echo "deb $mirror $1 main" > "$aptdir/sources.list"
   : > "$aptdir/status"
   say "apt lists for $1 (private)"
   # Offline, apt may keep old lists and still exit 0: its messages tell.
@@ -83,7 +87,7 @@ build() { # $1 label: 0 when the kernel is cached or built, else 1 with the reas
     echo "kernel $label up to date: $(cat "$ldir/current/package") ($ldir/current)"
     return 0
   fi
-  apt_for "$suite" || { fail "cannot read Debian $suite's package lists from deb.debian.org (no network?)"; return 1; }
+  apt_for "$suite" || { fail "cannot read Debian $suite's package lists from $mirror (no network, or a mirror without $suite: set LVH_DEBIAN_MIRROR)"; return 1; }
   # The newest linux-binary-LABEL.N+debNN-amd64 (not -cloud/-rt/-unsigned) and its modules.
   bin=$(apt-cache "${aptopts[@]}" pkgnames "linux-binary-$label." | grep -E "^linux-binary-${label//./\\.}\.[0-9]+\+[a-z0-9]+-amd64\$" | sort -V | tail -1 || true)
   [ -n "$bin" ] || { fail "Debian $suite has no linux-binary-$label.*-amd64 package (any more?)"; return 1; }

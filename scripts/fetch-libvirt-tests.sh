@@ -14,6 +14,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib/debs.sh"
 cache="$top/.cache/libvirt-src"
 fallback="9.0.0-4+deb12u2"
 die() { echo "fetch-libvirt-tests: ERROR: $*" >&2; exit 1; }
@@ -44,11 +45,14 @@ mkdir -p "$cache/apt/lists/partial" "$cache/download"
 srclist="$cache/apt/sources.list"
 : > "$srclist"
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-echo "deb-src http://deb.debian.org/debian $suite main" >> "$srclist"
-echo "deb-src http://deb.debian.org/debian-security $suite-security main" >> "$srclist"
-echo "deb-src http://deb.debian.org/debian $suite-updates main" >> "$srclist"
+# The machine's own Debian archives (scripts/lib/debs.sh), never a named host.
+mirror=$(debian_mirror) || die "cannot tell which Debian archive this machine uses"
+security=$(debian_security_mirror) || die "cannot tell which Debian security archive this machine uses"
+echo "deb-src $mirror $suite main" >> "$srclist"
+echo "deb-src $security $suite-security main" >> "$srclist"
+echo "deb-src $mirror $suite-updates main" >> "$srclist"
 for s in "${extra_suites[@]}"; do
-  echo "deb-src http://deb.debian.org/debian $s main" >> "$srclist"
+  echo "deb-src $mirror $s main" >> "$srclist"
 done
 
 aptopts=(-o "Dir::Etc::SourceList=$srclist" -o "Dir::Etc::SourceParts=-"

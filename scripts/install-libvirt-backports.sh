@@ -16,6 +16,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib/debs.sh"
 say() { echo "libvirt-backports: $*"; }
 die() { echo "libvirt-backports: ERROR: $*" >&2; exit 1; }
 
@@ -39,7 +40,7 @@ for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
 done
 cat > "$dir/sources.list.d/zz-lvh-backports.sources" <<EOS
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $(debian_mirror)
 Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

@@ -14,6 +14,9 @@
 # (qemu.conf stdio_handler = "file"). Core dumps are allowed (ulimit -c) and its cwd is DIR, so
 # with a relative kernel core_pattern (e.g. "core") a crash leaves DIR/core for gdb.
 #
+# LVH_PRIVATE_HIDE_KVM=1: /dev/kvm is hidden inside the namespace (/dev/null bound over it), so
+# this libvirt sees a host without KVM (scripts/kvm-hidden.sh: the KVM-less side of a KVM host).
+#
 # Lifetime is the caller's job: run it under `setpriv --pdeathsig TERM` (harness/fuzz/daemon.ts
 # does) so a SIGKILLed caller still takes its daemon down.
 set -euo pipefail
@@ -61,8 +64,11 @@ cat > "$dir/etc/qemu.conf" <<EOF
 # written by scripts/private-daemon.sh: no virtlogd, QEMU's output goes to a file
 stdio_handler = "file"
 EOF
-# The machine's QEMU capability cache, copied (read only there): saves the probe (~seconds).
-if [ -d /var/cache/libvirt/qemu/capabilities ] && [ ! -d "$dir/cache/qemu/capabilities" ]; then
+hide_kvm=
+[ "${LVH_PRIVATE_HIDE_KVM:-}" = 1 ] && [ -e /dev/kvm ] && hide_kvm='mount --bind /dev/null /dev/kvm'
+# The machine's QEMU capability cache, copied (read only there): saves the probe (~seconds). Not
+# when KVM is hidden: that cache says KVM, which this daemon would have to throw away.
+if [ -z "$hide_kvm" ] && [ -d /var/cache/libvirt/qemu/capabilities ] && [ ! -d "$dir/cache/qemu/capabilities" ]; then
   cp -a /var/cache/libvirt/qemu/capabilities "$dir/cache/qemu/" 2>/dev/null || true
 fi
 rm -f "$dir"/sock/* "$dir/libvirtd.pid"
@@ -76,6 +82,7 @@ exec unshare -m --propagation private -- /bin/sh -c "
   mount --bind $q/run /run/libvirt
   mount --bind $q/cache /var/cache/libvirt
   mount --bind $q/log /var/log/libvirt
+  $hide_kvm
   ulimit -c unlimited
   cd $q
   exec env -i PATH=$DAEMON_PATH HOME=/root LANG=C $(printf '%q' "$LIBVIRTD") --config $q/etc/libvirtd.conf --pid-file $q/libvirtd.pid

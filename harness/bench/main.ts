@@ -3,7 +3,7 @@
 // call and the runner's batched virsh session. Nothing is a number measured elsewhere.
 //
 //   node dist/bench/main.js [--json] [--iterations N] [--warmup N] [--rounds N] [--singles N]
-//                           [--tree DIR] [--no-pin] [--no-virsh]
+//                           [--tree DIR] [--no-pin] [--no-virsh] [--before REF | --no-before]
 //
 // One core: unless --no-pin, the process re-executes itself under `taskset -c CPU` (the last CPU
 // it may run on), so the JS thread, V8's helper threads and its children share one CPU. The
@@ -16,13 +16,13 @@ import { runModel } from '../backends/model.js';
 import type { Operation } from '../backends/types.js';
 import { libvirtCases } from '../runner/libvirt-cases.js';
 import { benchSession, benchVirsh, type SessionFigures, type VirshFigures } from './real.js';
-import { median } from './stats.js';
 import { benchStartup, type FamilyInput, type StartupFigures } from './startup.js';
 import { printTable } from './table.js';
 import { benchTreeTests, type TreeFigures } from './tree-tests.js';
+import { loadBefore, type RunModel } from './before.js';
+import { memoryTerritory, timeModels, type Loaded, type ModelFigures } from './model.js';
 
-const OPS: Operation[] = ['argv', 'xml'];
-const USAGE = 'usage: node dist/bench/main.js [--json] [--iterations N] [--warmup N] [--rounds N] [--singles N] [--tree DIR] [--no-pin] [--no-virsh]';
+const USAGE = 'usage: node dist/bench/main.js [--json] [--iterations N] [--warmup N] [--rounds N] [--singles N] [--tree DIR] [--no-pin] [--no-virsh] [--before REF | --no-before]';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -36,6 +36,8 @@ interface Options {
   tree: string;
   pin: boolean;
   virsh: boolean;
+  /** The commit whose model is timed beside today's; null: none (--no-before). */
+  before: string | null | undefined;
 }
 
 function usage(msg: string): never {
@@ -53,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     tree: process.env.HARNESS_LIBVIRT_TREE ?? join(root, '.cache', 'libvirt-src', 'libvirt-9.0.0'),
     pin: true,
     virsh: true,
+    before: undefined,
   };
   const int = (v: string | undefined, name: string): number => {
     const n = Number(v);
@@ -69,6 +72,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--tree') o.tree = argv[++i] ?? usage('--tree wants a directory');
     else if (a === '--no-pin') o.pin = false;
     else if (a === '--no-virsh') o.virsh = false;
+    else if (a === '--before') o.before = argv[++i] ?? usage('--before wants a commit');
+    else if (a === '--no-before') o.before = null;
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -103,14 +108,6 @@ function pinToOneCore(o: Options): string {
   process.exit(r.status ?? 1);
 }
 
-export interface ModelFigures {
-  cases: number;
-  calls: number;
-  medianMs: number;
-  meanMs: number;
-  casesPerSecond: number;
-}
-
 export interface Report {
   node: string;
   pinning: string;
@@ -120,6 +117,12 @@ export interface Report {
   startup: StartupFigures;
   model: Partial<Record<Operation, ModelFigures>>;
   modelSkipped?: string;
+  /** The earlier commit's model on the same family cases, same run (before.ts). */
+  modelBefore?: Partial<Record<Operation, ModelFigures>>;
+  beforeLabel?: string;
+  beforeSkipped?: string;
+  /** libvirt's memory-territory inputs today's model answers: today's and the earlier model. */
+  memory?: { now: Partial<Record<Operation, ModelFigures>>; before?: Partial<Record<Operation, ModelFigures>> };
   modelCrashed: { id: string; error: string }[];
   registrationsSkipped: number;
   treeTests: TreeFigures;
@@ -141,42 +144,28 @@ function family(o: Options, report: Report): Family {
   return { inputs: text.map((c) => ({ op: c.op as 'argv' | 'xml', profile: c.profile, input: c.input })), ids: text.map((c) => c.id) };
 }
 
-function benchModel(o: Options, fam: Family, report: Report): void {
+/** Today's model (and the earlier commit's, when there is one) on the family and on the memory
+ *  territory; a case the model throws on (a model bug) is reported and left out. */
+async function benchModel(o: Options, fam: Family, report: Report): Promise<void> {
   if (!fam.inputs.length) return;
-  // Inputs in memory first; a case the model throws on (a model bug) is reported and left out.
-  const loaded: { op: Operation; profile: string; input: Buffer }[] = [];
+  const loaded: Loaded[] = [];
   fam.inputs.forEach((c, i) => {
     const input = readFileSync(c.input);
     try {
       runModel(c.op, input, c.profile);
-      loaded.push({ op: c.op, profile: c.profile, input });
+      loaded.push({ id: fam.ids[i], op: c.op, profile: c.profile, input });
     } catch (e) {
       report.modelCrashed.push({ id: fam.ids[i], error: String((e as Error).message ?? e).split('\n')[0] });
     }
   });
-  for (let i = 0; i < o.warmup; i++) for (const c of loaded) runModel(c.op, c.input, c.profile);
-
-  // Throughput: each sample is one whole pass over an operation's cases (the way a test
-  // program runs them), divided by the number of cases. Timing single sub-millisecond calls
-  // would mostly measure the timer and whichever call a GC pause lands on.
-  const samples: Record<Operation, number[]> = { argv: [], xml: [] };
-  const total: Record<Operation, number> = { argv: 0, xml: 0 };
-  for (let i = 0; i < o.iterations; i++) {
-    for (const op of OPS) {
-      const list = loaded.filter((c) => c.op === op);
-      if (!list.length) continue;
-      const t0 = performance.now();
-      for (const c of list) runModel(c.op, c.input, c.profile);
-      const dt = performance.now() - t0;
-      samples[op].push(dt / list.length);
-      total[op] += dt;
-    }
-  }
-  for (const op of OPS) {
-    const n = loaded.filter((c) => c.op === op).length;
-    if (!n) continue;
-    const meanMs = total[op] / (samples[op].length * n);
-    report.model[op] = { cases: n, calls: samples[op].length * n, medianMs: median(samples[op]), meanMs, casesPerSecond: 1000 / meanMs };
+  const before = o.before === null ? { skipped: 'disabled by --no-before' } : await loadBefore(root, o.before);
+  const runs: RunModel[] = [runModel];
+  if ('run' in before) { runs.push(before.run); report.beforeLabel = before.label; } else report.beforeSkipped = before.skipped;
+  [report.model, report.modelBefore] = timeModels(runs, loaded, o.iterations, o.warmup);
+  const mem = memoryTerritory(o.tree, runModel);
+  if (mem.length) {
+    const [now, then] = timeModels(runs, mem, Math.max(1, Math.round(o.iterations / 4)), Math.max(1, Math.round(o.warmup / 4)));
+    report.memory = { now, before: then };
   }
 }
 
@@ -200,7 +189,7 @@ async function main(): Promise<void> {
   };
   const fam = family(o, report);
   report.startup = await benchStartup(root, fam.inputs, o.rounds);
-  benchModel(o, fam, report);
+  await benchModel(o, fam, report);
   report.treeTests = await benchTreeTests(o.tree, o.singles);
   report.virsh = o.virsh ? await benchVirsh(root) : { skipped: 'disabled by --no-virsh' };
   report.backend = o.virsh ? await benchSession(root) : { skipped: 'disabled by --no-virsh' };

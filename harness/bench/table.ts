@@ -2,6 +2,7 @@
 import type { Report } from './main.js';
 
 const f3 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(3) : x.toFixed(1));
+const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a / b);
 const fx = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : `${x.toFixed(2)}x`);
 
 export function printTable(r: Report): void {
@@ -27,6 +28,18 @@ export function printTable(r: Report): void {
     rows.push(['model in process median ms/case', f3(m.argv?.medianMs), f3(m.xml?.medianMs), `per pass over the family, ${r.iterations} passes after ${r.warmup} warm-up`]);
     rows.push(['model in process mean ms/case', f3(m.argv?.meanMs), f3(m.xml?.meanMs), 'mean over all passes (GC pauses included)']);
     if (r.modelCrashed.length) rows.push(['model threw (left out)', String(r.modelCrashed.length), '', r.modelCrashed.map((c) => c.id).join(', ')]);
+    const b = r.modelBefore;
+    if (!b) skip('model before (same run)', r.beforeSkipped);
+    else {
+      rows.push(['model before, median ms/case', f3(b.argv?.medianMs), f3(b.xml?.medianMs), `the model at ${r.beforeLabel}, same family, passes interleaved with today's`]);
+      rows.push(['model now / before (median)', fx(ratio(m.argv?.medianMs, b.argv?.medianMs)), fx(ratio(m.xml?.medianMs, b.xml?.medianMs)), 'the new vocabulary must not slow the old cases']);
+    }
+    const mem = r.memory;
+    if (mem) {
+      rows.push(['cases (libvirt memory territory)', String(mem.now.argv?.cases ?? '–'), String(mem.now.xml?.cases ?? '–'), 'inputs with <numatune>/<numa>/<memoryBacking>/<maxMemory>/<memory model> that the model answers today']);
+      rows.push(['  model now, median ms/case', f3(mem.now.argv?.medianMs), f3(mem.now.xml?.medianMs), `${Math.max(1, Math.round(r.iterations / 4))} passes`]);
+      if (mem.before) rows.push(['  model before, median ms/case', f3(mem.before.argv?.medianMs), f3(mem.before.xml?.medianMs), 'the same inputs: before, most were refused as not modelled (a refusal is cheap)']);
+    }
   }
 
   const t = r.treeTests;

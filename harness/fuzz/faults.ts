@@ -45,6 +45,35 @@ const pin = (s: DomainSpec, change: (ct: NonNullable<DomainSpec['cputune']>) => 
 const pciAt = (slot: number, bus = 0, fn = 0): DevicesSpec['usbAddress'] =>
   ({ type: 'pci', domain: '0x0000', bus: `0x${bus.toString(16).padStart(2, '0')}`, slot: `0x${slot.toString(16).padStart(2, '0')}`, function: `0x${fn.toString(16)}` });
 
+
+// --- the memory territory (issue 20): a guest of plain cells, its memory given, no numatune (a
+// host node it names would be checked first), the elements written as libvirt's tests write them.
+const kib = (v: number | string): MemSpec => ({ value: String(v), unit: 'KiB' });
+function memGuest(s: DomainSpec, o: { cells?: number; cellKiB?: number; memory?: number | string; maxMemory?: string; backing?: string; devices?: string[]; idmap?: string }): DomainSpec {
+  const n = o.cells ?? 1;
+  const cellKiB = o.cellKiB ?? 131072;
+  const t = n
+    ? cells(s, n, () => Array.from({ length: n }, () => ({ ...cell(), memory: kib(cellKiB) })))
+    : { ...s, cpu: s.cpu && { ...s.cpu, numa: undefined } };
+  const withNuma = t.cpu?.numa ? { ...t, cpu: { ...t.cpu, numa: { ...t.cpu.numa, interconnects: [] } } } : t;
+  const out: DomainSpec = { ...withNuma, memory: kib(o.memory ?? (n ? n * cellKiB : 131072)), currentMemory: undefined, numatune: undefined,
+    maxMemory: o.maxMemory, memoryBacking: o.backing && `<memoryBacking>${o.backing}</memoryBacking>`, idmap: o.idmap };
+  return o.devices ? devices(out, (d) => ({ ...d, extra: [...o.devices!] })) : out;
+}
+const maxMem = (kibs: number | string, slots?: number): string => `<maxMemory${slots === undefined ? '' : ` slots='${slots}'`} unit='KiB'>${kibs}</maxMemory>`;
+const pages = (...p: string[]): string => `<hugepages>${p.map((x) => `<page ${x}/>`).join('')}</hugepages>`;
+/** A memory device: model, attributes, <source>, <target> contents, and what follows (<address>, <uuid>). */
+const memdev = (model: string, target: string, o: { attrs?: string; source?: string; after?: string; before?: string } = {}): string =>
+  `<memory model='${model}'${o.attrs ?? ''}>${o.before ?? ''}${o.source ? `<source>${o.source}</source>` : ''}<target>${target}</target>${o.after ?? ''}</memory>`;
+const dimm = (extra = '<node>0</node>', o: { attrs?: string; source?: string; after?: string } = {}): string => memdev('dimm', `<size unit='KiB'>131072</size>${extra}`, o);
+const vmem = (target: string, o: { after?: string } = {}): string => memdev('virtio-mem', `<size unit='KiB'>262144</size><node>0</node>${target}`, o);
+const pmem = (target = '', o: { attrs?: string; after?: string; path?: boolean } = {}): string =>
+  memdev('virtio-pmem', `<size unit='KiB'>131072</size>${target}`, { attrs: o.attrs, source: o.path === false ? undefined : '<path>/tmp/lvh-pmem</path>', after: o.after });
+const nvdimm = (target = '<node>0</node>', o: { attrs?: string; path?: boolean; before?: string } = {}): string =>
+  memdev('nvdimm', `<size unit='KiB'>262144</size>${target}`, { attrs: o.attrs, source: o.path === false ? undefined : '<path>/tmp/lvh-nvdimm</path>', before: o.before });
+const HOT = maxMem(4194304, 4);
+const dimmAt = (slot: number, base?: string): string => `<address type='dimm' slot='${slot}'${base ? ` base='${base}'` : ''}/>`;
+
 export const FAULTS: readonly Fault[] = [
   // --- the domain element and its basics
   { aim: "XML error: expecting root element of 'domain', not '…'", apply: (s, k) => ({ ...s, root: ['numatune', 'domains', 'vm'][k % 3] }) },
@@ -57,7 +86,8 @@ export const FAULTS: readonly Fault[] = [
   { aim: 'missing name information', apply: (s) => ({ ...s, name: '' }) },
   { aim: 'internal error: malformed uuid element', apply: (s, k) => ({ ...s, uuid: ['not-a-uuid', '6c766863-f022-4a11-9e00', '6c766863-f022-4a11-9e00-00000000000g'][k % 3] }) },
   { aim: 'XML error: Memory size must be specified via <memory> or in the <numa> configuration', apply: (s) => ({ ...s, memory: undefined, cpu: s.cpu && { ...s.cpu, numa: undefined }, numatune: undefined }) },
-  { aim: "invalid argument: unknown suffix '…'", apply: (s, k) => ({ ...s, memory: { value: '131072', unit: ['foo', 'GiBi', 'kb'][k % 3] } }) },
+  // Not 'kb' (1000-based, valid): 'xb' has a valid shape and no such power, libvirt's second refusal.
+  { aim: "invalid argument: unknown suffix '…'", apply: (s, k) => ({ ...s, memory: { value: '131072', unit: ['foo', 'GiBi', 'xb'][k % 3] } }) },
   // At most LLONG_MAX bytes, but LLONG_MAX / 1024 KiB or more once rounded up: 'size value too large'.
   { aim: 'numerical overflow: size value too large', apply: (s, k) => ({ ...s, memory: { value: ['9223372036854775807', '9223372036854775000'][k % 2], unit: 'b' } }) },
   // Over LLONG_MAX bytes once scaled by the unit: 'value too large'.
@@ -122,6 +152,58 @@ export const FAULTS: readonly Fault[] = [
   { aim: "XML error: 'restrictive' mode is required in memory element when mode is 'restrictive' in memnode element", apply: (s, k) => numatune(cells(s, 1), { memory: { mode: ['strict', 'preferred', 'interleave'][k % 3], nodeset: '0' }, memnodes: [{ cellid: '0', mode: 'restrictive', nodeset: '0' }] }) },
   { aim: 'XML error: Missing required nodeset attribute in memnode element', apply: (s) => numatune(cells(s, 1), { memnodes: [{ cellid: '0', mode: 'strict' }] }) },
   { aim: 'unsupported configuration: NUMA node … is unavailable', apply: (s, k) => numatune(s, { memory: { mode: 'strict', nodeset: String([1, 3, 7, 63][k % 4]) }, memnodes: [] }) },
+  // --- the memory territory: <memoryBacking>, huge pages, <maxMemory>, memory devices, <idmap>
+  { aim: "hugepage size can't be zero", apply: (s) => memGuest(s, { cells: 0, backing: pages("size='0' unit='KiB'") }) },
+  { aim: "unsupported configuration: unknown memoryBacking/… '…'", apply: (s, k) => memGuest(s, { backing: ["<source type='hugetlbfs'/>", "<access mode='default'/>", "<allocation mode='lazy'/>"][k % 3] }) },
+  { aim: 'two master hugepages detected: … and …', apply: (s) => memGuest(s, { backing: pages("size='2048' unit='KiB'", "size='1048576' unit='KiB'") }) },
+  { aim: 'nodeset attribute of hugepages of sizes … and … intersect', apply: (s) => memGuest(s, { backing: pages("size='2048' unit='KiB' nodeset='0'", "size='1048576' unit='KiB' nodeset='0'") }) },
+  { aim: 'hugepages: node … not found', apply: (s, k) => memGuest(s, { backing: pages(`size='2048' unit='KiB' nodeset='${1 + (k % 3)}'`) }) },
+  { aim: 'unsupported configuration: hugepages are not allowed with memory allocation ondemand', apply: (s) => memGuest(s, { backing: `${pages("size='2048' unit='KiB'")}<allocation mode='ondemand'/>` }) },
+  { aim: 'unsupported configuration: hugepages are not allowed with anonymous memory source', apply: (s) => memGuest(s, { backing: `${pages("size='2048' unit='KiB'")}<source type='anonymous'/>` }) },
+  { aim: 'internal error: hugetlbfs filesystem is not mounted or disabled by administrator config', apply: (s, k) => memGuest(s, { cells: k % 2, backing: '<hugepages/>' }) },
+  { aim: 'internal error: Unable to find any usable hugetlbfs mount for … KiB', apply: (s, k) => memGuest(s, { cells: k % 2, backing: pages(`size='${[3, 5, 7][k % 3]}' unit='MiB'`) }) },
+  { aim: 'XML error: Total size of memory devices exceeds the total memory size', apply: (s) => memGuest(s, { cells: 0, memory: 131072, maxMemory: HOT, devices: [dimm('<node>0</node>').replace('131072', '262144')] }) },
+  { aim: 'XML error: both maximum memory size and memory slot count must be specified', apply: (s, k) => memGuest(s, { maxMemory: [maxMem(0, 2), maxMem(4194304)][k % 2] }) },
+  { aim: 'XML error: maximum memory size must be specified when specifying number of memory slots', apply: (s) => memGuest(s, { maxMemory: maxMem(0, 2) }) },
+  { aim: 'XML error: maximum memory size must be equal or greater than the actual memory size', apply: (s) => memGuest(s, { maxMemory: maxMem(65536, 2) }) },
+  { aim: 'internal error: failed to find an empty memory slot', apply: (s) => memGuest(s, { memory: 393216, maxMemory: maxMem(4194304, 1), devices: [dimm(), dimm()] }) },
+  { aim: "unsupported configuration: memory device slot '…' is already being used by another memory device", apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [dimm(undefined, { after: dimmAt(0) }), dimm(undefined, { after: dimmAt(0) })] }) },
+  { aim: "unsupported configuration: memory device base '0x…' is already being used by another memory device", apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [dimm(undefined, { after: dimmAt(0, '0x100000000') }), dimm(undefined, { after: dimmAt(1, '0x100000000') })] }) },
+  { aim: 'unsupported configuration: memory device address [0x…:0x…] overlaps with other memory device (0x…)', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [dimm(undefined, { after: dimmAt(0, '0x100000000') }), dimm(undefined, { after: dimmAt(1, '0x104000000') })] }) },
+  { aim: "can't add memory backend for guest node '…' as the guest has only '…' NUMA nodes configured", apply: (s, k) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [dimm(`<node>${1 + (k % 3)}</node>`)] }) },
+  { aim: "path is required for model 'nvdimm'", apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [nvdimm(undefined, { path: false })] }) },
+  { aim: 'unsupported configuration: discard is not supported for nvdimms', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [nvdimm(undefined, { attrs: " discard='yes'" })] }) },
+  { aim: 'unsupported configuration: UUID is not supported for NVDIMM device', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [nvdimm(undefined, { before: '<uuid>6c766863-f022-4a11-9e00-000000000001</uuid>' })] }) },
+  { aim: "path is required for model 'virtio-pmem'", apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [pmem('', { path: false })] }) },
+  { aim: "unsupported configuration: discard is not supported for model 'virtio-pmem'", apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [pmem('', { attrs: " discard='yes'" })] }) },
+  { aim: 'unsupported configuration: shared access mode required for virtio-pmem device', apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [pmem('', { attrs: " access='private'" })] }) },
+  { aim: 'unsupported configuration: virtio-pmem does not support NUMA nodes', apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [pmem('<node>0</node>')] }) },
+  { aim: 'unsupported configuration: memory address must be aligned to … bytes', apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [pmem("<address base='0x100000400'/>")] }) },
+  { aim: 'requested size must be smaller than or equal to @size (…KiB)', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [vmem("<block unit='KiB'>2048</block><requested unit='KiB'>524288</requested>")] }) },
+  { aim: 'block size must be a power of two', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [vmem("<block unit='KiB'>3072</block><requested unit='KiB'>0</requested>")] }) },
+  { aim: 'block size too small, must be at least 2048KiB', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [vmem("<block unit='KiB'>1024</block><requested unit='KiB'>0</requested>")] }) },
+  { aim: 'requested size must be an integer multiple of block size', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [vmem("<block unit='KiB'>2048</block><requested unit='KiB'>3072</requested>")] }) },
+  { aim: 'memory device address must be aligned to blocksize', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [vmem("<block unit='KiB'>2048</block><requested unit='KiB'>0</requested><address base='0x100100000'/>")] }) },
+  { aim: 'unsupported configuration: target NUMA node needs to be specified for memory device', apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [dimm('')] }) },
+  { aim: "unsupported configuration: memory device slot '…' exceeds slots count '…'", apply: (s, k) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [dimm(undefined, { after: dimmAt(4 + (k % 3)) })] }) },
+  { aim: "unsupported configuration: only 'pci' addresses are supported for the virtio-pmem device", apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [pmem('', { after: dimmAt(0) })] }) },
+  { aim: "unsupported configuration: only 'pci' and 'ccw' addresses are supported for the virtio-mem device", apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [vmem("<block unit='KiB'>2048</block><requested unit='KiB'>0</requested>", { after: dimmAt(0) })] }) },
+  { aim: "unsupported configuration: only 'pci' addresses are supported for the virtio-mem device", apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [vmem("<block unit='KiB'>2048</block><requested unit='KiB'>0</requested>", { after: dimmAt(0) })] }) },
+  { aim: "unsupported configuration: cannot use/hotplug a memory device when domain 'maxMemory' is not defined", apply: (s) => memGuest(s, { memory: 262144, devices: [dimm()] }) },
+  { aim: 'unsupported configuration: At least one numa node has to be configured when enabling memory hotplug', apply: (s) => memGuest(s, { cells: 0, maxMemory: HOT }) },
+  { aim: "unsupported configuration: count of memory devices requiring memory slots '…' exceeds slots count '…'", apply: (s) => memGuest(s, { memory: 393216, maxMemory: maxMem(4194304, 1), devices: [dimm(undefined, { after: dimmAt(0) }), dimm(undefined, { after: dimmAt(0) })] }) },
+  { aim: "unsupported configuration: memory device count '…' exceeds slots count '…'", apply: (s) => memGuest(s, { memory: 524288, maxMemory: maxMem(4194304, 1), devices: [dimm(), vmem("<block unit='KiB'>2048</block><requested unit='KiB'>0</requested>")] }) },
+  { aim: "unsupported configuration: memory size of NUMA node '…' overflowed after alignment", apply: (s) => memGuest(s, { cellKiB: 9007199254740991 }) },
+  { aim: 'unsupported configuration: initial memory size overflowed after alignment', apply: (s) => memGuest(s, { cells: 0, memory: 9007199254740991 }) },
+  { aim: 'unsupported configuration: maximum memory size overflowed after alignment', apply: (s) => memGuest(s, { maxMemory: maxMem(9007199254740991, 2) }) },
+  { aim: "XML error: Invalid value for attribute 'base' in element 'address': '…'. Expected non-negative integer value", apply: (s, k) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [dimm(undefined, { after: dimmAt(0, ['0xZZ', 'base', '-0x10'][k % 3]) })] }) },
+  { aim: 'XML error: missing <target> element for <memory> device', apply: (s) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: ["<memory model='dimm'><source><pagesize unit='KiB'>4</pagesize></source></memory>"] }) },
+  { aim: 'XML error: invalid value of memory device node', apply: (s, k) => memGuest(s, { memory: 262144, maxMemory: HOT, devices: [dimm(`<node>${['-1', 'x', '1.5'][k % 3]}</node>`)] }) },
+  { aim: 'XML error: nvdimm label must be at least 128KiB', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [nvdimm("<node>0</node><label><size unit='KiB'>64</size></label>")] }) },
+  { aim: 'XML error: label size must be smaller than NVDIMM size', apply: (s) => memGuest(s, { memory: 393216, maxMemory: HOT, devices: [nvdimm("<node>0</node><label><size unit='KiB'>262144</size></label>")] }) },
+  { aim: 'XML error: invalid idmap start/target/count settings', apply: (s, k) => memGuest(s, { idmap: ["<idmap><uid start='0' target='1000'/><gid start='0' target='1000' count='10'/></idmap>", "<idmap><uid start='x' target='1000' count='10'/><gid start='0' target='1000' count='10'/></idmap>"][k % 2] }) },
+  { aim: 'unsupported configuration: uid and gid should be mapped both', apply: (s) => memGuest(s, { idmap: "<idmap><uid start='0' target='1000' count='10'/></idmap>" }) },
+  { aim: 'unsupported configuration: You must map the root user of container', apply: (s) => memGuest(s, { idmap: "<idmap><uid start='1' target='1000' count='10'/><gid start='0' target='1000' count='10'/></idmap>" }) },
   // --- os: boot menu
   { aim: 'unsupported configuration: invalid value for boot menu timeout, must be in range [0,65535]', apply: (s, k) => ({ ...s, bootmenu: { enable: 'yes', timeout: ['65536', '100000', '4294967295'][k % 3] } }) },
   // --- devices: disks, controllers, PCI addresses

@@ -100,6 +100,57 @@ export interface Exemption {
   reason: string;
 }
 
+/** The memory territory's messages (parse-memory.ts, memory-devices.ts, memory-backend.ts) that
+ *  depend on the host, or that no domain gets to. */
+const MEMORY_EXEMPTIONS: readonly Exemption[] = [
+  ...([
+    ['pcDimm', "unsupported configuration: memory hotplug isn't supported by this QEMU binary"],
+    ['nvdimm', "unsupported configuration: nvdimm isn't supported by this QEMU binary"],
+    ['nvdimmUnarmed', 'unsupported configuration: nvdimm readonly property is not available with this QEMU binary'],
+    ['virtioPmem', "unsupported configuration: virtio-pmem isn't supported by this QEMU binary"],
+    ['virtioMem', "unsupported configuration: virtio-mem isn't supported by this QEMU binary"],
+    ['memfd', "unsupported configuration: this qemu doesn't support the memory-backend-memfd object"],
+    ['memfdHugetlb', 'unsupported configuration: hugepages is not supported with memfd memory source'],
+    ['memoryFilePmem', 'unsupported configuration: nvdimm pmem property is not available with this QEMU binary'],
+    ['preallocThreads', 'unsupported configuration: preallocation threads are unsupported with this QEMU'],
+    ['machineMemoryBackend', "unsupported configuration: memory access mode '…' not supported without guest numa node"],
+  ] as const).map(([flag, template]) => ({ template, applies: (p: Profile) => p.flags[flag],
+    reason: `the host's QEMU has it (flags.${flag}); reached by libvirt's test data on profiles without it` })),
+  { template: 'internal error: hugetlbfs filesystem is not mounted or disabled by administrator config', applies: (p) => !!p.hugetlbfs?.length,
+    reason: "the host's libvirt knows a hugetlbfs mount (profile hugetlbfs)" },
+  { template: 'internal error: Unable to find any usable hugetlbfs mount for … KiB', applies: (p) => !p.hugetlbfs?.length,
+    reason: "the host's libvirt knows no hugetlbfs mount: every huge page size gets 'not mounted' first" },
+  { template: 'XML error: both maximum memory size and memory slot count must be specified', applies: (p) => p.behaviour.memorySlotsForDimmsOnly,
+    reason: "the host's libvirt takes <maxMemory> without slots (behaviour.memorySlotsForDimmsOnly)" },
+  { template: 'XML error: maximum memory size must be specified when specifying number of memory slots', applies: (p) => !p.behaviour.memorySlotsForDimmsOnly,
+    reason: "the host's libvirt wants both or neither (behaviour.memorySlotsForDimmsOnly off)" },
+  { template: "unsupported configuration: count of memory devices requiring memory slots '…' exceeds slots count '…'", applies: (p) => !p.behaviour.memorySlotsForDimmsOnly,
+    reason: "the host's libvirt counts every memory device against the slots (behaviour.memorySlotsForDimmsOnly off)" },
+  { template: "unsupported configuration: memory device count '…' exceeds slots count '…'", applies: (p) => p.behaviour.memorySlotsForDimmsOnly,
+    reason: "the host's libvirt counts dimms only (behaviour.memorySlotsForDimmsOnly)" },
+  { template: "unsupported configuration: only 'pci' and 'ccw' addresses are supported for the virtio-mem device", applies: (p) => !p.behaviour.memorySlotsForDimmsOnly,
+    reason: "the host's libvirt words it 'only 'pci' addresses' (9.0.0)" },
+  { template: "unsupported configuration: only 'pci' addresses are supported for the virtio-mem device", applies: (p) => p.behaviour.memorySlotsForDimmsOnly,
+    reason: "the host's libvirt words it 'only 'pci' and 'ccw' addresses' (11.x)" },
+  { template: "unsupported configuration: memory device base '0x…' is already being used by another memory device", applies: (p) => p.behaviour.memoryAddressRanges,
+    reason: "the host's libvirt compares address ranges instead (behaviour.memoryAddressRanges)" },
+  { template: 'unsupported configuration: memory device address [0x…:0x…] overlaps with other memory device (0x…)', applies: (p) => !p.behaviour.memoryAddressRanges,
+    reason: "the host's libvirt compares dimm bases only (behaviour.memoryAddressRanges off)" },
+  ...['unsupported configuration: memory address must be aligned to … bytes', 'memory device address must be aligned to blocksize'].map((template) => ({
+    template, applies: (p: Profile) => !p.behaviour.memoryTargetAddress,
+    reason: "the host's libvirt does not read <target><address> (behaviour.memoryTargetAddress off)" })),
+  { template: 'unsupported configuration: At least one numa node has to be configured when enabling memory hotplug', applies: (p) => p.behaviour.numaAutoAddForHotplug && !!p.abiUpdate,
+    reason: "the host's libvirt gives such a guest a NUMA cell at define (behaviour.numaAutoAddForHotplug)" },
+  { template: "can't add memory backend as guest has no NUMA nodes configured", applies: () => true,
+    reason: "the hot-plug check refuses a memory device without NUMA cells first ('At least one numa node …'), or 11.x adds a cell" },
+  { template: "unsupported configuration: only 'dimm' addresses are supported for the pc-dimm device", applies: () => true,
+    reason: 'dimm slot assignment at post-parse turns any other address of a dimm into a dimm slot first (the model refuses that input as not modelled: libvirt reads the PCI fields as the slot and base)' },
+  { template: 'unsupported configuration: memory device total size exceeds hotplug space', applies: () => true,
+    reason: "the same condition as 'maximum memory size must be equal or greater than the actual memory size', checked first at post-parse" },
+  { template: "unsupported configuration: size of memory module '…' overflowed after alignment", applies: () => true,
+    reason: '<maxMemory> at least the total keeps every module at least 1 MiB under the limit, and modules align to 2 MiB' },
+];
+
 /** Messages the live host cannot produce, each with the profile fact that says so. */
 export const EXEMPTIONS: readonly Exemption[] = [
   { template: 'unsupported configuration: HMAT is not supported with this QEMU', applies: (p) => p.flags.numaHmat,
@@ -130,6 +181,7 @@ export const EXEMPTIONS: readonly Exemption[] = [
     reason: "the host's capabilities list KVM: every virt type the model knows has machine types, a preferred machine and a default CPU model" })),
   { template: 'the CPU is incompatible with host CPU: …', applies: (p) => !p.flags.kvm || !(p.kvmCpuModels?.qemu64 && 'error' in p.kvmCpuModels.qemu64),
     reason: "the host has no KVM, or its CPU runs qemu64 (the profile's kvmCpuModels verdict), so no custom CPU is refused" },
+  ...MEMORY_EXEMPTIONS,
   // Not reachable inside the model's vocabulary on any profile; each says which step stands in the way.
   { template: 'unsupported configuration: At least one NUMA node has to have CPUs', applies: () => true,
     reason: 'qemuDomainDefNumaCPUsRectify gives cell 0 every vCPU no cell names, so some cell always has CPUs' },

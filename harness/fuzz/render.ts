@@ -103,8 +103,10 @@ export function renderDomain(s: DomainSpec): string {
   out.push(`<${s.root}${attrs([['type', s.type]])}>`);
   out.push(`  <name>${esc(s.name)}</name>`);
   out.push(`  <uuid>${esc(s.uuid)}</uuid>`);
+  if (s.maxMemory) out.push(`  ${s.maxMemory}`);
   if (s.memory) out.push(`  <memory${attrs([['unit', s.memory.unit]])}>${esc(s.memory.value)}</memory>`);
   if (s.currentMemory) out.push(`  <currentMemory${attrs([['unit', s.currentMemory.unit]])}>${esc(s.currentMemory.value)}</currentMemory>`);
+  if (s.memoryBacking) out.push(`  ${s.memoryBacking}`);
   if (s.vcpu) {
     const c = s.vcpu.current;
     const current = c === 'one' ? '1' : c === 'max' ? String(max) : c === 'over' ? String(max + 1) : c;
@@ -132,6 +134,7 @@ export function renderDomain(s: DomainSpec): string {
   for (const dev of s.boot) out.push(`    <boot${attrs([['dev', dev]])}/>`);
   if (s.bootmenu) out.push(`    <bootmenu${attrs([['enable', s.bootmenu.enable], ['timeout', s.bootmenu.timeout]])}/>`);
   out.push('  </os>');
+  if (s.idmap) out.push(`  ${s.idmap}`);
   if (s.features) {
     const f = [s.features.acpi && '<acpi/>', s.features.apic && '<apic/>', s.features.pae && '<pae/>'].filter(Boolean);
     if (f.length) out.push('  <features>', ...f.map((x) => `    ${x}`), '  </features>');

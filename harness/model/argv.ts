@@ -1,21 +1,20 @@
 // Domain + profile -> QEMU command line, as qemuBuildCommandLine orders it for the modelled
 // vocabulary, then laid out like libvirt's .args files (virCommandToStringBuf with linebreaks).
-import { bitmapRanges, type Bitmap } from './bitmap.js';
+import { bitmapRanges } from './bitmap.js';
 import { fail, notModelled } from './errors.js';
-import type { Controller, Domain, NumaMode, PciAddress } from './domain.js';
+import type { Controller, Domain, PciAddress } from './domain.js';
+import {
+  checkAvailable, defaultPageSize, hugepagePath, memoryBackend, memoryBackingPath, nodesetFor, pagesizeOf, shortName, threadContext,
+  type BackendState, type Props,
+} from './memory-backend.js';
+import { alignMemorySizes, hasMemoryHotplug, memoryAliases } from './memory-devices.js';
 import { isQ35 } from './pci.js';
 import { diskIndex } from './postparse.js';
 import type { Profile } from './profile.js';
 
-type Json = string | number | boolean | number[] | { [k: string]: Json };
-type Props = [string, Json][];
-
-const POLICY: Record<Exclude<NumaMode, 'restrictive'>, string> = { strict: 'bind', preferred: 'preferred', interleave: 'interleave' };
 const MiB = 1024;
 
 const alignUp = (kib: number, to: number): number => Math.ceil(kib / to) * to;
-/** virDomainDefGetShortName: per-domain paths use the first 20 characters of the name. */
-const shortName = (d: Domain): string => Array.from(d.name).slice(0, 20).join('');
 const fill = (tpl: string, d: Domain, profile: Profile): string =>
   tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', shortName(d));
 
@@ -82,65 +81,22 @@ function controllerArgs(d: Domain, profile: Profile, args: string[]): void {
   if (!usb.some((c) => c.model !== undefined) && !q35) args.push('-usb');
 }
 
-/** virNumaNodesetIsAvailable: the first node (ascending) the host lacks is reported. */
-function checkAvailable(nodeset: Bitmap | null | undefined, profile: Profile): void {
-  if (!nodeset) return;
-  for (const bit of nodeset) {
-    if (!profile.hostNodes.includes(bit)) {
-      const detail = profile.unavailableNode.detail.replace('{bit}', String(bit));
-      fail(profile.unavailableNode.code, detail);
-    }
-  }
+/** qemuBuildMemPathStr: -mem-prealloc/-mem-path for guest RAM that has no backend object. */
+function memPathArgs(d: Domain, profile: Profile, args: string[], state: BackendState): void {
+  const pages = d.memoryBacking?.hugepages ?? [];
+  let path: string | undefined;
+  let prealloc = false;
+  if (pages.length && pages[0].sizeKiB !== profile.systemPageSizeKiB) {
+    const size = pages[0].sizeKiB || defaultPageSize(profile);
+    path = hugepagePath(d, profile, size);
+    prealloc = true;
+  } else if (d.memoryBacking?.source === 'file') path = memoryBackingPath(d, profile, 'ram');
+  if (d.memoryBacking?.allocation === 'immediate') prealloc = true;
+  if (prealloc && !state.memPrealloc) { args.push('-mem-prealloc'); state.memPrealloc = true; }
+  if (path) args.push('-mem-path', path);
 }
 
-/** virDomainNumatuneGetNodeset: which host nodes back guest cell `cell` (-1: the whole guest). */
-function nodesetFor(d: Domain, profile: Profile, cell: number): Bitmap | null {
-  const nt = d.numatune;
-  if (!nt) return null;
-  if (nt.memory?.placement === 'auto') return profile.autoNodeset;
-  const mn = cell >= 0 ? nt.memnodes.get(cell) : undefined;
-  if (mn) return mn.nodeset;
-  return nt.memory?.nodeset ?? null;
-}
-
-function modeFor(d: Domain, cell: number): NumaMode {
-  return d.numatune?.memnodes.get(cell)?.mode ?? d.numatune?.memory?.mode ?? 'strict';
-}
-
-/** qemuBuildMemoryBackendProps for a guest cell (cell >= 0) or the whole RAM (pc.ram). */
-function memoryBackend(d: Domain, profile: Profile, cell: number, alias: string, sizeKiB: number): { props: Props; needed: boolean } {
-  const c = cell >= 0 ? d.cpu!.cells[cell] : undefined;
-  const props: Props = [];
-  const memAccess = c?.memAccess;
-  let type = 'memory-backend-ram';
-  if (memAccess) {
-    type = 'memory-backend-file';
-    props.push(['mem-path', memPath(d, profile, alias)]);
-    if (c?.discard !== undefined) props.push(['discard-data', c.discard]);
-    props.push(['share', memAccess === 'shared']);
-  }
-  props.push(['size', sizeKiB * 1024]);
-  // virDomainNumatuneMaybeGetNodeset
-  const nt = d.numatune;
-  let nodemask: Bitmap | null = null;
-  const specified = cell >= 0 && !!nt?.memnodes.has(cell);
-  if (nt && (specified || nt.memory)) {
-    if (nt.memory?.placement === 'auto' && !profile.autoNodeset)
-      fail('INTERNAL_ERROR', 'Advice from numad is needed in case of automatic numa placement');
-    nodemask = nodesetFor(d, profile, cell);
-  }
-  checkAvailable(nodemask, profile);
-  const mode = modeFor(d, cell);
-  if (nodemask && mode !== 'restrictive') props.push(['host-nodes', [...nodemask]], ['policy', POLICY[mode]]);
-  return { props: [['qom-type', type], ['id', alias], ...props], needed: specified || !!memAccess };
-}
-
-function memPath(d: Domain, profile: Profile, alias: string): string {
-  if (!profile.memoryBackingDir) notModelled(`memAccess with profile ${profile.name} (memory backing directory unknown)`);
-  return `${profile.memoryBackingDir}/-1-${shortName(d)}/${alias}`;
-}
-
-function numaArgs(d: Domain, profile: Profile, args: string[]): void {
+function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendState): void {
   const cells = d.cpu?.cells ?? [];
   if (!cells.length) return;
   // virDomainNumatuneNodesetIsAvailable runs before anything is built.
@@ -151,14 +107,19 @@ function numaArgs(d: Domain, profile: Profile, args: string[]): void {
   const memOk = profile.flags.numaMemSupported || (profile.numaMemMachines ?? []).includes(d.os.machine);
   let needBackend = !memOk || hmat;
   const backends = cells.map((c, i) => {
-    const b = memoryBackend(d, profile, i, `ram-node${i}`, alignUp(c.memoryKiB, MiB));
+    const b = memoryBackend(d, profile, { alias: `ram-node${i}`, sizeKiB: alignUp(c.memoryKiB, MiB), targetNode: i }, false, false, state);
     if (b.needed) needBackend = true;
     return b;
   });
+  if (!needBackend) memPathArgs(d, profile, args, state);
   const master = cells.findIndex((c) => c.cpus && c.cpus.length);
   if (master < 0) fail('CONFIG_UNSUPPORTED', 'At least one NUMA node has to have CPUs');
   cells.forEach((c, i) => {
-    if (needBackend) args.push('-object', objectArg(backends[i].props, profile));
+    if (needBackend) {
+      const tc = threadContext(d, profile, backends[i]);
+      if (tc) args.push('-object', objectArg(tc, profile));
+      args.push('-object', objectArg(backends[i].props, profile));
+    }
     let node = `node,nodeid=${i}`;
     for (const r of bitmapRanges(c.cpus ?? [])) node += `,cpus=${r}`;
     if (hmat) node += `,initiator=${c.cpus && c.cpus.length ? i : master}`;
@@ -188,6 +149,41 @@ function numaArgs(d: Domain, profile: Profile, args: string[]): void {
   }
 }
 
+/** qemuBuildMemoryDeviceCommandLine: each memory device's backend (with its thread context),
+ *  then the device (qemuBuildMemoryDeviceProps), after the controllers. */
+function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: BackendState, sizes: number[]): void {
+  memoryAliases(d);
+  d.devices.memories.forEach((m, i) => {
+    const alias = `mem${m.alias}`;
+    const b = memoryBackend(d, profile, { alias, pathAlias: m.alias, sizeKiB: sizes[i], targetNode: m.target.node, device: m }, true, false, state);
+    const tc = threadContext(d, profile, b);
+    if (tc) args.push('-object', objectArg(tc, profile));
+    args.push('-object', objectArg(b.props, profile));
+    const driver = { dimm: 'pc-dimm', nvdimm: 'nvdimm', 'virtio-pmem': 'virtio-pmem-pci', 'virtio-mem': 'virtio-mem-pci', 'sgx-epc': '' }[m.model];
+    const props: Props = [['driver', driver]];
+    if (m.target.node >= 0) props.push(['node', m.target.node]);
+    if (m.target.labelKiB) props.push(['label-size', m.target.labelKiB * 1024]);
+    if (m.target.blockKiB) props.push(['block-size', m.target.blockKiB * 1024]);
+    if (m.target.requestedKiB) props.push(['requested-size', m.target.requestedKiB * 1024]);
+    if (m.uuid) props.push(['uuid', m.uuid]);
+    if (m.target.readonly) props.push(['unarmed', true]);
+    props.push(['memdev', alias]);
+    if (m.model === 'virtio-mem' && profile.flags.virtioMemPrealloc && pagesizeOf(d, profile, { alias, sizeKiB: sizes[i], targetNode: m.target.node, device: m }).prealloc)
+      props.push(['prealloc', true]);
+    if (m.target.addressKiB) props.push(['memaddr', m.target.addressKiB * 1024]);
+    props.push(['id', m.alias!]);
+    const a = m.address;
+    if (a?.type === 'dimm') {
+      props.push(['slot', a.slot]);
+      if (a.base) {
+        if (a.base > BigInt(Number.MAX_SAFE_INTEGER)) notModelled('a dimm base address above 2^53');
+        props.push(['addr', Number(a.base)]);
+      }
+    } else if (a?.type === 'pci') props.push(...pciProps(d, a));
+    args.push('-device', deviceArg(props, profile));
+  });
+}
+
 /** The argument vector (without the environment) for the post-parsed domain. */
 export function buildArgs(d: Domain, profile: Profile): { env: [string, string][]; argv: string[] } {
   const f = profile.flags;
@@ -215,6 +211,8 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   const hmat = cells.some((c) => c.caches.length) || (d.cpu?.interconnects.length ?? 0) > 0;
   const systemBackend = f.machineMemoryBackend && !cells.length;
   let machine = `${d.os.machine},usb=off,dump-guest-core=off`;
+  if (d.memoryBacking?.nosharepages) machine += ',mem-merge=off';
+  if (d.devices.memories.some((m) => m.model === 'nvdimm')) machine += ',nvdimm=on';
   if (systemBackend) machine += ',memory-backend=pc.ram';
   if (hmat && f.numaHmat) machine += ',hmat=on';
   // qemuBuildMachineACPI: with a machine that reports ACPI, absence of <acpi/> means acpi=off.
@@ -223,12 +221,23 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-accel', d.type === 'kvm' ? 'kvm' : 'tcg');
   if (cpuArg) args.push('-cpu', cpuArg);
 
-  // qemuDomainAlignMemorySizes: the cells' aligned sum, unless they add up to nothing.
-  const cellsKiB = cells.reduce((s, c) => s + alignUp(c.memoryKiB, MiB), 0);
-  const totalKiB = cellsKiB || alignUp(d.memoryKiB, MiB);
-  args.push('-m', profile.behaviour.memorySizeArg === 'size-k' ? `size=${totalKiB}k` : String(totalKiB / MiB));
-  if (systemBackend) args.push('-object', objectArg(memoryBackend(d, profile, -1, 'pc.ram', totalKiB).props, profile));
-  args.push('-overcommit', 'mem-lock=off');
+  // qemuBuildMemCommandLine over the sizes qemuDomainAlignMemorySizes left.
+  const sizes = alignMemorySizes(d);
+  const totalKiB = sizes.initial;
+  const state: BackendState = { memPrealloc: false };
+  if (hasMemoryHotplug(d)) {
+    const mx = d.maxMemory!;
+    if (profile.behaviour.memorySlotsForDimmsOnly)
+      args.push('-m', `size=${totalKiB}k${mx.slots ? `,slots=${mx.slots}` : ''}${sizes.max ? `,maxmem=${sizes.max}k` : ''}`);
+    else args.push('-m', `size=${totalKiB}k,slots=${mx.slots},maxmem=${sizes.max}k`);
+  } else args.push('-m', profile.behaviour.memorySizeArg === 'size-k' ? `size=${totalKiB}k` : String(totalKiB / MiB));
+  if (systemBackend) {
+    const b = memoryBackend(d, profile, { alias: 'pc.ram', sizeKiB: totalKiB, targetNode: -1 }, false, true, state);
+    const tc = threadContext(d, profile, b);
+    if (tc) args.push('-object', objectArg(tc, profile));
+    args.push('-object', objectArg(b.props, profile));
+  } else if (!cells.length) memPathArgs(d, profile, args, state);
+  args.push('-overcommit', `mem-lock=${d.memoryBacking?.locked ? 'on' : 'off'}`);
 
   const v = d.vcpu;
   let smp = `${v.current}`;
@@ -240,7 +249,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-smp', smp);
   if (d.iothreads && !f.iothread) fail('CONFIG_UNSUPPORTED', 'IOThreads not supported for this QEMU');
   for (let i = 1; i <= d.iothreads; i++) args.push('-object', objectArg([['qom-type', 'iothread'], ['id', `iothread${i}`]], profile));
-  numaArgs(d, profile, args);
+  numaArgs(d, profile, args, state);
 
   args.push('-uuid', d.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
   args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
@@ -256,6 +265,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-boot', `${menuOpts}strict=on`);
 
   controllerArgs(d, profile, args);
+  memoryDeviceArgs(d, profile, args, state, sizes.devices);
 
   const disks = d.devices.disks;
   // qemuProcessPrepareDeviceBootorder: the first disk of device 'disk' gets the position of the

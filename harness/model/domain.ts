@@ -118,12 +118,59 @@ export interface Input {
 /** virDomainBoot, in libvirt's enum order. */
 export type BootDev = 'fd' | 'cdrom' | 'hd' | 'network';
 
+/** <memoryBacking><hugepages><page size nodeset/>: libvirt keeps `<hugepages/>` without pages as
+ *  one page of size 0 (the default huge page size, resolved only when a backend is built). */
+export interface HugePage {
+  sizeKiB: number;
+  nodeset?: Bitmap;
+}
+
+/** <memoryBacking> (virDomainMemtune's backing fields). */
+export interface MemoryBacking {
+  hugepages?: HugePage[];
+  nosharepages: boolean;
+  locked: boolean;
+  source?: 'file' | 'anonymous' | 'memfd';
+  access?: MemAccess;
+  allocation?: 'immediate' | 'ondemand';
+  /** <allocation threads>: 0 when absent. */
+  allocationThreads: number;
+  discard: boolean;
+}
+
+export type MemoryModel = 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem' | 'sgx-epc';
+
+/** A <memory model=…> device (virDomainMemoryDef), sizes in KiB. */
+export interface MemoryDevice {
+  model: MemoryModel;
+  access?: MemAccess;
+  discard?: boolean;
+  /** <source>: <pagesize> (dimm, virtio-mem), <nodemask> (dimm, virtio-mem, sgx-epc), <path>
+   *  (nvdimm, virtio-pmem), <alignsize> and <pmem/> (nvdimm). */
+  source: { pagesizeKiB?: number; nodemask?: Bitmap; path?: string; alignsizeKiB?: number; pmem?: boolean };
+  /** <target>: size, node (-1: none), nvdimm label size and readonly, virtio-mem block,
+   *  requested and current size, virtio address. */
+  target: {
+    sizeKiB: number; node: number; labelKiB?: number; readonly?: boolean;
+    blockKiB?: number; requestedKiB?: number; currentKiB?: number; addressKiB?: number;
+  };
+  /** nvdimm <uuid> (ppc64 only in libvirt's tests; kept as written). */
+  uuid?: string;
+  /** <address type='dimm' slot base> or a PCI address (virtio-mem, virtio-pmem). */
+  address?: { type: 'dimm'; slot: number; base?: bigint } | PciAddress;
+  /** Assigned at post-parse: "dimm0", "nvdimm1", "virtiomem2", "virtiopmem3", "epc0". */
+  alias?: string;
+}
+
 export interface Domain {
   type: VirtType;
   name: string;
   uuid: string;
   memoryKiB: number;
   currentMemoryKiB: number;
+  /** <maxMemory slots>: both or neither after post-parse. */
+  maxMemory?: { kib: number; slots: number };
+  memoryBacking?: MemoryBacking;
   vcpu: { max: number; current: number; placement: Placement; cpuset?: Bitmap };
   iothreads: number;
   cputune: {
@@ -132,6 +179,7 @@ export interface Domain {
     iothreadpin: Map<number, Bitmap>;
   };
   numatune?: Numatune;
+  idmap?: import('./idmap.js').IdMap;
   /** boot: the <boot dev> list as read (at most four, repeats kept); bootmenu: only when enable is given. */
   /** machineImplicit: no machine= in the input (post-parse takes the virt type's preferred machine). */
   os: { arch: string; machine: string; machineImplicit?: boolean; boot: BootDev[]; bootmenu?: { enable: 'yes' | 'no'; timeout?: number } };
@@ -152,6 +200,8 @@ export interface Domain {
     missingTargets: string[];
     /** Only q35's built-in iTCO (libvirt >= 9.1); action as written or 'reset'. */
     watchdogs: { model: 'itco'; action: string }[];
+    /** <memory model=…> devices, in document order. */
+    memories: MemoryDevice[];
   };
 }
 

@@ -3,6 +3,8 @@
 import { formatBitmap, CPUMASK_LEN } from './bitmap.js';
 import type { Address, Domain, NumaCell, PciAddress } from './domain.js';
 import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
+import { formatIdmap } from './idmap.js';
+import { formatMaxMemory, formatMemoryBacking, formatMemoryDevice } from './format-memory.js';
 
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
@@ -87,8 +89,10 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   out.push(`<domain type='${d.type}'>`);
   out.push(`  <name>${esc(d.name)}</name>`);
   out.push(`  <uuid>${d.uuid}</uuid>`);
+  out.push(...formatMaxMemory(d, '  ', behaviour.memorySlotsForDimmsOnly));
   out.push(`  <memory unit='KiB'>${d.memoryKiB}</memory>`);
   out.push(`  <currentMemory unit='KiB'>${d.currentMemoryKiB}</currentMemory>`);
+  out.push(...formatMemoryBacking(d, '  '));
   let vcpu = `  <vcpu placement='${d.vcpu.placement}'`;
   if (d.vcpu.cpuset && d.vcpu.cpuset.length !== CPUMASK_LEN) vcpu += ` cpuset='${formatBitmap(d.vcpu.cpuset)}'`;
   if (d.vcpu.current !== d.vcpu.max) vcpu += ` current='${d.vcpu.current}'`;
@@ -126,6 +130,7 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   const menu = d.os.bootmenu;
   if (menu) out.push(`    <bootmenu enable='${menu.enable}'${menu.timeout !== undefined ? ` timeout='${menu.timeout}'` : ''}/>`);
   out.push('  </os>');
+  out.push(...formatIdmap(d.idmap, '  '));
   const f = d.features;
   if (f.acpi || f.apic || f.pae) {
     out.push('  <features>');
@@ -169,6 +174,7 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
     if (mb.address) out.push(`    <memballoon model='${mb.model}'>`, `      ${formatAddress(mb.address)}`, '    </memballoon>');
     else out.push(`    <memballoon model='${mb.model}'/>`);
   }
+  for (const m of devs.memories) out.push(...formatMemoryDevice(m, '    ', formatAddress));
   out.push('  </devices>');
   out.push('</domain>');
   return out.join('\n') + '\n';

@@ -51,4 +51,7 @@ export interface HostFacts {
   kvmCpuModels?: Record<string, { cpu: string } | { error: string }>;
   numad?: NumadFact;
   runtime?: HostRuntimeFacts;
+  /** The hugetlbfs mounts the daemon knows (cfg->hugetlbfs, read at its start), asked of libvirt
+   *  per page size the kernel offers; absent: not probed, empty: none. */
+  hugetlbfs?: { mount: string; sizeKiB: number; default: boolean }[];
 }

@@ -5,6 +5,7 @@ import { attr, child, type XmlElement } from './xml-tree.js';
 import type { Behaviour } from './profile.js';
 import type { Controller, Disk, Domain, DriveAddress, Input, PciAddress } from './domain.js';
 import { parseUInt, propEnum, propUInt } from './props.js';
+import { parseMemoryDevice } from './parse-memory.js';
 
 function parsePciAddress(el: XmlElement): PciAddress {
   const t = attr(el, 'type');
@@ -65,7 +66,7 @@ function parseRootPort(el: XmlElement, c: Controller): void {
 }
 
 export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices'] {
-  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [] };
+  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [], memories: [] };
   let usbNone = false;
   let usbOther = false;
   const el = child(root, 'devices');
@@ -176,6 +177,9 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         devs.memballoon = { model: model as 'virtio' | 'none', address: model === 'none' ? undefined : address };
         break;
       }
+      case 'memory':
+        devs.memories.push(parseMemoryDevice(d, parsePciAddress, behaviour));
+        break;
       default:
         notModelled(`device <${d.name}>`);
     }

@@ -12,6 +12,8 @@ import { checkDomainVocabulary } from './vocabulary.js';
 import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propUInt } from './props.js';
 import { parseCells, parseCpu, parseNumatune } from './parse-numa.js';
 import { parseDevices } from './parse-devices.js';
+import { parseMemoryBacking } from './parse-memory.js';
+import { parseIdmap } from './idmap.js';
 export { insertController } from './parse-devices.js';
 
 function parseVcpu(root: XmlElement): Domain['vcpu'] {
@@ -123,6 +125,7 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const curEl = child(root, 'currentMemory');
   const memoryKiB = memEl ? parseMemoryKiB(memEl.text, attr(memEl, 'unit'), './memory[1]', false) ?? 0 : 0;
   const currentMemoryKiB = curEl ? parseMemoryKiB(curEl.text, attr(curEl, 'unit'), './currentMemory[1]', false) ?? 0 : 0;
+  const { maxMemory, memoryBacking } = parseMemoryBacking(root);
 
   const vcpu = parseVcpu(root);
   const ioEl = child(root, 'iothreads');
@@ -159,9 +162,10 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const boot = parseBoot(osEl!);
 
   return {
-    type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, vcpu, iothreads, cputune, numatune,
+    type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, maxMemory, memoryBacking, vcpu, iothreads, cputune, numatune,
     os: { arch, machine, ...(machineImplicit ? { machineImplicit } : {}), ...boot }, features, cpu, clock,
     onPoweroff: lifecycle('on_poweroff'), onReboot: lifecycle('on_reboot'), onCrash: lifecycle('on_crash'),
     devices: parseDevices(root, behaviour),
+    idmap: parseIdmap(root),
   };
 }

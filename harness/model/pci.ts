@@ -66,9 +66,12 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
   for (const c of devs.controllers) flags.set(c, controllerFlags(c));
   const balloon = devs.memballoon;
   if (balloon) flags.set(balloon, balloon.model === 'virtio' ? virtioFlags : 0);
+  // virtio-mem and virtio-pmem are PCI devices; dimm and nvdimm take dimm slots instead.
+  const pciMems = devs.memories.filter((m) => m.model === 'virtio-mem' || m.model === 'virtio-pmem');
+  for (const m of pciMems) flags.set(m, virtioFlags);
   /** virDomainDeviceInfoIterate order for the modelled devices. */
-  const all = (): Dev[] => [...devs.disks, ...devs.controllers, ...(balloon ? [balloon] : [])]
-    .map((holder) => ({ holder, flags: flags.get(holder) ?? 0 }));
+  const all = (): Dev[] => [...devs.disks, ...devs.controllers, ...(balloon ? [balloon] : []), ...pciMems]
+    .map((holder) => ({ holder: holder as Dev['holder'], flags: flags.get(holder) ?? 0 }));
 
   /** qemuDomainPCIAddressSetCreate */
   const createSet = (nbuses: number, dryRun: boolean): AddressSet => {
@@ -151,6 +154,7 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       place(k);
     }
     if (balloon && balloon.model !== 'none' && isWanted(balloon.address)) place(balloon);
+    for (const m of pciMems) if (isWanted(m.address as PciAddress | undefined)) place(m as Dev['holder']);
   };
 
   const maxIdx = pciControllers().reduce((m, c) => Math.max(m, c.index), -1);

@@ -5,6 +5,11 @@ import { fail, notModelled } from './errors.js';
 import type { Disk, Domain } from './domain.js';
 import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
+import { validateIdmap } from './idmap.js';
+import {
+  assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
+  validateMemoryDeviceCaps, validateMemoryHotplug, validateMemtune,
+} from './memory-devices.js';
 
 /** virQEMUCapsIsVirtTypeSupported, as far as the profile knows: a probed host says which virt
  *  types it has. libvirt's test profiles do not (their KVM-less environments are not reproduced:
@@ -43,7 +48,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
   const devs = d.devices;
   const q35 = isQ35(d);
 
-  const cells = d.cpu?.cells ?? [];
+  let cells = d.cpu?.cells ?? [];
   // No <emulator>: the capabilities' emulator for the guest arch.
   if (!devs.emulator && profile.defaultEmulator) devs.emulator = profile.defaultEmulator[d.os.arch];
   // A virt type the host's capabilities lack has no machine types of its own: no preferred
@@ -100,6 +105,8 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // capabilities only; profiles without a default CPU (nocaps) leave check unset, untested.
   if (d.cpu?.model && d.cpu.check === undefined) d.cpu.check = d.type === 'kvm' ? 'partial' : 'none';
 
+  // qemuDomainDefNumaAutoAdd (11.x): memory hotplug without NUMA cells gets one cell.
+  if (numaAutoAdd(d, profile)) cells = d.cpu!.cells;
   // qemuDomainDefNumaCPUsRectify: vCPUs not in any cell land in cell 0.
   if (cells.length) {
     const assigned = cells.reduce((s, c) => s + (c.cpus?.length ?? 0), 0);
@@ -124,11 +131,10 @@ export function postParse(d: Domain, profile: Profile): Domain {
       fail('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
   }
 
-  // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells define the total; currentMemory is clamped to it.
-  const numaMem = cells.reduce((s, c) => s + c.memoryKiB, 0);
-  if (numaMem && (profile.abiUpdate || d.memoryKiB === 0)) d.memoryKiB = numaMem;
-  if (d.memoryKiB === 0) fail('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
-  if (d.currentMemoryKiB > d.memoryKiB || d.currentMemoryKiB === 0) d.currentMemoryKiB = d.memoryKiB;
+  memoryDevicesPostParse(d);
+  // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells
+  // and memory devices define the total; currentMemory is clamped to it.
+  memoryTotalsPostParse(d, profile, cells.reduce((s, c) => s + c.memoryKiB, 0));
 
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
   const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
@@ -141,15 +147,18 @@ export function postParse(d: Domain, profile: Profile): Domain {
     fail('CONFIG_UNSUPPORTED', 'check attribute specified for CPU with no model');
 
   assignPciAddresses(d, profile);
+  assignMemorySlots(d);
 
   // Validation (virDomainDefValidate): the driver's domain checks first (qemuValidateDomainDef),
   // whose first host fact is the virt type.
   if (!typeSupported) fail('CONFIG_UNSUPPORTED', `Emulator '${devs.emulator}' does not support virt type '${d.type}'`);
 
-  // qemuValidateDomainDefCpu: an explicit topology must multiply out to the vCPU count.
+  validateMemoryHotplug(d, profile);
+  // qemuValidateDomainVCpuTopology: an explicit topology must multiply out to the vCPU count.
   const t = d.cpu?.topology;
   if (t && profile.flags.queryHotpluggableCpus && t.sockets * t.dies * (t.clusters ?? 1) * t.cores * t.threads !== d.vcpu.max)
     fail('CONFIG_UNSUPPORTED', "CPU topology doesn't match maximum vcpu count");
+  validateMemoryBacking(d, profile);
 
   // virDomainDiskDefValidate: a target name, and an address type that fits the bus.
   if (devs.missingTargets.length) fail('XML_DETAIL', `missing target information for device ${devs.missingTargets[0]}`);
@@ -173,6 +182,10 @@ export function postParse(d: Domain, profile: Profile): Domain {
   }
   // qemuValidateDomainDeviceDefWatchdog
   if (devs.watchdogs.length && !q35) fail('CONFIG_UNSUPPORTED', 'itco model of watchdog is only part of q35 machine');
+  for (const m of devs.memories) {
+    validateMemoryDevice(d, profile, m);
+    validateMemoryDeviceCaps(profile, m);
+  }
   validateInternal(d);
   return d;
 }
@@ -195,9 +208,11 @@ function validateInternal(d: Domain): void {
         fail('CONFIG_UNSUPPORTED', `Found duplicate drive address for disk with target name '${disks[i].target}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`);
     }
   }
+  validateMemtune(d);
   // virDomainDefBootValidate
   const timeout = d.os.bootmenu?.timeout;
   if (timeout !== undefined && timeout > 65535) fail('CONFIG_UNSUPPORTED', 'invalid value for boot menu timeout, must be in range [0,65535]');
+  validateIdmap(d.idmap);
   const cells = d.cpu?.cells ?? [];
   for (const c of cells) {
     const seen = new Set<number>();

@@ -46,6 +46,26 @@ export interface ProfileFlags {
   backingMaskProtocol: boolean;
   /** QEMU_CAPS_SET_ACTION: lifecycle actions are set at run time, always `-no-shutdown`. */
   setAction: boolean;
+  /** Memory devices: pc-dimm, nvdimm (+ unarmed), virtio-pmem-pci, virtio-mem-pci (+ its prealloc). */
+  pcDimm: boolean;
+  nvdimm: boolean;
+  nvdimmUnarmed: boolean;
+  virtioPmem: boolean;
+  virtioMem: boolean;
+  virtioMemPrealloc: boolean;
+  /** memory-backend-memfd and its hugetlb property (QEMU_CAPS_OBJECT_MEMORY_MEMFD[_HUGETLB]). */
+  memfd: boolean;
+  memfdHugetlb: boolean;
+  /** memory-backend-file.pmem (QEMU_CAPS_OBJECT_MEMORY_FILE_PMEM). */
+  memoryFilePmem: boolean;
+  /** memory-backend-file.x-use-canonical-path-for-ramblock-id. */
+  canonicalPathRamblockId: boolean;
+  /** memory-backend-file.reserve (QEMU_CAPS_MEMORY_BACKEND_RESERVE). */
+  memoryBackendReserve: boolean;
+  /** memory-backend-file.prealloc-threads (QEMU_CAPS_MEMORY_BACKEND_PREALLOC_THREADS). */
+  preallocThreads: boolean;
+  /** thread-context objects (QEMU_CAPS_THREAD_CONTEXT). */
+  threadContext: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -74,12 +94,27 @@ export interface Behaviour {
    *  <memory> and every <memnode> nodeset (qemuDomainNumatuneMaybeFormatNodesetUnion in
    *  qemuProcessSetupPid), not the <memory> nodeset alone. */
   strictCpusetMemsUnion: boolean;
+  /** A preallocating backend's thread-context takes the nodemask itself, restrictive included
+   *  (qemuBuildThreadContextProps), not the backend's host-nodes, which restrictive leaves out. */
+  threadContextFromNodemask: boolean;
+  /** Memory slots are needed by dimm/nvdimm only: <maxMemory> may go without slots (virtio-mem),
+   *  `-m` then says no slots=, and the slot check counts dimms (qemuDomainDefValidateMemoryHotplug). */
+  memorySlotsForDimmsOnly: boolean;
+  /** virtio-mem/virtio-pmem read <target><address base> (memaddr); older releases ignore it. */
+  memoryTargetAddress: boolean;
+  /** Memory devices' guest address ranges may not overlap (virDomainMemoryDefCheckConflict, per
+   *  device); 9.0.0 only compares dimm slots and equal bases (qemuCheckMemoryDimmConflict). */
+  memoryAddressRanges: boolean;
+  /** Memory hotplug without NUMA cells gets one cell when the ABI may change (qemuDomainDefNumaAutoAdd);
+   *  9.0.0 refuses it ("At least one numa node has to be configured …"). */
+  numaAutoAddForHotplug: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
   numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
-  strictCpusetMemsUnion: false,
+  strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
+  memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false,
 };
 
 export interface Profile {
@@ -130,10 +165,23 @@ export interface Profile {
   numad?: NumadFact;
   /** What a paused guest showed on this host (probed); absent: not known. */
   runtime?: HostRuntimeFacts;
+  /** cfg->hugetlbfs: the hugetlbfs mounts libvirt found at daemon start (qemu.conf's
+   *  hugetlbfs_mount, else /proc/mounts), each with its page size and whether it is the kernel's
+   *  default size. Absent or empty: no huge pages (libvirt's "not mounted" error). */
+  hugetlbfs?: HugetlbfsMount[];
+  /** The host's base page size (virGetSystemPageSizeKB): a <page> of this size is no huge page. */
+  systemPageSizeKiB: number;
 }
 
-export interface ProfileData extends Omit<Profile, 'flags' | 'libvirtVersion' | 'behaviour'> {
+export interface HugetlbfsMount {
+  mount: string;
+  sizeKiB: number;
+  default: boolean;
+}
+
+export interface ProfileData extends Omit<Profile, 'flags' | 'libvirtVersion' | 'behaviour' | 'systemPageSizeKiB'> {
   flags: Partial<ProfileFlags>;
+  systemPageSizeKiB?: number;
 }
 
 export const NO_FLAGS: ProfileFlags = {
@@ -141,6 +189,9 @@ export const NO_FLAGS: ProfileFlags = {
   sandbox: false, smpDies: false, queryHotpluggableCpus: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
   qemuXhci: false, pcieRootPort: false, pciePciBridge: false, virtioPciTransitional: false,
   smpClusters: false, machineAcpi: false, backingMaskProtocol: false, setAction: false,
+  pcDimm: false, nvdimm: false, nvdimmUnarmed: false, virtioPmem: false, virtioMem: false, virtioMemPrealloc: false,
+  memfd: false, memfdHugetlb: false, memoryFilePmem: false, canonicalPathRamblockId: false, memoryBackendReserve: false,
+  preallocThreads: false, threadContext: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -162,4 +213,17 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   SMP_CLUSTERS: 'smpClusters',
   BLOCKJOB_BACKING_MASK_PROTOCOL: 'backingMaskProtocol',
   SET_ACTION: 'setAction',
+  DEVICE_PC_DIMM: 'pcDimm',
+  DEVICE_NVDIMM: 'nvdimm',
+  DEVICE_NVDIMM_UNARMED: 'nvdimmUnarmed',
+  DEVICE_VIRTIO_PMEM_PCI: 'virtioPmem',
+  DEVICE_VIRTIO_MEM_PCI: 'virtioMem',
+  DEVICE_VIRTIO_MEM_PCI_PREALLOC: 'virtioMemPrealloc',
+  OBJECT_MEMORY_MEMFD: 'memfd',
+  OBJECT_MEMORY_MEMFD_HUGETLB: 'memfdHugetlb',
+  OBJECT_MEMORY_FILE_PMEM: 'memoryFilePmem',
+  X_USE_CANONICAL_PATH_FOR_RAMBLOCK_ID: 'canonicalPathRamblockId',
+  MEMORY_BACKEND_RESERVE: 'memoryBackendReserve',
+  MEMORY_BACKEND_PREALLOC_THREADS: 'preallocThreads',
+  THREAD_CONTEXT: 'threadContext',
 };

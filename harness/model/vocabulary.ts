@@ -7,7 +7,12 @@ import type { XmlElement } from './xml-tree.js';
 const VOCABULARY: Record<string, readonly string[]> = {
   domain: ['type'],
   'domain/name': [], 'domain/uuid': [],
-  'domain/memory': ['unit'], 'domain/currentMemory': ['unit'],
+  'domain/memory': ['unit'], 'domain/currentMemory': ['unit'], 'domain/maxMemory': ['unit', 'slots'],
+  'domain/memoryBacking': [], 'domain/memoryBacking/hugepages': [],
+  'domain/memoryBacking/hugepages/page': ['size', 'unit', 'nodeset'],
+  'domain/memoryBacking/nosharepages': [], 'domain/memoryBacking/locked': [],
+  'domain/memoryBacking/source': ['type'], 'domain/memoryBacking/access': ['mode'],
+  'domain/memoryBacking/allocation': ['mode', 'threads'], 'domain/memoryBacking/discard': [],
   'domain/vcpu': ['placement', 'cpuset', 'current'],
   'domain/iothreads': [],
   'domain/cputune': [], 'domain/cputune/vcpupin': ['vcpu', 'cpuset'],
@@ -15,6 +20,7 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/numatune': [], 'domain/numatune/memory': ['mode', 'nodeset', 'placement'],
   'domain/numatune/memnode': ['cellid', 'mode', 'nodeset'],
   'domain/os': [], 'domain/os/type': ['arch', 'machine'], 'domain/os/boot': ['dev'], 'domain/os/bootmenu': ['enable', 'timeout'],
+  'domain/idmap': [], 'domain/idmap/uid': ['start', 'target', 'count'], 'domain/idmap/gid': ['start', 'target', 'count'],
   'domain/features': [], 'domain/features/acpi': [], 'domain/features/apic': [], 'domain/features/pae': [],
   'domain/cpu': ['mode', 'match', 'check'], 'domain/cpu/model': ['fallback'],
   'domain/cpu/topology': ['sockets', 'dies', 'clusters', 'cores', 'threads'],
@@ -39,6 +45,16 @@ const VOCABULARY: Record<string, readonly string[]> = {
   'domain/devices/memballoon': ['model'],
   'domain/devices/memballoon/address': ['type', 'domain', 'bus', 'slot', 'function'],
   'domain/devices/audio': ['id', 'type'],
+  'domain/devices/memory': ['model', 'access', 'discard'], 'domain/devices/memory/uuid': [],
+  'domain/devices/memory/source': [], 'domain/devices/memory/source/pagesize': ['unit'],
+  'domain/devices/memory/source/nodemask': [], 'domain/devices/memory/source/path': [],
+  'domain/devices/memory/source/alignsize': ['unit'], 'domain/devices/memory/source/pmem': [],
+  'domain/devices/memory/target': [], 'domain/devices/memory/target/size': ['unit'],
+  'domain/devices/memory/target/node': [], 'domain/devices/memory/target/label': [],
+  'domain/devices/memory/target/label/size': ['unit'], 'domain/devices/memory/target/readonly': [],
+  'domain/devices/memory/target/block': ['unit'], 'domain/devices/memory/target/requested': ['unit'],
+  'domain/devices/memory/target/address': ['base'],
+  'domain/devices/memory/address': ['type', 'slot', 'base', 'domain', 'bus', 'function'],
 };
 
 interface VocabNode { attrs: Set<string>; children: Map<string, VocabNode> }

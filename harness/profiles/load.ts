@@ -41,7 +41,10 @@ function versionData(version: string): VersionData {
 }
 
 function fromData(data: ProfileData, version: string): Profile {
-  return { ...data, libvirtVersion: version, behaviour: { ...BEHAVIOUR_9_0_0, ...versionData(version).behaviour }, flags: { ...NO_FLAGS, ...data.flags } };
+  return {
+    ...data, libvirtVersion: version, behaviour: { ...BEHAVIOUR_9_0_0, ...versionData(version).behaviour },
+    flags: { ...NO_FLAGS, ...data.flags }, systemPageSizeKiB: data.systemPageSizeKiB ?? 4,
+  };
 }
 
 /** A bundled profile of that libvirt release: `NAME.json` for the default one, `NAME@VERSION.json` otherwise. */
@@ -86,6 +89,7 @@ export function hostProfile(facts: HostFacts): Profile {
     defaultEmulator: facts.emulators,
     ...(facts.memoryBackingDir ? { memoryBackingDir: facts.memoryBackingDir } : {}),
     hostCdroms: facts.hostCdroms ?? [],
+    hugetlbfs: facts.hugetlbfs ?? [],
     defaultCpuModel: Object.fromEntries(Object.entries(defaults).filter((e): e is [string, string] => !!e[1])),
     virtTypes,
     flags: { ...base.flags, kvm: virtTypes.includes('kvm') },

@@ -10,8 +10,9 @@ export function seriesFactsFile(key: string): string {
   return join(defaultBuildsDir(), key, 'host.json');
 }
 
-export function runFactsFile(o: Pick<RunOptions, 'hostFacts' | 'series'>): string {
+export function runFactsFile(o: Pick<RunOptions, 'hostFacts' | 'series' | 'liveFacts'>): string {
   if (o.hostFacts) return o.hostFacts;
+  if (o.liveFacts) return o.liveFacts;
   const series = o.series ? seriesFactsFile(o.series) : null;
   return series && existsSync(series) ? series : hostFactsPath;
 }

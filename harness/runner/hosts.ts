@@ -10,7 +10,7 @@ import { parseLibvirtNodeset } from '../backends/pages-outside.js';
 /** The facts outputs depend on: everything the probe asks of libvirt that the model reads.
  *  Paths of the daemon's own environment are left out: named rules (rules.ts) already map them. */
 export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'virtTypes',
-  'defaultCpuModels', 'kvmCpuModels', 'memoryBackingDir', 'hostCdroms', 'numad', 'runtime', 'stateDirTemplate', 'monitorTemplate'] as const;
+  'defaultCpuModels', 'kvmCpuModels', 'memoryBackingDir', 'hostCdroms', 'numad', 'runtime', 'stateDirTemplate', 'monitorTemplate', 'hugetlbfs'] as const;
 export type FactKey = typeof FACT_KEYS[number];
 
 export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { numaNodes: { id: number; cpus: number[] }[] };
@@ -19,6 +19,8 @@ export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { 
 export function committedFacts(f: HostFacts): CommittedFacts {
   const out = {} as Record<string, unknown>;
   for (const k of FACT_KEYS) out[k] = f[k] ?? null;
+  // No hugetlbfs mount is no fact at all: hosts committed before it was probed keep their ids.
+  if (!f.hugetlbfs?.length) delete out.hugetlbfs;
   out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
   // A series build's private daemon keeps its state under /var/lib/lvh/KEY/ (the rule
   // series-daemon-paths maps it on both sides): the same host for the goldens.
@@ -66,6 +68,8 @@ const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
   hostCdroms: (x, op) => op !== 'xml' && /device\s*=\s*['"]cdrom/.test(x),
   numad: (x, op) => op === 'runtime' && /placement\s*=\s*['"]auto/.test(x),
   runtime: (_x, op) => op === 'runtime',
+  // The command line names the mount of each huge page size (mem-path, hugetlbsize).
+  hugetlbfs: (x, op) => op !== 'xml' && /<hugepages|<pagesize/.test(x),
 };
 
 /** Facts an input reads through one part only: what it sees of the fact. Two hosts that differ

@@ -16,6 +16,10 @@ export interface RunOptions {
   libvirt: boolean;
   /** --series KEY: the real libvirt is a series build's private daemon. */
   series: string | null;
+  /** --uri URI: the real libvirt is this daemon (scripts/kvm-hidden.sh's private one), its facts
+   *  probed by the caller into --live-facts FILE. */
+  uri: string | null;
+  liveFacts: string | null;
   /** --expect-failures FILE: pass only when exactly these failures happen. */
   expectFailures: string | null;
   /** --host-facts FILE: judge goldens as if on the host these facts describe (a simulation:
@@ -25,6 +29,8 @@ export interface RunOptions {
   shard: Shard | null;
   /** --summary-json FILE: every verdict as JSON (what merge-reports folds together). */
   summaryJson: string | null;
+  /** --html FILE: one self-contained HTML report of the run (harness/reporters/html/). */
+  html: string | null;
   /** --no-emulated: leave the emulated multi-node host out (said so in the summary). */
   emulated: boolean;
   /** --tiering: run the tiering cells (tiering/*) too: about 60 s each plus a boot per kernel. */
@@ -39,7 +45,7 @@ export interface RunOptions {
 
 export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt] [--no-emulated] [--tiering]
                 [--series KEY] [--expect-failures FILE] [--host-facts FILE] [--shard I/N] [--jobs N]
-                [--summary-json FILE] [--record-costs]
+                [--summary-json FILE] [--html FILE] [--record-costs]
   --case GLOB    run only cases whose name or id matches; repeatable ('numatune-*', 'runtime/*')
   --regenerate   bless the project's goldens from the real libvirt and real guests (atomically)
   --junit FILE   also write JUnit XML: every failure (pairs, goldens, backends, unit tests)
@@ -48,11 +54,14 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
   --no-emulated  leave the emulated multi-node host out (its cases are skipped, with that reason)
   --tiering      also run the tiering cells (tiering/KERNEL/SCENARIO on the tiered host, ~60 s each)
   --series KEY   run against a series build (npm run series does build + daemon + this)
+  --uri URI --live-facts FILE  the real libvirt is the daemon at URI, probed into FILE
+                 (scripts/kvm-hidden.sh does both for a daemon that does not see /dev/kvm)
   --expect-failures FILE  pass only if exactly the failures listed in FILE happen
                  (one 'CASE-ID [PAIR]' per line, as the summary prints them)
   --host-facts FILE  judge goldens as on the host FILE describes (golden/hosts/*.json format)
   --shard I/N    run shard I of N (1-based) of the selected cases, balanced by recorded cost
   --summary-json FILE  every verdict as JSON (libvirt-harness merge-reports folds shards)
+  --html FILE    one self-contained HTML report: hosts, matrix, failures with diffs, skips
   --record-costs write each case's measured seconds to cases/costs.json (balances --shard)
   --jobs N       runtime guests started at once (default: by cores and memory)`;
 
@@ -67,7 +76,7 @@ export function defaultJobs(cores: number, freeMiB: number): number {
 }
 
 export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {
-  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: jobs, workDir };
+  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, html: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: jobs, workDir };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = (): string => {
@@ -90,6 +99,8 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
         break;
       }
       case '--series': o.series = value(); break;
+      case '--uri': o.uri = value(); break;
+      case '--live-facts': o.liveFacts = resolve(cwd, value()); break;
       case '--expect-failures': o.expectFailures = resolve(cwd, value()); break;
       case '--host-facts': o.hostFacts = resolve(cwd, value()); break;
       case '--shard': {
@@ -99,6 +110,7 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
         break;
       }
       case '--summary-json': o.summaryJson = resolve(cwd, value()); break;
+      case '--html': o.html = resolve(cwd, value()); break;
       case '--record-costs': o.recordCosts = true; break;
       case '--jobs': {
         const n = Number(value());
@@ -110,6 +122,8 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
     }
   }
   if (o.regenerate && o.hostFacts) throw new UsageError('--regenerate needs the real host: it cannot bless for simulated --host-facts');
+  if (!o.uri !== !o.liveFacts) throw new UsageError('--uri and --live-facts go together (the daemon and its probed facts)');
+  if (o.uri && o.series) throw new UsageError('--uri and --series both name the real libvirt: give one');
   return o;
 }
 
@@ -119,5 +133,5 @@ export const RUN_ENV = 'LVH_RUN';
 export function runOptions(): RunOptions {
   const raw = process.env[RUN_ENV];
   if (raw) return JSON.parse(raw) as RunOptions;
-  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: 2, workDir: '' };
+  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, html: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: 2, workDir: '' };
 }

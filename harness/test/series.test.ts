@@ -75,3 +75,18 @@ t.test('qemuxmlconftest subtests grouped as the runner names its cases', async (
     ['libvirt/qemuxmlconf/nofiles.x86_64-latest', [17, 18, 19, 20]],
   ]);
 });
+
+t.test('fixture series invent no people: every patch is authored and signed off by the project', async (t) => {
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cases', 'series');
+  const patches: string[] = [];
+  const walk = (d: string): void => { for (const e of readdirSync(d)) { const p = join(d, e); if (statSync(p).isDirectory()) walk(p); else if (e.endsWith('.patch')) patches.push(p); } };
+  walk(root);
+  t.ok(patches.length > 0, `${patches.length} patches`);
+  for (const p of patches) {
+    const people = readFileSync(p, 'utf8').split('\n').filter((l) => /^(From|Signed-off-by|Co-developed-by|Reviewed-by):/.test(l) && !/^From [0-9a-f]{40} /.test(l));
+    for (const l of people) t.match(l, /: libvirt-harness <libvirt-harness@localhost>$/, `${p.slice(root.length + 1)}: ${l}`);
+  }
+});

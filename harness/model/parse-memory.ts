@@ -1,0 +1,165 @@
+// The series' memory territory as libvirt reads it: <maxMemory>, <memoryBacking>
+// (virDomainDefParseMemory, virDomainHugepagesParseXML) and <memory model=…> devices
+// (virDomainMemoryDefParseXML with its <source> and <target>), in libvirt's order and words.
+import type { Bitmap } from './bitmap.js';
+import { fail, notModelled } from './errors.js';
+import type { HugePage, MemoryBacking, MemoryDevice, MemoryModel, PciAddress } from './domain.js';
+import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propTristate, propUInt } from './props.js';
+import { parseMemoryKiB } from './units.js';
+import type { Behaviour } from './profile.js';
+import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+
+/** virXPathUInt on an attribute: -2 (a value that is not an unsigned int) gets the caller's words. */
+function xpathUInt(el: XmlElement | undefined, name: string, words: string): number {
+  const v = el ? attr(el, name) : undefined;
+  if (v === undefined || v === '') return 0;
+  const n = parseUInt(v);
+  if (n === null) fail('XML_ERROR', words);
+  return n!;
+}
+
+/** virDomainHugepagesParseXML */
+function parseHugePage(el: XmlElement): HugePage {
+  const sizeKiB = parseMemoryKiB(attr(el, 'size'), attr(el, 'unit'), './@size', true)!;
+  if (!sizeKiB) fail('XML_DETAIL', "hugepage size can't be zero");
+  const page: HugePage = { sizeKiB };
+  const ns = attr(el, 'nodeset');
+  if (ns !== undefined) page.nodeset = nonEmptyBitmap(ns, 'nodeset');
+  return page;
+}
+
+/** The part of virDomainDefParseMemory after <memory>/<currentMemory>: <maxMemory> and the
+ *  first <memoryBacking>'s children (libvirt reads them by XPath, so repeats are ignored). */
+export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: number; slots: number }; memoryBacking?: MemoryBacking } {
+  const maxEl = child(root, 'maxMemory');
+  const maxKiB = maxEl ? parseMemoryKiB(maxEl.text, attr(maxEl, 'unit'), './maxMemory[1]', false) ?? 0 : 0;
+  const slots = xpathUInt(maxEl, 'slots', 'Failed to parse memory slot count');
+  const maxMemory = maxKiB || slots ? { kib: maxKiB, slots } : undefined;
+
+  const mb = child(root, 'memoryBacking');
+  if (!mb) return { maxMemory };
+  const word = (el: XmlElement | undefined, a: string): string | undefined => (el ? attr(el, a) : undefined);
+  const enumOf = <T extends string>(v: string | undefined, values: readonly T[], what: string): T | undefined => {
+    if (v === undefined || v === '') return undefined;
+    // virDomain…TypeFromString(tmp) <= 0: the 'default'/'none' first word is refused too.
+    if (!values.includes(v as T)) fail('CONFIG_UNSUPPORTED', `unknown memoryBacking/${what} '${v}'`);
+    return v as T;
+  };
+  const source = enumOf(word(child(mb, 'source'), 'type'), ['file', 'anonymous', 'memfd'] as const, 'source/type');
+  const access = enumOf(word(child(mb, 'access'), 'mode'), ['shared', 'private'] as const, 'access/mode');
+  const allocEl = child(mb, 'allocation');
+  const allocation = enumOf(word(allocEl, 'mode'), ['immediate', 'ondemand'] as const, 'allocation/mode');
+  const allocationThreads = xpathUInt(allocEl, 'threads', 'Failed to parse memory allocation threads');
+  const backing: MemoryBacking = {
+    nosharepages: !!child(mb, 'nosharepages'), locked: !!child(mb, 'locked'), discard: !!child(mb, 'discard'),
+    source, access, allocation, allocationThreads,
+  };
+  const hp = child(mb, 'hugepages');
+  if (hp) {
+    const pages = childrenNamed(hp, 'page');
+    backing.hugepages = pages.length ? pages.map(parseHugePage) : [{ sizeKiB: 0 }];
+  }
+  return { maxMemory, memoryBacking: backing };
+}
+
+const MODELS: readonly MemoryModel[] = ['dimm', 'nvdimm', 'virtio-pmem', 'virtio-mem', 'sgx-epc'];
+
+/** An element's size (virDomainParseMemory on "./NAME" with "./NAME/@unit"), in KiB. */
+function sizeOf(parent: XmlElement, name: string, xpath: string, required: boolean): number | undefined {
+  const el = child(parent, name);
+  return parseMemoryKiB(el?.text, el ? attr(el, 'unit') : undefined, xpath, required);
+}
+
+function nodemaskOf(src: XmlElement): Bitmap | undefined {
+  const el = child(src, 'nodemask');
+  if (!el || el.text === '') return undefined;
+  return nonEmptyBitmap(el.text, 'nodemask');
+}
+
+/** <address type='dimm' slot base> or a PCI address; base is hexadecimal (virXMLPropULongLong, base 16). */
+function parseMemoryAddress(el: XmlElement, parsePci: (el: XmlElement) => PciAddress): MemoryDevice['address'] {
+  const type = attr(el, 'type');
+  if (type === 'pci') return parsePci(el);
+  if (type !== 'dimm') notModelled(`memory device address type '${type ?? ''}'`);
+  const slot = propUInt(el, 'slot', false) ?? 0;
+  const b = attr(el, 'base');
+  if (b === undefined) return { type: 'dimm', slot };
+  const m = /^[ \t\n]*(?:0x)?([0-9a-fA-F]+)$/.exec(b);
+  if (!m || BigInt(`0x${m[1]}`) > 0xffffffffffffffffn)
+    fail('XML_ERROR', `Invalid value for attribute 'base' in element 'address': '${b}'. Expected non-negative integer value`);
+  return { type: 'dimm', slot, base: BigInt(`0x${m![1]}`) };
+}
+
+/** virDomainMemoryDefParseXML (x86_64: dimm, nvdimm, virtio-pmem, virtio-mem, sgx-epc). */
+export function parseMemoryDevice(el: XmlElement, parsePci: (el: XmlElement) => PciAddress, behaviour: Behaviour): MemoryDevice {
+  const model = propEnum(el, 'model', ['', ...MODELS] as readonly string[], true, true) as MemoryModel;
+  const access = propEnum(el, 'access', ['default', 'shared', 'private'] as const, false, true) as MemoryDevice['access'];
+  const discard = propTristate(el, 'discard');
+  const dev: MemoryDevice = { model, source: {}, target: { sizeKiB: 0, node: -1 } };
+  if (access) dev.access = access;
+  if (discard !== undefined) dev.discard = discard;
+  if (model === 'nvdimm') {
+    const u = child(el, 'uuid');
+    if (u) dev.uuid = parseUuid(u.text);
+  }
+  const src = child(el, 'source');
+  if (src) {
+    if (model === 'dimm' || model === 'virtio-mem') {
+      const page = sizeOf(src, 'pagesize', './pagesize', false);
+      if (page) dev.source.pagesizeKiB = page;
+      dev.source.nodemask = nodemaskOf(src);
+    } else if (model === 'nvdimm' || model === 'virtio-pmem') {
+      const p = child(src, 'path');
+      if (p && p.text !== '') dev.source.path = p.text;
+      if (model === 'nvdimm') {
+        const align = sizeOf(src, 'alignsize', './alignsize', false);
+        if (align) dev.source.alignsizeKiB = align;
+        if (child(src, 'pmem')) dev.source.pmem = true;
+      }
+    } else dev.source.nodemask = nodemaskOf(src);
+    if (dev.source.nodemask === undefined) delete dev.source.nodemask;
+  }
+  const tgt = child(el, 'target');
+  if (!tgt) fail('XML_ERROR', 'missing <target> element for <memory> device');
+  const nodeEl = child(tgt!, 'node');
+  if (nodeEl && nodeEl.text !== '') {
+    const m = /^[ \t\n]*([+-]?\d+)$/.exec(nodeEl.text);
+    const n = m ? Number(m[1]) : NaN;
+    if (!m || n < 0 || n > 2147483647) fail('XML_ERROR', 'invalid value of memory device node');
+    dev.target.node = n;
+  }
+  dev.target.sizeKiB = sizeOf(tgt!, 'size', './size', true)!;
+  if (model === 'nvdimm') {
+    const label = child(tgt!, 'label');
+    const lsize = label ? sizeOf(label, 'size', './label/size', false) ?? 0 : 0;
+    if (lsize && lsize < 128) fail('XML_ERROR', 'nvdimm label must be at least 128KiB');
+    if (lsize >= dev.target.sizeKiB) fail('XML_ERROR', 'label size must be smaller than NVDIMM size');
+    if (lsize) dev.target.labelKiB = lsize;
+    if (child(tgt!, 'readonly')) dev.target.readonly = true;
+  }
+  if (model === 'virtio-mem') {
+    const block = sizeOf(tgt!, 'block', './block', false);
+    const requested = sizeOf(tgt!, 'requested', './requested', false);
+    if (block) dev.target.blockKiB = block;
+    if (requested !== undefined) dev.target.requestedKiB = requested;
+    if (attr(tgt!, 'dynamicMemslots') !== undefined) notModelled("virtio-mem <target dynamicMemslots>");
+  }
+  // Older releases do not read <target><address> at all (behaviour.memoryTargetAddress).
+  if ((model === 'virtio-mem' || model === 'virtio-pmem') && behaviour.memoryTargetAddress) {
+    const a = child(tgt!, 'address');
+    if (a) {
+      const b = attr(a, 'base');
+      if (b !== undefined) {
+        const m = /^[ \t\n]*(?:0x)?([0-9a-fA-F]+)$/.exec(b);
+        if (!m) fail('XML_ERROR', `Invalid value for attribute 'base' in element 'address': '${b}'. Expected non-negative integer value`);
+        const v = BigInt(`0x${m![1]}`);
+        if (v % 1024n) notModelled('a memory device target address that is not a whole KiB');
+        dev.target.addressKiB = Number(v / 1024n);
+      }
+    }
+  }
+  const addr = child(el, 'address');
+  if (addr) dev.address = parseMemoryAddress(addr, parsePci);
+  return dev;
+}
+
