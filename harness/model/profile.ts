@@ -143,6 +143,10 @@ export interface Profile {
   monitor: string;
   /** Host NUMA nodes that exist (memory nodes). */
   hostNodes: number[];
+  /** The host CPUs of each NUMA node (virNumaGetNodeOfCPU reads sysfs): 11.x narrows a
+   *  thread-context's nodes to those of the emulator's CPUs. Absent: not known (such a thread
+   *  context is not modelled). */
+  hostNodeCpus?: Record<string, number[]>;
   /** Wording when a nodeset names a host node that does not exist; {bit} is the node. */
   unavailableNode: { code: 'INTERNAL_ERROR' | 'CONFIG_UNSUPPORTED'; detail: string };
   /** cfg->memoryBackingDir: where file-backed guest RAM lives (memAccess), when known. */

@@ -82,6 +82,7 @@ export function hostProfile(facts: HostFacts): Profile {
     stateDir: facts.stateDirTemplate,
     monitor: facts.monitorTemplate,
     hostNodes: facts.numaNodes.filter((n) => n.memoryKiB === undefined || n.memoryKiB > 0).map((n) => n.id),
+    hostNodeCpus: Object.fromEntries(facts.numaNodes.map((n) => [String(n.id), n.cpus])),
     unavailableNode: { code: 'CONFIG_UNSUPPORTED', detail: 'NUMA node {bit} is unavailable' },
     autoNodeset: null,
     abiUpdate: true,

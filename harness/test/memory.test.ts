@@ -7,6 +7,8 @@ import t from 'tap';
 import { runModel } from '../backends/model.js';
 import { hostProfile, loadProfile } from '../profiles/load.js';
 import type { HostFacts } from '../model/host-facts.js';
+import { xml2argv } from '../model/pipeline.js';
+import { readXml } from '../xml/read.js';
 
 const L9 = 'x86_64-latest';
 const L11 = 'x86_64-latest@11.3.0';
@@ -148,6 +150,23 @@ t.test('the thread context of a preallocated restrictive backend differs by rele
   t.equal(backend(t11, 'ram-node0')?.['prealloc-context'], 'tc-ram-node0');
   const strict = domain({ backing: '<hugepages/>', numatune: "<memory mode='strict' nodeset='1'/>" });
   t.match(argv(strict, L9), /"node-affinity":\[1\]/, 'strict: both releases preallocate on the node');
+});
+
+t.test('11.x narrows a thread context to the nodes of the emulator\'s CPUs', async (t) => {
+  // The test profiles' host: CPUs 0-3 on node 0, 4-7 on 1, 8-11 on 2, 12-15 on 3.
+  const pinned = (cpus: string, nodes: string): string => domain({ backing: '<hugepages/>', numatune: `<memory mode='strict' nodeset='${nodes}'/>` })
+    .replace("<vcpu placement='static'>", `<vcpu placement='static' cpuset='${cpus}'>`);
+  t.match(argv(pinned('4-5', '1-3'), L11), /"node-affinity":\[1\]/, 'vCPUs on node 1: only node 1 of 1-3');
+  t.match(argv(pinned('0,9,13', '1-3'), L11), /"node-affinity":\[2,3\]/, 'CPUs on nodes 0, 2, 3: nodes 2 and 3');
+  const none = argv(pinned('0-1', '1-3'), L11);
+  t.notMatch(none, /thread-context|prealloc-context/, 'no node in common: no thread context at all');
+  t.equal(backend(none, 'ram-node0')?.prealloc, true, 'the backend still preallocates');
+  t.match(argv(pinned('0-1', '1-3'), L9), /"node-affinity":\[1,2,3\]/, '9.0.0 takes host-nodes as they are');
+  const emulatorpin = pinned('0-15', '0-1').replace('<os>', "<cputune><emulatorpin cpuset='4'/></cputune><os>");
+  t.match(argv(emulatorpin, L11), /"node-affinity":\[1\]/, '<emulatorpin> comes before <vcpu cpuset>');
+  const unknown = { ...loadProfile(L11), hostNodeCpus: undefined };
+  t.throws(() => xml2argv(readXml(pinned('4', '1')), unknown), { name: 'NotModelledError', message: /^not modelled: a preallocated backend with emulator CPUs under profile/ },
+    'a host whose CPUs per node are unknown is refused, not guessed');
 });
 
 t.test('outside the vocabulary stays an honest refusal with the path', async (t) => {
