@@ -9,6 +9,7 @@ import {
 } from './memory-backend.js';
 import { alignMemorySizes, hasMemoryHotplug, memoryAliases } from './memory-devices.js';
 import { isQ35 } from './pci.js';
+import { pciControllerProps } from './pci-controllers.js';
 import { diskIndex } from './postparse.js';
 import type { Profile } from './profile.js';
 
@@ -59,12 +60,8 @@ function controllerArgs(d: Domain, profile: Profile, args: string[]): void {
       if (c.type === 'ide' && c.index === 0 && !q35) continue;
       if (c.type === 'usb' && (c.model === 'none' || (c.model === undefined && !q35))) continue;
       let props: Props;
-      if (c.type === 'pci') {
-        if (c.model === 'pcie-root-port')
-          props = [['driver', c.modelName!], ['port', c.target!.port], ['chassis', c.target!.chassis], ['id', `pci.${c.index}`]];
-        else if (c.model === 'pcie-to-pci-bridge') props = [['driver', c.modelName!], ['id', `pci.${c.index}`]];
-        else return notModelled(`pci controller model '${c.model}' on the command line`);
-      } else if (c.type === 'usb') {
+      if (c.type === 'pci') props = pciControllerProps(c);
+      else if (c.type === 'usb') {
         const driver = c.model === 'piix3-uhci' ? 'piix3-usb-uhci' : c.model === 'qemu-xhci' ? 'qemu-xhci' : undefined;
         if (!driver) return notModelled(`usb controller model '${c.model ?? 'default'}' on the command line`);
         props = [['driver', driver], ['id', alias(c)]];
@@ -171,6 +168,7 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
     if (m.model === 'virtio-mem' && profile.flags.virtioMemPrealloc && pagesizeOf(d, profile, { alias, sizeKiB: sizes[i], targetNode: m.target.node, device: m }).prealloc)
       props.push(['prealloc', true]);
     if (m.target.addressKiB) props.push(['memaddr', m.target.addressKiB * 1024]);
+    if (m.target.dynamicMemslots !== undefined) props.push(['dynamic-memslots', m.target.dynamicMemslots]);
     props.push(['id', m.alias!]);
     const a = m.address;
     if (a?.type === 'dimm') {

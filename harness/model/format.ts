@@ -5,6 +5,7 @@ import type { Address, Domain, NumaCell, PciAddress } from './domain.js';
 import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
 import { formatIdmap } from './idmap.js';
 import { formatMaxMemory, formatMemoryBacking, formatMemoryDevice } from './format-memory.js';
+import { formatPciControllerOpts } from './pci-controllers.js';
 
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
@@ -160,8 +161,7 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   for (const c of devs.controllers) {
     const head = `    <controller type='${c.type}' index='${c.index}'${c.model ? ` model='${c.model}'` : ''}`;
     const body: string[] = [];
-    if (c.modelName) body.push(`      <model name='${c.modelName}'/>`);
-    if (c.target) body.push(`      <target chassis='${c.target.chassis}' port='0x${c.target.port.toString(16)}'/>`);
+    if (c.type === 'pci') body.push(...formatPciControllerOpts(c, '      '));
     if (c.address) body.push(`      ${formatAddress(c.address)}`);
     if (body.length) out.push(`${head}>`, ...body, '    </controller>');
     else out.push(`${head}/>`);

@@ -161,6 +161,7 @@ export function validateMemoryDeviceCaps(profile: Profile, m: MemoryDevice): voi
   }
   if (m.model === 'virtio-pmem' && !f.virtioPmem) fail('CONFIG_UNSUPPORTED', "virtio-pmem isn't supported by this QEMU binary");
   if (m.model === 'virtio-mem' && m.address?.type === 'pci' && !f.virtioMem) fail('CONFIG_UNSUPPORTED', "virtio-mem isn't supported by this QEMU binary");
+  if (m.model === 'virtio-mem' && m.target.dynamicMemslots && !f.virtioMemDynamicMemslots) fail('CONFIG_UNSUPPORTED', 'virtio-mem does not support dynamicMemslots');
 }
 
 /** qemuDomainDefValidateMemoryHotplugDevice */

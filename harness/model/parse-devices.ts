@@ -6,6 +6,7 @@ import type { Behaviour } from './profile.js';
 import type { Controller, Disk, Domain, DriveAddress, Input, PciAddress } from './domain.js';
 import { parseUInt, propEnum, propUInt } from './props.js';
 import { parseMemoryDevice } from './parse-memory.js';
+import { parsePciControllerOpts, pciModelOf } from './pci-controllers.js';
 
 function parsePciAddress(el: XmlElement): PciAddress {
   const t = attr(el, 'type');
@@ -45,24 +46,6 @@ export function insertController(list: Controller[], c: Controller): void {
   }
   if (insertAt === -1) list.push(c);
   else list.splice(insertAt, 0, c);
-}
-
-/** An explicit pcie-root-port: its <model name> (only the generic device) and <target>. */
-function parseRootPort(el: XmlElement, c: Controller): void {
-  const model = child(el, 'model');
-  const name = model ? attr(model, 'name') : undefined;
-  if (name !== undefined && name !== 'pcie-root-port') notModelled(`pcie-root-port model name '${name}'`);
-  if (name) c.modelName = name;
-  const target = child(el, 'target');
-  if (target) {
-    const chassis = attr(target, 'chassis');
-    const port = attr(target, 'port');
-    const n = (v: string | undefined): number | undefined => (v === undefined ? undefined : /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : notModelled(`controller target value '${v}'`));
-    const ch = n(chassis);
-    const p = n(port);
-    if (ch === undefined || p === undefined || ch > 255 || p > 255) notModelled('a pcie-root-port <target> without both chassis and port in 0-255');
-    c.target = { chassis: ch!, port: p! };
-  }
 }
 
 export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices'] {
@@ -127,19 +110,18 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
           index = n!;
         }
         const addrEl = child(d, 'address');
-        const model = attr(d, 'model');
+        const model = type === 'pci' ? pciModelOf(attr(d, 'model')) : attr(d, 'model');
+        const c: Controller = { type: type as Controller['type'], index, model };
+        if (c.type === 'pci') parsePciControllerOpts(d, c);
+        else if (child(d, 'model') || child(d, 'target')) notModelled(`<model>/<target> of a ${c.type} controller`);
         // A USB controller of model 'none' is no device: libvirt does not read its address.
-        const address = addrEl && !(type === 'usb' && model === 'none') ? parsePciAddress(addrEl) : undefined;
-        const c: Controller = { type: type as Controller['type'], index, model, address };
+        if (addrEl && !(type === 'usb' && model === 'none')) c.address = parsePciAddress(addrEl);
         if (c.type === 'usb') {
           // virDomainDefControllersParse: 'none' excludes every other USB controller.
           if (model === 'none' ? usbNone || usbOther : usbNone) fail('XML_DETAIL', "Can't add another USB controller: USB is disabled for this domain");
           if (model === 'none') usbNone = true; else usbOther = true;
         }
         if (c.type === 'usb' && c.model !== undefined && c.model !== 'piix3-uhci' && c.model !== 'none' && c.model !== 'qemu-xhci') notModelled(`usb controller model '${c.model}'`);
-        if (c.type === 'pci' && c.model === 'pcie-root-port') parseRootPort(d, c);
-        else if (c.type === 'pci' && c.model !== undefined && c.model !== 'pci-root' && c.model !== 'pcie-root') notModelled(`pci controller model '${c.model}'`);
-        else if (child(d, 'model') || child(d, 'target')) notModelled(`<model>/<target> of a ${c.type} controller`);
         insertController(devs.controllers, c);
         break;
       }

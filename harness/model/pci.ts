@@ -7,6 +7,7 @@
 import { fail, notModelled } from './errors.js';
 import { AddressSet, AUTOASSIGN, controllerConnectType, isFullyReserved, newBus, PCI_DEVICE, PCIE_DEVICE, pciAt } from './pci-address-set.js';
 import type { Controller, Disk, Domain, PciAddress, PciControllerModel } from './domain.js';
+import { setPciControllerDefaults } from './pci-controllers.js';
 import type { Profile } from './profile.js';
 import { insertController } from './parse.js';
 import type { Controller as Ctrl } from './domain.js';
@@ -21,11 +22,6 @@ export function addController(list: Ctrl[], c: Ctrl, behaviour: Behaviour): void
 
 export const isQ35 = (d: Domain): boolean => d.os.machine === 'q35' || d.os.machine.startsWith('pc-q35');
 
-/** The QEMU device of an auto-added PCI controller (qemuDomainPCIControllerSetDefaultModelName). */
-const MODEL_NAME: Partial<Record<PciControllerModel, string>> = {
-  'pcie-root-port': 'pcie-root-port',
-  'pcie-to-pci-bridge': 'pcie-pci-bridge',
-};
 
 
 /** A device that may take a PCI address: what it is (for the iteration order) and its connect flags. */
@@ -170,8 +166,6 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
     for (let i = 1; i < set.buses.length; i++) {
       if (pciControllers().some((c) => c.index === i)) continue;
       const model = set.buses[i].model;
-      if (!MODEL_NAME[model]) notModelled(`an auto-added PCI controller model='${model}'`);
-      if (model === 'pcie-root-port' && !profile.flags.pcieRootPort) notModelled('ioh3420 root ports (QEMU without pcie-root-port)');
       const c: Controller = { type: 'pci', index: i, model };
       addController(devs.controllers, c, profile.behaviour); // virDomainDefMaybeAddController
       flags.set(c, controllerConnectType(model));
@@ -185,13 +179,7 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
   validateChipsets(set);
   assignSlots(set);
   setAllMulti(all());
-  for (const c of pciControllers()) {
-    const name = MODEL_NAME[c.model as PciControllerModel];
-    if (name) c.modelName ??= name;
-    if (c.model === 'pcie-root-port' && c.address) {
-      c.target ??= { chassis: c.index, port: (c.address.slot << 3) + c.address.function };
-    }
-  }
+  setPciControllerDefaults(d, profile);
 }
 
 /** virDomainPCIAddressSetAllMulti: function 0 of a slot with other functions in use gets multifunction='on'. */

@@ -6,6 +6,7 @@ import type { Disk, Domain } from './domain.js';
 import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
 import { validateIdmap } from './idmap.js';
+import { pciControllerPostParse, validatePciController, validatePciControllerRanges } from './pci-controllers.js';
 import {
   assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
   validateMemoryDeviceCaps, validateMemoryHotplug, validateMemtune,
@@ -129,12 +130,21 @@ export function postParse(d: Domain, profile: Profile): Domain {
     if (c.type === 'usb' && c.model === undefined && profile.flags.piix3Uhci) c.model = 'piix3-uhci';
     if (c.type === 'pci' && (c.model === 'pci-root' || c.model === 'pcie-root') && c.index !== 0)
       fail('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
+    if (c.type === 'pci') pciControllerPostParse(d, c, q35);
   }
 
   memoryDevicesPostParse(d);
   // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells
   // and memory devices define the total; currentMemory is clamped to it.
   memoryTotalsPostParse(d, profile, cells.reduce((s, c) => s + c.memoryKiB, 0));
+  // virDomainDefRejectDuplicateControllers (USB controllers may share an index).
+  const seen = new Set<string>();
+  for (const c of devs.controllers) {
+    if (c.type === 'usb') continue;
+    const key = `${c.type}:${c.index}`;
+    if (seen.has(key)) fail('XML_ERROR', `Multiple '${c.type}' controllers with index '${c.index}'`);
+    seen.add(key);
+  }
 
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
   const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
@@ -174,8 +184,10 @@ export function postParse(d: Domain, profile: Profile): Domain {
     if (k.address.controller !== 0) fail('INTERNAL_ERROR', 'Only 1 IDE controller is supported');
     if (k.address.target !== 0) fail('CONFIG_UNSUPPORTED', 'target must be 0 for ide controller');
   }
-  // qemuValidateDomainDeviceDefControllerIDE: only i440fx's built-in IDE controller.
   for (const c of devs.controllers) {
+    validatePciControllerRanges(c);
+    validatePciController(c, profile);
+    // qemuValidateDomainDeviceDefControllerIDE: only i440fx's built-in IDE controller.
     if (c.type !== 'ide' || (c.index === 0 && !q35)) continue;
     fail('CONFIG_UNSUPPORTED', q35 ? 'IDE controllers are unsupported for this QEMU binary or machine type'
       : 'Only a single IDE controller is supported for this machine type');

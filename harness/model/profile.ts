@@ -53,6 +53,8 @@ export interface ProfileFlags {
   virtioPmem: boolean;
   virtioMem: boolean;
   virtioMemPrealloc: boolean;
+  /** virtio-mem-pci.dynamic-memslots (QEMU_CAPS_DEVICE_VIRTIO_MEM_PCI_DYNAMIC_MEMSLOTS). */
+  virtioMemDynamicMemslots: boolean;
   /** memory-backend-memfd and its hugetlb property (QEMU_CAPS_OBJECT_MEMORY_MEMFD[_HUGETLB]). */
   memfd: boolean;
   memfdHugetlb: boolean;
@@ -66,6 +68,15 @@ export interface ProfileFlags {
   preallocThreads: boolean;
   /** thread-context objects (QEMU_CAPS_THREAD_CONTEXT). */
   threadContext: boolean;
+  /** PCI controller devices: pci-bridge, i82801b11-bridge (dmi-to-pci-bridge), ioh3420, x3130-upstream,
+   *  xio3130-downstream, pxb, pxb-pcie (QEMU_CAPS_DEVICE_*). */
+  pciBridge: boolean;
+  dmiToPciBridge: boolean;
+  ioh3420: boolean;
+  x3130Upstream: boolean;
+  xio3130Downstream: boolean;
+  pxb: boolean;
+  pxbPcie: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -108,13 +119,15 @@ export interface Behaviour {
   /** Memory hotplug without NUMA cells gets one cell when the ABI may change (qemuDomainDefNumaAutoAdd);
    *  9.0.0 refuses it ("At least one numa node has to be configured …"). */
   numaAutoAddForHotplug: boolean;
+  /** virtio-mem reads <target dynamicMemslots> (QEMU's dynamic-memslots); older releases ignore it. */
+  virtioMemDynamicMemslots: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
   numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
-  memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false,
+  memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false, virtioMemDynamicMemslots: false,
 };
 
 export interface Profile {
@@ -193,9 +206,10 @@ export const NO_FLAGS: ProfileFlags = {
   sandbox: false, smpDies: false, queryHotpluggableCpus: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
   qemuXhci: false, pcieRootPort: false, pciePciBridge: false, virtioPciTransitional: false,
   smpClusters: false, machineAcpi: false, backingMaskProtocol: false, setAction: false,
-  pcDimm: false, nvdimm: false, nvdimmUnarmed: false, virtioPmem: false, virtioMem: false, virtioMemPrealloc: false,
+  pcDimm: false, nvdimm: false, nvdimmUnarmed: false, virtioPmem: false, virtioMem: false, virtioMemPrealloc: false, virtioMemDynamicMemslots: false,
   memfd: false, memfdHugetlb: false, memoryFilePmem: false, canonicalPathRamblockId: false, memoryBackendReserve: false,
   preallocThreads: false, threadContext: false,
+  pciBridge: false, dmiToPciBridge: false, ioh3420: false, x3130Upstream: false, xio3130Downstream: false, pxb: false, pxbPcie: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -223,6 +237,7 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   DEVICE_VIRTIO_PMEM_PCI: 'virtioPmem',
   DEVICE_VIRTIO_MEM_PCI: 'virtioMem',
   DEVICE_VIRTIO_MEM_PCI_PREALLOC: 'virtioMemPrealloc',
+  DEVICE_VIRTIO_MEM_PCI_DYNAMIC_MEMSLOTS: 'virtioMemDynamicMemslots',
   OBJECT_MEMORY_MEMFD: 'memfd',
   OBJECT_MEMORY_MEMFD_HUGETLB: 'memfdHugetlb',
   OBJECT_MEMORY_FILE_PMEM: 'memoryFilePmem',
@@ -230,4 +245,11 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   MEMORY_BACKEND_RESERVE: 'memoryBackendReserve',
   MEMORY_BACKEND_PREALLOC_THREADS: 'preallocThreads',
   THREAD_CONTEXT: 'threadContext',
+  DEVICE_PCI_BRIDGE: 'pciBridge',
+  DEVICE_DMI_TO_PCI_BRIDGE: 'dmiToPciBridge',
+  DEVICE_IOH3420: 'ioh3420',
+  DEVICE_X3130_UPSTREAM: 'x3130Upstream',
+  DEVICE_XIO3130_DOWNSTREAM: 'xio3130Downstream',
+  DEVICE_PXB: 'pxb',
+  DEVICE_PXB_PCIE: 'pxbPcie',
 };
