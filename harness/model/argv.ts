@@ -10,7 +10,14 @@ import {
 import { alignMemorySizes, hasMemoryHotplug, memoryAliases } from './memory-devices.js';
 import { isQ35 } from './pci.js';
 import { pciControllerProps } from './pci-controllers.js';
-import { diskIndex } from './postparse.js';
+import { bootIndexes } from './boot-order.js';
+import { cryptoArgs } from './crypto.js';
+import { diskArgs } from './disks.js';
+import type { UnixSocket } from './domain-devices.js';
+import { filesystemArgs } from './filesystems.js';
+import { interfaceArgs } from './interfaces.js';
+import { socketChardev } from './vhost-user.js';
+import { videoArgs } from './videos.js';
 import type { Profile } from './profile.js';
 
 const MiB = 1024;
@@ -25,6 +32,13 @@ function objectArg(props: Props, profile: Profile): string {
   const [[, type], ...rest] = props;
   return [String(type), ...rest.flatMap(([k, v]) =>
     Array.isArray(v) ? bitmapRanges(v).map((r) => `${k}=${r}`) : [`${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`])].join(',');
+}
+
+/** -netdev in JSON or key=value form (qemuBuildNetdevCommandlineFromJSON: the type leads). */
+function netdevArg(props: Props, profile: Profile): string {
+  if (profile.flags.netdevJson) return JSON.stringify(Object.fromEntries(props));
+  const [[, type], ...rest] = props;
+  return [String(type), ...rest.map(([k, v]) => `${k}=${String(v).replace(/,/g, ',,')}`)].join(',');
 }
 
 function deviceArg(props: Props, profile: Profile): string {
@@ -266,37 +280,19 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   memoryDeviceArgs(d, profile, args, state, sizes.devices);
 
   const disks = d.devices.disks;
-  // qemuProcessPrepareDeviceBootorder: the first disk of device 'disk' gets the position of the
-  // last 'hd' in the list (1-based), the first cdrom that of the last 'cdrom'. Floppies and
-  // interfaces are outside the vocabulary, so their positions go nowhere.
-  const bootOf = { disk: d.os.boot.lastIndexOf('hd') + 1, cdrom: d.os.boot.lastIndexOf('cdrom') + 1 };
-  disks.forEach((k, i) => {
-    const n = disks.length - i;
-    const storage = `libvirt-${n}-storage`;
-    const format = `libvirt-${n}-format`;
-    // qemuBlockStorageSourceNeedsFormatLayer: a raw disk's storage node is the device's drive
-    // when QEMU can mask the backing protocol; otherwise a raw format node sits over it.
-    const formatLayer = !f.backingMaskProtocol;
-    const drive = formatLayer ? format : storage;
-    const kind = k.device ?? 'disk';
-    const boot: Props = bootOf[kind] ? [['bootindex', bootOf[kind]]] : [];
-    bootOf[kind] = 0;
-    const cd = kind === 'cdrom';
-    // qemuDomainDetermineDiskChain: only a real CD-ROM drive is opened as one.
-    const hostDriver = cd && (profile.hostCdroms ?? ['/dev/cdrom']).includes(k.source) ? 'host_cdrom' : 'host_device';
-    if (formatLayer) {
-      args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
-      args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': cd, driver: 'raw', file: storage }));
-    } else args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'read-only': cd }));
-    if (k.bus === 'ide') {
-      const a = k.address as { controller: number; bus: number; unit: number };
-      args.push('-device', deviceArg([['driver', cd ? 'ide-cd' : 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', drive], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
-    } else {
-      const idx = diskIndex(k.target);
-      args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ...pciProps(d, k.address as PciAddress), ['drive', drive], ['id', `virtio-disk${idx}`], ...boot], profile));
-    }
-  });
+  const boots = bootIndexes(d);
+  const chardev = (alias: string, sock: UnixSocket): string => socketChardev(alias, sock, profile);
+  const dev = (props: Props): string => deviceArg(props, profile);
+  const pci = (a: PciAddress): Props => pciProps(d, a);
+  disks.forEach((k, i) => args.push(...diskArgs(k, {
+    nodeIndex: disks.length - i, bootIndex: boots.disks[i], backingMaskProtocol: f.backingMaskProtocol,
+    cacheAfterDiscard: profile.behaviour.blockdevCacheAfterDiscard,
+    hostCdroms: profile.hostCdroms, deviceArg: dev, pci, chardev,
+  })));
+  d.devices.filesystems.forEach((fs, i) => args.push(...filesystemArgs(fs, i, stateDir, profile, dev, pci)));
+  d.devices.nets.forEach((n, i) => args.push(...interfaceArgs(n, i, profile, boots.nets[i], (p) => netdevArg(p, profile), dev, pci)));
   args.push('-audiodev', JSON.stringify({ id: 'audio1', driver: 'none' }));
+  d.devices.videos.forEach((v, i) => args.push(...videoArgs(v, i, profile, dev, pci)));
   // qemuBuildWatchdogCommandLine: the iTCO is part of q35, only its pin strap and the action.
   const wd = d.devices.watchdogs ?? [];
   if (wd.length) args.push('-global', 'ICH9-LPC.noreboot=off', '-watchdog-action', wd[0].action === 'dump' ? 'pause' : wd[0].action);
@@ -304,6 +300,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   if (mb?.model === 'virtio')
     args.push('-device', deviceArg([['driver', 'virtio-balloon-pci'], ['id', 'balloon0'], ...pciProps(d, mb.address!)], profile));
   if (f.sandbox) args.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  d.devices.cryptos.forEach((c, i) => args.push(...cryptoArgs(c, i, (p) => objectArg(p, profile), dev, pci)));
   args.push('-msg', 'timestamp=on');
   return { env, argv: args };
 }

@@ -84,15 +84,23 @@ export interface DriveAddress {
 export type Address = PciAddress | DriveAddress;
 
 export interface Disk {
+  /** <disk type>: a block device, an image file, or a vhost-user socket (vhost-user-blk). */
+  type: 'block' | 'file' | 'vhostuser';
   /** <disk device>: absent means 'disk'. A cdrom is always read-only (virDomainDiskDefPostParse). */
   device?: 'disk' | 'cdrom';
+  /** <source dev> or <source file>; a vhost-user disk's socket is in `vhostuser`. */
   source: string;
+  vhostuser?: import('./domain-devices.js').UnixSocket;
   target: string;
-  bus: 'ide' | 'virtio';
+  bus: 'ide' | 'virtio' | 'sata';
   /** Whether <target bus> was written: disks are grouped by the bus as parsed, before defaults. */
   busWritten?: boolean;
-  driver?: { name: string; type: string };
+  driver?: { name: string; type: string; cache?: import('./disks.js').CacheMode; virtio?: import('./domain-devices.js').VirtioOptions };
   address?: Address;
+  /** <boot order>: per-device boot order (os/boot then stays empty). */
+  bootOrder?: number;
+  /** snapshot='no': set at post-parse for vhost-user disks. */
+  snapshot?: 'no';
 }
 
 /** PCI controller models (virDomainControllerModelPCI, in libvirt's enum order). */
@@ -217,6 +225,10 @@ export interface Domain {
     watchdogs: { model: 'itco'; action: string }[];
     /** <memory model=…> devices, in document order. */
     memories: MemoryDevice[];
+    nets: import('./domain-devices.js').NetInterface[];
+    filesystems: import('./domain-devices.js').Filesystem[];
+    videos: import('./domain-devices.js').Video[];
+    cryptos: import('./domain-devices.js').Crypto[];
   };
 }
 

@@ -7,6 +7,11 @@ import type { Controller, Disk, Domain, DriveAddress, Input, PciAddress } from '
 import { parseUInt, propEnum, propUInt } from './props.js';
 import { parseMemoryDevice } from './parse-memory.js';
 import { parsePciControllerOpts, pciModelOf } from './pci-controllers.js';
+import { parseDisk } from './disks.js';
+import { parseInterface } from './interfaces.js';
+import { parseFilesystem } from './filesystems.js';
+import { parseVideo } from './videos.js';
+import { parseCrypto } from './crypto.js';
 
 function parsePciAddress(el: XmlElement): PciAddress {
   const t = attr(el, 'type');
@@ -49,7 +54,10 @@ export function insertController(list: Controller[], c: Controller): void {
 }
 
 export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices'] {
-  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [], memories: [] };
+  const devs: Domain['devices'] = {
+    disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [], memories: [],
+    nets: [], filesystems: [], videos: [], cryptos: [],
+  };
   let usbNone = false;
   let usbOther = false;
   const el = child(root, 'devices');
@@ -60,42 +68,24 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         devs.emulator = d.text.trim();
         break;
       case 'disk': {
-        if (attr(d, 'type') !== 'block') notModelled(`disk type '${attr(d, 'type') ?? 'file'}'`);
-        const device = attr(d, 'device') ?? 'disk';
-        if (device !== 'disk' && device !== 'cdrom') notModelled(`disk device '${device}'`);
-        // libvirt refuses read-only IDE disks and has rules for virtio ones: only cdroms here.
-        if (device === 'disk' && child(d, 'readonly')) notModelled("a read-only disk of device 'disk'");
-        const src = child(d, 'source');
-        const tgt = child(d, 'target');
-        // libvirt notices a missing target name only when it validates the disk, after post-parse
-        // and address assignment (fuzz-29e777fcf5, fuzz-d19fb0eb6b): remember the complaint.
-        if (!tgt || attr(tgt, 'dev') === undefined) {
-          devs.missingTargets.push(src ? attr(src, 'dev') ?? '' : '');
-          // With no <target> at all it is an IDE disk nobody looks at before; with a bus it
-          // still takes part in address assignment.
-          if (!tgt || attr(tgt, 'bus') === undefined) break;
-        }
-        const busAttr = attr(tgt!, 'bus');
-        const dev = attr(tgt!, 'dev') ?? '';
-        const bus = busAttr ?? (dev.startsWith('vd') ? 'virtio' : dev.startsWith('hd') ? 'ide' : '');
-        if (bus !== 'ide' && bus !== 'virtio') notModelled(`disk bus '${bus}'`);
-        if (device === 'cdrom' && bus !== 'ide') notModelled(`a cdrom on bus '${bus}'`);
-        const drv = child(d, 'driver');
-        const addrEl = child(d, 'address');
-        const disk: Disk = {
-          ...(device === 'cdrom' ? { device } : {}),
-          source: src ? attr(src, 'dev') ?? '' : '',
-          target: dev,
-          bus: bus as Disk['bus'],
-          busWritten: busAttr !== undefined,
-          driver: drv ? { name: attr(drv, 'name') ?? 'qemu', type: attr(drv, 'type') ?? 'raw' } : undefined,
-          address: addrEl ? (attr(addrEl, 'type') === 'drive' ? parseDriveAddress(addrEl) : parsePciAddress(addrEl)) : undefined,
-        };
-        if (!src) notModelled('disk without <source>');
-        if (disk.driver && (disk.driver.name !== 'qemu' || disk.driver.type !== 'raw')) notModelled(`disk driver ${disk.driver.name}/${disk.driver.type}`);
-        devs.disks.push(disk);
+        const disk = parseDisk(d, devs.missingTargets, (a) => (attr(a, 'type') === 'drive' ? parseDriveAddress(a) : parsePciAddress(a)));
+        if (disk) devs.disks.push(disk);
         break;
       }
+      case 'interface':
+        devs.nets.push(parseInterface(d, parsePciAddress));
+        break;
+      case 'filesystem':
+        devs.filesystems.push(parseFilesystem(d, parsePciAddress, behaviour.virtiofsIdmap));
+        break;
+      case 'video':
+        devs.videos.push(parseVideo(d, parsePciAddress));
+        break;
+      case 'crypto':
+        // 9.0.0 has no crypto devices: its parser does not read the element.
+        if (!behaviour.cryptoDevices) notModelled('<crypto> (libvirt 9.0.0 does not read it)');
+        devs.cryptos.push(parseCrypto(d, parsePciAddress));
+        break;
       case 'controller': {
         const type = attr(d, 'type');
         if (type !== 'usb' && type !== 'pci' && type !== 'ide' && type !== 'sata') notModelled(`controller type '${type}'`);

@@ -188,6 +188,11 @@ export class AddressSet {
     bus.functions[addr.slot] |= 1 << addr.function;
   }
 
+  /** virDomainPCIAddressSlotInUse: any function of the slot taken. */
+  slotInUse(a: PciAddress): boolean {
+    return !!this.buses[a.bus]?.functions[a.slot];
+  }
+
   /** virDomainPCIAddressFindUnusedFunctionOnBus (function = -1: any function). */
   private findOnBus(bus: Bus, a: PciAddress, flags: number): boolean {
     if (!flagsCompatible(a, bus.flags, flags, false, false)) return false;

@@ -65,8 +65,14 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
   // virtio-mem and virtio-pmem are PCI devices; dimm and nvdimm take dimm slots instead.
   const pciMems = devs.memories.filter((m) => m.model === 'virtio-mem' || m.model === 'virtio-pmem');
   for (const m of pciMems) flags.set(m, virtioFlags);
+  // Interfaces: virtio models are virtio devices, rtl8139 and e1000 legacy PCI ones.
+  for (const n of devs.nets) flags.set(n, n.model === 'virtio' ? virtioFlags : pciFlags);
+  for (const v of devs.videos) flags.set(v, virtioFlags);
+  for (const f of devs.filesystems) flags.set(f, virtioFlags);
+  for (const c of devs.cryptos) flags.set(c, pciFlags);
   /** virDomainDeviceInfoIterate order for the modelled devices. */
-  const all = (): Dev[] => [...devs.disks, ...devs.controllers, ...(balloon ? [balloon] : []), ...pciMems]
+  const all = (): Dev[] => [...devs.disks, ...devs.nets, ...devs.videos, ...devs.controllers, ...devs.filesystems,
+    ...(balloon ? [balloon] : []), ...pciMems, ...devs.cryptos]
     .map((holder) => ({ holder: holder as Dev['holder'], flags: flags.get(holder) ?? 0 }));
 
   /** qemuDomainPCIAddressSetCreate */
@@ -108,6 +114,7 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
         set.reserve(pciAt(0, 0x1f, 0), PCIE_DEVICE, true); // ISA bridge
         set.reserve(pciAt(0, 0x1f, 3), PCIE_DEVICE, true); // SMBus
       }
+      primaryVideo(set, 1, PCIE_DEVICE);
       return;
     }
     for (const c of devs.controllers) {
@@ -127,6 +134,23 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       set.reserve(pciAt(0, 1, 0), pciFlags, true); // ISA bridge
       set.reserve(pciAt(0, 1, 3), pciFlags, true); // PIIX4 PM
     }
+    primaryVideo(set, 2, pciFlags);
+  };
+
+  /** The primary video goes where QEMU would put the first VGA device: slot 2 on pc (after the
+   *  PIIX3 functions), slot 1 on q35, unless something is there already. */
+  const primaryVideo = (set: AddressSet, slot: number, f: number): void => {
+    const v = devs.videos[0];
+    if (!v || !isWanted(v.address)) return;
+    const a = pciAt(0, slot, 0);
+    set.validate(a, f, true);
+    if (set.slotInUse(a)) {
+      const next = set.reserveNext(flags.get(v)!);
+      if (!set.dryRun) v.address = next;
+    } else {
+      set.reserve(a, f, false);
+      v.address = a;
+    }
   };
 
   /** qemuDomainAssignDevicePCISlots; a dry run reserves without writing addresses. */
@@ -139,6 +163,8 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       if (c.type !== 'pci' || c.model === 'pci-root' || c.model === 'pcie-root' || !isWanted(c.address)) continue;
       place(c);
     }
+    for (const f of devs.filesystems) if (isWanted(f.address)) place(f);
+    for (const n of devs.nets) if (isWanted(n.address)) place(n);
     for (const c of devs.controllers) {
       if (c.type === 'pci' || (c.type === 'usb' && c.model === 'none') || (c.type === 'ide' && c.index === 0)) continue;
       if (!isWanted(c.address)) continue;
@@ -150,7 +176,9 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       place(k);
     }
     if (balloon && balloon.model !== 'none' && isWanted(balloon.address)) place(balloon);
+    for (const v of devs.videos) if (isWanted(v.address)) place(v);
     for (const m of pciMems) if (isWanted(m.address as PciAddress | undefined)) place(m as Dev['holder']);
+    for (const c of devs.cryptos) if (isWanted(c.address)) place(c);
   };
 
   const maxIdx = pciControllers().reduce((m, c) => Math.max(m, c.index), -1);

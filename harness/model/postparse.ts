@@ -6,10 +6,14 @@ import type { Disk, Domain } from './domain.js';
 import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
 import { validateIdmap } from './idmap.js';
-import { pciControllerPostParse, validatePciController, validatePciControllerRanges } from './pci-controllers.js';
+import { pciControllerPostParse } from './pci-controllers.js';
+import { bootOrderPostParse } from './boot-order.js';
+import { diskPostParse } from './disks.js';
+import { orderVideos } from './videos.js';
+import { validateDevices } from './validate-devices.js';
 import {
-  assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
-  validateMemoryDeviceCaps, validateMemoryHotplug, validateMemtune,
+  assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryHotplug,
+  validateMemtune,
 } from './memory-devices.js';
 
 /** virQEMUCapsIsVirtTypeSupported, as far as the profile knows: a probed host says which virt
@@ -120,11 +124,13 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // Device post-parse: drive addresses of IDE disks, the default USB model, PCI root indexes.
   devs.disks = insertDisks(devs.disks);
   for (const disk of devs.disks) {
-    if (disk.bus === 'ide') {
-      const idx = diskIndex(disk.target);
-      disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
-    }
+    const idx = diskIndex(disk.target);
+    if (disk.bus === 'ide') disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
+    // SATA: six units on one bus per controller; q35's built-in AHCI is controller 0.
+    if (disk.bus === 'sata') disk.address ??= { type: 'drive', controller: Math.floor(idx / 6), bus: 0, target: 0, unit: idx % 6 };
+    if (disk.bus === 'sata' && (!q35 || disk.address?.type !== 'drive' || disk.address.controller !== 0)) notModelled('a SATA disk other than on q35\'s built-in controller');
     disk.driver ??= { name: 'qemu', type: 'raw' };
+    diskPostParse(disk);
   }
   for (const c of devs.controllers) {
     if (c.type === 'usb' && c.model === undefined && profile.flags.piix3Uhci) c.model = 'piix3-uhci';
@@ -145,12 +151,15 @@ export function postParse(d: Domain, profile: Profile): Domain {
     if (seen.has(key)) fail('XML_ERROR', `Multiple '${c.type}' controllers with index '${c.index}'`);
     seen.add(key);
   }
+  bootOrderPostParse(d, d.os.boot.length > 0);
 
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
   const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
   for (let i = 0; i <= maxIde; i++)
     if (!devs.controllers.some((c) => c.type === 'ide' && c.index === i)) addController(devs.controllers, { type: 'ide', index: i }, profile.behaviour);
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
+  // virDomainDefPostParseVideo: the primary video first, and marked so.
+  devs.videos = orderVideos(devs.videos);
 
   // virDomainDefPostParseCPU: check= means nothing without a model (none was set by default).
   if (d.cpu && (d.cpu.mode ?? 'custom') === 'custom' && !d.cpu.model && d.cpu.check !== undefined)
@@ -170,34 +179,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
     fail('CONFIG_UNSUPPORTED', "CPU topology doesn't match maximum vcpu count");
   validateMemoryBacking(d, profile);
 
-  // virDomainDiskDefValidate: a target name, and an address type that fits the bus.
-  if (devs.missingTargets.length) fail('XML_DETAIL', `missing target information for device ${devs.missingTargets[0]}`);
-  for (const k of devs.disks) {
-    if (k.address && (k.bus === 'ide' ? k.address.type !== 'drive' : k.address.type !== 'pci'))
-      fail('CONFIG_UNSUPPORTED', `Invalid address type '${k.address.type}' for the disk '${k.target}' with the bus type '${k.bus}'`);
-  }
-
-  // Validation, devices in virDomainDeviceInfoIterate order (disks, then controllers).
-  for (const k of devs.disks) {
-    // qemuValidateDomainDeviceDefAddressDrive
-    if (k.bus !== 'ide' || k.address?.type !== 'drive') continue;
-    if (k.address.controller !== 0) fail('INTERNAL_ERROR', 'Only 1 IDE controller is supported');
-    if (k.address.target !== 0) fail('CONFIG_UNSUPPORTED', 'target must be 0 for ide controller');
-  }
-  for (const c of devs.controllers) {
-    validatePciControllerRanges(c);
-    validatePciController(c, profile);
-    // qemuValidateDomainDeviceDefControllerIDE: only i440fx's built-in IDE controller.
-    if (c.type !== 'ide' || (c.index === 0 && !q35)) continue;
-    fail('CONFIG_UNSUPPORTED', q35 ? 'IDE controllers are unsupported for this QEMU binary or machine type'
-      : 'Only a single IDE controller is supported for this machine type');
-  }
-  // qemuValidateDomainDeviceDefWatchdog
-  if (devs.watchdogs.length && !q35) fail('CONFIG_UNSUPPORTED', 'itco model of watchdog is only part of q35 machine');
-  for (const m of devs.memories) {
-    validateMemoryDevice(d, profile, m);
-    validateMemoryDeviceCaps(profile, m);
-  }
+  validateDevices(d, profile);
   validateInternal(d);
   return d;
 }

@@ -77,6 +77,22 @@ export interface ProfileFlags {
   xio3130Downstream: boolean;
   pxb: boolean;
   pxbPcie: boolean;
+  /** -netdev takes JSON (QEMU_CAPS_NETDEV_JSON). */
+  netdevJson: boolean;
+  /** A socket chardev's reconnect is given in milliseconds (QEMU_CAPS_CHARDEV_RECONNECT_MILISECONDS). */
+  chardevReconnectMs: boolean;
+  /** vhost-user devices: vhost-user-blk, vhost-user-fs (+ its bootindex), vhost-user-gpu, vhost-user-vga. */
+  vhostUserBlk: boolean;
+  vhostUserFs: boolean;
+  vhostUserFsBootindex: boolean;
+  vhostUserGpu: boolean;
+  vhostUserVga: boolean;
+  /** virtio-gpu, virtio-vga and virtio-gpu's blob resources (QEMU_CAPS_VIRTIO_GPU_BLOB). */
+  virtioGpu: boolean;
+  virtioVga: boolean;
+  virtioGpuBlob: boolean;
+  /** virtio-crypto (QEMU_CAPS_DEVICE_VIRTIO_CRYPTO). */
+  virtioCrypto: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -121,6 +137,21 @@ export interface Behaviour {
   numaAutoAddForHotplug: boolean;
   /** virtio-mem reads <target dynamicMemslots> (QEMU's dynamic-memslots); older releases ignore it. */
   virtioMemDynamicMemslots: boolean;
+  /** virtiofs may be read-only (9.0.0: "virtiofs does not yet support read-only mode"). */
+  virtiofsReadonly: boolean;
+  /** virtiofs reads <idmap> and <binary><openfiles> (9.0.0 ignores both). */
+  virtiofsIdmap: boolean;
+  /** Two virtiofs filesystems may not share a target (virDomainFSDefValidate; 9.0.0 does not check). */
+  filesystemTargetsUnique: boolean;
+  /** <interface type='vhostuser'> requires shared memory, as vhost-user disks and virtiofs do. */
+  netVhostUserNeedsSharedMemory: boolean;
+  /** A guest without NUMA cells needs only shared access for vhost-user; 9.0.0 also wants the
+   *  machine's RAM id (a memory backend object that can be shared). */
+  sharedMemoryWithoutRamId: boolean;
+  /** <crypto> devices exist (9.0.0 does not read the element). */
+  cryptoDevices: boolean;
+  /** -blockdev: a storage node's cache object follows auto-read-only and discard (9.0.0: before them). */
+  blockdevCacheAfterDiscard: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
@@ -128,6 +159,8 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
   memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false, virtioMemDynamicMemslots: false,
+  virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
+  sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
 };
 
 export interface Profile {
@@ -186,6 +219,9 @@ export interface Profile {
    *  hugetlbfs_mount, else /proc/mounts), each with its page size and whether it is the kernel's
    *  default size. Absent or empty: no huge pages (libvirt's "not mounted" error). */
   hugetlbfs?: HugetlbfsMount[];
+  /** The fd libvirt hands QEMU for a vhost-user GPU's socket (the test suite passes 1729); absent:
+   *  not known (the GPU process is started, and its socket opened, only at domain start). */
+  vhostUserGpuFd?: number;
   /** The host's base page size (virGetSystemPageSizeKB): a <page> of this size is no huge page. */
   systemPageSizeKiB: number;
 }
@@ -210,6 +246,8 @@ export const NO_FLAGS: ProfileFlags = {
   memfd: false, memfdHugetlb: false, memoryFilePmem: false, canonicalPathRamblockId: false, memoryBackendReserve: false,
   preallocThreads: false, threadContext: false,
   pciBridge: false, dmiToPciBridge: false, ioh3420: false, x3130Upstream: false, xio3130Downstream: false, pxb: false, pxbPcie: false,
+  netdevJson: false, chardevReconnectMs: false, vhostUserBlk: false, vhostUserFs: false, vhostUserFsBootindex: false,
+  vhostUserGpu: false, vhostUserVga: false, virtioGpu: false, virtioVga: false, virtioGpuBlob: false, virtioCrypto: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -252,4 +290,15 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   DEVICE_XIO3130_DOWNSTREAM: 'xio3130Downstream',
   DEVICE_PXB: 'pxb',
   DEVICE_PXB_PCIE: 'pxbPcie',
+  NETDEV_JSON: 'netdevJson',
+  CHARDEV_RECONNECT_MILISECONDS: 'chardevReconnectMs',
+  DEVICE_VHOST_USER_BLK: 'vhostUserBlk',
+  DEVICE_VHOST_USER_FS: 'vhostUserFs',
+  VHOST_USER_FS_BOOTINDEX: 'vhostUserFsBootindex',
+  DEVICE_VHOST_USER_GPU: 'vhostUserGpu',
+  DEVICE_VHOST_USER_VGA: 'vhostUserVga',
+  DEVICE_VIRTIO_GPU: 'virtioGpu',
+  DEVICE_VIRTIO_VGA: 'virtioVga',
+  VIRTIO_GPU_BLOB: 'virtioGpuBlob',
+  DEVICE_VIRTIO_CRYPTO: 'virtioCrypto',
 };

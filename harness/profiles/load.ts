@@ -81,6 +81,8 @@ export function hostProfile(facts: HostFacts): Profile {
       ['XDG_DATA_HOME', '{stateDir}/.local/share'], ['XDG_CACHE_HOME', '{stateDir}/.cache'], ['XDG_CONFIG_HOME', '{stateDir}/.config']],
     stateDir: facts.stateDirTemplate,
     monitor: facts.monitorTemplate,
+    // The test suite's fd for a vhost-user GPU's socket: a live daemon opens one only at start.
+    vhostUserGpuFd: undefined,
     hostNodes: facts.numaNodes.filter((n) => n.memoryKiB === undefined || n.memoryKiB > 0).map((n) => n.id),
     hostNodeCpus: Object.fromEntries(facts.numaNodes.map((n) => [String(n.id), n.cpus])),
     unavailableNode: { code: 'CONFIG_UNSUPPORTED', detail: 'NUMA node {bit} is unavailable' },
