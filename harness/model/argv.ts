@@ -22,7 +22,6 @@ import type { Profile } from './profile.js';
 
 const MiB = 1024;
 
-const alignUp = (kib: number, to: number): number => Math.ceil(kib / to) * to;
 const fill = (tpl: string, d: Domain, profile: Profile): string =>
   tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', shortName(d));
 
@@ -107,7 +106,7 @@ function memPathArgs(d: Domain, profile: Profile, args: string[], state: Backend
   if (path) args.push('-mem-path', path);
 }
 
-function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendState): void {
+function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendState, cellKiB: number[]): void {
   const cells = d.cpu?.cells ?? [];
   if (!cells.length) return;
   // virDomainNumatuneNodesetIsAvailable runs before anything is built.
@@ -118,7 +117,7 @@ function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendSta
   const memOk = profile.flags.numaMemSupported || (profile.numaMemMachines ?? []).includes(d.os.machine);
   let needBackend = !memOk || hmat;
   const backends = cells.map((c, i) => {
-    const b = memoryBackend(d, profile, { alias: `ram-node${i}`, sizeKiB: alignUp(c.memoryKiB, MiB), targetNode: i }, false, false, state);
+    const b = memoryBackend(d, profile, { alias: `ram-node${i}`, sizeKiB: cellKiB[i], targetNode: i }, false, false, state);
     if (b.needed) needBackend = true;
     return b;
   });
@@ -134,7 +133,7 @@ function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendSta
     let node = `node,nodeid=${i}`;
     for (const r of bitmapRanges(c.cpus ?? [])) node += `,cpus=${r}`;
     if (hmat) node += `,initiator=${c.cpus && c.cpus.length ? i : master}`;
-    node += needBackend ? `,memdev=ram-node${i}` : `,mem=${alignUp(c.memoryKiB, MiB) / MiB}`;
+    node += needBackend ? `,memdev=ram-node${i}` : `,mem=${Math.floor(cellKiB[i] / MiB)}`;
     args.push('-numa', node);
   });
   // virDomainNumaNodesDistancesAreBeingSet: only when some pair is not the default 10/20.
@@ -170,7 +169,9 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
     const tc = threadContext(d, profile, b);
     if (tc) args.push('-object', objectArg(tc, profile));
     args.push('-object', objectArg(b.props, profile));
-    const driver = { dimm: 'pc-dimm', nvdimm: 'nvdimm', 'virtio-pmem': 'virtio-pmem-pci', 'virtio-mem': 'virtio-mem-pci', 'sgx-epc': '' }[m.model];
+    // The EPC is no device: the machine takes it (sgx-epc.N.memdev above).
+    if (m.model === 'sgx-epc') return;
+    const driver = { dimm: 'pc-dimm', nvdimm: 'nvdimm', 'virtio-pmem': 'virtio-pmem-pci', 'virtio-mem': 'virtio-mem-pci' }[m.model];
     const props: Props = [['driver', driver]];
     if (m.target.node >= 0) props.push(['node', m.target.node]);
     if (m.target.labelKiB) props.push(['label-size', m.target.labelKiB * 1024]);
@@ -194,6 +195,12 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
     } else if (a?.type === 'pci') props.push(...pciProps(d, a));
     args.push('-device', deviceArg(props, profile));
   });
+}
+
+/** A memory device's alias before the device loop assigns them (qemuAssignDeviceMemoryAlias). */
+function epcAlias(d: Domain, m: Domain['devices']['memories'][number]): string {
+  memoryAliases(d);
+  return m.alias!;
 }
 
 /** The argument vector (without the environment) for the post-parsed domain. */
@@ -224,7 +231,13 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   const systemBackend = f.machineMemoryBackend && !cells.length;
   let machine = `${d.os.machine},usb=off,dump-guest-core=off`;
   if (d.memoryBacking?.nosharepages) machine += ',mem-merge=off';
-  if (d.devices.memories.some((m) => m.model === 'nvdimm')) machine += ',nvdimm=on';
+  // qemuBuildMachineCommandLine: nvdimm=on once, and each SGX EPC section's backend and node.
+  let nvdimm = false;
+  let epc = 0;
+  for (const m of d.devices.memories) {
+    if (m.model === 'nvdimm' && !nvdimm) { machine += ',nvdimm=on'; nvdimm = true; }
+    if (m.model === 'sgx-epc') { machine += `,sgx-epc.${epc}.memdev=mem${epcAlias(d, m)},sgx-epc.${epc}.node=${Math.max(m.target.node, 0)}`; epc++; }
+  }
   if (systemBackend) machine += ',memory-backend=pc.ram';
   if (hmat && f.numaHmat) machine += ',hmat=on';
   // qemuBuildMachineACPI: with a machine that reports ACPI, absence of <acpi/> means acpi=off.
@@ -234,7 +247,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   if (cpuArg) args.push('-cpu', cpuArg);
 
   // qemuBuildMemCommandLine over the sizes qemuDomainAlignMemorySizes left.
-  const sizes = alignMemorySizes(d);
+  const sizes = alignMemorySizes(d, !!profile.incoming);
   const totalKiB = sizes.initial;
   const state: BackendState = { memPrealloc: false };
   if (hasMemoryHotplug(d)) {
@@ -242,7 +255,8 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
     if (profile.behaviour.memorySlotsForDimmsOnly)
       args.push('-m', `size=${totalKiB}k${mx.slots ? `,slots=${mx.slots}` : ''}${sizes.max ? `,maxmem=${sizes.max}k` : ''}`);
     else args.push('-m', `size=${totalKiB}k,slots=${mx.slots},maxmem=${sizes.max}k`);
-  } else args.push('-m', profile.behaviour.memorySizeArg === 'size-k' ? `size=${totalKiB}k` : String(totalKiB / MiB));
+  // Without hotplug the size was historically given in MiB: 9.0.0 divides, 11.x rounds down to 512 KiB.
+  } else args.push('-m', profile.behaviour.memorySizeArg === 'size-k' ? `size=${totalKiB - (totalKiB % 512)}k` : String(Math.floor(totalKiB / MiB)));
   if (systemBackend) {
     const b = memoryBackend(d, profile, { alias: 'pc.ram', sizeKiB: totalKiB, targetNode: -1 }, false, true, state);
     const tc = threadContext(d, profile, b);
@@ -261,7 +275,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-smp', smp);
   if (d.iothreads && !f.iothread) fail('CONFIG_UNSUPPORTED', 'IOThreads not supported for this QEMU');
   for (let i = 1; i <= d.iothreads; i++) args.push('-object', objectArg([['qom-type', 'iothread'], ['id', `iothread${i}`]], profile));
-  numaArgs(d, profile, args, state);
+  numaArgs(d, profile, args, state, sizes.cells);
 
   args.push('-uuid', d.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
   args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
@@ -296,6 +310,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   // qemuBuildWatchdogCommandLine: the iTCO is part of q35, only its pin strap and the action.
   const wd = d.devices.watchdogs ?? [];
   if (wd.length) args.push('-global', 'ICH9-LPC.noreboot=off', '-watchdog-action', wd[0].action === 'dump' ? 'pause' : wd[0].action);
+  if (profile.incoming) args.push('-incoming', profile.incoming);
   const mb = d.devices.memballoon;
   if (mb?.model === 'virtio')
     args.push('-device', deviceArg([['driver', 'virtio-balloon-pci'], ['id', 'balloon0'], ...pciProps(d, mb.address!)], profile));

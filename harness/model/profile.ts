@@ -93,6 +93,8 @@ export interface ProfileFlags {
   virtioGpuBlob: boolean;
   /** virtio-crypto (QEMU_CAPS_DEVICE_VIRTIO_CRYPTO). */
   virtioCrypto: boolean;
+  /** SGX enclave page cache memory (QEMU_CAPS_SGX_EPC); its sections are Profile.sgxSections. */
+  sgxEpc: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -204,6 +206,9 @@ export interface Profile {
   /** Parsing with VIR_DOMAIN_DEF_PARSE_ABI_UPDATE (virsh define does, libvirt's xml2xml tests do
    *  not): only then does <memory> become the sum of the NUMA cells. */
   abiUpdate?: boolean;
+  /** Started for an incoming migration from this URI (-incoming): libvirt then keeps the memory
+   *  sizes as they are (no qemuDomainAlignMemorySizes, which only a new start does). */
+  incoming?: string;
   /** Block devices the host's libvirt finds to be CD-ROM drives (virFileIsCDROM, an ioctl): a
    *  cdrom disk on one of them is `host_cdrom`, else `host_device`. Absent: libvirt's test suite,
    *  where only /dev/cdrom is one (qemuxml2argvtest). */
@@ -219,6 +224,9 @@ export interface Profile {
    *  hugetlbfs_mount, else /proc/mounts), each with its page size and whether it is the kernel's
    *  default size. Absent or empty: no huge pages (libvirt's "not mounted" error). */
   hugetlbfs?: HugetlbfsMount[];
+  /** QEMU's SGX EPC sections per host node (the capabilities' <sgx><sections>), indexed as
+   *  libvirt indexes them: by position, which it takes for the node number. */
+  sgxSections?: { node: number; sizeKiB: number }[];
   /** The fd libvirt hands QEMU for a vhost-user GPU's socket (the test suite passes 1729); absent:
    *  not known (the GPU process is started, and its socket opened, only at domain start). */
   vhostUserGpuFd?: number;
@@ -247,7 +255,7 @@ export const NO_FLAGS: ProfileFlags = {
   preallocThreads: false, threadContext: false,
   pciBridge: false, dmiToPciBridge: false, ioh3420: false, x3130Upstream: false, xio3130Downstream: false, pxb: false, pxbPcie: false,
   netdevJson: false, chardevReconnectMs: false, vhostUserBlk: false, vhostUserFs: false, vhostUserFsBootindex: false,
-  vhostUserGpu: false, vhostUserVga: false, virtioGpu: false, virtioVga: false, virtioGpuBlob: false, virtioCrypto: false,
+  vhostUserGpu: false, vhostUserVga: false, virtioGpu: false, virtioVga: false, virtioGpuBlob: false, virtioCrypto: false, sgxEpc: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -301,4 +309,5 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   DEVICE_VIRTIO_VGA: 'virtioVga',
   VIRTIO_GPU_BLOB: 'virtioGpuBlob',
   DEVICE_VIRTIO_CRYPTO: 'virtioCrypto',
+  SGX_EPC: 'sgxEpc',
 };

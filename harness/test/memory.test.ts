@@ -172,6 +172,18 @@ t.test('11.x narrows a thread context to the nodes of the emulator\'s CPUs', asy
 t.test('outside the vocabulary stays an honest refusal with the path', async (t) => {
   const o = runModel('argv', domain({ backing: '<hugepages><page size="2048"><extra/></page></hugepages>' }), L9);
   t.same(o, { kind: 'error', message: 'not modelled: element <extra> (at domain/memoryBacking/hugepages/page/extra)' });
-  const sgx = runModel('xml', domain({ maxMemory: "<maxMemory slots='4' unit='GiB'>8</maxMemory>", devices: "<memory model='sgx-epc'><target><size unit='MiB'>64</size></target></memory>" }), L11);
-  t.same(sgx, { kind: 'error', message: 'not modelled: memory model sgx-epc' });
+});
+
+t.test('SGX EPC memory: a backend the machine takes, sized against QEMU\'s EPC sections', async (t) => {
+  const epc = (size: string, nodes = '0-1'): string => domain({ cells: 2, maxMemory: "<maxMemory slots='4' unit='GiB'>8</maxMemory>",
+    devices: `<memory model='sgx-epc'><source><nodemask>${nodes}</nodemask></source><target><size unit='MiB'>${size}</size><node>1</node></target></memory>` });
+  for (const profile of ['x86_64-7.0.0', 'x86_64-7.0.0@11.3.0']) {
+    const text = argv(epc('64'), profile);
+    t.match(text, /-machine pc,usb=off,dump-guest-core=off,sgx-epc\.0\.memdev=memepc0,sgx-epc\.0\.node=1 /, `${profile}: the machine names the EPC and its node`);
+    t.same(backend(text, 'memepc0'), { 'qom-type': 'memory-backend-epc', id: 'memepc0', prealloc: true, size: 67108864, 'host-nodes': [0, 1], policy: 'bind' });
+    t.notMatch(text, /"driver":"sgx/, 'no -device for it');
+    t.equal(argv(epc('512'), profile), 'ERROR unsupported configuration: sgx epc size 262144 on host node 0 is less than requested size 524288');
+  }
+  t.equal(argv(epc('64'), L11), "ERROR unsupported configuration: sgx epc isn't supported by this QEMU binary", 'QEMU 10.0 has no sgx-epc');
+  t.match(runModel('argv', epc('64', '5'), 'x86_64-7.0.0'), { kind: 'error', message: /^not modelled: an sgx-epc nodemask naming node 5/ });
 });
