@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 // The build runs before the probe (npm run setup): one shell-word splitter for the project.
 import { splitWords as shellWords } from '../dist/neutral/args-layout.js';
 import { probeHugetlbfs } from './lib/probe-hugetlbfs.mjs';
+import { probeRuntime } from './lib/probe-runtime.mjs';
 
 /** Bumped when the facts' shape changes: readers refuse facts of another version (stale). */
 export const PROBE_VERSION = 2;
@@ -29,7 +30,7 @@ const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 // LVH_PROBE_OUT: where to write instead (the emulated host probes its libvirt with a read-only /project).
 const outFile = argOf('--out') ?? (process.env.LVH_PROBE_OUT || join(top, '.cache', 'profiles', 'host.json'));
 
-class Undecided extends Error {}
+class Undecided extends Error { name = 'Undecided'; }
 /** Stop: `fact` cannot be decided, and why. */
 const undecided = (fact, why) => { throw new Undecided(`cannot decide ${fact}: ${why}`); };
 
@@ -90,39 +91,11 @@ async function toNative(text) {
 }
 const cpuOf = (words) => { const i = words.indexOf('-cpu'); return i >= 0 ? words[i + 1] : null; };
 
-// --- paused guests (runtime facts): always destroyed, also on Ctrl-C -------------------------
-const started = new Set();
-async function destroy(name) {
-  await virsh('destroy', name);
-  started.delete(name);
-}
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, async () => {
-    await Promise.allSettled([...started].map(destroy));
-    process.exit(130);
-  });
-}
-
-/** Start `text` paused (transient), hand its QEMU pid to `read`, destroy it whatever happens. */
-async function withPausedGuest(name, text, read) {
-  const r = await virsh('create', '--paused', await xmlFile(text));
-  if (!r.ok) return { error: libvirtMessage(r) };
-  started.add(name);
-  try {
-    // QEMU's own command line names the guest: -name guest=NAME,…
-    const p = await run('pgrep', ['-f', `guest=${name},`]);
-    const pid = p.stdout.trim().split('\n')[0];
-    if (!p.ok || !pid) undecided('the runtime facts', `no QEMU process found for the paused guest ${name}`);
-    return { value: await read(pid) };
-  } finally {
-    await destroy(name);
-  }
-}
-
 /** The fingerprint --if-stale compares: what changes the facts without a new probe noticing. */
 function fingerprint() {
   const h = createHash('sha256');
   h.update(readFileSync(fileURLToPath(import.meta.url)));
+  for (const lib of ['probe-hugetlbfs.mjs', 'probe-runtime.mjs']) h.update(readFileSync(join(top, 'scripts', 'lib', lib)));
   h.update(URI);
   const pidFile = URI === 'qemu:///system' ? '/run/libvirtd.pid' : null;
   let daemon = 'unknown';
@@ -255,31 +228,9 @@ async function main() {
       }
     }
 
-    // Runtime facts, from paused guests (TCG) on this daemon:
-    // - numad: placement='auto' asks numad at start (qemuProcessPrepareDomainNUMAPlacement); its
-    //   failure is what libvirt says (no numad binary, or a build without numad support).
-    const numadGuest = `${PROBE_NAME}-numad`;
-    const numadStart = await withPausedGuest(numadGuest, domainXml({ name: numadGuest, vcpu: "<vcpu placement='auto'>1</vcpu>" }), async () => true);
-    const numad = numadStart.error ? { error: numadStart.error } : { advice: 'live' };
-    // - the task policy QEMU runs with for a one-node preferred <memory> (libvirt built with
-    //   numa_set_preferred_many shows "prefer (many)"), and the cgroup controllers it is placed in.
+    // Runtime facts, from paused guests on this daemon (scripts/lib/probe-runtime.mjs).
     const first = numaNodes.find((n) => n.memoryKiB > 0)?.id ?? numaNodes[0].id;
-    const rtGuest = `${PROBE_NAME}-rt`;
-    const rt = await withPausedGuest(rtGuest, domainXml({ name: rtGuest, extra: `<numatune><memory mode='preferred' nodeset='${first}'/></numatune>` }), async (pid) => {
-      const maps = readFileSync(`/proc/${pid}/numa_maps`, 'utf8').split('\n').filter(Boolean);
-      const policies = new Set(maps.map((l) => /^[0-9a-f]+ (prefer \(many\)\S*|\S+)/.exec(l)?.[1] ?? ''));
-      const preferred = [...policies].find((p) => p.startsWith('prefer'));
-      if (!preferred) undecided('the preferred policy', `no mapping of the preferred guest's QEMU has a prefer policy: ${[...policies].join(' ')}`);
-      const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
-      const v2 = cgroup.length === 1 && cgroup[0].startsWith('0::');
-      let controllers;
-      if (v2) {
-        const dir = join('/sys/fs/cgroup', cgroup[0].slice(3));
-        controllers = readFileSync(join(dir, '..', 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
-      } else controllers = cgroup.flatMap((l) => l.split(':')[1].split(',')).filter(Boolean);
-      return { preferredMany: preferred.startsWith('prefer (many)'), cgroup: v2 ? 'v2' : 'v1', cpusetController: controllers.includes('cpuset') };
-    });
-    if (rt.error) undecided('the runtime facts', `a paused guest did not start: ${rt.error}`);
+    const { numad, runtime } = await probeRuntime({ virsh, run, xmlFile, domainXml, libvirtMessage, name: PROBE_NAME, firstNode: first });
 
     const hugetlbfs = await probeHugetlbfs(run, URI, PROBE_NAME);
     const qemuVer = await run(qemuBinary, ['--version']);
@@ -303,7 +254,7 @@ async function main() {
       hostCdroms: hostCdroms.sort(),
       kvmCpuModels,
       numad,
-      runtime: rt.value,
+      runtime,
       hugetlbfs,
       // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).
       qemuVersionText: qemuVer.ok ? qemuVer.stdout.split('\n')[0] : `unavailable: ${qemuVer.why}`,
@@ -315,7 +266,7 @@ async function main() {
     await rename(tmp, outFile);
     console.log(`probe-host: libvirt ${libvirtVersion}, QEMU ${qemuVersion}, ${numaNodes.length} NUMA node(s), ` +
       `virt types ${virtTypes.x86_64.join(',')}, default CPU ${defaultCpuModels.qemu.x86_64 ?? 'none'}, ` +
-      `numad ${numad.error ? 'fails' : 'answers'}, cgroup ${rt.value.cgroup}${rt.value.cpusetController ? ' with cpuset' : ' without cpuset'}, ` +
+      `numad ${numad.error ? 'fails' : 'answers'}, cgroup ${runtime.cgroup}${runtime.cpusetController ? ' with cpuset' : ' without cpuset'}, ` +
       `hugetlbfs ${hugetlbfs.map((h) => `${h.mount}=${h.sizeKiB}KiB${h.default ? '(default)' : ''}`).join(' ') || 'none'}, ` +
       `machines ${Object.entries(machineAliases).map(([a, c]) => `${a}=${c}`).join(' ')} -> ${outFile}`);
   } finally {
@@ -324,6 +275,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`probe-host: ERROR: ${err instanceof Undecided ? err.message : err.stack}`);
+  console.error(`probe-host: ERROR: ${err.name === 'Undecided' ? err.message : err.stack}`);
   process.exit(1);
 });

@@ -40,9 +40,12 @@ EOF
   exit 1
 fi
 
-packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils mmdebstrap busybox-static e2fsprogs)
+# chromium: the HTML report's browser test (harness/test/html-report.test.ts) drives Debian's own
+# build; no browser is ever downloaded by npm. rsync: gitlab-ci-local (the CI definition run by
+# harness/test/ci-definitions.test.ts) copies the tracked files with it.
+packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
 # backports: libvirt and QEMU come from the next step, not first 9.0.0 then 11.3.0 over it
-[ "$libvirt" = debian ] || packages=(xz-utils mmdebstrap busybox-static e2fsprogs)
+[ "$libvirt" = debian ] || packages=(xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
 
 step "Debian packages: ${packages[*]}"
 read -ra missing <<< "$(missing_debs "${packages[@]}")"
@@ -62,24 +65,8 @@ if [ "$libvirt" = backports ]; then
   [ "$before" = "$(dpkg-query -W -f='${Version}' libvirt-daemon 2>/dev/null || true)" ] || replaced=1
 fi
 
-step "npm dependencies"
-command -v npm >/dev/null || die "npm not found (Node 20 is required)"
-if [ -f package-lock.json ]; then
-  # npm ci wipes node_modules; skip it when this lockfile was already installed.
-  stamp=node_modules/.lvh-lock.sha256
-  want=$(sha256sum package-lock.json | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    echo "node_modules already installed from this package-lock.json"
-  else
-    npm ci --no-audit --no-fund
-    echo "$want" > "$stamp"
-  fi
-else
-  npm install --no-audit --no-fund
-fi
-
-step "build (tsc)"
-npm run build || die "TypeScript build failed (see above)"
+step "npm dependencies and build"
+bash scripts/node-deps.sh || die "npm dependencies or the TypeScript build failed (see above)"
 
 step "libvirt test data"
 bash scripts/fetch-libvirt-tests.sh

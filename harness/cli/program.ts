@@ -113,7 +113,8 @@ function build(): Command {
     .argument('<summary...>', 'summary JSON files of the shards')
     .option('--junit <file>', 'write the merged JUnit XML here')
     .option('--summary-json <file>', 'write the merged summary here')
-    .action(async (files: string[], opts: { junit?: string; summaryJson?: string }) => {
+    .option('--html <file>', 'write the merged self-contained HTML report here')
+    .action(async (files: string[], opts: { junit?: string; summaryJson?: string; html?: string }) => {
       const { mergeReports } = await import('../reporters/merge.js');
       try {
         process.exit(mergeReports(files, opts));

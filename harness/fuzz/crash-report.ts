@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import type { CrashCase } from './crashes.js';
 import { libvirtVersion, REPEAT } from './crashes.js';
 import { DaemonPool } from './pool.js';
+import { describeReplay } from './replay.js';
 
 const USAGE = 'usage: npm run crash-report -- [--check] [--json] cases/crashes/NAME.xml';
 
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   const name = basename(file);
   const p: string[] = [];
   p.push(`# libvirtd crashes: ${c.signature}`, '');
-  p.push(`libvirt: ${c.libvirt.daemon}${c.libvirt.package ? ` (Debian package ${c.libvirt.package})` : ''}; QEMU driver; found by a differential fuzzer (seed ${c.found.seed}, shrunk in ${c.found.shrinks} step(s))`, '');
+  p.push(`libvirt: ${c.libvirt.daemon}${c.libvirt.package ? ` (Debian package ${c.libvirt.package})` : ''}; QEMU driver; found by a differential fuzzer (seed ${c.found.seed}${c.found.replay ? `; replay: ${describeReplay(c.found.replay)}` : ''}, shrunk in ${c.found.shrinks} step(s))`, '');
   p.push('## Reproduce', '', '```', c.command, '```', '');
   p.push(`The daemon dies (${c.how})${c.sends && c.sends > 1 ? ` on the ${c.sends}th send of the same XML (the first corrupts its heap)` : ''}; virsh reports "End of file while reading data". ${c.op === 'argv' ? 'Parsing the XML is enough: no guest is started.' : 'Defining the domain is enough: no guest is started.'}`, '');
   p.push(`## Minimal XML (${name})`, '', '```xml', c.xml.trimEnd(), '```', '');

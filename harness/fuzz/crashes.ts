@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { Operation } from '../backends/types.js';
 import { LIBVIRTD } from './daemon.js';
 import { renderDomain } from './render.js';
-import { hostDomainSpec } from './verdicts.js';
+import { arbitraryOf, describeReplay, type Replay } from './replay.js';
 import type { CrashEvent, DaemonPool } from './pool.js';
 
 export interface CrashCase {
@@ -34,7 +34,9 @@ export interface CrashCase {
   noBacktrace?: string;
   /** How many times the input was sent to a fresh daemon before it died (1: at once). */
   sends: number | null;
-  found: { seed: number; index: number; path: string; shrinks: number; daemonRuns: number; reproduced: boolean };
+  /** The run (its --seed and the input's index) and how to replay the minimal input (replay.ts;
+   * `path` is replay.path; cases written before descriptors have the main draw's path only). */
+  found: { seed: number; index: number; path: string; replay?: Replay; shrinks: number; daemonRuns: number; reproduced: boolean };
   xml: string;
 }
 
@@ -47,17 +49,17 @@ export function libvirtVersion(): { daemon: string; package: string | null } {
 const opCommand = (op: Operation, file: string): string =>
   op === 'argv' ? `virsh domxml-to-native qemu-argv ${file}` : `virsh define ${file}`;
 
-export interface ShrunkCrash { index: number; op: Operation; signature: string; xml: string; path: string; shrinks: number; daemonRuns: number; event?: CrashEvent }
+export interface ShrunkCrash { index: number; op: Operation; signature: string; xml: string; replay: Replay; shrinks: number; daemonRuns: number; event?: CrashEvent }
 
-/** Replay run `index` of `seed` and shrink it while it still kills a daemon the same way. */
-export async function shrinkCrash(pool: DaemonPool, seed: number, index: number, op: Operation, original: string, signature: string, budget: number): Promise<ShrunkCrash> {
+/** Replay input `index` of the run by its descriptor and shrink it while it still kills a daemon the same way. */
+export async function shrinkCrash(pool: DaemonPool, replay: Replay, index: number, op: Operation, original: string, signature: string, budget: number): Promise<ShrunkCrash> {
   let calls = 0;
   let runs = 0;
   let fatal: unknown;
   let first: string | undefined;
-  const prop = fc.asyncProperty(hostDomainSpec(), async (spec) => {
+  const prop = fc.asyncProperty(arbitraryOf(replay.source), async (spec) => {
     const xml = renderDomain(spec);
-    if (calls++ === 0 && xml !== original) fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);
+    if (calls++ === 0 && xml !== original) fatal = new Error(`replaying #${index} (${describeReplay(replay)}) gave another domain than the run did`);
     if (fatal !== undefined || runs >= budget) return true;
     runs++;
     try {
@@ -70,14 +72,14 @@ export async function shrinkCrash(pool: DaemonPool, seed: number, index: number,
       return true;
     }
   });
-  const details = await fc.check(prop, { seed, path: String(index), numRuns: 1 });
+  const details = await fc.check(prop, { seed: replay.seed, path: replay.path, numRuns: 1 });
   if (fatal !== undefined) throw fatal;
   if (!details.failed || !details.counterexample) {
     // It crashed in the run but not alone on this daemon: keep the original as it is.
-    return { index, op, signature, xml: original, path: String(index), shrinks: 0, daemonRuns: runs };
+    return { index, op, signature, xml: original, replay, shrinks: 0, daemonRuns: runs };
   }
   const xml = renderDomain(details.counterexample[0]);
-  return { index, op, signature, xml, path: details.counterexamplePath ?? String(index), shrinks: details.numShrinks, daemonRuns: runs };
+  return { index, op, signature, xml, replay: { ...replay, path: details.counterexamplePath ?? replay.path }, shrinks: details.numShrinks, daemonRuns: runs };
 }
 
 /**
@@ -146,14 +148,15 @@ export function crashCase(seed: number, s: ShrunkCrash, rep: { n: number; event:
     stderrTail: d.stderrTail,
     backtrace: d.backtrace ?? [],
     noBacktrace: d.noBacktrace,
-    found: { seed, index: s.index, path: s.path, shrinks: s.shrinks, daemonRuns: s.daemonRuns, reproduced: ev !== undefined },
+    found: { seed, index: s.index, path: s.replay.path, replay: s.replay, shrinks: s.shrinks, daemonRuns: s.daemonRuns, reproduced: ev !== undefined },
     xml: s.xml,
   };
 }
 
 export function writeCrashCase(dir: string, c: CrashCase): string {
   const file = join(dir, `${c.name}.xml`);
-  atomicWrite(file, `<!-- from the fuzzer: seed ${c.found.seed}, fast-check path ${c.found.path}; kills libvirtd (${c.signature.replace(/-+/g, '-')}); see ${c.name}.json -->\n${c.xml}`);
+  const replay = c.found.replay ? describeReplay(c.found.replay) : `fast-check path ${c.found.path}`.replace(/-{2,}/g, '-');
+  atomicWrite(file, `<!-- from the fuzzer: npm run fuzz with seed ${c.found.seed}; replay: ${replay}; kills libvirtd (${c.signature.replace(/-+/g, '-')}); see ${c.name}.json -->\n${c.xml}`);
   atomicWrite(join(dir, `${c.name}.json`), JSON.stringify(c, null, 2) + '\n');
   return file;
 }

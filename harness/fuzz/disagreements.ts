@@ -1,5 +1,5 @@
-// A disagreement's second life: shrunk with fast-check by replaying its seed and path against
-// the private daemon (within a budget of libvirt runs), then written as a project case whose
+// A disagreement's second life: shrunk with fast-check by replaying its descriptor (replay.ts:
+// the arbitrary, its seed and the path) against the private daemon (within a budget of libvirt runs), then written as a project case whose
 // goldens come from the real libvirt.
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -11,8 +11,9 @@ import { liveHostId } from '../runner/hosts.js';
 import type { Options } from './options.js';
 import type { DaemonPool, RealResult } from './pool.js';
 import { renderDomain } from './render.js';
+import { arbitraryOf, describeReplay, type Replay } from './replay.js';
 import type { DomainSpec } from './spec.js';
-import { causeOp, hostDomainSpec, isNotModelled, judge, model, normaliseMessage, opCause, opVerdict, OPS } from './verdicts.js';
+import { causeOp, isNotModelled, judge, model, normaliseMessage, opCause, opVerdict, OPS } from './verdicts.js';
 
 /** A crash where an outcome is wanted (shrinking a disagreement, writing its case): not it. */
 const outcomeOf = (r: RealResult): Outcome | null => (r.kind === 'crash' ? null : r);
@@ -23,23 +24,24 @@ export interface Shrunk {
   index: number;
   signature: string;
   spec: DomainSpec;
-  path: string;
+  /** How to get the shrunk domain back: the run's descriptor with the shrink steps on its path. */
+  replay: Replay;
   shrinks: number;
   libvirtRuns: number;
 }
 
-/** The property whose counterexamples are domains with `signature`; replays run `index` of the seed. */
-export async function shrink(pool: DaemonPool, w: number, seed: number, index: number, original: string, signature: string, budget: number): Promise<Shrunk> {
+/** The property whose counterexamples are domains with `signature`; replays domain `index` of the run by its descriptor. */
+export async function shrink(pool: DaemonPool, w: number, replay: Replay, index: number, original: string, signature: string, budget: number): Promise<Shrunk> {
   const op = causeOp(signature);
   const modelError = /^\w+: model error '(.*)' where libvirt succeeds$/.exec(signature)?.[1];
   const textDiff = signature.includes(": output differs: ");
   let calls = 0;
   let libvirtRuns = 0;
   let fatal: unknown;
-  const prop = fc.asyncProperty(hostDomainSpec(), async (spec) => {
+  const prop = fc.asyncProperty(arbitraryOf(replay.source), async (spec) => {
     const xml = renderDomain(spec);
     if (calls++ === 0 && xml !== original) {
-      fatal = new Error(`replaying seed ${seed} path ${index} gave another domain than the run did`);
+      fatal = new Error(`replaying #${index} (${describeReplay(replay)}) gave another domain than the run did`);
     }
     if (fatal !== undefined || libvirtRuns >= budget) return true;
     // Cheap first: the model's side, where the cause says what it is.
@@ -59,12 +61,13 @@ export async function shrink(pool: DaemonPool, w: number, seed: number, index: n
     const still = opVerdict(realOut, mod).verdict === 'disagree' && opCause(op, realOut, mod) === signature;
     return !still;
   });
-  const details = await fc.check(prop, { seed, path: String(index), numRuns: 1 });
+  const details = await fc.check(prop, { seed: replay.seed, path: replay.path, numRuns: 1 });
   if (fatal !== undefined) throw fatal;
   if (!details.failed || !details.counterexample) {
-    throw new Error(`replaying seed ${seed} path ${index} did not reproduce the disagreement (${signature})`);
+    throw new Error(`replaying #${index} (${describeReplay(replay)}) did not reproduce the disagreement (${signature})`);
   }
-  return { index, signature, spec: details.counterexample[0], path: details.counterexamplePath ?? String(index), shrinks: details.numShrinks, libvirtRuns };
+  const shrunk = { ...replay, path: details.counterexamplePath ?? replay.path };
+  return { index, signature, spec: details.counterexample[0], replay: shrunk, shrinks: details.numShrinks, libvirtRuns };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,7 +80,7 @@ export interface Written {
   signature: string;
   diffs: string[];
   from: number;
-  path: string;
+  replay: Replay;
   shrinks: number;
   libvirtRuns: number;
   xml: string;
@@ -87,7 +90,7 @@ export async function writeCase(pool: DaemonPool, w: number, o: Options, s: Shru
   const body = renderDomain(s.spec);
   const name = `fuzz-${createHash('sha256').update(body).digest('hex').slice(0, 10)}`;
   // No "--" inside an XML comment.
-  const text = `<!-- from the fuzzer: npm run fuzz with seed ${o.seed}, fast-check path ${s.path}; the model and libvirt disagree (${causeOp(s.signature)}) -->\n${body}`;
+  const text = `<!-- from the fuzzer: npm run fuzz with seed ${o.seed}; replay: ${describeReplay(s.replay)}; the model and libvirt disagree (${causeOp(s.signature)}) -->\n${body}`;
   const realOut = {} as Record<Operation, Outcome>;
   const modOut = {} as Record<Operation, Outcome>;
   for (const op of OPS) {
@@ -109,5 +112,5 @@ export async function writeCase(pool: DaemonPool, w: number, o: Options, s: Shru
       goldens.push(goldenPath(goldenRoot, op, name, liveHostId(hostFactsPath), out.kind));
     }
   }
-  return { name, file, goldens, signature: s.signature, diffs: r.diffs, from: s.index, path: s.path, shrinks: s.shrinks, libvirtRuns: s.libvirtRuns, xml: body };
+  return { name, file, goldens, signature: s.signature, diffs: r.diffs, from: s.index, replay: s.replay, shrinks: s.shrinks, libvirtRuns: s.libvirtRuns, xml: body };
 }

@@ -86,7 +86,8 @@ export const FAULTS: readonly Fault[] = [
   { aim: 'missing name information', apply: (s) => ({ ...s, name: '' }) },
   { aim: 'internal error: malformed uuid element', apply: (s, k) => ({ ...s, uuid: ['not-a-uuid', '6c766863-f022-4a11-9e00', '6c766863-f022-4a11-9e00-00000000000g'][k % 3] }) },
   { aim: 'XML error: Memory size must be specified via <memory> or in the <numa> configuration', apply: (s) => ({ ...s, memory: undefined, cpu: s.cpu && { ...s.cpu, numa: undefined }, numatune: undefined }) },
-  { aim: "invalid argument: unknown suffix '…'", apply: (s, k) => ({ ...s, memory: { value: '131072', unit: ['foo', 'GiBi', 'kb'][k % 3] } }) },
+  // Not 'kb' (1000-based, valid): 'xb' has a valid shape and no such power, libvirt's second refusal.
+  { aim: "invalid argument: unknown suffix '…'", apply: (s, k) => ({ ...s, memory: { value: '131072', unit: ['foo', 'GiBi', 'xb'][k % 3] } }) },
   // At most LLONG_MAX bytes, but LLONG_MAX / 1024 KiB or more once rounded up: 'size value too large'.
   { aim: 'numerical overflow: size value too large', apply: (s, k) => ({ ...s, memory: { value: ['9223372036854775807', '9223372036854775000'][k % 2], unit: 'b' } }) },
   // Over LLONG_MAX bytes once scaled by the unit: 'value too large'.

@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import type { Operation } from '../backends/types.js';
 import { crashCase, knownCrashes, reproduce, runsToCrash, shrinkCrash, writeCrashCase, type CrashCase } from './crashes.js';
 import type { CrashEvent, DaemonPool } from './pool.js';
+import type { Replay } from './replay.js';
 
 /** One kind of daemon death in the run, and the case written (or already known) for it. */
 export interface CrashKind {
@@ -42,7 +43,7 @@ const CRASH_SHRINK_MAX = 60;
 
 export interface FindingOptions { seed: number; crashDir: string; write: boolean; shrinkBudget: number; perCause: number }
 
-export async function crashFindings(pool: DaemonPool, o: FindingOptions, events: CrashEvent[], xmls: string[], log: (s: string) => void):
+export async function crashFindings(pool: DaemonPool, o: FindingOptions, events: CrashEvent[], xmls: string[], replays: Replay[], log: (s: string) => void):
   Promise<{ kinds: CrashKind[]; cases: CrashCaseReport[]; notes: string[]; errors: string[] }> {
   const crashKinds: CrashKind[] = [];
   const crashCases: CrashCaseReport[] = [];
@@ -92,7 +93,7 @@ export async function crashFindings(pool: DaemonPool, o: FindingOptions, events:
       log(`shrinking the crash '${signature}' (from #${index})`);
       await pool.fresh();
       pool.backtraces = false;
-      const s = await shrinkCrash(pool, o.seed, index, op, xmls[index], signature, Math.min(o.shrinkBudget, CRASH_SHRINK_MAX));
+      const s = await shrinkCrash(pool, replays[index], index, op, xmls[index], signature, Math.min(o.shrinkBudget, CRASH_SHRINK_MAX));
       pool.backtraces = true;
       const ev = await reproduce(pool, s);
       if (!ev) {

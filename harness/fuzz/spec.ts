@@ -69,9 +69,9 @@ export interface DomainSpec {
   /** <boot dev=…/> lines in order (none: libvirt boots the first disk). */
   boot: string[];
   bootmenu?: { enable?: string; timeout?: string };
-  /** Which share of the mix (generate.ts MIX) made it, and the message a fault (faults.ts) aimed
-   * it at; neither is rendered. */
-  share?: 'raw' | 'tame' | 'fault';
+  /** Which share of the mix (generate.ts MIX) made it, or the top-up (topup.ts), and the message
+   * a fault (faults.ts) aimed it at; neither is rendered. */
+  share?: 'raw' | 'tame' | 'fault' | 'top-up';
   aim?: string;
   features?: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuSpec;

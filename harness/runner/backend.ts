@@ -3,6 +3,7 @@
 // programs. The runner only ever sees this shape; a new backend is one entry in backends.ts.
 import type { Outcome } from '../backends/types.js';
 import type { Case, Operation } from './case.js';
+import type { SuiteMeta } from '../reporters/run-meta.js';
 
 export interface CaseBackend {
   /** The name pairs and reports use ("model", "libvirt", "runtime", "tree-tests", …). */
@@ -43,4 +44,6 @@ export interface BackendContext {
   realProfile: string;
   /** Lines for the run's summary (timings of their own, e.g. the emulated host's). */
   notes: string[];
+  /** The run's metadata for the HTML report (hosts, page counts, tiering cells), where kept. */
+  meta?: SuiteMeta;
 }

@@ -11,7 +11,7 @@ import { hold, processStartTime } from '../lifecycle/cleanup.js';
 import type { HostFacts } from '../model/host-facts.js';
 import type { BackendContext, BackendEntry } from './backend.js';
 import { readHosts, type HostTable } from './goldens.js';
-import { committedFacts, hostId } from './hosts.js';
+import { committedFacts, describeHost, hostId } from './hosts.js';
 import { EMULATED } from './run-hosts.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
@@ -71,9 +71,11 @@ function insidePath(root: string, file: string): string {
 /** The golden host table of the emulated host: its facts as probed inside once it has booted,
  *  against the committed golden hosts. */
 export async function emulatedHostTable(ctx: BackendContext): Promise<HostTable> {
-  const { profile } = await emulatedHost(ctx);
+  const { host, profile } = await emulatedHost(ctx);
   const facts = committedFacts(JSON.parse(readFileSync(join(ctx.root, '.cache', 'profiles', `${profile}.json`), 'utf8')) as HostFacts);
-  return { live: { id: hostId(facts), facts }, known: readHosts(ctx.root) };
+  const table: HostTable = { live: { id: hostId(facts), facts }, known: readHosts(ctx.root) };
+  ctx.meta?.hosts.push({ key: EMULATED.key, label: EMULATED.label, id: table.live.id, libvirt: facts.libvirtVersion, qemu: facts.qemuVersion, kernel: host.kernel, description: describeHost(facts), committed: table.known.has(table.live.id) });
+  return table;
 }
 
 async function why(ctx: BackendContext): Promise<string | null> {
@@ -131,6 +133,7 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
           try { out = JSON.parse(r.stdout); } catch {
             if (r.code !== 2) throw new Error(`no JSON from runtime inside the emulated host (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
           }
+          ctx.meta?.emulatedRuntime.push({ id: c.id, mappings: out.run?.mappings ?? [], ...(r.code === 2 ? { refused: r.stderr.trim().split('\n').pop() ?? '' } : {}) });
           const spec = specs[c.name] ?? { why: '' };
           const doc = goldenDoc(spec, out, r.stderr, r.code) as Record<string, unknown>;
           // 'within' is a check, not a fact: a violation shows up as a field the golden lacks.
@@ -260,8 +263,13 @@ function tieringBackend(): BackendEntry {
           const m = await runScenario(current.host, sc, lv, 40);
           seconds += (performance.now() - t0) / 1000;
           n++;
-          if ('startError' in m) return { kind: 'error', message: m.startError };
-          return { kind: 'ok', text: cellVerdict(kernel, build, m.facts['cpuset.mems.domain'] ?? '', pagesOutside(m, sc.nodeset)) };
+          if ('startError' in m) {
+            ctx.meta?.tiering.push({ id: c.id, kernel, build, scenario: sc.id, domainMems: '', outside: 0, t: [], nodes: {}, startError: m.startError });
+            return { kind: 'error', message: m.startError };
+          }
+          const domainMems = m.facts['cpuset.mems.domain'] ?? '';
+          ctx.meta?.tiering.push({ id: c.id, kernel, build, scenario: sc.id, domainMems, outside: pagesOutside(m, sc.nodeset), t: m.t, nodes: m.nodes });
+          return { kind: 'ok', text: cellVerdict(kernel, build, domainMems, pagesOutside(m, sc.nodeset)) };
         },
         async close() {
           if (n) ctx.notes.push(`tiering: ${n} cells in ${seconds.toFixed(0)} s (libvirt ${build})`);

@@ -64,10 +64,16 @@ export interface CaseResult {
   used: string[];
   /** Seconds the backends spent on this case (queueing excluded): what shards balance on. */
   seconds: number;
+  /** The same, per backend (the report's durations per backend). */
+  backendMs: Record<string, number>;
+  /** The golden host of each golden file the case was held to (the report's "golden hosts used"). */
+  goldenHosts: string[];
 }
 
 export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limiter>): Promise<CaseResult> {
   let busyMs = 0;
+  const backendMs: Record<string, number> = {};
+  const goldenHosts: string[] = [];
   const got = new Map<string, Promise<Got>>();
   const outcome = (id: string): Promise<Got> => {
     let p = got.get(id);
@@ -78,7 +84,11 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
         : !b.ops.includes(c.op) ? Promise.resolve({ unavailable: `backend ${id} does not run ${c.op} cases` })
         : limits.get(id)!.run(async () => {
           const t0 = performance.now();
-          try { return await b.run(c); } finally { busyMs += performance.now() - t0; }
+          try { return await b.run(c); } finally {
+            const ms = performance.now() - t0;
+            busyMs += ms;
+            backendMs[id] = (backendMs[id] ?? 0) + ms;
+          }
         }).then((o) => ({ outcome: o }), (e: Error) => ({ threw: e.message.split('\n')[0] }));
       got.set(id, p);
     }
@@ -113,7 +123,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       p = c.expect.kind !== 'golden' ? Promise.resolve(null) : tableOf(h).then((t) => {
         if ('unavailable' in t) return { kind: 'unavailable' as const, reason: t.unavailable };
         const ch = chooseGolden(plan.root, t, c.op, c.name, input);
-        if (ch.kind === 'file') used.push(ch.file);
+        if (ch.kind === 'file') { used.push(ch.file); goldenHosts.push(ch.host); }
         return ch;
       });
       choices.set(h.key, p);
@@ -123,14 +133,14 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
   const hostsOfCase = (plan.runHosts ?? HOSTS).filter((h) => h.accepts(c));
 
   if (plan.regenerate) {
-    if (c.source !== 'project') return { verdicts, blessed, used, seconds: 0 };
+    if (c.source !== 'project') return { verdicts, blessed, used, seconds: 0, backendMs, goldenHosts };
     if (c.host === 'emulated') {
       verdict('bless', 'skip', { detail: `the emulated host's goldens are blessed inside it: node dist/emulated/run-cases.js --bless ${c.name}` });
-      return { verdicts, blessed, used, seconds: 0 };
+      return { verdicts, blessed, used, seconds: 0, backendMs, goldenHosts };
     }
     if (c.host === 'tiered') {
       verdict('bless', 'skip', { detail: 'the tiering cells are blessed by the matrix: npm run tiering -- --bless' });
-      return { verdicts, blessed, used, seconds: 0 };
+      return { verdicts, blessed, used, seconds: 0, backendMs, goldenHosts };
     }
     for (const h of hostsOfCase) {
       const from = h.backends[plan.blessFrom[c.op]];
@@ -152,7 +162,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       if (!holds) blessed.push(...bless(plan.root, c.op, c.name, table.live.id, neutral));
       verdict(pair, 'pass', { detail: holds && choice?.kind === 'file' ? `golden of ${choice.host} holds here` : `blessed from ${from}` });
     }
-    return { verdicts, blessed, used, seconds: busyMs / 1000 };
+    return { verdicts, blessed, used, seconds: busyMs / 1000, backendMs, goldenHosts };
   }
 
   const last: { choice: GoldenChoice | null } = { choice: null };
@@ -209,5 +219,5 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     else verdict(p.id, v.same ? 'pass' : 'fail', { diff: v.diff, rules: v.rules, detail: p.expected.from === 'reference' && last.choice?.kind === 'file' ? last.choice.note : undefined });
   }
   for (const v of verdicts) v.ms = busyMs / verdicts.length;
-  return { verdicts, blessed, used, seconds: busyMs / 1000 };
+  return { verdicts, blessed, used, seconds: busyMs / 1000, backendMs, goldenHosts };
 }

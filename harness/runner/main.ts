@@ -16,7 +16,10 @@ import { parseTap, unitVerdicts } from '../reporters/tap-results.js';
 import { readSuiteRecords, type Verdict } from '../reporters/verdict.js';
 import { defaultJobs, parseRunArgs, RUN_ENV, UsageError, USAGE, type RunOptions } from './options.js';
 import { runFactsFile } from './facts-file.js';
-import { expectFailures } from './expect-failures.js';
+import { expectLines, expectReport } from './expect-failures.js';
+import { runMetaOf, type RunState } from './run-meta-of.js';
+import { writeReport } from '../reporters/html/page.js';
+import type { ChildProcess } from 'node:child_process';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Suite files whose verdicts come from the runner library, not from their TAP. */
@@ -37,13 +40,16 @@ const LOADER = ['--import=@tapjs/typescript/import', '--enable-source-maps'];
 /** Each suite file in its own node process (node-tap prints TAP when run directly), several at
  *  once. Not through the `tap` runner: two tap runners in one project (parallel shards, other
  *  users) race on its .tap/ directory. */
+const children = new Set<ChildProcess>();
+
 async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{ file: string; code: number; tap: string; seconds: number }[]> {
   const run = (file: string): Promise<{ file: string; code: number; tap: string; seconds: number }> => new Promise((done) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [...LOADER, file], { cwd: root, env: { ...process.env, [RUN_ENV]: JSON.stringify(o), TAP_TIMEOUT: '0', TS_NODE_TRANSPILE_ONLY: process.env.TAP_TYPECHECK === '1' ? '0' : '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
     let tap = '';
     child.stdout.on('data', (d: Buffer) => { tap += d; });
-    child.on('close', (c, sig) => done({ file, code: c ?? (sig ? 128 : 1), tap, seconds: (performance.now() - t0) / 1000 }));
+    child.on('close', (c, sig) => { children.delete(child); done({ file, code: c ?? (sig ? 128 : 1), tap, seconds: (performance.now() - t0) / 1000 }); });
   });
   const out: { file: string; code: number; tap: string; seconds: number }[] = [];
   let next = 0;
@@ -71,7 +77,27 @@ function probeHost(o: RunOptions): string | null {
   return said;
 }
 
+/** --html on Ctrl-C / SIGTERM / SIGHUP: the suite files are stopped and the page is written for
+ *  what they had recorded, marked incomplete; then the run ends as the signal would end it. */
+function reportOnSignal(o: RunOptions, state: RunState): void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    for (const c of children) c.kill(sig);
+    try {
+      const records = readSuiteRecords(o.workDir);
+      const verdicts = records.flatMap((r) => r.verdicts);
+      writeReport(o.html!, verdicts, runMetaOf(o, { ...state, interrupted: `interrupted by ${sig}` }, records, [...new Set(records.flatMap((r) => r.notes))], null));
+      console.error(`npm test: interrupted by ${sig}; HTML report of what ran: ${o.html}`);
+    } catch (e) {
+      console.error(`npm test: interrupted by ${sig}; no HTML report: ${(e as Error).message.split('\n')[0]}`);
+    }
+    rmSync(o.workDir, { recursive: true, force: true });
+    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as Record<string, number>)[sig]!);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal);
+}
+
 async function main(): Promise<number> {
+  const startedAt = new Date();
   const workDir = join(root, '.cache', 'runs', String(process.pid));
   if (process.argv.includes('--help') || process.argv.includes('-h')) { console.log(USAGE); return 0; }
   let o: RunOptions;
@@ -91,8 +117,12 @@ async function main(): Promise<number> {
   }
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
+  const files = suiteFiles(o);
+  const state: RunState = { args: process.argv.slice(2), startedAt, caseSuite: files.some((f) => CASE_SUITES.has(f)), suiteFiles: [] };
+  if (o.html) reportOnSignal(o, state);
   try {
-    const ran = await runFiles(suiteFiles(o), o, Math.max(2, availableParallelism()));
+    const ran = await runFiles(files, o, Math.max(2, availableParallelism()));
+    state.suiteFiles = ran.map((r) => ({ file: r.file, seconds: r.seconds, exit: r.code }));
     const records = readSuiteRecords(workDir);
     const verdicts: Verdict[] = records.flatMap((r) => r.verdicts);
     const notes = records.flatMap((r) => r.notes);
@@ -112,8 +142,16 @@ async function main(): Promise<number> {
     console.log(summaryLines(verdicts, [...new Set(notes), `suite files (wall time each, ${Math.max(2, availableParallelism())} at once): ${times}`]).join('\n'));
     if (o.junit) { writeJunit(o.junit, verdicts); console.log(`# JUnit: ${o.junit}`); }
     const costs = Object.assign({}, ...records.map((r) => r.costs ?? {})) as Record<string, number>;
+    // --expect-failures, computed once: its lines below, its entries on the page.
+    let expect: ReturnType<typeof expectReport> | null = null;
+    if (o.expectFailures) {
+      const facts = JSON.parse(readFileSync(runFactsFile(o), 'utf8')) as { virtTypes?: string[]; kvmUsable?: boolean };
+      expect = expectReport(o.expectFailures, verdicts, { kvm: facts.virtTypes ? facts.virtTypes.includes('kvm') : !!facts.kvmUsable });
+    }
+    const meta = runMetaOf(o, state, records, [...new Set(notes)], expect);
+    if (o.html) { writeReport(o.html, verdicts, meta); console.log(`# HTML: ${o.html}`); }
     if (o.summaryJson) {
-      const summary: RunSummary = { shard: o.shard ? `${o.shard.index}/${o.shard.total}` : null, cases: Object.keys(costs), verdicts, notes: [...new Set(notes)] };
+      const summary: RunSummary = { shard: o.shard ? `${o.shard.index}/${o.shard.total}` : null, cases: Object.keys(costs), verdicts, notes: [...new Set(notes)], meta };
       writeAtomic(o.summaryJson, JSON.stringify(summary));
       console.log(`# summary JSON: ${o.summaryJson}`);
     }
@@ -126,11 +164,9 @@ async function main(): Promise<number> {
       console.log(`# costs of ${Object.keys(costs).length} cases recorded in cases/costs.json`);
     }
     const failed = verdicts.some((v) => v.status === 'fail');
-    if (o.expectFailures) {
-      const facts = JSON.parse(readFileSync(runFactsFile(o), 'utf8')) as { virtTypes?: string[]; kvmUsable?: boolean };
-      const lines = expectFailures(o.expectFailures, verdicts, { kvm: facts.virtTypes ? facts.virtTypes.includes('kvm') : !!facts.kvmUsable });
-      console.log(lines.join('\n'));
-      return lines[lines.length - 1].startsWith('expected-failures: 1 passed') ? 0 : 1;
+    if (expect) {
+      console.log(expectLines(expect).join('\n'));
+      return expect.passed ? 0 : 1;
     }
     return failed ? 1 : 0;
   } finally {

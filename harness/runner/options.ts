@@ -29,6 +29,8 @@ export interface RunOptions {
   shard: Shard | null;
   /** --summary-json FILE: every verdict as JSON (what merge-reports folds together). */
   summaryJson: string | null;
+  /** --html FILE: one self-contained HTML report of the run (harness/reporters/html/). */
+  html: string | null;
   /** --no-emulated: leave the emulated multi-node host out (said so in the summary). */
   emulated: boolean;
   /** --tiering: run the tiering cells (tiering/*) too: about 60 s each plus a boot per kernel. */
@@ -43,7 +45,7 @@ export interface RunOptions {
 
 export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--junit FILE] [--no-libvirt] [--no-emulated] [--tiering]
                 [--series KEY] [--expect-failures FILE] [--host-facts FILE] [--shard I/N] [--jobs N]
-                [--summary-json FILE] [--record-costs]
+                [--summary-json FILE] [--html FILE] [--record-costs]
   --case GLOB    run only cases whose name or id matches; repeatable ('numatune-*', 'runtime/*')
   --regenerate   bless the project's goldens from the real libvirt and real guests (atomically)
   --junit FILE   also write JUnit XML: every failure (pairs, goldens, backends, unit tests)
@@ -59,6 +61,7 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
   --host-facts FILE  judge goldens as on the host FILE describes (golden/hosts/*.json format)
   --shard I/N    run shard I of N (1-based) of the selected cases, balanced by recorded cost
   --summary-json FILE  every verdict as JSON (libvirt-harness merge-reports folds shards)
+  --html FILE    one self-contained HTML report: hosts, matrix, failures with diffs, skips
   --record-costs write each case's measured seconds to cases/costs.json (balances --shard)
   --jobs N       runtime guests started at once (default: by cores and memory)`;
 
@@ -73,7 +76,7 @@ export function defaultJobs(cores: number, freeMiB: number): number {
 }
 
 export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs: number): RunOptions {
-  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: jobs, workDir };
+  const o: RunOptions = { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, html: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: jobs, workDir };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = (): string => {
@@ -107,6 +110,7 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
         break;
       }
       case '--summary-json': o.summaryJson = resolve(cwd, value()); break;
+      case '--html': o.html = resolve(cwd, value()); break;
       case '--record-costs': o.recordCosts = true; break;
       case '--jobs': {
         const n = Number(value());
@@ -129,5 +133,5 @@ export const RUN_ENV = 'LVH_RUN';
 export function runOptions(): RunOptions {
   const raw = process.env[RUN_ENV];
   if (raw) return JSON.parse(raw) as RunOptions;
-  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: 2, workDir: '' };
+  return { cases: [], regenerate: false, junit: null, libvirt: true, series: null, uri: null, liveFacts: null, expectFailures: null, hostFacts: null, shard: null, summaryJson: null, html: null, recordCosts: false, emulated: true, tiering: false, runtimeJobs: 2, workDir: '' };
 }

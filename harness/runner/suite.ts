@@ -2,11 +2,13 @@
 // comparison -> verdicts. The tap file (harness/test/cases.test.ts) only turns the verdicts
 // into TAP; the reports (JUnit, summary) are built from the same verdicts by the runner.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { release } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import type { HostFacts } from '../model/host-facts.js';
 import { profileProblem, useHostFacts } from '../profiles/load.js';
 import { describeSeriesBuild, loadSeriesBuild } from '../series/manifest.js';
 import type { Verdict } from '../reporters/verdict.js';
+import { addBackendTimes, emptySuiteMeta, type SuiteMeta } from '../reporters/run-meta.js';
 import type { CaseBackend } from './backend.js';
 import { BACKENDS } from './backends.js';
 import type { Case } from './case.js';
@@ -30,6 +32,8 @@ export interface SuiteRun {
   /** Verdicts that belong to no single case: registrations outside the profiles, orphans. */
   finish(): Promise<{ verdicts: Verdict[]; changed: string[] }>;
   notes: string[];
+  /** What the HTML report shows beyond verdicts; filled while the cases run. */
+  meta: SuiteMeta;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,7 @@ function unmatchedHostNote(hosts: HostTable): string | null {
 
 export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun> {
   const notes: string[] = [];
+  const meta = emptySuiteMeta();
   // The host: the live probe, or a simulated one (--host-facts), against the committed hosts.
   const series = o.series ? loadSeriesBuild(o.series) : null;
   if (series && 'missing' in series) throw new Error(series.missing);
@@ -74,6 +79,12 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   const live = committedFacts(JSON.parse(readFileSync(factsFile, 'utf8')) as HostFacts);
   const hosts: HostTable = { live: { id: hostId(live), facts: live }, known: readHosts(root) };
   notes.push(`host ${hosts.live.id}: ${describeHost(live)}${o.hostFacts ? ` (simulated from ${relative(root, o.hostFacts)})` : ''}`);
+  meta.hosts.push({
+    key: '', label: 'this machine', id: hosts.live.id, libvirt: live.libvirtVersion, qemu: live.qemuVersion,
+    kernel: o.hostFacts ? '(simulated host)' : release(), description: describeHost(live), committed: hosts.known.has(hosts.live.id),
+    ...(o.hostFacts ? { simulatedFrom: relative(root, o.hostFacts) } : {}),
+  });
+  if (series) meta.series = { key: series.key, version: series.version, tree: series.tree, patches: series.patches.map((f, i) => ({ file: basename(f), subject: series.series[i] ?? '' })) };
   const unmatched = unmatchedHostNote(hosts);
   if (unmatched) notes.unshift(unmatched);
 
@@ -87,7 +98,7 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   const realDisabled = !o.libvirt ? 'disabled by --no-libvirt'
     : o.hostFacts ? `--host-facts simulates host ${hosts.live.id}; the real libvirt on this machine is another host` : null;
   if (o.uri) notes.push(`real libvirt: the daemon at ${o.uri}`);
-  const ctx = { root, uri: series?.uri ?? o.uri ?? undefined, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes };
+  const ctx = { root, uri: series?.uri ?? o.uri ?? undefined, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes, meta };
   const needed = new Set<string>();
   for (const c of cases) for (const p of PAIRS) if (p.applies(c, { realProfile: realProfileOf(live) }) !== false) {
     needed.add(p.actual);
@@ -135,12 +146,16 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
     knownGaps: existsSync(gapsFile) ? JSON.parse(readFileSync(gapsFile, 'utf8')) as Record<string, string> : {},
     regenerate: o.regenerate, blessFrom, hostModelWhy: profileProblem('host'),
   };
-  const results = cases.map((c) => executeCase(c, plan, limits));
+  const results = cases.map((c) => executeCase(c, plan, limits).then((r) => {
+    addBackendTimes(meta, r.backendMs);
+    for (const h of r.goldenHosts) meta.goldenHosts[h] = (meta.goldenHosts[h] ?? 0) + 1;
+    return r;
+  }));
   // Suite-level checks run once per whole run: in the run itself, or in shard 1 of N.
   const full = !o.cases.length && (!o.shard || o.shard.index === 1);
 
   return {
-    cases, results, notes,
+    cases, results, notes, meta,
     async finish() {
       const settled = await Promise.all(results);
       const verdicts: Verdict[] = [];

@@ -18,9 +18,18 @@ for (const n of run.notes) t.comment(n);
 const all: Verdict[] = [];
 const changed: string[] = [];
 const costs: Record<string, number> = {};
+const record = (complete: boolean) => ({ suite: 'cases', verdicts: all, changed, notes: run.notes, costs, meta: run.meta, complete, selected: run.cases.length });
+// Written on the way too (at most every 2 s), so that a run that dies midway still has a
+// report of what it got, marked incomplete (runner/main.ts).
+let lastWrite = 0;
+const progress = (): void => {
+  if (Date.now() - lastWrite < 2000) return;
+  lastWrite = Date.now();
+  writeSuiteRecord(options.workDir, record(false));
+};
 t.teardown(async () => {
   await run.close();
-  writeSuiteRecord(options.workDir, { suite: 'cases', verdicts: all, changed, notes: run.notes, costs });
+  writeSuiteRecord(options.workDir, record(true));
 });
 
 run.cases.forEach((c, i) => {
@@ -30,6 +39,7 @@ run.cases.forEach((c, i) => {
     changed.push(...r.blessed);
     costs[c.id] = r.seconds;
     asTap(tt, r.verdicts);
+    progress();
   });
 });
 t.test('suite checks', async (tt) => {

@@ -1,0 +1,68 @@
+// The machine's own Chromium (Debian's package, installed by npm run setup), started by us with
+// a fresh profile and driven by playwright-core over the DevTools protocol. We start the process
+// ourselves rather than let the driver launch it: the flags are exactly ours (this machine's
+// closed network refuses Chromium's background connections), nothing is ever downloaded, and
+// the process is held in the cleanup registry, so Ctrl-C or a SIGKILL of the run leaves no
+// browser behind (the reaper kills it by pid and start time).
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { heldTempDir, hold, processStartTime } from '../lifecycle/cleanup.js';
+
+export const CHROMIUM = process.env.LVH_CHROMIUM ?? '/usr/bin/chromium';
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-port=0'];
+
+/** Why the browser cannot run here, or null. */
+export function chromiumMissing(): string | null {
+  return existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (npm run setup installs Debian's chromium)`;
+}
+
+export interface Browser {
+  pid: number;
+  browser: import('playwright-core').Browser;
+  close(): Promise<void>;
+}
+
+export async function startChromium(timeoutMs = 60_000): Promise<Browser> {
+  const why = chromiumMissing();
+  if (why) throw new Error(why);
+  const profile = heldTempDir('lvh-chromium-');
+  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile.path}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const pid = child.pid!;
+  let exited = false;
+  const gone = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
+  const held = hold({
+    label: `chromium ${pid}`, order: 3,
+    reap: { kind: 'kill', pid, startTime: processStartTime(pid) },
+    release: async () => { if (!exited) { child.kill('SIGKILL'); await gone; } },
+    releaseSync: () => { if (!exited) child.kill('SIGKILL'); return true; },
+  });
+  const stop = async (): Promise<void> => {
+    if (!exited) { child.kill('SIGTERM'); await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]); }
+    if (!exited) { child.kill('SIGKILL'); await gone; }
+    held.drop();
+    // Chromium's helper processes may still be writing the profile for a moment after the
+    // browser process exited: retried, then dropped from the registry.
+    rmSync(profile.path, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    profile.remove();
+  };
+  try {
+    const ws = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`Chromium gave no DevTools endpoint in ${timeoutMs / 1000} s: ${err.trim().split('\n').pop() ?? ''}`)), timeoutMs);
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d;
+        const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`Chromium exited (${code}) before it listened: ${err.trim().split('\n').pop() ?? ''}`)); });
+    });
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.connectOverCDP(ws);
+    return { pid, browser, close: async () => { await browser.close().catch(() => undefined); await stop(); } };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
