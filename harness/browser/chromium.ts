@@ -11,7 +11,9 @@ import { heldTempDir, hold, processStartTime } from '../lifecycle/cleanup.js';
 export const CHROMIUM = process.env.LVH_CHROMIUM ?? '/usr/bin/chromium';
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-port=0'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-port=0',
+  // No crash reporter: its handler leaves the process group and would outlive the browser.
+  '--disable-breakpad', '--disable-crash-reporter'];
 
 /** Why the browser cannot run here, or null. */
 export function chromiumMissing(): string | null {
@@ -28,22 +30,26 @@ export async function startChromium(timeoutMs = 60_000): Promise<Browser> {
   const why = chromiumMissing();
   if (why) throw new Error(why);
   const profile = heldTempDir('lvh-chromium-');
-  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile.path}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: the renderer and utility processes go with the browser.
+  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile.path}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const pid = child.pid!;
   let exited = false;
   const gone = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
+  const killGroup = (sig: NodeJS.Signals | 0): boolean => { try { process.kill(-pid, sig); return true; } catch { return false; } };
   const held = hold({
     label: `chromium ${pid}`, order: 3,
-    reap: { kind: 'kill', pid, startTime: processStartTime(pid) },
-    release: async () => { if (!exited) { child.kill('SIGKILL'); await gone; } },
-    releaseSync: () => { if (!exited) child.kill('SIGKILL'); return true; },
+    reap: { kind: 'kill', pid, startTime: processStartTime(pid), group: true },
+    release: async () => { killGroup('SIGKILL'); if (!exited) await gone; },
+    releaseSync: () => { killGroup('SIGKILL'); return true; },
   });
   const stop = async (): Promise<void> => {
-    if (!exited) { child.kill('SIGTERM'); await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]); }
-    if (!exited) { child.kill('SIGKILL'); await gone; }
+    if (!exited) { killGroup('SIGTERM'); await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]); }
+    // Helpers still writing the profile after the browser exited: the whole group goes, and the
+    // profile is removed once no process of it is left.
+    killGroup('SIGKILL');
+    if (!exited) await gone;
+    for (let i = 0; i < 100 && killGroup(0); i++) await new Promise((r) => setTimeout(r, 100));
     held.drop();
-    // Chromium's helper processes may still be writing the profile for a moment after the
-    // browser process exited: retried, then dropped from the registry.
     rmSync(profile.path, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     profile.remove();
   };

@@ -4,7 +4,7 @@
 // process exit, and - for SIGKILL, which no hook sees - a detached reaper (reaper.ts) that
 // carries out the recorded reap orders once this process is gone.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,10 @@ export type ReapOrder =
   /** A libvirt domain we defined or started: looked up by uuid, acted on only while its name
    *  still carries our prefix. `confirmed` false: the define/create may still be in flight. */
   | { kind: 'virsh'; uri: string; uuid: string; prefix: string; action: 'destroy' | 'undefine'; confirmed: boolean }
-  /** A process we started (a daemon, a VM): killed only if its start time still matches. */
-  | { kind: 'kill'; pid: number; startTime: string }
+  /** A process we started (a daemon, a VM): killed only if its start time still matches.
+   *  `group`: it leads a process group of its own (a browser and its helpers): every member
+   *  started no earlier than the leader goes too, also once the leader is gone. */
+  | { kind: 'kill'; pid: number; startTime: string; group?: boolean }
   | { kind: 'rm'; path: string };
 
 export interface Resource {
@@ -55,7 +57,14 @@ function startReaper(): void {
   stateDir = mkdtempSync(join(tmpdir(), 'lvh-reap-'));
   stateFile = join(stateDir, 'orders.json');
   writeAtomic(stateFile, '[]');
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'reaper.js');
+  // Compiled beside this file, or - when this file runs from its TypeScript source under the
+  // test loader (npm test's suite files) - the build's copy, which npm test makes first.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = [join(here, 'reaper.js'), join(here, '..', '..', 'dist', 'lifecycle', 'reaper.js')].find((f) => existsSync(f));
+  if (!script) {
+    process.stderr.write('cleanup: no compiled reaper (npm run build): what a SIGKILL leaves behind is not reaped\n');
+    return;
+  }
   // Detached, own session: it survives our SIGKILL and the terminal's Ctrl-C.
   const child = spawn(process.execPath, [script, String(process.pid), stateFile, stateDir], {
     detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },

@@ -5,7 +5,7 @@
 //
 //   node dist/lifecycle/reaper.js OWNER_PID STATE_FILE STATE_DIR
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeAtomic } from '../neutral/atomic-file.js';
 import { processStartTime, type ReapOrder } from './cleanup.js';
 
@@ -19,10 +19,30 @@ const alive = (pid: number): boolean => {
 const virsh = (uri: string, args: string[]) =>
   spawnSync('virsh', ['-q', '-c', uri, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, LC_ALL: 'C' } });
 
+/** Processes in process group `pgid` started no earlier than its leader (clock ticks since boot):
+ *  the leader's helpers, never a later group that happens to reuse the number. */
+function groupMembers(pgid: number, leaderStart: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid && Number(f[19]) >= leaderStart) out.push(Number(d));
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
+
 /** Carry out one order; true when done (or nothing is left to do), false to try again later. */
 function reap(o: ReapOrder & { looks?: number }): boolean {
   if (o.kind === 'rm') { rmSync(o.path, { recursive: true, force: true }); return true; }
   if (o.kind === 'kill') {
+    if (o.group) {
+      const members = groupMembers(o.pid, Number(o.startTime));
+      for (const m of members) try { process.kill(m, 'SIGKILL'); } catch { /* gone meanwhile */ }
+      return groupMembers(o.pid, Number(o.startTime)).length === 0;
+    }
     if (processStartTime(o.pid) !== o.startTime) return true; // gone, or the pid is someone else's now
     try { process.kill(o.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
     return processStartTime(o.pid) !== o.startTime;

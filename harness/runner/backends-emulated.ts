@@ -19,7 +19,7 @@ const TOPOLOGY = 'mock8';
 
 /** The booted host, the model profile probed from the libvirt inside, and the options that point
  *  the CLI inside at that libvirt (a series build's private socket; none for the image's own). */
-interface Booted { host: Host; profile: string; uriArgs: string[] }
+interface Booted { host: Host; profile: string; uriArgs: string[]; series?: { key: string; root: string; uri: string } }
 
 /** An emulated host's VM in the cleanup registry: powered off on exit, killed by the reaper
  *  after a SIGKILL of the run. */
@@ -43,7 +43,7 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
     const host = await EmulatedHost.boot({ topology: TOPOLOGY });
     const held = holdHost(host, `emulated host ${TOPOLOGY}`);
     host.onExit(() => held.drop());
-    let series: { key: string; uri: string } | undefined;
+    let series: { key: string; root: string; uri: string } | undefined;
     let started = '';
     if (ctx.series) {
       const { loadSeriesBuild } = await import('../series/manifest.js');
@@ -51,12 +51,12 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
       const b = loadSeriesBuild(ctx.series);
       if ('missing' in b) throw new Error(b.missing);
       const s = await startSeriesInside(host, { key: b.key, root: b.root, uri: b.uri });
-      series = { key: b.key, uri: b.uri };
+      series = { key: b.key, root: b.root, uri: b.uri };
       started = `, series build ${b.key} (${s.version || 'libvirtd'}) started inside in ${s.seconds.toFixed(1)} s`;
     }
     const profile = await ensureEmulatedFacts(host, false, series);
     ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s${started}`);
-    return { host, profile, uriArgs: series ? ['--uri', series.uri] : [] };
+    return { host, profile, uriArgs: series ? ['--uri', series.uri] : [], ...(series ? { series } : {}) };
   })();
   return booting;
 }
@@ -153,7 +153,6 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
     async make(ctx) {
       const reason = await why(ctx);
       if (reason) return { reason };
-      const { runCliInside } = await import('../emulated/inside.js');
       const results = new Map<string, Outcome>();
       const closeHost = shareHost();
       return {
@@ -164,17 +163,32 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
           // file. Inputs are read through the project's share (/project), not copied in.
           const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
           if (!mine.length) return;
-          const { host, uriArgs } = await emulatedHost(ctx);
+          const booted = await emulatedHost(ctx);
           for (const op of ['argv', 'xml'] as const) {
             const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
             if (!paths.length) continue;
             const t0 = performance.now();
-            const r = await runCliInside(host, [op, '--impl', 'libvirt', ...uriArgs, ...paths], {}, 1_800_000);
-            for (const [f, text] of splitBatch(r.stdout, paths)) results.set(`${op} ${f}`, { kind: 'ok', text });
-            for (const line of r.stderr.split('\n')) {
-              const m = /^(\/project\/[^:]+): (.*)$/.exec(line);
-              if (m) results.set(`${op} ${m[1]}`, { kind: 'error', message: m[2] });
-              else if (paths.length === 1 && line.trim()) results.set(`${op} ${paths[0]}`, { kind: 'error', message: line.trim() });
+            let batch = await batchInside(booted, op, paths);
+            // Inputs the daemon inside never answered (it stopped, or was not there): what the host
+            // says about it goes to the notes; the daemon is started again once and only those
+            // inputs run again. An input that stops it each time stays an error, with the reason.
+            let unanswered = paths.filter((f) => !batch.results.has(f) || isNoDaemon(batch.results.get(f)!));
+            if (unanswered.length) {
+              const health = await daemonHealth(booted);
+              ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
+              if (booted.series) {
+                const { startSeriesInside } = await import('../emulated/series-inside.js');
+                await startSeriesInside(booted.host, booted.series);
+              }
+              const again = await batchInside(booted, op, unanswered);
+              for (const [f, o] of again.results) batch.results.set(f, o);
+              const still = unanswered.filter((f) => !again.results.has(f) || isNoDaemon(again.results.get(f)!));
+              ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
+              unanswered = still;
+              batch = { ...batch, said: batch.said || again.said };
+            }
+            for (const f of paths) {
+              results.set(`${op} ${f}`, batch.results.get(f) ?? { kind: 'error', message: `the libvirt inside the emulated host gave nothing for this input (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''})` });
             }
             ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
           }
@@ -282,6 +296,37 @@ function tieringBackend(): BackendEntry {
 EMULATED_BACKENDS.push(tieringBackend());
 
 /** The CLI's many-files layout: each result under "==> FILE <==" (none for a single file). */
+/** One CLI call inside for `paths`: each file's result (ok or its error line), the exit status,
+ *  and whatever the call said that names no file (e.g. "libvirt backend unavailable: …"). */
+async function batchInside(b: Booted, op: 'argv' | 'xml', paths: string[]): Promise<{ results: Map<string, Outcome>; code: number; said: string }> {
+  const { runCliInside } = await import('../emulated/inside.js');
+  const r = await runCliInside(b.host, [op, '--impl', 'libvirt', ...b.uriArgs, ...paths], {}, 1_800_000);
+  const results = new Map<string, Outcome>();
+  for (const [f, text] of splitBatch(r.stdout, paths)) results.set(f, { kind: 'ok', text });
+  const said: string[] = [];
+  for (const line of r.stderr.split('\n')) {
+    const m = /^(\/project\/[^:]+): (.*)$/.exec(line);
+    if (m && paths.length > 1) results.set(m[1]!, { kind: 'error', message: m[2]! });
+    else if (paths.length === 1 && line.trim() && !results.has(paths[0]!)) results.set(paths[0]!, { kind: 'error', message: line.trim() });
+    else if (line.trim()) said.push(line.trim());
+  }
+  return { results, code: r.code, said: said.slice(-3).join(' | ') };
+}
+
+/** An answer that is no answer: the connection to the daemon failed, not the input. */
+function isNoDaemon(o: Outcome): boolean {
+  return o.kind === 'error' && /Failed to connect socket|End of file while reading data|Cannot recv data|Broken pipe|libvirt backend unavailable|did not answer within|does not answer/.test(o.message);
+}
+
+/** What the emulated host says about the libvirt inside: its process, its log's tail, the
+ *  kernel's last words (an OOM kill, a segfault). */
+async function daemonHealth(b: Booted): Promise<string> {
+  const pidFile = b.series ? '/run/lvh-series/libvirtd.pid' : '/run/libvirtd.pid';
+  const log = b.series ? 'tail -3 /run/lvh-series/libvirtd.log' : 'true';
+  const r = await b.host.run(`p=$(cat ${pidFile} 2>/dev/null); if [ -n "$p" ] && [ -d /proc/$p ]; then echo "libvirtd $p running"; else echo "libvirtd not running"; fi; ${log}; dmesg | grep -Ei 'oom|killed process|segfault|libvirtd' | tail -3`, 60_000).catch((e: Error) => ({ stdout: `host did not answer: ${e.message}`, stderr: '', code: -1 }));
+  return r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' | ') || 'the host said nothing';
+}
+
 export function splitBatch(stdout: string, files: string[]): Map<string, string> {
   const out = new Map<string, string>();
   if (files.length === 1) { if (stdout) out.set(files[0], stdout); return out; }
