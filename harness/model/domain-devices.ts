@@ -52,8 +52,8 @@ export interface Filesystem {
   readonly: boolean;
   /** accessmode='passthrough' as written (virtiofs needs it unless a socket is given). */
   accessPassthrough?: boolean;
-  /** <driver queue>: the vhost-user-fs queue size. */
-  queue?: number;
+  /** <driver queue>: the vhost-user-fs queue size (an unsigned long long). */
+  queue?: bigint;
   /** <source socket>: an externally started virtiofsd (libvirt starts none, checks no binary). */
   socket?: string;
   /** <binary> and its children, kept as written (libvirt starts virtiofsd with them). */

@@ -25,6 +25,16 @@ const onOff = (el: XmlElement | undefined, name: string): boolean | undefined =>
   return v === undefined ? undefined : v === 'on';
 };
 
+/** virStrToLong_ull (strtoull, base 10): leading white space, a sign (a negative number wraps
+ *  around 2^64), digits to the end; null for anything else or more than 2^64 - 1. */
+function strtoull(s: string): bigint | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(s);
+  if (!m) return null;
+  const v = BigInt(m[2]);
+  if (v > 0xffffffffffffffffn) return null;
+  return m[1] === '-' ? BigInt.asUintN(64, -v) : v;
+}
+
 /** virDomainFSDefParseXML for a virtiofs filesystem of type mount; `idmapOpenfiles`: the
  *  release reads <idmap> and <binary><openfiles> (11.x; 9.0.0 ignores them). */
 export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => PciAddress, idmapOpenfiles: boolean): Filesystem {
@@ -35,13 +45,12 @@ export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => Pc
   const driver = drv ? propEnum(drv, 'type', FS_DRIVERS) ?? 'default' : 'default';
   if (driver !== 'virtiofs') notModelled(`filesystem driver '${driver}'`);
   if (type !== 'mount') notModelled(`filesystem type '${type}'`);
-  // Accessmodes other than passthrough are refused unless an external virtiofsd serves a socket.
-  if (access !== 'passthrough' && access !== 'default') notModelled(`filesystem accessmode '${access}'`);
   const fs: Filesystem = { source: '', target: '', readonly: !!child(el, 'readonly') };
   const queue = drv ? attr(drv, 'queue') : undefined;
   if (queue !== undefined) {
-    if (!/^[ \t\n\r\f\v]*\+?\d+$/.test(queue) || BigInt(queue.trim()) > 0xffffffffffffffffn) fail('XML_ERROR', `cannot parse queue size '${queue}' for virtiofs`);
-    fs.queue = Number(queue.trim());
+    const q = strtoull(queue);
+    if (q === null) fail('XML_ERROR', `cannot parse queue size '${queue}' for virtiofs`);
+    fs.queue = q!;
   }
   const bin = child(el, 'binary');
   if (bin) {
@@ -91,7 +100,10 @@ export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => Pc
   fs.source = dir ?? '';
   if (sock !== undefined) fs.socket = sock;
   fs.target = dst!;
-  if (access === 'passthrough') fs.accessPassthrough = true;
+  // With an external virtiofsd's socket other accessmodes are kept and formatted: not modelled.
+  if (sock !== undefined && access !== 'passthrough' && access !== 'default') notModelled(`filesystem accessmode '${access}' with a socket`);
+  // virDomainFSDefPostParse: without a socket the default accessmode is passthrough.
+  if (access === 'passthrough' || (access === 'default' && sock === undefined)) fs.accessPassthrough = true;
   const boot = child(el, 'boot');
   if (boot) fs.bootOrder = propUInt(boot, 'order', true, true)!;
   const addr = child(el, 'address');
@@ -157,7 +169,12 @@ export function filesystemArgs(fs: Filesystem, index: number, stateDir: string, 
   const path = fs.socket ?? `${stateDir}/${alias}-fs.sock`;
   if (!fs.address) return notModelled('a filesystem without a PCI address');
   const props: Props = [['driver', 'vhost-user-fs-pci'], ['id', alias], ['chardev', chr]];
-  if (fs.queue) props.push(['queue-size', fs.queue]);
+  // 'P:queue-size': the unsigned value goes to QEMU as a signed 64-bit number.
+  if (fs.queue) {
+    const q = BigInt.asIntN(64, fs.queue);
+    if (q > BigInt(Number.MAX_SAFE_INTEGER) || q < BigInt(Number.MIN_SAFE_INTEGER)) notModelled('a virtiofs queue size beyond 2^53 on the command line');
+    props.push(['queue-size', Number(q)]);
+  }
   props.push(['tag', fs.target]);
   if (fs.bootOrder) props.push(['bootindex', fs.bootOrder]);
   props.push(...pci(fs.address));

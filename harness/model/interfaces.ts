@@ -88,15 +88,22 @@ export function parseInterface(el: XmlElement, parsePci: (el: XmlElement) => Pci
   return net as NetInterface;
 }
 
-/** qemuValidateDomainDeviceDefNetwork for the modelled types. */
+/** The vhost-user checks of validation: 11.x's qemuValidateDomainDeviceDefNetwork, or 9.0.0's
+ *  virDomainNetDefValidate (the generic validation, which runs before the driver's). */
 export function validateInterface(d: Domain, profile: Profile, net: NetInterface): void {
-  if (net.type === 'vhostuser') {
-    if (net.vhostuser!.listen && net.vhostuser!.reconnect?.enabled)
-      fail('CONFIG_UNSUPPORTED', "'reconnect' attribute is not supported when source mode='server' for <interface type='vhostuser'>");
-    if (profile.behaviour.netVhostUserNeedsSharedMemory) requireSharedMemory(d, profile, 'interface');
+  if (net.type !== 'vhostuser') return;
+  const reconnectAsServer = net.vhostuser!.listen && net.vhostuser!.reconnect?.enabled;
+  if (!profile.behaviour.netVhostUserChecksInQemu) {
     if (net.model !== 'virtio')
-      fail('CONFIG_UNSUPPORTED', `invalid model for interface of type 'vhostuser': '${net.model}' - must be 'virtio'`);
+      fail('INTERNAL_ERROR', "Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. vhostuser requires the virtio-net* frontend");
+    if (reconnectAsServer) fail('CONFIG_UNSUPPORTED', "'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>");
+    return;
   }
+  if (reconnectAsServer)
+    fail('CONFIG_UNSUPPORTED', "'reconnect' attribute is not supported when source mode='server' for <interface type='vhostuser'>");
+  if (profile.behaviour.netVhostUserNeedsSharedMemory) requireSharedMemory(d, profile, 'interface');
+  if (net.model !== 'virtio')
+    fail('CONFIG_UNSUPPORTED', `invalid model for interface of type 'vhostuser': '${net.model}' - must be 'virtio'`);
 }
 
 /** virDomainNetDefFormat for the modelled types. */
@@ -124,6 +131,7 @@ export function formatInterface(net: NetInterface, ind: string, address: (a: Pci
  *  (vhost-user), -netdev and -device. `net` is the interface's index (alias netN). */
 export function interfaceArgs(net: NetInterface, index: number, profile: Profile, bootIndex: number,
   netdevArg: (props: Props) => string, deviceArg: (props: Props) => string, pci: (a: PciAddress) => Props): string[] {
+  if (profile.netsBecomeTaps) notModelled("an interface in a live daemon's domxml-to-native (it becomes a tap device the daemon opens: the fd is the daemon's)");
   // qemuDomainValidateActualNetDef: multiqueue is for vhost-user (and taps) here; a custom tap
   // device only for bridges, networks and ethernet.
   if (net.queues && net.type !== 'vhostuser')

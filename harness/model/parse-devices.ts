@@ -79,7 +79,7 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         devs.filesystems.push(parseFilesystem(d, parsePciAddress, behaviour.virtiofsIdmap));
         break;
       case 'video':
-        devs.videos.push(parseVideo(d, parsePciAddress));
+        devs.videos.push(parseVideo(d, parsePciAddress, behaviour.videoBlob));
         break;
       case 'crypto':
         // 9.0.0 has no crypto devices: its parser does not read the element.

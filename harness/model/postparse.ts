@@ -23,9 +23,10 @@ export function virtTypeSupported(d: Domain, profile: Profile): boolean {
   return profile.virtTypes ? profile.virtTypes.includes(d.type) : true;
 }
 
-/** virDiskNameToIndex: "hda" -> 0, "vdb" -> 1, "sdaa" -> 26. */
+/** virDiskNameToIndex: "hda" -> 0, "vdb" -> 1, "sdaa" -> 26; a trailing number is ignored
+ *  (virDiskNameParse without a partition); -1 for any other name. */
 export function diskIndex(name: string): number {
-  const m = /^(?:hd|vd|sd|xvd)([a-z]+)$/.exec(name);
+  const m = /^(?:fd|hd|vd|sd|xvd|ubd)([a-z]+)[0-9]*$/.exec(name);
   if (!m) return -1;
   let v = 0; // bijective base 26: a=1 … z=26, aa=27
   for (const ch of m[1]) v = v * 26 + (ch.charCodeAt(0) - 96);
@@ -125,6 +126,8 @@ export function postParse(d: Domain, profile: Profile): Domain {
   devs.disks = insertDisks(devs.disks);
   for (const disk of devs.disks) {
     const idx = diskIndex(disk.target);
+    // virDomainDiskDefAssignAddress, for a disk without an address, needs the target's index.
+    if (!disk.address && idx < 0) fail('XML_ERROR', `Unknown disk name '${disk.target}' and no address specified`);
     if (disk.bus === 'ide') disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
     // SATA: six units on one bus per controller; q35's built-in AHCI is controller 0.
     if (disk.bus === 'sata') disk.address ??= { type: 'drive', controller: Math.floor(idx / 6), bus: 0, target: 0, unit: idx % 6 };

@@ -147,6 +147,12 @@ export interface Behaviour {
   filesystemTargetsUnique: boolean;
   /** <interface type='vhostuser'> requires shared memory, as vhost-user disks and virtiofs do. */
   netVhostUserNeedsSharedMemory: boolean;
+  /** A vhost-user interface is checked by the QEMU driver's validation (reconnect, shared memory,
+   *  then the model, in 11.x's words); 9.0.0 checks it in the generic one (the model first, as an
+   *  internal error, then reconnect, each worded its own way). */
+  netVhostUserChecksInQemu: boolean;
+  /** <video><model blob> is read (virtio-gpu blob resources); 9.0.0 ignores the attribute. */
+  videoBlob: boolean;
   /** A guest without NUMA cells needs only shared access for vhost-user; 9.0.0 also wants the
    *  machine's RAM id (a memory backend object that can be shared). */
   sharedMemoryWithoutRamId: boolean;
@@ -162,6 +168,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
   memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false, virtioMemDynamicMemslots: false,
   virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
+  netVhostUserChecksInQemu: false, videoBlob: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
 };
 
@@ -230,6 +237,12 @@ export interface Profile {
   /** The fd libvirt hands QEMU for a vhost-user GPU's socket (the test suite passes 1729); absent:
    *  not known (the GPU process is started, and its socket opened, only at domain start). */
   vhostUserGpuFd?: number;
+  /** The command line comes from a live daemon's domxml-to-native, which first turns every
+   *  <interface> into type='ethernet' and opens a tap device for it (qemuConnectDomainXMLToNative):
+   *  its -netdev names a file descriptor of the daemon's, and the start-time checks
+   *  (qemuDomainValidateActualNetDef) see an ethernet interface. Absent: libvirt's test suite,
+   *  which builds the interfaces as written. */
+  netsBecomeTaps?: boolean;
   /** The host's base page size (virGetSystemPageSizeKB): a <page> of this size is no huge page. */
   systemPageSizeKiB: number;
 }

@@ -13,15 +13,15 @@ import { child, type XmlElement } from './xml-tree.js';
 
 const VIDEO_TYPES = ['default', 'vga', 'cirrus', 'vmvga', 'xen', 'vbox', 'qxl', 'parallels', 'virtio', 'gop', 'none', 'bochs', 'ramfb'] as const;
 
-/** virDomainVideoDefParseXML for a virtio video. */
-export function parseVideo(el: XmlElement, parsePci: (el: XmlElement) => PciAddress): Video {
+/** virDomainVideoDefParseXML for a virtio video; `blob`: the release reads <model blob> (11.x). */
+export function parseVideo(el: XmlElement, parsePci: (el: XmlElement) => PciAddress, readBlob: boolean): Video {
   const model = child(el, 'model');
   if (!model) notModelled('a <video> without <model> (the driver picks a default model)');
   const primary = propTristate(model!, 'primary');
   const type = propEnum(model!, 'type', VIDEO_TYPES) ?? 'default';
   if (type !== 'virtio') notModelled(`video model '${type}'`);
   const heads = propUInt(model!, 'heads', false) ?? 1;
-  const blob = propEnum(model!, 'blob', ['absent', 'on', 'off'] as const, false, true);
+  const blob = readBlob ? propEnum(model!, 'blob', ['absent', 'on', 'off'] as const, false, true) : undefined;
   const video: Video = { vhostuser: false, heads, primary: primary === true };
   if (blob) video.blob = blob === 'on';
   const drv = child(el, 'driver');

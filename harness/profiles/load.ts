@@ -85,6 +85,7 @@ export function hostProfile(facts: HostFacts): Profile {
     monitor: facts.monitorTemplate,
     // The test suite's fd for a vhost-user GPU's socket: a live daemon opens one only at start.
     vhostUserGpuFd: undefined,
+    netsBecomeTaps: true,
     hostNodes: facts.numaNodes.filter((n) => n.memoryKiB === undefined || n.memoryKiB > 0).map((n) => n.id),
     hostNodeCpus: Object.fromEntries(facts.numaNodes.map((n) => [String(n.id), n.cpus])),
     unavailableNode: { code: 'CONFIG_UNSUPPORTED', detail: 'NUMA node {bit} is unavailable' },
