@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Issue 20's measure: libvirt's own test inputs in the series' memory territory, per release.
 // An input is selected when its XML has <numatune>, <numa>, <memoryBacking>, <maxMemory> or a
-// <memory model=…> device; it counts as x86_64 when some registration of it runs on x86_64.
+// <memory model=…> device; it counts as x86_64 when some registration of it runs on x86_64: the
+// registration's capabilities name the arch (`.ppc64-latest`), else (9.0.0's DO_TEST with
+// QEMU_CAPS_* flags) the guest's own <os><type arch>, which libvirt's test gives those flags.
 // For each such input the model runs every registration the profiles cover (libvirt's own
 // registrations say the profile and which expected files exist: .args or .err, and .xml), and the
 // input is
@@ -61,7 +63,8 @@ function measure(tree) {
   for (const f of inputs) {
     const input = join(dataDir, f);
     const rs = regsOf.get(input) ?? [];
-    const archOf = (r) => /^\.([a-z0-9_]+)-/.exec(r.suffix)?.[1] ?? (r.why?.match(/^arch (\S+)/)?.[1]) ?? 'x86_64';
+    const guestArch = /<type\b[^>]*\barch=['"]([^'"]+)['"]/.exec(readFileSync(input, 'utf8'))?.[1] ?? 'x86_64';
+    const archOf = (r) => /^\.([a-z0-9_]+)-/.exec(r.suffix)?.[1] ?? (r.why?.match(/^arch (\S+)/)?.[1]) ?? (guestArch === 'i686' ? 'x86_64' : guestArch);
     const x86 = rs.length === 0 || rs.some((r) => archOf(r) === 'x86_64' && !/PPC64|S390|AARCH64|ARM|RISCV/.test(r.macro));
     const row = { input: f.slice(0, -4), x86_64: x86, files: [] };
     rows.push(row);

@@ -7,6 +7,7 @@
 //
 // A fault is a rewrite of the structured spec, so what it produces shrinks like anything else.
 import type { CellSpec, DevicesSpec, DomainSpec, InterconnectSpec, MemSpec } from './spec.js';
+import { DEVICE_FAULTS } from './faults-devices.js';
 
 export interface Fault {
   /** The message (reach.ts template text) this fault makes libvirt say. */
@@ -239,4 +240,6 @@ export const FAULTS: readonly Fault[] = [
   { aim: 'unsupported configuration: itco model of watchdog is only part of q35 machine', apply: (s) => devices(pc(s), (d) => ({ ...d, extra: ["<watchdog model='itco' action='reset'/>"] })) },
   // --- CPU topology
   { aim: "unsupported configuration: CPU topology doesn't match maximum vcpu count", apply: (s) => ({ ...vcpus(s, 3), cpu: { ...(s.cpu ?? { mode: 'custom' }), topology: { kind: 'explicit', sockets: '1', dies: '1', cores: '1', threads: '1' } } }) },
+  // --- the devices around shared guest memory, PCI controllers, boot order (faults-devices.ts)
+  ...DEVICE_FAULTS,
 ];

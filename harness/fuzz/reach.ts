@@ -151,6 +151,62 @@ const MEMORY_EXEMPTIONS: readonly Exemption[] = [
     reason: '<maxMemory> at least the total keeps every module at least 1 MiB under the limit, and modules align to 2 MiB' },
 ];
 
+/** The messages of the devices around shared memory (faults-devices.ts) that depend on the
+ *  host's QEMU or libvirt release, or that no domain gets to. */
+const DEVICE_EXEMPTIONS: readonly Exemption[] = [
+  ...([
+    ['vhostUserBlk', 'unsupported configuration: vhostuser disk is not supported with this QEMU binary'],
+    ['vhostUserFs', 'unsupported configuration: virtiofs is not supported with this QEMU binary'],
+    ['vhostUserFsBootindex', 'unsupported configuration: setting virtiofs boot order is not supported with this QEMU binary'],
+    ['vhostUserGpu', "unsupported configuration: this QEMU does not support 'vhost-user' video device"],
+    ['virtioGpu', "unsupported configuration: domain configuration does not support video model 'virtio'"],
+    ['sgxEpc', "unsupported configuration: sgx epc isn't supported by this QEMU binary"],
+  ] as const).map(([flag, template]) => ({ template, applies: (p: Profile) => p.flags[flag],
+    reason: `the host's QEMU has it (flags.${flag}); reached by libvirt's test data on profiles without it` })),
+  ...["unsupported configuration: this QEMU version didn't provide SGX EPC NUMA info", 'unsupported configuration: sgx epc size … on host node … is less than requested size …']
+    .map((template) => ({ template, applies: (p: Profile) => !p.flags.sgxEpc,
+      reason: "the host's QEMU has no sgx-epc (flags.sgxEpc): 'sgx epc isn't supported' comes first" })),
+  { template: "unsupported configuration: this QEMU does not support 'blob' for virtio-gpu devices", applies: (p) => p.flags.virtioGpuBlob || !p.behaviour.videoBlob,
+    reason: "the host's QEMU has virtio-gpu blob resources (flags.virtioGpuBlob), or its libvirt ignores <model blob> (behaviour.videoBlob off, 9.0.0)" },
+  { template: "unsupported configuration: 'blob' support for virtio-gpu devices requires a memfd memory backend", applies: (p) => !p.flags.virtioGpuBlob || !p.behaviour.videoBlob,
+    reason: "the host's QEMU has no virtio-gpu blob resources (flags.virtioGpuBlob: that refusal comes first), or its libvirt ignores <model blob> (behaviour.videoBlob off, 9.0.0)" },
+  ...["unsupported configuration: 'reconnect' attribute is not supported when source mode='server' for <interface type='vhostuser'>",
+    "unsupported configuration: invalid model for interface of type 'vhostuser': '…' - must be 'virtio'"].map((template) => ({
+    template, applies: (p: Profile) => !p.behaviour.netVhostUserChecksInQemu,
+    reason: "the host's libvirt checks vhost-user interfaces in its generic validation, in 9.0.0's words (behaviour.netVhostUserChecksInQemu off)" })),
+  ...["unsupported configuration: 'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>",
+    "internal error: Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. vhostuser requires the virtio-net* frontend"].map((template) => ({
+    template, applies: (p: Profile) => p.behaviour.netVhostUserChecksInQemu,
+    reason: "the host's libvirt checks vhost-user interfaces in the QEMU driver, in 11.x's words (behaviour.netVhostUserChecksInQemu)" })),
+  ...['unsupported configuration: interface … - multiqueue is not supported for network interfaces of type …',
+    'unsupported configuration: interface … - custom tap device path is not supported for network interfaces of type …'].map((template) => ({
+    template, applies: (p: Profile) => !!p.netsBecomeTaps,
+    reason: "the host's command lines come from domxml-to-native, which makes every interface an ethernet one first (profile netsBecomeTaps): its start-time checks see a tap; reached by libvirt's test data" })),
+  { template: 'unsupported configuration: crypto model virtio is not supported', applies: (p) => p.flags.virtioCrypto || !p.behaviour.cryptoDevices,
+    reason: "the host's QEMU has virtio-crypto (flags.virtioCrypto), or its libvirt reads no <crypto> (behaviour.cryptoDevices)" },
+  { template: 'XML error: only one crypto backend is supported', applies: (p) => !p.behaviour.cryptoDevices,
+    reason: "the host's libvirt reads no <crypto> (behaviour.cryptoDevices, 9.0.0)" },
+  { template: 'unsupported configuration: virtio-mem does not support dynamicMemslots', applies: (p) => !p.behaviour.virtioMemDynamicMemslots || p.flags.virtioMemDynamicMemslots,
+    reason: "the host's libvirt ignores dynamicMemslots (9.0.0), or its QEMU has dynamic memslots (flags.virtioMemDynamicMemslots)" },
+  { template: 'unsupported configuration: virtiofs does not yet support read-only mode', applies: (p) => p.behaviour.virtiofsReadonly,
+    reason: "the host's libvirt supports read-only virtiofs (behaviour.virtiofsReadonly, 11.x)" },
+  { template: "XML error: cannot parse openfiles '…' for virtiofs", applies: (p) => !p.behaviour.virtiofsIdmap,
+    reason: "the host's libvirt does not read <openfiles> (behaviour.virtiofsIdmap off, 9.0.0)" },
+  { template: "unsupported configuration: filesystem target '…' specified twice", applies: (p) => !p.behaviour.filesystemTargetsUnique,
+    reason: "the host's libvirt does not compare filesystem targets (behaviour.filesystemTargetsUnique off, 9.0.0)" },
+  { template: "unsupported configuration: The '…' device is not supported by this QEMU binary",
+    applies: (p) => (['pciBridge', 'dmiToPciBridge', 'ioh3420', 'x3130Upstream', 'xio3130Downstream', 'pxb', 'pxbPcie', 'pcieRootPort', 'pciePciBridge'] as const).every((f) => p.flags[f]),
+    reason: "the host's QEMU has every PCI controller device the model knows (flags.pciBridge, …, flags.pxbPcie)" },
+  { template: "internal error: Required option '…' is not set …", applies: () => true,
+    reason: 'address assignment fills in every option validation asks for (model name, chassisNr, chassis and port, busNr, or refuses first)' },
+  { template: "unsupported configuration: Index for '…' controllers must be 0", applies: () => true,
+    reason: "post-parse refuses a root controller of another index first ('pci-root and pcie-root controllers should have index 0')" },
+  { template: "unsupported configuration: Index for '…' controllers must be > 0", applies: () => true,
+    reason: "post-parse refuses any other model at index 0 first ('The PCI controller with index='0' must be model=…')" },
+  { template: 'unsupported configuration: PCI controller index … too high, maximum is 255', applies: () => true,
+    reason: 'address assignment adds a bus for every index up to it, and runs out of slots before validation' },
+];
+
 /** Messages the live host cannot produce, each with the profile fact that says so. */
 export const EXEMPTIONS: readonly Exemption[] = [
   { template: 'unsupported configuration: HMAT is not supported with this QEMU', applies: (p) => p.flags.numaHmat,
@@ -182,6 +238,7 @@ export const EXEMPTIONS: readonly Exemption[] = [
   { template: 'the CPU is incompatible with host CPU: …', applies: (p) => !p.flags.kvm || !(p.kvmCpuModels?.qemu64 && 'error' in p.kvmCpuModels.qemu64),
     reason: "the host has no KVM, or its CPU runs qemu64 (the profile's kvmCpuModels verdict), so no custom CPU is refused" },
   ...MEMORY_EXEMPTIONS,
+  ...DEVICE_EXEMPTIONS,
   // Not reachable inside the model's vocabulary on any profile; each says which step stands in the way.
   { template: 'unsupported configuration: At least one NUMA node has to have CPUs', applies: () => true,
     reason: 'qemuDomainDefNumaCPUsRectify gives cell 0 every vCPU no cell names, so some cell always has CPUs' },

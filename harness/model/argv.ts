@@ -9,12 +9,19 @@ import {
 } from './memory-backend.js';
 import { alignMemorySizes, hasMemoryHotplug, memoryAliases } from './memory-devices.js';
 import { isQ35 } from './pci.js';
-import { diskIndex } from './postparse.js';
+import { pciControllerProps } from './pci-controllers.js';
+import { bootIndexes } from './boot-order.js';
+import { cryptoArgs } from './crypto.js';
+import { diskArgs } from './disks.js';
+import type { UnixSocket } from './domain-devices.js';
+import { filesystemArgs } from './filesystems.js';
+import { interfaceArgs } from './interfaces.js';
+import { socketChardev } from './vhost-user.js';
+import { videoArgs } from './videos.js';
 import type { Profile } from './profile.js';
 
 const MiB = 1024;
 
-const alignUp = (kib: number, to: number): number => Math.ceil(kib / to) * to;
 const fill = (tpl: string, d: Domain, profile: Profile): string =>
   tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', shortName(d));
 
@@ -24,6 +31,13 @@ function objectArg(props: Props, profile: Profile): string {
   const [[, type], ...rest] = props;
   return [String(type), ...rest.flatMap(([k, v]) =>
     Array.isArray(v) ? bitmapRanges(v).map((r) => `${k}=${r}`) : [`${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`])].join(',');
+}
+
+/** -netdev in JSON or key=value form (qemuBuildNetdevCommandlineFromJSON: the type leads). */
+function netdevArg(props: Props, profile: Profile): string {
+  if (profile.flags.netdevJson) return JSON.stringify(Object.fromEntries(props));
+  const [[, type], ...rest] = props;
+  return [String(type), ...rest.map(([k, v]) => `${k}=${String(v).replace(/,/g, ',,')}`)].join(',');
 }
 
 function deviceArg(props: Props, profile: Profile): string {
@@ -59,12 +73,8 @@ function controllerArgs(d: Domain, profile: Profile, args: string[]): void {
       if (c.type === 'ide' && c.index === 0 && !q35) continue;
       if (c.type === 'usb' && (c.model === 'none' || (c.model === undefined && !q35))) continue;
       let props: Props;
-      if (c.type === 'pci') {
-        if (c.model === 'pcie-root-port')
-          props = [['driver', c.modelName!], ['port', c.target!.port], ['chassis', c.target!.chassis], ['id', `pci.${c.index}`]];
-        else if (c.model === 'pcie-to-pci-bridge') props = [['driver', c.modelName!], ['id', `pci.${c.index}`]];
-        else return notModelled(`pci controller model '${c.model}' on the command line`);
-      } else if (c.type === 'usb') {
+      if (c.type === 'pci') props = pciControllerProps(c);
+      else if (c.type === 'usb') {
         const driver = c.model === 'piix3-uhci' ? 'piix3-usb-uhci' : c.model === 'qemu-xhci' ? 'qemu-xhci' : undefined;
         if (!driver) return notModelled(`usb controller model '${c.model ?? 'default'}' on the command line`);
         props = [['driver', driver], ['id', alias(c)]];
@@ -96,7 +106,7 @@ function memPathArgs(d: Domain, profile: Profile, args: string[], state: Backend
   if (path) args.push('-mem-path', path);
 }
 
-function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendState): void {
+function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendState, cellKiB: number[]): void {
   const cells = d.cpu?.cells ?? [];
   if (!cells.length) return;
   // virDomainNumatuneNodesetIsAvailable runs before anything is built.
@@ -107,7 +117,7 @@ function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendSta
   const memOk = profile.flags.numaMemSupported || (profile.numaMemMachines ?? []).includes(d.os.machine);
   let needBackend = !memOk || hmat;
   const backends = cells.map((c, i) => {
-    const b = memoryBackend(d, profile, { alias: `ram-node${i}`, sizeKiB: alignUp(c.memoryKiB, MiB), targetNode: i }, false, false, state);
+    const b = memoryBackend(d, profile, { alias: `ram-node${i}`, sizeKiB: cellKiB[i], targetNode: i }, false, false, state);
     if (b.needed) needBackend = true;
     return b;
   });
@@ -123,7 +133,7 @@ function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendSta
     let node = `node,nodeid=${i}`;
     for (const r of bitmapRanges(c.cpus ?? [])) node += `,cpus=${r}`;
     if (hmat) node += `,initiator=${c.cpus && c.cpus.length ? i : master}`;
-    node += needBackend ? `,memdev=ram-node${i}` : `,mem=${alignUp(c.memoryKiB, MiB) / MiB}`;
+    node += needBackend ? `,memdev=ram-node${i}` : `,mem=${Math.floor(cellKiB[i] / MiB)}`;
     args.push('-numa', node);
   });
   // virDomainNumaNodesDistancesAreBeingSet: only when some pair is not the default 10/20.
@@ -159,7 +169,9 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
     const tc = threadContext(d, profile, b);
     if (tc) args.push('-object', objectArg(tc, profile));
     args.push('-object', objectArg(b.props, profile));
-    const driver = { dimm: 'pc-dimm', nvdimm: 'nvdimm', 'virtio-pmem': 'virtio-pmem-pci', 'virtio-mem': 'virtio-mem-pci', 'sgx-epc': '' }[m.model];
+    // The EPC is no device: the machine takes it (sgx-epc.N.memdev above).
+    if (m.model === 'sgx-epc') return;
+    const driver = { dimm: 'pc-dimm', nvdimm: 'nvdimm', 'virtio-pmem': 'virtio-pmem-pci', 'virtio-mem': 'virtio-mem-pci' }[m.model];
     const props: Props = [['driver', driver]];
     if (m.target.node >= 0) props.push(['node', m.target.node]);
     if (m.target.labelKiB) props.push(['label-size', m.target.labelKiB * 1024]);
@@ -171,6 +183,7 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
     if (m.model === 'virtio-mem' && profile.flags.virtioMemPrealloc && pagesizeOf(d, profile, { alias, sizeKiB: sizes[i], targetNode: m.target.node, device: m }).prealloc)
       props.push(['prealloc', true]);
     if (m.target.addressKiB) props.push(['memaddr', m.target.addressKiB * 1024]);
+    if (m.target.dynamicMemslots !== undefined) props.push(['dynamic-memslots', m.target.dynamicMemslots]);
     props.push(['id', m.alias!]);
     const a = m.address;
     if (a?.type === 'dimm') {
@@ -182,6 +195,12 @@ function memoryDeviceArgs(d: Domain, profile: Profile, args: string[], state: Ba
     } else if (a?.type === 'pci') props.push(...pciProps(d, a));
     args.push('-device', deviceArg(props, profile));
   });
+}
+
+/** A memory device's alias before the device loop assigns them (qemuAssignDeviceMemoryAlias). */
+function epcAlias(d: Domain, m: Domain['devices']['memories'][number]): string {
+  memoryAliases(d);
+  return m.alias!;
 }
 
 /** The argument vector (without the environment) for the post-parsed domain. */
@@ -212,7 +231,13 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   const systemBackend = f.machineMemoryBackend && !cells.length;
   let machine = `${d.os.machine},usb=off,dump-guest-core=off`;
   if (d.memoryBacking?.nosharepages) machine += ',mem-merge=off';
-  if (d.devices.memories.some((m) => m.model === 'nvdimm')) machine += ',nvdimm=on';
+  // qemuBuildMachineCommandLine: nvdimm=on once, and each SGX EPC section's backend and node.
+  let nvdimm = false;
+  let epc = 0;
+  for (const m of d.devices.memories) {
+    if (m.model === 'nvdimm' && !nvdimm) { machine += ',nvdimm=on'; nvdimm = true; }
+    if (m.model === 'sgx-epc') { machine += `,sgx-epc.${epc}.memdev=mem${epcAlias(d, m)},sgx-epc.${epc}.node=${Math.max(m.target.node, 0)}`; epc++; }
+  }
   if (systemBackend) machine += ',memory-backend=pc.ram';
   if (hmat && f.numaHmat) machine += ',hmat=on';
   // qemuBuildMachineACPI: with a machine that reports ACPI, absence of <acpi/> means acpi=off.
@@ -222,7 +247,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   if (cpuArg) args.push('-cpu', cpuArg);
 
   // qemuBuildMemCommandLine over the sizes qemuDomainAlignMemorySizes left.
-  const sizes = alignMemorySizes(d);
+  const sizes = alignMemorySizes(d, !!profile.incoming);
   const totalKiB = sizes.initial;
   const state: BackendState = { memPrealloc: false };
   if (hasMemoryHotplug(d)) {
@@ -230,7 +255,8 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
     if (profile.behaviour.memorySlotsForDimmsOnly)
       args.push('-m', `size=${totalKiB}k${mx.slots ? `,slots=${mx.slots}` : ''}${sizes.max ? `,maxmem=${sizes.max}k` : ''}`);
     else args.push('-m', `size=${totalKiB}k,slots=${mx.slots},maxmem=${sizes.max}k`);
-  } else args.push('-m', profile.behaviour.memorySizeArg === 'size-k' ? `size=${totalKiB}k` : String(totalKiB / MiB));
+  // Without hotplug the size was historically given in MiB: 9.0.0 divides, 11.x rounds down to 512 KiB.
+  } else args.push('-m', profile.behaviour.memorySizeArg === 'size-k' ? `size=${totalKiB - (totalKiB % 512)}k` : String(Math.floor(totalKiB / MiB)));
   if (systemBackend) {
     const b = memoryBackend(d, profile, { alias: 'pc.ram', sizeKiB: totalKiB, targetNode: -1 }, false, true, state);
     const tc = threadContext(d, profile, b);
@@ -249,7 +275,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   args.push('-smp', smp);
   if (d.iothreads && !f.iothread) fail('CONFIG_UNSUPPORTED', 'IOThreads not supported for this QEMU');
   for (let i = 1; i <= d.iothreads; i++) args.push('-object', objectArg([['qom-type', 'iothread'], ['id', `iothread${i}`]], profile));
-  numaArgs(d, profile, args, state);
+  numaArgs(d, profile, args, state, sizes.cells);
 
   args.push('-uuid', d.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
   args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
@@ -268,44 +294,28 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   memoryDeviceArgs(d, profile, args, state, sizes.devices);
 
   const disks = d.devices.disks;
-  // qemuProcessPrepareDeviceBootorder: the first disk of device 'disk' gets the position of the
-  // last 'hd' in the list (1-based), the first cdrom that of the last 'cdrom'. Floppies and
-  // interfaces are outside the vocabulary, so their positions go nowhere.
-  const bootOf = { disk: d.os.boot.lastIndexOf('hd') + 1, cdrom: d.os.boot.lastIndexOf('cdrom') + 1 };
-  disks.forEach((k, i) => {
-    const n = disks.length - i;
-    const storage = `libvirt-${n}-storage`;
-    const format = `libvirt-${n}-format`;
-    // qemuBlockStorageSourceNeedsFormatLayer: a raw disk's storage node is the device's drive
-    // when QEMU can mask the backing protocol; otherwise a raw format node sits over it.
-    const formatLayer = !f.backingMaskProtocol;
-    const drive = formatLayer ? format : storage;
-    const kind = k.device ?? 'disk';
-    const boot: Props = bootOf[kind] ? [['bootindex', bootOf[kind]]] : [];
-    bootOf[kind] = 0;
-    const cd = kind === 'cdrom';
-    // qemuDomainDetermineDiskChain: only a real CD-ROM drive is opened as one.
-    const hostDriver = cd && (profile.hostCdroms ?? ['/dev/cdrom']).includes(k.source) ? 'host_cdrom' : 'host_device';
-    if (formatLayer) {
-      args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap' }));
-      args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': cd, driver: 'raw', file: storage }));
-    } else args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'read-only': cd }));
-    if (k.bus === 'ide') {
-      const a = k.address as { controller: number; bus: number; unit: number };
-      args.push('-device', deviceArg([['driver', cd ? 'ide-cd' : 'ide-hd'], ['bus', `ide.${a.bus}`], ['unit', a.unit], ['drive', drive], ['id', `ide${a.controller}-${a.bus}-${a.unit}`], ...boot], profile));
-    } else {
-      const idx = diskIndex(k.target);
-      args.push('-device', deviceArg([['driver', 'virtio-blk-pci'], ...pciProps(d, k.address as PciAddress), ['drive', drive], ['id', `virtio-disk${idx}`], ...boot], profile));
-    }
-  });
+  const boots = bootIndexes(d);
+  const chardev = (alias: string, sock: UnixSocket): string => socketChardev(alias, sock, profile);
+  const dev = (props: Props): string => deviceArg(props, profile);
+  const pci = (a: PciAddress): Props => pciProps(d, a);
+  disks.forEach((k, i) => args.push(...diskArgs(k, {
+    nodeIndex: disks.length - i, bootIndex: boots.disks[i], backingMaskProtocol: f.backingMaskProtocol,
+    cacheAfterDiscard: profile.behaviour.blockdevCacheAfterDiscard,
+    hostCdroms: profile.hostCdroms, deviceArg: dev, pci, chardev,
+  })));
+  d.devices.filesystems.forEach((fs, i) => args.push(...filesystemArgs(fs, i, stateDir, profile, dev, pci)));
+  d.devices.nets.forEach((n, i) => args.push(...interfaceArgs(n, i, profile, boots.nets[i], (p) => netdevArg(p, profile), dev, pci)));
   args.push('-audiodev', JSON.stringify({ id: 'audio1', driver: 'none' }));
+  d.devices.videos.forEach((v, i) => args.push(...videoArgs(v, i, profile, dev, pci)));
   // qemuBuildWatchdogCommandLine: the iTCO is part of q35, only its pin strap and the action.
   const wd = d.devices.watchdogs ?? [];
   if (wd.length) args.push('-global', 'ICH9-LPC.noreboot=off', '-watchdog-action', wd[0].action === 'dump' ? 'pause' : wd[0].action);
+  if (profile.incoming) args.push('-incoming', profile.incoming);
   const mb = d.devices.memballoon;
   if (mb?.model === 'virtio')
     args.push('-device', deviceArg([['driver', 'virtio-balloon-pci'], ['id', 'balloon0'], ...pciProps(d, mb.address!)], profile));
   if (f.sandbox) args.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  d.devices.cryptos.forEach((c, i) => args.push(...cryptoArgs(c, i, (p) => objectArg(p, profile), dev, pci)));
   args.push('-msg', 'timestamp=on');
   return { env, argv: args };
 }

@@ -84,30 +84,51 @@ export interface DriveAddress {
 export type Address = PciAddress | DriveAddress;
 
 export interface Disk {
+  /** <disk type>: a block device, an image file, or a vhost-user socket (vhost-user-blk). */
+  type: 'block' | 'file' | 'vhostuser';
   /** <disk device>: absent means 'disk'. A cdrom is always read-only (virDomainDiskDefPostParse). */
   device?: 'disk' | 'cdrom';
+  /** <source dev> or <source file>; a vhost-user disk's socket is in `vhostuser`. */
   source: string;
+  vhostuser?: import('./domain-devices.js').UnixSocket;
   target: string;
-  bus: 'ide' | 'virtio';
+  bus: 'ide' | 'virtio' | 'sata';
   /** Whether <target bus> was written: disks are grouped by the bus as parsed, before defaults. */
   busWritten?: boolean;
-  driver?: { name: string; type: string };
+  driver?: { name: string; type: string; cache?: import('./disks.js').CacheMode; virtio?: import('./domain-devices.js').VirtioOptions };
   address?: Address;
+  /** <boot order>: per-device boot order (os/boot then stays empty). */
+  bootOrder?: number;
+  /** snapshot='no': set at post-parse for vhost-user disks. */
+  snapshot?: 'no';
 }
 
-/** PCI controller models the model knows (as written in model='…'). */
-export type PciControllerModel =
-  | 'pci-root' | 'pcie-root' | 'pcie-root-port' | 'pcie-to-pci-bridge' | 'dmi-to-pci-bridge' | 'pci-bridge';
+/** PCI controller models (virDomainControllerModelPCI, in libvirt's enum order). */
+export const PCI_CONTROLLER_MODELS = [
+  'pci-root', 'pcie-root', 'pci-bridge', 'dmi-to-pci-bridge', 'pcie-to-pci-bridge', 'pcie-root-port',
+  'pcie-switch-upstream-port', 'pcie-switch-downstream-port', 'pci-expander-bus', 'pcie-expander-bus',
+] as const;
+export type PciControllerModel = (typeof PCI_CONTROLLER_MODELS)[number];
+
+/** virDomainPCIControllerOpts as far as the model reads it; undefined is libvirt's -1 (unset). */
+export interface PciControllerOpts {
+  chassisNr?: number;
+  chassis?: number;
+  port?: number;
+  busNr?: number;
+  /** <target><node>: the guest NUMA cell of an expander bus. */
+  numaNode?: number;
+}
 
 export interface Controller {
   type: 'usb' | 'pci' | 'ide' | 'sata';
   index: number;
   model?: string;
   address?: PciAddress;
-  /** PCI controllers added by address assignment: <model name='…'/>, the QEMU device. */
+  /** PCI controllers: <model name='…'/>, the QEMU device (written, or set after address assignment). */
   modelName?: string;
-  /** pcie-root-port: <target chassis='…' port='…'/>. */
-  target?: { chassis: number; port: number };
+  /** PCI controllers: <target> and its <node>. */
+  opts?: PciControllerOpts;
 }
 
 export interface Input {
@@ -153,6 +174,8 @@ export interface MemoryDevice {
   target: {
     sizeKiB: number; node: number; labelKiB?: number; readonly?: boolean;
     blockKiB?: number; requestedKiB?: number; currentKiB?: number; addressKiB?: number;
+    /** virtio-mem <target dynamicMemslots>: yes/no as written. */
+    dynamicMemslots?: boolean;
   };
   /** nvdimm <uuid> (ppc64 only in libvirt's tests; kept as written). */
   uuid?: string;
@@ -202,6 +225,10 @@ export interface Domain {
     watchdogs: { model: 'itco'; action: string }[];
     /** <memory model=…> devices, in document order. */
     memories: MemoryDevice[];
+    nets: import('./domain-devices.js').NetInterface[];
+    filesystems: import('./domain-devices.js').Filesystem[];
+    videos: import('./domain-devices.js').Video[];
+    cryptos: import('./domain-devices.js').Crypto[];
   };
 }
 

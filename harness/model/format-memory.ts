@@ -61,7 +61,7 @@ export function formatMemoryDevice(m: MemoryDevice, ind: string, address: (a: Pc
   } else if (s.nodemask) src.push(`${ind}    <nodemask>${formatBitmap(s.nodemask)}</nodemask>`);
   if (src.length) out.push(`${ind}  <source>`, ...src, `${ind}  </source>`);
   const t = m.target;
-  out.push(`${ind}  <target>`);
+  out.push(`${ind}  <target${t.dynamicMemslots === undefined ? '' : ` dynamicMemslots='${t.dynamicMemslots ? 'yes' : 'no'}'`}>`);
   out.push(`${ind}    <size unit='KiB'>${t.sizeKiB}</size>`);
   if (t.node >= 0) out.push(`${ind}    <node>${t.node}</node>`);
   if (t.labelKiB) out.push(`${ind}    <label>`, `${ind}      <size unit='KiB'>${t.labelKiB}</size>`, `${ind}    </label>`);

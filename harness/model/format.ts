@@ -5,6 +5,12 @@ import type { Address, Domain, NumaCell, PciAddress } from './domain.js';
 import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
 import { formatIdmap } from './idmap.js';
 import { formatMaxMemory, formatMemoryBacking, formatMemoryDevice } from './format-memory.js';
+import { formatPciControllerOpts } from './pci-controllers.js';
+import { formatDisk } from './disks.js';
+import { formatFilesystem } from './filesystems.js';
+import { formatInterface } from './interfaces.js';
+import { formatVideo } from './videos.js';
+import { formatCrypto } from './crypto.js';
 
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
@@ -148,26 +154,20 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   const devs = d.devices;
   out.push('  <devices>');
   if (devs.emulator) out.push(`    <emulator>${esc(devs.emulator)}</emulator>`);
-  for (const k of devs.disks) {
-    out.push(`    <disk type='block' device='${k.device ?? 'disk'}'>`);
-    if (k.driver) out.push(`      <driver name='${k.driver.name}' type='${k.driver.type}'/>`);
-    out.push(`      <source dev='${esc(k.source)}'/>`);
-    out.push(`      <target dev='${k.target}' bus='${k.bus}'/>`);
-    if (k.device === 'cdrom') out.push('      <readonly/>');
-    if (k.address) out.push(`      ${formatAddress(k.address)}`);
-    out.push('    </disk>');
-  }
+  for (const k of devs.disks) out.push(...formatDisk(k, '    ', formatAddress));
   for (const c of devs.controllers) {
     const head = `    <controller type='${c.type}' index='${c.index}'${c.model ? ` model='${c.model}'` : ''}`;
     const body: string[] = [];
-    if (c.modelName) body.push(`      <model name='${c.modelName}'/>`);
-    if (c.target) body.push(`      <target chassis='${c.target.chassis}' port='0x${c.target.port.toString(16)}'/>`);
+    if (c.type === 'pci') body.push(...formatPciControllerOpts(c, '      '));
     if (c.address) body.push(`      ${formatAddress(c.address)}`);
     if (body.length) out.push(`${head}>`, ...body, '    </controller>');
     else out.push(`${head}/>`);
   }
+  for (const f of devs.filesystems) out.push(...formatFilesystem(f, '    ', formatAddress, formatIdmap));
+  for (const n of devs.nets) out.push(...formatInterface(n, '    ', formatAddress));
   for (const i of devs.inputs) out.push(`    <input type='${i.type}' bus='${i.bus}'/>`);
   for (const a of devs.audios) out.push(`    <audio id='${a.id}' type='${a.type}'/>`);
+  for (const v of devs.videos) out.push(...formatVideo(v, '    ', formatAddress));
   for (const w of devs.watchdogs ?? []) out.push(`    <watchdog model='${w.model}' action='${w.action}'/>`);
   const mb = devs.memballoon;
   if (mb) {
@@ -175,6 +175,7 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
     else out.push(`    <memballoon model='${mb.model}'/>`);
   }
   for (const m of devs.memories) out.push(...formatMemoryDevice(m, '    ', formatAddress));
+  for (const c of devs.cryptos) out.push(...formatCrypto(c, '    ', formatAddress));
   out.push('  </devices>');
   out.push('</domain>');
   return out.join('\n') + '\n';

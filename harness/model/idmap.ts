@@ -24,6 +24,11 @@ function entries(els: XmlElement[]): IdMapEntry[] {
 export function parseIdmap(root: XmlElement): IdMap | undefined {
   const el = child(root, 'idmap');
   if (!el) return undefined;
+  return parseIdmapOf(el);
+}
+
+/** An <idmap> element (the domain's, or a virtiofs filesystem's). */
+export function parseIdmapOf(el: XmlElement): IdMap | undefined {
   const uid = entries(childrenNamed(el, 'uid'));
   const gid = entries(childrenNamed(el, 'gid'));
   return uid.length || gid.length ? { uid, gid } : undefined;

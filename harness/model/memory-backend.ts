@@ -203,7 +203,7 @@ export function memoryBackend(d: Domain, profile: Profile, mem: BackendMemory, f
 /** qemuBuildThreadContextProps: a thread-context object pinned to the memory's nodes, which
  *  preallocates it there. libvirt 9.0.0 reads the nodes from the backend's host-nodes (so a
  *  restrictive backend gets none); later releases take the nodemask itself
- *  (behaviour.threadContextFromNodemask), narrowed by the emulator's CPUs. */
+ *  (behaviour.threadContextFromNodemask), narrowed to the nodes of the emulator's CPUs. */
 export function threadContext(d: Domain, profile: Profile, backend: Backend): Props | null {
   if (!profile.flags.threadContext) return null;
   const props = backend.props;
@@ -213,11 +213,34 @@ export function threadContext(d: Domain, profile: Profile, backend: Backend): Pr
   else nodes = hostNodes;
   if (!nodes) return null;
   if (props.find(([k]) => k === 'prealloc')?.[1] !== true) return null;
-  if (profile.behaviour.threadContextFromNodemask && (d.cputune.emulatorpin || d.vcpu.cpuset || d.vcpu.placement === 'auto'))
-    notModelled('a preallocated backend with emulator CPUs (thread-context nodes narrowed by the host CPU topology)');
+  if (profile.behaviour.threadContextFromNodemask) {
+    const emulator = emulatorCpus(d, profile);
+    if (emulator) {
+      const near = new Set(emulator.map((cpu) => nodeOfCpu(profile, cpu)));
+      nodes = nodes.filter((n) => near.has(n));
+      if (!nodes.length) return null;
+    }
+  }
   const alias = `tc-${mem(props)}`;
   props.push(['prealloc-context', alias]);
   return [['qom-type', 'thread-context'], ['id', alias], ['node-affinity', nodes]];
+}
+
+/** qemuDomainEvaluateCPUMask(def, emulatorpin, priv->autoNodeset) as the thread context asks it:
+ *  <emulatorpin>, else numad's advice under placement auto (a nodeset, read as CPUs: libvirt
+ *  passes it where the others pass a CPU set), else <vcpu cpuset>. */
+function emulatorCpus(d: Domain, profile: Profile): Bitmap | undefined {
+  if (d.cputune.emulatorpin) return d.cputune.emulatorpin;
+  if (d.vcpu.placement === 'auto' && profile.autoNodeset) return profile.autoNodeset;
+  return d.vcpu.cpuset;
+}
+
+/** virNumaGetNodeOfCPU over the profile's host topology. */
+function nodeOfCpu(profile: Profile, cpu: number): number {
+  if (!profile.hostNodeCpus) return notModelled(`a preallocated backend with emulator CPUs under profile ${profile.name} (the host's CPUs per NUMA node are not known)`);
+  for (const [node, cpus] of Object.entries(profile.hostNodeCpus)) if (cpus.includes(cpu)) return Number(node);
+  // libvirt: virReportSystemError(errno, "Unable to get NUMA node of cpu %zd") — errno's words vary.
+  return notModelled(`emulator CPU ${cpu}, which the host's NUMA topology does not have`);
 }
 
 const mem = (props: Props): string => String(props.find(([k]) => k === 'id')![1]);

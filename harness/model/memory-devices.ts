@@ -19,7 +19,6 @@ export const hasMemoryHotplug = (d: Domain): boolean => !!d.maxMemory && (d.maxM
 /** virDomainMemoryDefPostParse: virtio-pmem needs shared access to reach the file. */
 export function memoryDevicesPostParse(d: Domain): void {
   for (const m of d.devices.memories) {
-    if (m.model === 'sgx-epc') notModelled('memory model sgx-epc');
     if (m.model === 'virtio-pmem') m.access ??= 'shared';
   }
 }
@@ -145,6 +144,9 @@ export function validateMemoryDevice(d: Domain, profile: Profile, m: MemoryDevic
       if ((m.target.addressKiB ?? 0) % block) fail('XML_DETAIL', 'memory device address must be aligned to blocksize');
       break;
     }
+    case 'sgx-epc':
+      if (m.address) fail('CONFIG_UNSUPPORTED', "memory device address is not supported for model 'sgx-epc'");
+      break;
     default:
       break;
   }
@@ -160,7 +162,20 @@ export function validateMemoryDeviceCaps(profile: Profile, m: MemoryDevice): voi
     if (m.target.readonly && !f.nvdimmUnarmed) fail('CONFIG_UNSUPPORTED', 'nvdimm readonly property is not available with this QEMU binary');
   }
   if (m.model === 'virtio-pmem' && !f.virtioPmem) fail('CONFIG_UNSUPPORTED', "virtio-pmem isn't supported by this QEMU binary");
+  if (m.model === 'sgx-epc') {
+    if (!f.sgxEpc) fail('CONFIG_UNSUPPORTED', "sgx epc isn't supported by this QEMU binary");
+    const sections = profile.sgxSections ?? [];
+    if (!sections.length) fail('CONFIG_UNSUPPORTED', "this QEMU version didn't provide SGX EPC NUMA info");
+    // The EPC comes from the source nodes, else from host node 0.
+    for (const node of m.source.nodemask ?? [0]) {
+      const section = sections[node];
+      if (!section) notModelled(`an sgx-epc nodemask naming node ${node}, past QEMU's EPC sections (libvirt reads past its array)`);
+      if (m.target.sizeKiB > section!.sizeKiB)
+        fail('CONFIG_UNSUPPORTED', `sgx epc size ${section!.sizeKiB} on host node ${node} is less than requested size ${m.target.sizeKiB}`);
+    }
+  }
   if (m.model === 'virtio-mem' && m.address?.type === 'pci' && !f.virtioMem) fail('CONFIG_UNSUPPORTED', "virtio-mem isn't supported by this QEMU binary");
+  if (m.model === 'virtio-mem' && m.target.dynamicMemslots && !f.virtioMemDynamicMemslots) fail('CONFIG_UNSUPPORTED', 'virtio-mem does not support dynamicMemslots');
 }
 
 /** qemuDomainDefValidateMemoryHotplugDevice */
@@ -274,7 +289,13 @@ export interface AlignedSizes {
 
 /** qemuDomainAlignMemorySizes: cells and initial RAM to 1 MiB, <maxMemory> to 1 MiB, memory
  *  modules to 2 MiB; sizes past 2^63 bytes overflow with libvirt's words. */
-export function alignMemorySizes(d: Domain): AlignedSizes {
+export function alignMemorySizes(d: Domain, incoming = false): AlignedSizes {
+  // An incoming migration keeps every size as the source had it (qemuProcessPrepareDomain aligns
+  // only on a new start): initial memory is then the total less the devices.
+  if (incoming) {
+    return { cells: (d.cpu?.cells ?? []).map((c) => c.memoryKiB), initial: initialMemoryKiB(d), max: d.maxMemory?.kib ?? 0,
+      devices: d.devices.memories.map((m) => m.target.sizeKiB) };
+  }
   const MAX = 9007199254740991; // virMemoryMaxValue(false) >> 10
   const up = (kib: number, to: number): number => Math.ceil(kib / to) * to;
   const cells = (d.cpu?.cells ?? []).map((c, i) => {

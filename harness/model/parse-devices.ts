@@ -6,6 +6,12 @@ import type { Behaviour } from './profile.js';
 import type { Controller, Disk, Domain, DriveAddress, Input, PciAddress } from './domain.js';
 import { parseUInt, propEnum, propUInt } from './props.js';
 import { parseMemoryDevice } from './parse-memory.js';
+import { parsePciControllerOpts, pciModelOf } from './pci-controllers.js';
+import { parseDisk } from './disks.js';
+import { parseInterface } from './interfaces.js';
+import { parseFilesystem } from './filesystems.js';
+import { parseVideo } from './videos.js';
+import { parseCrypto } from './crypto.js';
 
 function parsePciAddress(el: XmlElement): PciAddress {
   const t = attr(el, 'type');
@@ -47,26 +53,11 @@ export function insertController(list: Controller[], c: Controller): void {
   else list.splice(insertAt, 0, c);
 }
 
-/** An explicit pcie-root-port: its <model name> (only the generic device) and <target>. */
-function parseRootPort(el: XmlElement, c: Controller): void {
-  const model = child(el, 'model');
-  const name = model ? attr(model, 'name') : undefined;
-  if (name !== undefined && name !== 'pcie-root-port') notModelled(`pcie-root-port model name '${name}'`);
-  if (name) c.modelName = name;
-  const target = child(el, 'target');
-  if (target) {
-    const chassis = attr(target, 'chassis');
-    const port = attr(target, 'port');
-    const n = (v: string | undefined): number | undefined => (v === undefined ? undefined : /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : notModelled(`controller target value '${v}'`));
-    const ch = n(chassis);
-    const p = n(port);
-    if (ch === undefined || p === undefined || ch > 255 || p > 255) notModelled('a pcie-root-port <target> without both chassis and port in 0-255');
-    c.target = { chassis: ch!, port: p! };
-  }
-}
-
 export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices'] {
-  const devs: Domain['devices'] = { disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [], memories: [] };
+  const devs: Domain['devices'] = {
+    disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [], memories: [],
+    nets: [], filesystems: [], videos: [], cryptos: [],
+  };
   let usbNone = false;
   let usbOther = false;
   const el = child(root, 'devices');
@@ -77,42 +68,24 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         devs.emulator = d.text.trim();
         break;
       case 'disk': {
-        if (attr(d, 'type') !== 'block') notModelled(`disk type '${attr(d, 'type') ?? 'file'}'`);
-        const device = attr(d, 'device') ?? 'disk';
-        if (device !== 'disk' && device !== 'cdrom') notModelled(`disk device '${device}'`);
-        // libvirt refuses read-only IDE disks and has rules for virtio ones: only cdroms here.
-        if (device === 'disk' && child(d, 'readonly')) notModelled("a read-only disk of device 'disk'");
-        const src = child(d, 'source');
-        const tgt = child(d, 'target');
-        // libvirt notices a missing target name only when it validates the disk, after post-parse
-        // and address assignment (fuzz-29e777fcf5, fuzz-d19fb0eb6b): remember the complaint.
-        if (!tgt || attr(tgt, 'dev') === undefined) {
-          devs.missingTargets.push(src ? attr(src, 'dev') ?? '' : '');
-          // With no <target> at all it is an IDE disk nobody looks at before; with a bus it
-          // still takes part in address assignment.
-          if (!tgt || attr(tgt, 'bus') === undefined) break;
-        }
-        const busAttr = attr(tgt!, 'bus');
-        const dev = attr(tgt!, 'dev') ?? '';
-        const bus = busAttr ?? (dev.startsWith('vd') ? 'virtio' : dev.startsWith('hd') ? 'ide' : '');
-        if (bus !== 'ide' && bus !== 'virtio') notModelled(`disk bus '${bus}'`);
-        if (device === 'cdrom' && bus !== 'ide') notModelled(`a cdrom on bus '${bus}'`);
-        const drv = child(d, 'driver');
-        const addrEl = child(d, 'address');
-        const disk: Disk = {
-          ...(device === 'cdrom' ? { device } : {}),
-          source: src ? attr(src, 'dev') ?? '' : '',
-          target: dev,
-          bus: bus as Disk['bus'],
-          busWritten: busAttr !== undefined,
-          driver: drv ? { name: attr(drv, 'name') ?? 'qemu', type: attr(drv, 'type') ?? 'raw' } : undefined,
-          address: addrEl ? (attr(addrEl, 'type') === 'drive' ? parseDriveAddress(addrEl) : parsePciAddress(addrEl)) : undefined,
-        };
-        if (!src) notModelled('disk without <source>');
-        if (disk.driver && (disk.driver.name !== 'qemu' || disk.driver.type !== 'raw')) notModelled(`disk driver ${disk.driver.name}/${disk.driver.type}`);
-        devs.disks.push(disk);
+        const disk = parseDisk(d, devs.missingTargets, (a) => (attr(a, 'type') === 'drive' ? parseDriveAddress(a) : parsePciAddress(a)));
+        if (disk) devs.disks.push(disk);
         break;
       }
+      case 'interface':
+        devs.nets.push(parseInterface(d, parsePciAddress));
+        break;
+      case 'filesystem':
+        devs.filesystems.push(parseFilesystem(d, parsePciAddress, behaviour.virtiofsIdmap));
+        break;
+      case 'video':
+        devs.videos.push(parseVideo(d, parsePciAddress, behaviour.videoBlob));
+        break;
+      case 'crypto':
+        // 9.0.0 has no crypto devices: its parser does not read the element.
+        if (!behaviour.cryptoDevices) notModelled('<crypto> (libvirt 9.0.0 does not read it)');
+        devs.cryptos.push(parseCrypto(d, parsePciAddress));
+        break;
       case 'controller': {
         const type = attr(d, 'type');
         if (type !== 'usb' && type !== 'pci' && type !== 'ide' && type !== 'sata') notModelled(`controller type '${type}'`);
@@ -127,19 +100,18 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
           index = n!;
         }
         const addrEl = child(d, 'address');
-        const model = attr(d, 'model');
+        const model = type === 'pci' ? pciModelOf(attr(d, 'model')) : attr(d, 'model');
+        const c: Controller = { type: type as Controller['type'], index, model };
+        if (c.type === 'pci') parsePciControllerOpts(d, c);
+        else if (child(d, 'model') || child(d, 'target')) notModelled(`<model>/<target> of a ${c.type} controller`);
         // A USB controller of model 'none' is no device: libvirt does not read its address.
-        const address = addrEl && !(type === 'usb' && model === 'none') ? parsePciAddress(addrEl) : undefined;
-        const c: Controller = { type: type as Controller['type'], index, model, address };
+        if (addrEl && !(type === 'usb' && model === 'none')) c.address = parsePciAddress(addrEl);
         if (c.type === 'usb') {
           // virDomainDefControllersParse: 'none' excludes every other USB controller.
           if (model === 'none' ? usbNone || usbOther : usbNone) fail('XML_DETAIL', "Can't add another USB controller: USB is disabled for this domain");
           if (model === 'none') usbNone = true; else usbOther = true;
         }
         if (c.type === 'usb' && c.model !== undefined && c.model !== 'piix3-uhci' && c.model !== 'none' && c.model !== 'qemu-xhci') notModelled(`usb controller model '${c.model}'`);
-        if (c.type === 'pci' && c.model === 'pcie-root-port') parseRootPort(d, c);
-        else if (c.type === 'pci' && c.model !== undefined && c.model !== 'pci-root' && c.model !== 'pcie-root') notModelled(`pci controller model '${c.model}'`);
-        else if (child(d, 'model') || child(d, 'target')) notModelled(`<model>/<target> of a ${c.type} controller`);
         insertController(devs.controllers, c);
         break;
       }

@@ -142,7 +142,11 @@ export function parseMemoryDevice(el: XmlElement, parsePci: (el: XmlElement) => 
     const requested = sizeOf(tgt!, 'requested', './requested', false);
     if (block) dev.target.blockKiB = block;
     if (requested !== undefined) dev.target.requestedKiB = requested;
-    if (attr(tgt!, 'dynamicMemslots') !== undefined) notModelled("virtio-mem <target dynamicMemslots>");
+    // Older releases do not know the attribute and ignore it (behaviour.virtioMemDynamicMemslots).
+    if (behaviour.virtioMemDynamicMemslots) {
+      const dyn = propTristate(tgt!, 'dynamicMemslots');
+      if (dyn !== undefined) dev.target.dynamicMemslots = dyn;
+    }
   }
   // Older releases do not read <target><address> at all (behaviour.memoryTargetAddress).
   if ((model === 'virtio-mem' || model === 'virtio-pmem') && behaviour.memoryTargetAddress) {

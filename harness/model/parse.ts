@@ -77,15 +77,14 @@ const BOOT_DEVS: readonly BootDev[] = ['fd', 'cdrom', 'hd', 'network'];
 
 /**
  * virDomainDefParseBootXML (after <clock>, before the devices). Only the first four <boot> are
- * read, unchecked beyond that; repeats are kept. No <boot> at all means the first disk
- * (virDomainDefBootOrderPostParse; per-device <boot order> is outside the vocabulary). The menu
+ * read, unchecked beyond that; repeats are kept. Without <boot> and without per-device boot
+ * orders the first disk boots (virDomainDefBootOrderPostParse, boot-order.ts). The menu
  * timeout is read only when the menu is enabled; its range is checked at validation.
  */
 function parseBoot(osEl: XmlElement): Pick<Domain['os'], 'boot' | 'bootmenu'> {
   const els = childrenNamed(osEl, 'boot');
   const boot: BootDev[] = [];
   for (let i = 0; i < els.length && i < BOOT_DEVS.length; i++) boot.push(propEnum(els[i], 'dev', BOOT_DEVS, true)!);
-  if (!boot.length) boot.push('hd');
   const menuEl = child(osEl, 'bootmenu');
   // virXMLPropTristateBool: 'default' is refused like any unknown word; no enable, no menu.
   const enable = menuEl ? propEnum(menuEl, 'enable', ['default', 'yes', 'no'] as const, false, true) as 'yes' | 'no' | undefined : undefined;

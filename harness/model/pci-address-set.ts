@@ -47,6 +47,10 @@ export function controllerConnectType(model: string | undefined): number {
     case 'dmi-to-pci-bridge': return DMI_TO_PCI_BRIDGE;
     case 'pcie-to-pci-bridge': return PCIE_TO_PCI_BRIDGE;
     case 'pcie-root-port': return PCIE_ROOT_PORT | AGGREGATE_SLOT;
+    case 'pcie-switch-upstream-port': return SWITCH_UPSTREAM_PORT;
+    case 'pcie-switch-downstream-port': return SWITCH_DOWNSTREAM_PORT;
+    case 'pci-expander-bus': return PCI_EXPANDER_BUS;
+    case 'pcie-expander-bus': return PCIE_EXPANDER_BUS;
     default: return 0;
   }
 }
@@ -76,9 +80,13 @@ export function newBus(model: PciControllerModel, allowHotplug = true): Bus {
     case 'dmi-to-pci-bridge': flags = PCI_DEVICE | PCI_BRIDGE; minSlot = 0; break;
     case 'pcie-to-pci-bridge': flags = AUTOASSIGN | PCI_DEVICE | PCI_BRIDGE | hot; break;
     case 'pcie-root-port':
+    case 'pcie-switch-downstream-port':
       flags = AUTOASSIGN | PCIE_DEVICE | SWITCH_UPSTREAM_PORT | PCIE_TO_PCI_BRIDGE | hot;
       minSlot = 0; maxSlot = 0;
       break;
+    case 'pci-expander-bus': flags = AUTOASSIGN | PCI_DEVICE | PCI_BRIDGE | hot; minSlot = 0; break;
+    case 'pcie-switch-upstream-port': flags = SWITCH_DOWNSTREAM_PORT; minSlot = 0; break;
+    case 'pcie-expander-bus': flags = PCIE_ROOT_PORT | DMI_TO_PCI_BRIDGE; minSlot = 0; break;
   }
   return { model, flags, minSlot, maxSlot, functions: new Array(SLOT_LAST + 1).fill(0), aggregate: new Array(SLOT_LAST + 1).fill(false) };
 }
@@ -178,6 +186,11 @@ export class AddressSet {
       fail(fromConfig ? 'XML_ERROR' : 'INTERNAL_ERROR', `Attempted double use of PCI Address ${addrStr(addr)}`);
     if (!bus.functions[addr.slot] && (flags & AGGREGATE_SLOT)) bus.aggregate[addr.slot] = true;
     bus.functions[addr.slot] |= 1 << addr.function;
+  }
+
+  /** virDomainPCIAddressSlotInUse: any function of the slot taken. */
+  slotInUse(a: PciAddress): boolean {
+    return !!this.buses[a.bus]?.functions[a.slot];
   }
 
   /** virDomainPCIAddressFindUnusedFunctionOnBus (function = -1: any function). */

@@ -7,6 +7,7 @@
 import { fail, notModelled } from './errors.js';
 import { AddressSet, AUTOASSIGN, controllerConnectType, isFullyReserved, newBus, PCI_DEVICE, PCIE_DEVICE, pciAt } from './pci-address-set.js';
 import type { Controller, Disk, Domain, PciAddress, PciControllerModel } from './domain.js';
+import { setPciControllerDefaults } from './pci-controllers.js';
 import type { Profile } from './profile.js';
 import { insertController } from './parse.js';
 import type { Controller as Ctrl } from './domain.js';
@@ -21,11 +22,6 @@ export function addController(list: Ctrl[], c: Ctrl, behaviour: Behaviour): void
 
 export const isQ35 = (d: Domain): boolean => d.os.machine === 'q35' || d.os.machine.startsWith('pc-q35');
 
-/** The QEMU device of an auto-added PCI controller (qemuDomainPCIControllerSetDefaultModelName). */
-const MODEL_NAME: Partial<Record<PciControllerModel, string>> = {
-  'pcie-root-port': 'pcie-root-port',
-  'pcie-to-pci-bridge': 'pcie-pci-bridge',
-};
 
 
 /** A device that may take a PCI address: what it is (for the iteration order) and its connect flags. */
@@ -69,8 +65,14 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
   // virtio-mem and virtio-pmem are PCI devices; dimm and nvdimm take dimm slots instead.
   const pciMems = devs.memories.filter((m) => m.model === 'virtio-mem' || m.model === 'virtio-pmem');
   for (const m of pciMems) flags.set(m, virtioFlags);
+  // Interfaces: virtio models are virtio devices, rtl8139 and e1000 legacy PCI ones.
+  for (const n of devs.nets) flags.set(n, n.model === 'virtio' ? virtioFlags : pciFlags);
+  for (const v of devs.videos) flags.set(v, virtioFlags);
+  for (const f of devs.filesystems) flags.set(f, virtioFlags);
+  for (const c of devs.cryptos) flags.set(c, pciFlags);
   /** virDomainDeviceInfoIterate order for the modelled devices. */
-  const all = (): Dev[] => [...devs.disks, ...devs.controllers, ...(balloon ? [balloon] : []), ...pciMems]
+  const all = (): Dev[] => [...devs.disks, ...devs.nets, ...devs.videos, ...devs.controllers, ...devs.filesystems,
+    ...(balloon ? [balloon] : []), ...pciMems, ...devs.cryptos]
     .map((holder) => ({ holder: holder as Dev['holder'], flags: flags.get(holder) ?? 0 }));
 
   /** qemuDomainPCIAddressSetCreate */
@@ -112,6 +114,7 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
         set.reserve(pciAt(0, 0x1f, 0), PCIE_DEVICE, true); // ISA bridge
         set.reserve(pciAt(0, 0x1f, 3), PCIE_DEVICE, true); // SMBus
       }
+      primaryVideo(set, 1, PCIE_DEVICE);
       return;
     }
     for (const c of devs.controllers) {
@@ -131,6 +134,23 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       set.reserve(pciAt(0, 1, 0), pciFlags, true); // ISA bridge
       set.reserve(pciAt(0, 1, 3), pciFlags, true); // PIIX4 PM
     }
+    primaryVideo(set, 2, pciFlags);
+  };
+
+  /** The primary video goes where QEMU would put the first VGA device: slot 2 on pc (after the
+   *  PIIX3 functions), slot 1 on q35, unless something is there already. */
+  const primaryVideo = (set: AddressSet, slot: number, f: number): void => {
+    const v = devs.videos[0];
+    if (!v || !isWanted(v.address)) return;
+    const a = pciAt(0, slot, 0);
+    set.validate(a, f, true);
+    if (set.slotInUse(a)) {
+      const next = set.reserveNext(flags.get(v)!);
+      if (!set.dryRun) v.address = next;
+    } else {
+      set.reserve(a, f, false);
+      v.address = a;
+    }
   };
 
   /** qemuDomainAssignDevicePCISlots; a dry run reserves without writing addresses. */
@@ -143,6 +163,8 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       if (c.type !== 'pci' || c.model === 'pci-root' || c.model === 'pcie-root' || !isWanted(c.address)) continue;
       place(c);
     }
+    for (const f of devs.filesystems) if (isWanted(f.address)) place(f);
+    for (const n of devs.nets) if (isWanted(n.address)) place(n);
     for (const c of devs.controllers) {
       if (c.type === 'pci' || (c.type === 'usb' && c.model === 'none') || (c.type === 'ide' && c.index === 0)) continue;
       if (!isWanted(c.address)) continue;
@@ -154,7 +176,9 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
       place(k);
     }
     if (balloon && balloon.model !== 'none' && isWanted(balloon.address)) place(balloon);
+    for (const v of devs.videos) if (isWanted(v.address)) place(v);
     for (const m of pciMems) if (isWanted(m.address as PciAddress | undefined)) place(m as Dev['holder']);
+    for (const c of devs.cryptos) if (isWanted(c.address)) place(c);
   };
 
   const maxIdx = pciControllers().reduce((m, c) => Math.max(m, c.index), -1);
@@ -170,8 +194,6 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
     for (let i = 1; i < set.buses.length; i++) {
       if (pciControllers().some((c) => c.index === i)) continue;
       const model = set.buses[i].model;
-      if (!MODEL_NAME[model]) notModelled(`an auto-added PCI controller model='${model}'`);
-      if (model === 'pcie-root-port' && !profile.flags.pcieRootPort) notModelled('ioh3420 root ports (QEMU without pcie-root-port)');
       const c: Controller = { type: 'pci', index: i, model };
       addController(devs.controllers, c, profile.behaviour); // virDomainDefMaybeAddController
       flags.set(c, controllerConnectType(model));
@@ -185,13 +207,7 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
   validateChipsets(set);
   assignSlots(set);
   setAllMulti(all());
-  for (const c of pciControllers()) {
-    const name = MODEL_NAME[c.model as PciControllerModel];
-    if (name) c.modelName ??= name;
-    if (c.model === 'pcie-root-port' && c.address) {
-      c.target ??= { chassis: c.index, port: (c.address.slot << 3) + c.address.function };
-    }
-  }
+  setPciControllerDefaults(d, profile);
 }
 
 /** virDomainPCIAddressSetAllMulti: function 0 of a slot with other functions in use gets multifunction='on'. */

@@ -6,9 +6,14 @@ import type { Disk, Domain } from './domain.js';
 import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
 import { validateIdmap } from './idmap.js';
+import { pciControllerPostParse } from './pci-controllers.js';
+import { bootOrderPostParse } from './boot-order.js';
+import { diskPostParse } from './disks.js';
+import { orderVideos } from './videos.js';
+import { validateDevices } from './validate-devices.js';
 import {
-  assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryDevice,
-  validateMemoryDeviceCaps, validateMemoryHotplug, validateMemtune,
+  assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryHotplug,
+  validateMemtune,
 } from './memory-devices.js';
 
 /** virQEMUCapsIsVirtTypeSupported, as far as the profile knows: a probed host says which virt
@@ -18,9 +23,10 @@ export function virtTypeSupported(d: Domain, profile: Profile): boolean {
   return profile.virtTypes ? profile.virtTypes.includes(d.type) : true;
 }
 
-/** virDiskNameToIndex: "hda" -> 0, "vdb" -> 1, "sdaa" -> 26. */
+/** virDiskNameToIndex: "hda" -> 0, "vdb" -> 1, "sdaa" -> 26; a trailing number is ignored
+ *  (virDiskNameParse without a partition); -1 for any other name. */
 export function diskIndex(name: string): number {
-  const m = /^(?:hd|vd|sd|xvd)([a-z]+)$/.exec(name);
+  const m = /^(?:fd|hd|vd|sd|xvd|ubd)([a-z]+)[0-9]*$/.exec(name);
   if (!m) return -1;
   let v = 0; // bijective base 26: a=1 … z=26, aa=27
   for (const ch of m[1]) v = v * 26 + (ch.charCodeAt(0) - 96);
@@ -119,28 +125,44 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // Device post-parse: drive addresses of IDE disks, the default USB model, PCI root indexes.
   devs.disks = insertDisks(devs.disks);
   for (const disk of devs.disks) {
-    if (disk.bus === 'ide') {
-      const idx = diskIndex(disk.target);
-      disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
-    }
+    const idx = diskIndex(disk.target);
+    // virDomainDiskDefAssignAddress, for a disk without an address, needs the target's index.
+    if (!disk.address && idx < 0) fail('XML_ERROR', `Unknown disk name '${disk.target}' and no address specified`);
+    if (disk.bus === 'ide') disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
+    // SATA: six units on one bus per controller; q35's built-in AHCI is controller 0.
+    if (disk.bus === 'sata') disk.address ??= { type: 'drive', controller: Math.floor(idx / 6), bus: 0, target: 0, unit: idx % 6 };
+    if (disk.bus === 'sata' && (!q35 || disk.address?.type !== 'drive' || disk.address.controller !== 0)) notModelled('a SATA disk other than on q35\'s built-in controller');
     disk.driver ??= { name: 'qemu', type: 'raw' };
+    diskPostParse(disk);
   }
   for (const c of devs.controllers) {
     if (c.type === 'usb' && c.model === undefined && profile.flags.piix3Uhci) c.model = 'piix3-uhci';
     if (c.type === 'pci' && (c.model === 'pci-root' || c.model === 'pcie-root') && c.index !== 0)
       fail('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
+    if (c.type === 'pci') pciControllerPostParse(d, c, q35);
   }
 
   memoryDevicesPostParse(d);
   // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells
   // and memory devices define the total; currentMemory is clamped to it.
   memoryTotalsPostParse(d, profile, cells.reduce((s, c) => s + c.memoryKiB, 0));
+  // virDomainDefRejectDuplicateControllers (USB controllers may share an index).
+  const seen = new Set<string>();
+  for (const c of devs.controllers) {
+    if (c.type === 'usb') continue;
+    const key = `${c.type}:${c.index}`;
+    if (seen.has(key)) fail('XML_ERROR', `Multiple '${c.type}' controllers with index '${c.index}'`);
+    seen.add(key);
+  }
+  bootOrderPostParse(d, d.os.boot.length > 0);
 
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
   const maxIde = devs.disks.reduce((m, k) => (k.bus === 'ide' && k.address?.type === 'drive' ? Math.max(m, k.address.controller) : m), -1);
   for (let i = 0; i <= maxIde; i++)
     if (!devs.controllers.some((c) => c.type === 'ide' && c.index === i)) addController(devs.controllers, { type: 'ide', index: i }, profile.behaviour);
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
+  // virDomainDefPostParseVideo: the primary video first, and marked so.
+  devs.videos = orderVideos(devs.videos);
 
   // virDomainDefPostParseCPU: check= means nothing without a model (none was set by default).
   if (d.cpu && (d.cpu.mode ?? 'custom') === 'custom' && !d.cpu.model && d.cpu.check !== undefined)
@@ -160,32 +182,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
     fail('CONFIG_UNSUPPORTED', "CPU topology doesn't match maximum vcpu count");
   validateMemoryBacking(d, profile);
 
-  // virDomainDiskDefValidate: a target name, and an address type that fits the bus.
-  if (devs.missingTargets.length) fail('XML_DETAIL', `missing target information for device ${devs.missingTargets[0]}`);
-  for (const k of devs.disks) {
-    if (k.address && (k.bus === 'ide' ? k.address.type !== 'drive' : k.address.type !== 'pci'))
-      fail('CONFIG_UNSUPPORTED', `Invalid address type '${k.address.type}' for the disk '${k.target}' with the bus type '${k.bus}'`);
-  }
-
-  // Validation, devices in virDomainDeviceInfoIterate order (disks, then controllers).
-  for (const k of devs.disks) {
-    // qemuValidateDomainDeviceDefAddressDrive
-    if (k.bus !== 'ide' || k.address?.type !== 'drive') continue;
-    if (k.address.controller !== 0) fail('INTERNAL_ERROR', 'Only 1 IDE controller is supported');
-    if (k.address.target !== 0) fail('CONFIG_UNSUPPORTED', 'target must be 0 for ide controller');
-  }
-  // qemuValidateDomainDeviceDefControllerIDE: only i440fx's built-in IDE controller.
-  for (const c of devs.controllers) {
-    if (c.type !== 'ide' || (c.index === 0 && !q35)) continue;
-    fail('CONFIG_UNSUPPORTED', q35 ? 'IDE controllers are unsupported for this QEMU binary or machine type'
-      : 'Only a single IDE controller is supported for this machine type');
-  }
-  // qemuValidateDomainDeviceDefWatchdog
-  if (devs.watchdogs.length && !q35) fail('CONFIG_UNSUPPORTED', 'itco model of watchdog is only part of q35 machine');
-  for (const m of devs.memories) {
-    validateMemoryDevice(d, profile, m);
-    validateMemoryDeviceCaps(profile, m);
-  }
+  validateDevices(d, profile);
   validateInternal(d);
   return d;
 }

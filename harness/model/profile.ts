@@ -53,6 +53,8 @@ export interface ProfileFlags {
   virtioPmem: boolean;
   virtioMem: boolean;
   virtioMemPrealloc: boolean;
+  /** virtio-mem-pci.dynamic-memslots (QEMU_CAPS_DEVICE_VIRTIO_MEM_PCI_DYNAMIC_MEMSLOTS). */
+  virtioMemDynamicMemslots: boolean;
   /** memory-backend-memfd and its hugetlb property (QEMU_CAPS_OBJECT_MEMORY_MEMFD[_HUGETLB]). */
   memfd: boolean;
   memfdHugetlb: boolean;
@@ -66,6 +68,33 @@ export interface ProfileFlags {
   preallocThreads: boolean;
   /** thread-context objects (QEMU_CAPS_THREAD_CONTEXT). */
   threadContext: boolean;
+  /** PCI controller devices: pci-bridge, i82801b11-bridge (dmi-to-pci-bridge), ioh3420, x3130-upstream,
+   *  xio3130-downstream, pxb, pxb-pcie (QEMU_CAPS_DEVICE_*). */
+  pciBridge: boolean;
+  dmiToPciBridge: boolean;
+  ioh3420: boolean;
+  x3130Upstream: boolean;
+  xio3130Downstream: boolean;
+  pxb: boolean;
+  pxbPcie: boolean;
+  /** -netdev takes JSON (QEMU_CAPS_NETDEV_JSON). */
+  netdevJson: boolean;
+  /** A socket chardev's reconnect is given in milliseconds (QEMU_CAPS_CHARDEV_RECONNECT_MILISECONDS). */
+  chardevReconnectMs: boolean;
+  /** vhost-user devices: vhost-user-blk, vhost-user-fs (+ its bootindex), vhost-user-gpu, vhost-user-vga. */
+  vhostUserBlk: boolean;
+  vhostUserFs: boolean;
+  vhostUserFsBootindex: boolean;
+  vhostUserGpu: boolean;
+  vhostUserVga: boolean;
+  /** virtio-gpu, virtio-vga and virtio-gpu's blob resources (QEMU_CAPS_VIRTIO_GPU_BLOB). */
+  virtioGpu: boolean;
+  virtioVga: boolean;
+  virtioGpuBlob: boolean;
+  /** virtio-crypto (QEMU_CAPS_DEVICE_VIRTIO_CRYPTO). */
+  virtioCrypto: boolean;
+  /** SGX enclave page cache memory (QEMU_CAPS_SGX_EPC); its sections are Profile.sgxSections. */
+  sgxEpc: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -108,13 +137,39 @@ export interface Behaviour {
   /** Memory hotplug without NUMA cells gets one cell when the ABI may change (qemuDomainDefNumaAutoAdd);
    *  9.0.0 refuses it ("At least one numa node has to be configured …"). */
   numaAutoAddForHotplug: boolean;
+  /** virtio-mem reads <target dynamicMemslots> (QEMU's dynamic-memslots); older releases ignore it. */
+  virtioMemDynamicMemslots: boolean;
+  /** virtiofs may be read-only (9.0.0: "virtiofs does not yet support read-only mode"). */
+  virtiofsReadonly: boolean;
+  /** virtiofs reads <idmap> and <binary><openfiles> (9.0.0 ignores both). */
+  virtiofsIdmap: boolean;
+  /** Two virtiofs filesystems may not share a target (virDomainFSDefValidate; 9.0.0 does not check). */
+  filesystemTargetsUnique: boolean;
+  /** <interface type='vhostuser'> requires shared memory, as vhost-user disks and virtiofs do. */
+  netVhostUserNeedsSharedMemory: boolean;
+  /** A vhost-user interface is checked by the QEMU driver's validation (reconnect, shared memory,
+   *  then the model, in 11.x's words); 9.0.0 checks it in the generic one (the model first, as an
+   *  internal error, then reconnect, each worded its own way). */
+  netVhostUserChecksInQemu: boolean;
+  /** <video><model blob> is read (virtio-gpu blob resources); 9.0.0 ignores the attribute. */
+  videoBlob: boolean;
+  /** A guest without NUMA cells needs only shared access for vhost-user; 9.0.0 also wants the
+   *  machine's RAM id (a memory backend object that can be shared). */
+  sharedMemoryWithoutRamId: boolean;
+  /** <crypto> devices exist (9.0.0 does not read the element). */
+  cryptoDevices: boolean;
+  /** -blockdev: a storage node's cache object follows auto-read-only and discard (9.0.0: before them). */
+  blockdevCacheAfterDiscard: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
   memorySizeArg: 'mib', topologyClusters: false, restrictiveMemnodeNeedsRestrictiveMemory: false,
   numaCachePlainProps: false, q35ItcoWatchdog: false, controllerInsertSorted: false, xmlErrorsAtLine: false,
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
-  memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false,
+  memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false, virtioMemDynamicMemslots: false,
+  virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
+  netVhostUserChecksInQemu: false, videoBlob: false,
+  sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
 };
 
 export interface Profile {
@@ -143,6 +198,10 @@ export interface Profile {
   monitor: string;
   /** Host NUMA nodes that exist (memory nodes). */
   hostNodes: number[];
+  /** The host CPUs of each NUMA node (virNumaGetNodeOfCPU reads sysfs): 11.x narrows a
+   *  thread-context's nodes to those of the emulator's CPUs. Absent: not known (such a thread
+   *  context is not modelled). */
+  hostNodeCpus?: Record<string, number[]>;
   /** Wording when a nodeset names a host node that does not exist; {bit} is the node. */
   unavailableNode: { code: 'INTERNAL_ERROR' | 'CONFIG_UNSUPPORTED'; detail: string };
   /** cfg->memoryBackingDir: where file-backed guest RAM lives (memAccess), when known. */
@@ -154,6 +213,9 @@ export interface Profile {
   /** Parsing with VIR_DOMAIN_DEF_PARSE_ABI_UPDATE (virsh define does, libvirt's xml2xml tests do
    *  not): only then does <memory> become the sum of the NUMA cells. */
   abiUpdate?: boolean;
+  /** Started for an incoming migration from this URI (-incoming): libvirt then keeps the memory
+   *  sizes as they are (no qemuDomainAlignMemorySizes, which only a new start does). */
+  incoming?: string;
   /** Block devices the host's libvirt finds to be CD-ROM drives (virFileIsCDROM, an ioctl): a
    *  cdrom disk on one of them is `host_cdrom`, else `host_device`. Absent: libvirt's test suite,
    *  where only /dev/cdrom is one (qemuxml2argvtest). */
@@ -169,6 +231,18 @@ export interface Profile {
    *  hugetlbfs_mount, else /proc/mounts), each with its page size and whether it is the kernel's
    *  default size. Absent or empty: no huge pages (libvirt's "not mounted" error). */
   hugetlbfs?: HugetlbfsMount[];
+  /** QEMU's SGX EPC sections per host node (the capabilities' <sgx><sections>), indexed as
+   *  libvirt indexes them: by position, which it takes for the node number. */
+  sgxSections?: { node: number; sizeKiB: number }[];
+  /** The fd libvirt hands QEMU for a vhost-user GPU's socket (the test suite passes 1729); absent:
+   *  not known (the GPU process is started, and its socket opened, only at domain start). */
+  vhostUserGpuFd?: number;
+  /** The command line comes from a live daemon's domxml-to-native, which first turns every
+   *  <interface> into type='ethernet' and opens a tap device for it (qemuConnectDomainXMLToNative):
+   *  its -netdev names a file descriptor of the daemon's, and the start-time checks
+   *  (qemuDomainValidateActualNetDef) see an ethernet interface. Absent: libvirt's test suite,
+   *  which builds the interfaces as written. */
+  netsBecomeTaps?: boolean;
   /** The host's base page size (virGetSystemPageSizeKB): a <page> of this size is no huge page. */
   systemPageSizeKiB: number;
 }
@@ -189,9 +263,12 @@ export const NO_FLAGS: ProfileFlags = {
   sandbox: false, smpDies: false, queryHotpluggableCpus: false, numaHmat: false, iothread: false, kvm: false, piix3Uhci: false,
   qemuXhci: false, pcieRootPort: false, pciePciBridge: false, virtioPciTransitional: false,
   smpClusters: false, machineAcpi: false, backingMaskProtocol: false, setAction: false,
-  pcDimm: false, nvdimm: false, nvdimmUnarmed: false, virtioPmem: false, virtioMem: false, virtioMemPrealloc: false,
+  pcDimm: false, nvdimm: false, nvdimmUnarmed: false, virtioPmem: false, virtioMem: false, virtioMemPrealloc: false, virtioMemDynamicMemslots: false,
   memfd: false, memfdHugetlb: false, memoryFilePmem: false, canonicalPathRamblockId: false, memoryBackendReserve: false,
   preallocThreads: false, threadContext: false,
+  pciBridge: false, dmiToPciBridge: false, ioh3420: false, x3130Upstream: false, xio3130Downstream: false, pxb: false, pxbPcie: false,
+  netdevJson: false, chardevReconnectMs: false, vhostUserBlk: false, vhostUserFs: false, vhostUserFsBootindex: false,
+  vhostUserGpu: false, vhostUserVga: false, virtioGpu: false, virtioVga: false, virtioGpuBlob: false, virtioCrypto: false, sgxEpc: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -219,6 +296,7 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   DEVICE_VIRTIO_PMEM_PCI: 'virtioPmem',
   DEVICE_VIRTIO_MEM_PCI: 'virtioMem',
   DEVICE_VIRTIO_MEM_PCI_PREALLOC: 'virtioMemPrealloc',
+  DEVICE_VIRTIO_MEM_PCI_DYNAMIC_MEMSLOTS: 'virtioMemDynamicMemslots',
   OBJECT_MEMORY_MEMFD: 'memfd',
   OBJECT_MEMORY_MEMFD_HUGETLB: 'memfdHugetlb',
   OBJECT_MEMORY_FILE_PMEM: 'memoryFilePmem',
@@ -226,4 +304,23 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   MEMORY_BACKEND_RESERVE: 'memoryBackendReserve',
   MEMORY_BACKEND_PREALLOC_THREADS: 'preallocThreads',
   THREAD_CONTEXT: 'threadContext',
+  DEVICE_PCI_BRIDGE: 'pciBridge',
+  DEVICE_DMI_TO_PCI_BRIDGE: 'dmiToPciBridge',
+  DEVICE_IOH3420: 'ioh3420',
+  DEVICE_X3130_UPSTREAM: 'x3130Upstream',
+  DEVICE_XIO3130_DOWNSTREAM: 'xio3130Downstream',
+  DEVICE_PXB: 'pxb',
+  DEVICE_PXB_PCIE: 'pxbPcie',
+  NETDEV_JSON: 'netdevJson',
+  CHARDEV_RECONNECT_MILISECONDS: 'chardevReconnectMs',
+  DEVICE_VHOST_USER_BLK: 'vhostUserBlk',
+  DEVICE_VHOST_USER_FS: 'vhostUserFs',
+  VHOST_USER_FS_BOOTINDEX: 'vhostUserFsBootindex',
+  DEVICE_VHOST_USER_GPU: 'vhostUserGpu',
+  DEVICE_VHOST_USER_VGA: 'vhostUserVga',
+  DEVICE_VIRTIO_GPU: 'virtioGpu',
+  DEVICE_VIRTIO_VGA: 'virtioVga',
+  VIRTIO_GPU_BLOB: 'virtioGpuBlob',
+  DEVICE_VIRTIO_CRYPTO: 'virtioCrypto',
+  SGX_EPC: 'sgxEpc',
 };

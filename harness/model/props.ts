@@ -55,3 +55,32 @@ export function nonEmptyBitmap(value: string, what: string): Bitmap {
   if (bitmapIsEmpty(map)) fail('CONFIG_UNSUPPORTED', `Invalid value of '${what}': ${value}`);
   return map;
 }
+
+/** virStrToLong_i: strtol (leading spaces, a sign, base 0 reads 0x… as hex and 0… as octal), the
+ *  whole string, within a C int; null when libvirt refuses it. */
+export function parseInt32(s: string, base: 0 | 10): number | null {
+  const m = /^[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|\d+)$/.exec(s);
+  if (!m) return null;
+  const digits = m[2];
+  let v: number;
+  if (base === 10) {
+    if (!/^\d+$/.test(digits)) return null;
+    v = Number(digits);
+  } else if (/^0[xX]/.test(digits)) v = parseInt(digits.slice(2), 16);
+  else if (digits.length > 1 && digits[0] === '0') {
+    if (/[89]/.test(digits)) return null;
+    v = parseInt(digits, 8);
+  } else v = Number(digits);
+  if (m[1] === '-') v = -v;
+  return v > 2147483647 || v < -2147483648 ? null : v;
+}
+
+/** virXMLPropInt (base 0 or 10; `nonNegative`: VIR_XML_PROP_NONNEGATIVE); undefined when absent. */
+export function propInt(el: XmlElement, name: string, base: 0 | 10, nonNegative: boolean): number | undefined {
+  const v = attr(el, name);
+  if (v === undefined) return undefined;
+  const n = parseInt32(v, base);
+  if (n === null) fail('XML_ERROR', `Invalid value for attribute '${name}' in element '${el.name}': '${v}'. Expected integer value`);
+  if (nonNegative && n! < 0) fail('XML_ERROR', `Invalid value for attribute '${name}' in element '${el.name}': '${v}'. Expected non-negative value`);
+  return n!;
+}

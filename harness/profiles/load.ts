@@ -1,8 +1,9 @@
-// Resolves a profile name to data. Names are `BASE[.abi-update][@VERSION]`: BASE is a bundled
+// Resolves a profile name to data. Names are `BASE[.abi-update][.incoming=URI][@VERSION]`: BASE is a bundled
 // JSON profile, `nocaps+FLAG,FLAG` (libvirt's DO_TEST with explicit QEMU_CAPS_*) or `host`
 // (probed from the running libvirt, whose version it takes); VERSION is the libvirt release
 // (default 9.0.0), whose behaviour switches come from libvirt-versions.json; `.abi-update` parses
-// as libvirt's *_ABI_UPDATE test macros do (VIR_DOMAIN_DEF_PARSE_ABI_UPDATE).
+// as libvirt's *_ABI_UPDATE test macros do (VIR_DOMAIN_DEF_PARSE_ABI_UPDATE); `.incoming=URI` starts
+// the domain for an incoming migration from URI, as ARG_MIGRATE_FROM does.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,8 +52,9 @@ function fromData(data: ProfileData, version: string): Profile {
 function readData(name: string, version: string): ProfileData {
   const file = join(dataDir, version === DEFAULT_VERSION ? `${name}.json` : `${name}@${version}.json`);
   if (!existsSync(file)) {
-    const known = version === DEFAULT_VERSION ? 'nocaps, nocaps+FLAG,…, x86_64-latest, x86_64-5.2.0, host'
-      : [...readdirSync(dataDir).filter((f) => f.endsWith(`@${version}.json`)).map((f) => f.slice(0, -'.json'.length)), 'host'].join(', ');
+    const bundled = readdirSync(dataDir).filter((f) => /^x86_64-.*\.json$/.test(f) && (version === DEFAULT_VERSION ? !f.includes('@') : f.endsWith(`@${version}.json`)))
+      .map((f) => f.slice(0, -'.json'.length)).sort();
+    const known = [...(version === DEFAULT_VERSION ? ['nocaps', 'nocaps+FLAG,…'] : []), ...bundled, 'host'].join(', ');
     throw new ProfileError(`unknown profile '${version === DEFAULT_VERSION ? name : `${name}@${version}`}' (known: ${known})`);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as ProfileData;
@@ -81,7 +83,11 @@ export function hostProfile(facts: HostFacts): Profile {
       ['XDG_DATA_HOME', '{stateDir}/.local/share'], ['XDG_CACHE_HOME', '{stateDir}/.cache'], ['XDG_CONFIG_HOME', '{stateDir}/.config']],
     stateDir: facts.stateDirTemplate,
     monitor: facts.monitorTemplate,
+    // The test suite's fd for a vhost-user GPU's socket: a live daemon opens one only at start.
+    vhostUserGpuFd: undefined,
+    netsBecomeTaps: true,
     hostNodes: facts.numaNodes.filter((n) => n.memoryKiB === undefined || n.memoryKiB > 0).map((n) => n.id),
+    hostNodeCpus: Object.fromEntries(facts.numaNodes.map((n) => [String(n.id), n.cpus])),
     unavailableNode: { code: 'CONFIG_UNSUPPORTED', detail: 'NUMA node {bit} is unavailable' },
     autoNodeset: null,
     abiUpdate: true,
@@ -102,6 +108,9 @@ function resolve(name: string): Profile {
   const at = name.lastIndexOf('@');
   let base = at >= 0 ? name.slice(0, at) : name;
   const version = at >= 0 ? name.slice(at + 1) : undefined;
+  // `.incoming=URI`: the domain is started for an incoming migration (libvirt's ARG_MIGRATE_FROM).
+  const incomingMatch = /\.incoming=([^@]+)$/.exec(base);
+  if (incomingMatch) base = base.slice(0, incomingMatch.index);
   const abiUpdate = base.endsWith('.abi-update');
   if (abiUpdate) base = base.slice(0, -'.abi-update'.length);
   let profile: Profile;
@@ -130,7 +139,8 @@ function resolve(name: string): Profile {
     profile = fromData(readData(base, v), v);
   }
   // Only the name the caller used is new; every other field is the base profile's.
-  return abiUpdate || version ? { ...profile, name, ...(abiUpdate ? { abiUpdate: true } : {}) } : profile;
+  return abiUpdate || version || incomingMatch
+    ? { ...profile, name, ...(abiUpdate ? { abiUpdate: true } : {}), ...(incomingMatch ? { incoming: incomingMatch[1] } : {}) } : profile;
 }
 
 export function loadProfile(name: string): Profile {

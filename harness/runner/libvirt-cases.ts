@@ -123,6 +123,10 @@ export function parseRegistrations(source: string, suite: Registration['suite'])
       reg.suffix = `.${arch}-${ver}`;
       if (arch === 'x86_64') reg.profile = `x86_64-${ver}`;
       else reg.why = `arch ${arch} is not covered by the model's profiles`;
+    } else if (macro === 'DO_TEST_FULL' && suite === 'xml2argv') {
+      const full = decodeFull(a);
+      if (typeof full === 'string') reg.why = full;
+      else { reg.profile = full.profile; reg.failure = full.failure; }
     } else reg.why = `registration macro ${macro} is not covered by the model's profiles`;
     reg.why ??= config;
     if (reg.why) reg.profile = null;
@@ -131,8 +135,38 @@ export function parseRegistrations(source: string, suite: Registration['suite'])
   return out;
 }
 
+/** qemuxml2argvtest.c's DO_TEST_FULL(name, "", ARG_…, ARG_END) of libvirt <= 9: the capabilities
+ *  (ARG_QEMU_CAPS … QEMU_CAPS_LAST, a nocaps profile) and an incoming migration; any other
+ *  argument is a reason it is not covered. */
+function decodeFull(a: string[]): { profile: string; failure: boolean } | string {
+  if (unquote(a[1]) !== '') return `DO_TEST_FULL with suffix ${a[1]} is not covered by the model's profiles`;
+  const caps: string[] = [];
+  let from: string | undefined;
+  let fd: string | undefined;
+  let failure = false;
+  for (let i = 2; i < a.length; i++) {
+    const k = a[i];
+    if (k === 'ARG_END') continue;
+    if (k === 'ARG_MIGRATE_FROM' && /^"[^"]*"$/.test(a[i + 1] ?? '')) from = unquote(a[++i]);
+    else if (k === 'ARG_MIGRATE_FD') fd = a[++i];
+    else if (k === 'ARG_FLAGS' && a[i + 1] === 'FLAG_EXPECT_FAILURE') { failure = true; i++; }
+    else if (k === 'ARG_QEMU_CAPS') {
+      for (i++; i < a.length && a[i] !== 'QEMU_CAPS_LAST'; i++) caps.push(a[i].replace(/^QEMU_CAPS_/, ''));
+    } else return `DO_TEST_FULL passes ${k}: not covered by the model's profiles`;
+  }
+  const uri = from === undefined ? undefined : incomingURI(from, fd);
+  if (uri === null) return `DO_TEST_FULL migrates from '${from}' without a numeric ARG_MIGRATE_FD`;
+  return { profile: `${caps.length ? `nocaps+${caps.join(',')}` : 'nocaps'}${uri ? `.incoming=${uri}` : ''}`, failure };
+}
+
 /** What a qemuxmlconftest registration asks for, from its macro and ARG_* list. */
-interface ConfArgs { arch: string; ver: string; abiUpdate: boolean; failure: boolean; parseError: boolean; extra: string[] }
+interface ConfArgs { arch: string; ver: string; abiUpdate: boolean; failure: boolean; parseError: boolean; extra: string[]; migrateFrom?: string; migrateFd?: string }
+
+/** qemuMigrationDstGetURI: 'stdio' is the fd given with ARG_MIGRATE_FD, anything else as it is. */
+function incomingURI(from: string, fd: string | undefined): string | null {
+  if (from !== 'stdio') return from;
+  return fd !== undefined && /^\d+$/.test(fd) ? `fd:${fd}` : null;
+}
 
 /** ARG_* pairs as testQemuInfoSetArgs reads them; anything beyond arch/version/flags is "extra"
  *  (changed capabilities, fds, migration, host CPU, variants): no profile reproduces those. */
@@ -148,6 +182,8 @@ function readArgList(list: string[], into: ConfArgs): void {
       if (/FLAG_EXPECT_PARSE_ERROR/.test(v)) into.parseError = true;
       for (const f of v.split('|').map((s) => s.trim())) if (!/^FLAG_EXPECT_(FAILURE|PARSE_ERROR)$/.test(f)) into.extra.push(f);
     } else if (k === 'ARG_PARSEFLAGS' && list[i + 1] === 'VIR_DOMAIN_DEF_PARSE_ABI_UPDATE') { into.abiUpdate = true; i++; }
+    else if (k === 'ARG_MIGRATE_FROM' && /^"[^"]*"$/.test(list[i + 1] ?? '')) into.migrateFrom = unquote(list[++i]);
+    else if (k === 'ARG_MIGRATE_FD') into.migrateFd = list[++i];
     else { into.extra.push(k.startsWith('ARG_') ? k : `argument ${k}`); break; }
   }
 }
@@ -204,7 +240,8 @@ export function parseConfRegistrations(source: string, version: string | null): 
     else if (c.extra.length) reg.why = `${macro} passes ${c.extra.join(', ')}: not covered by the model's profiles`;
     else if (c.arch !== 'x86_64') reg.why = `arch ${c.arch} is not covered by the model's profiles`;
     else if (!version) reg.why = 'the tree does not say its libvirt version (meson.build)';
-    else reg.profile = `x86_64-${c.ver}${c.abiUpdate ? '.abi-update' : ''}@${version}`;
+    else if (c.migrateFrom !== undefined && !incomingURI(c.migrateFrom, c.migrateFd)) reg.why = `${macro} migrates from '${c.migrateFrom}' without a numeric ARG_MIGRATE_FD`;
+    else reg.profile = `x86_64-${c.ver}${c.abiUpdate ? '.abi-update' : ''}${c.migrateFrom !== undefined ? `.incoming=${incomingURI(c.migrateFrom, c.migrateFd)}` : ''}@${version}`;
     out.push(reg);
   }
   return out;

@@ -7,6 +7,8 @@ import t from 'tap';
 import { runModel } from '../backends/model.js';
 import { hostProfile, loadProfile } from '../profiles/load.js';
 import type { HostFacts } from '../model/host-facts.js';
+import { xml2argv } from '../model/pipeline.js';
+import { readXml } from '../xml/read.js';
 
 const L9 = 'x86_64-latest';
 const L11 = 'x86_64-latest@11.3.0';
@@ -150,9 +152,38 @@ t.test('the thread context of a preallocated restrictive backend differs by rele
   t.match(argv(strict, L9), /"node-affinity":\[1\]/, 'strict: both releases preallocate on the node');
 });
 
+t.test('11.x narrows a thread context to the nodes of the emulator\'s CPUs', async (t) => {
+  // The test profiles' host: CPUs 0-3 on node 0, 4-7 on 1, 8-11 on 2, 12-15 on 3.
+  const pinned = (cpus: string, nodes: string): string => domain({ backing: '<hugepages/>', numatune: `<memory mode='strict' nodeset='${nodes}'/>` })
+    .replace("<vcpu placement='static'>", `<vcpu placement='static' cpuset='${cpus}'>`);
+  t.match(argv(pinned('4-5', '1-3'), L11), /"node-affinity":\[1\]/, 'vCPUs on node 1: only node 1 of 1-3');
+  t.match(argv(pinned('0,9,13', '1-3'), L11), /"node-affinity":\[2,3\]/, 'CPUs on nodes 0, 2, 3: nodes 2 and 3');
+  const none = argv(pinned('0-1', '1-3'), L11);
+  t.notMatch(none, /thread-context|prealloc-context/, 'no node in common: no thread context at all');
+  t.equal(backend(none, 'ram-node0')?.prealloc, true, 'the backend still preallocates');
+  t.match(argv(pinned('0-1', '1-3'), L9), /"node-affinity":\[1,2,3\]/, '9.0.0 takes host-nodes as they are');
+  const emulatorpin = pinned('0-15', '0-1').replace('<os>', "<cputune><emulatorpin cpuset='4'/></cputune><os>");
+  t.match(argv(emulatorpin, L11), /"node-affinity":\[1\]/, '<emulatorpin> comes before <vcpu cpuset>');
+  const unknown = { ...loadProfile(L11), hostNodeCpus: undefined };
+  t.throws(() => xml2argv(readXml(pinned('4', '1')), unknown), { name: 'NotModelledError', message: /^not modelled: a preallocated backend with emulator CPUs under profile/ },
+    'a host whose CPUs per node are unknown is refused, not guessed');
+});
+
 t.test('outside the vocabulary stays an honest refusal with the path', async (t) => {
   const o = runModel('argv', domain({ backing: '<hugepages><page size="2048"><extra/></page></hugepages>' }), L9);
   t.same(o, { kind: 'error', message: 'not modelled: element <extra> (at domain/memoryBacking/hugepages/page/extra)' });
-  const sgx = runModel('xml', domain({ maxMemory: "<maxMemory slots='4' unit='GiB'>8</maxMemory>", devices: "<memory model='sgx-epc'><target><size unit='MiB'>64</size></target></memory>" }), L11);
-  t.same(sgx, { kind: 'error', message: 'not modelled: memory model sgx-epc' });
+});
+
+t.test('SGX EPC memory: a backend the machine takes, sized against QEMU\'s EPC sections', async (t) => {
+  const epc = (size: string, nodes = '0-1'): string => domain({ cells: 2, maxMemory: "<maxMemory slots='4' unit='GiB'>8</maxMemory>",
+    devices: `<memory model='sgx-epc'><source><nodemask>${nodes}</nodemask></source><target><size unit='MiB'>${size}</size><node>1</node></target></memory>` });
+  for (const profile of ['x86_64-7.0.0', 'x86_64-7.0.0@11.3.0']) {
+    const text = argv(epc('64'), profile);
+    t.match(text, /-machine pc,usb=off,dump-guest-core=off,sgx-epc\.0\.memdev=memepc0,sgx-epc\.0\.node=1 /, `${profile}: the machine names the EPC and its node`);
+    t.same(backend(text, 'memepc0'), { 'qom-type': 'memory-backend-epc', id: 'memepc0', prealloc: true, size: 67108864, 'host-nodes': [0, 1], policy: 'bind' });
+    t.notMatch(text, /"driver":"sgx/, 'no -device for it');
+    t.equal(argv(epc('512'), profile), 'ERROR unsupported configuration: sgx epc size 262144 on host node 0 is less than requested size 524288');
+  }
+  t.equal(argv(epc('64'), L11), "ERROR unsupported configuration: sgx epc isn't supported by this QEMU binary", 'QEMU 10.0 has no sgx-epc');
+  t.match(runModel('argv', epc('64', '5'), 'x86_64-7.0.0'), { kind: 'error', message: /^not modelled: an sgx-epc nodemask naming node 5/ });
 });
