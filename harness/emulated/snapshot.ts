@@ -1,5 +1,5 @@
 // Saved states of the emulated host, so a run restores a VM whose libvirtd is already warm rather
-// than booting one (TCG boots take 10-30 s; a restore about 2 s). One slot per topology and
+// than booting one (LVH_EMULATED_SNAPSHOT=on; see vm.ts for why not by default). One slot per topology and
 // kernel: .cache/emulated/snapshots/SLOT/ holds
 //   state       QEMU's migration stream, taken right after a boot had libvirtd answering
 //   disk.qcow2  the root disk as it was at that moment (an overlay over the image, backing path

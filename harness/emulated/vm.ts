@@ -1,8 +1,9 @@
 // One emulated multi-node host: QEMU under TCG (KVM runs no guest code on these machines) running
 // the image built by scripts/build-emulated-host.sh with a topology and a kernel, the project
 // directory shared read-only at /project (virtio-9p), and a command channel on a serial port.
-// A host starts from the state saved after an earlier boot of the same image, kernel and
-// topology (snapshot.ts) when there is one: about 2 s instead of a 10-30 s boot under TCG.
+// With LVH_EMULATED_SNAPSHOT=on a host starts from the state saved after an earlier boot of the
+// same image, kernel and topology (snapshot.ts): 1-4 s right after another VM's exit, but slower
+// than a boot for the first restore of a run on this machine (README "Saved states"), hence off.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
@@ -27,7 +28,8 @@ export interface BootOptions {
   readyTimeoutMs?: number;
   libvirtd?: boolean;
   /** Start from a saved state when there is a usable one, and save one after a boot (default:
-   *  yes, unless LVH_EMULATED_SNAPSHOT=off). Only hosts with libvirtd answering are saved. */
+   *  no, unless LVH_EMULATED_SNAPSHOT=on: on this machine the first restore of a run is slower
+   *  than a boot, see README "Saved states"). Only hosts with libvirtd answering are saved. */
   snapshot?: boolean;
 }
 
@@ -124,7 +126,7 @@ export class EmulatedHost {
     const machine = machineArgs(topology, kinfo.dir);
     const image = realpathSync(join(imageDir, 'rootfs.img'));
     const label = `emulated host (${topology.name}, kernel ${kernel})`;
-    const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT !== 'off') && opts.libvirtd !== false;
+    const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT === 'on') && opts.libvirtd !== false;
     if (!wanted) return EmulatedHost.start(topology, kernel, machine, image, {}, opts);
     const slot = `${topology.name}-${kernel}`;
     const parts = keyParts({ imageKey: manifest.key, imageBuilt: manifest.built ?? '', kernelLabel: kernel, kernelVersion: kinfo.version, kernelDir: kinfo.dir, machine: keyedArgs(machine) });
@@ -211,7 +213,8 @@ export class EmulatedHost {
     const loaded = (Date.now() - t0) / 1000;
     await this.openChannel(deadline);
     const sent = Date.now();
-    const r = await this.run(resumeScript(sent / 1000, randomBytes(64)), Math.max(5_000, deadline - Date.now()));
+    // Its own budget: a state that was slow to load must not leave the guest seconds to answer.
+    const r = await this.run(resumeScript(sent / 1000, randomBytes(64)), Math.max(30_000, deadline - Date.now()));
     const back = Date.now();
     if (r.code !== 0 || !r.stdout.includes(RESUMED_SCRIPT)) throw new EmulatedBootError(`the restored guest did not resume: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
     const guestNow = Number(/@@NOW (\d+\.\d+)/.exec(r.stdout)?.[1]);
