@@ -173,7 +173,8 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
             // Inputs the daemon inside never answered (it stopped, or was not there): what the host
             // says about it goes to the notes; the daemon is started again once and only those
             // inputs run again. An input that stops it each time stays an error, with the reason.
-            let unanswered = paths.filter((f) => !batch.results.has(f) || isNoDaemon(batch.results.get(f)!));
+            const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
+            const unanswered = paths.filter(noAnswer(batch.results));
             if (unanswered.length) {
               const health = await daemonHealth(booted);
               ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
@@ -183,9 +184,8 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
               }
               const again = await batchInside(booted, op, unanswered);
               for (const [f, o] of again.results) batch.results.set(f, o);
-              const still = unanswered.filter((f) => !again.results.has(f) || isNoDaemon(again.results.get(f)!));
+              const still = unanswered.filter(noAnswer(again.results));
               ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
-              unanswered = still;
               batch = { ...batch, said: batch.said || again.said };
             }
             for (const f of paths) {
