@@ -126,13 +126,19 @@ function installHooks(): void {
 
 /** A process's start time (field 22 of /proc/PID/stat): with the pid, it names one process
  *  for good, so a recycled pid is never killed. '' when the process is gone. */
-export function processStartTime(pid: number): string {
+/** The fields of /proc/PID/stat after the command name (index 0 is the state, 2 the process
+ *  group, 19 the start time), or null once the process is gone. */
+export function procStatFields(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return '';
+    return null;
   }
+}
+
+export function processStartTime(pid: number): string {
+  return procStatFields(pid)?.[19] ?? '';
 }
 
 /** A temporary directory held until removed: by its owner, at exit, or by the reaper. */

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeAtomic } from '../neutral/atomic-file.js';
-import { processStartTime, type ReapOrder } from './cleanup.js';
+import { procStatFields, processStartTime, type ReapOrder } from './cleanup.js';
 
 const [owner, file, dir] = process.argv.slice(2);
 const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
@@ -25,11 +25,8 @@ function groupMembers(pgid: number, leaderStart: number): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && Number(f[19]) >= leaderStart) out.push(Number(d));
-    } catch { /* gone meanwhile */ }
+    const f = procStatFields(d);
+    if (f && Number(f[2]) === pgid && Number(f[19]) >= leaderStart) out.push(Number(d));
   }
   return out;
 }

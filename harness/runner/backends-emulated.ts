@@ -13,6 +13,7 @@ import type { BackendContext, BackendEntry } from './backend.js';
 import type { Case } from './case.js';
 import { readHosts, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, hostId } from './hosts.js';
+import { batchInside, daemonHealth, isNoDaemon } from './emulated-batch.js';
 import { EMULATED } from './run-hosts.js';
 import { RUNTIME_JOBS } from '../emulated/capacity.js';
 
@@ -190,7 +191,8 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
           // Inputs the daemon inside never answered (it stopped, or was not there): what the host
           // says about it goes to the notes; the daemon is started again once and only those
           // inputs run again. An input that stops it each time stays an error, with the reason.
-          let unanswered = paths.filter((f) => !batch.results.has(f) || isNoDaemon(batch.results.get(f)!));
+          const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
+          const unanswered = paths.filter(noAnswer(batch.results));
           if (unanswered.length) {
             const health = await daemonHealth(booted);
             ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
@@ -200,9 +202,8 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
             }
             const again = await batchInside(booted, op, unanswered);
             for (const [f, o] of again.results) batch.results.set(f, o);
-            const still = unanswered.filter((f) => !again.results.has(f) || isNoDaemon(again.results.get(f)!));
+            const still = unanswered.filter(noAnswer(again.results));
             ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
-            unanswered = still;
             batch = { ...batch, said: batch.said || again.said };
           }
           for (const f of paths) {
@@ -323,42 +324,3 @@ function tieringBackend(): BackendEntry {
 }
 EMULATED_BACKENDS.push(tieringBackend());
 
-/** The CLI's many-files layout: each result under "==> FILE <==" (none for a single file). */
-/** One CLI call inside for `paths`: each file's result (ok or its error line), the exit status,
- *  and whatever the call said that names no file (e.g. "libvirt backend unavailable: …"). */
-async function batchInside(b: Booted, op: 'argv' | 'xml', paths: string[]): Promise<{ results: Map<string, Outcome>; code: number; said: string }> {
-  const { runCliInside } = await import('../emulated/inside.js');
-  const r = await runCliInside(b.host, [op, '--impl', 'libvirt', ...b.uriArgs, ...paths], {}, 1_800_000);
-  const results = new Map<string, Outcome>();
-  for (const [f, text] of splitBatch(r.stdout, paths)) results.set(f, { kind: 'ok', text });
-  const said: string[] = [];
-  for (const line of r.stderr.split('\n')) {
-    const m = /^(\/project\/[^:]+): (.*)$/.exec(line);
-    if (m && paths.length > 1) results.set(m[1]!, { kind: 'error', message: m[2]! });
-    else if (paths.length === 1 && line.trim() && !results.has(paths[0]!)) results.set(paths[0]!, { kind: 'error', message: line.trim() });
-    else if (line.trim()) said.push(line.trim());
-  }
-  return { results, code: r.code, said: said.slice(-3).join(' | ') };
-}
-
-/** An answer that is no answer: the connection to the daemon failed, not the input. */
-function isNoDaemon(o: Outcome): boolean {
-  return o.kind === 'error' && /Failed to connect socket|End of file while reading data|Cannot recv data|Broken pipe|libvirt backend unavailable|did not answer within|does not answer/.test(o.message);
-}
-
-/** What the emulated host says about the libvirt inside: its process, its log's tail, the
- *  kernel's last words (an OOM kill, a segfault). */
-async function daemonHealth(b: Booted): Promise<string> {
-  const pidFile = b.series ? '/run/lvh-series/libvirtd.pid' : '/run/libvirtd.pid';
-  const log = b.series ? 'tail -3 /run/lvh-series/libvirtd.log' : 'true';
-  const r = await b.host.run(`p=$(cat ${pidFile} 2>/dev/null); if [ -n "$p" ] && [ -d /proc/$p ]; then echo "libvirtd $p running"; else echo "libvirtd not running"; fi; ${log}; dmesg | grep -Ei 'oom|killed process|segfault|libvirtd' | tail -3`, 60_000).catch((e: Error) => ({ stdout: `host did not answer: ${e.message}`, stderr: '', code: -1 }));
-  return r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' | ') || 'the host said nothing';
-}
-
-export function splitBatch(stdout: string, files: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  if (files.length === 1) { if (stdout) out.set(files[0], stdout); return out; }
-  const parts = stdout.split(/^==> (.*) <==\n/m);
-  for (let i = 1; i + 1 < parts.length; i += 2) out.set(parts[i], parts[i + 1]);
-  return out;
-}
