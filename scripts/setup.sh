@@ -42,10 +42,12 @@ fi
 
 # chromium: the HTML report's browser test (harness/test/html-report.test.ts) drives Debian's own
 # build; no browser is ever downloaded by npm. rsync: gitlab-ci-local (the CI definition run by
-# harness/test/ci-definitions.test.ts) copies the tracked files with it.
-packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
+# harness/test/ci-definitions.test.ts) copies the tracked files with it. qemu-utils: qemu-img makes
+# the emulated host's saved-state overlay (harness/emulated/snapshot.ts).
+packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
 # backports: libvirt and QEMU come from the next step, not first 9.0.0 then 11.3.0 over it
-[ "$libvirt" = debian ] || packages=(xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
+# (qemu-utils is moved with the rest of QEMU's packages there)
+[ "$libvirt" = debian ] || packages=(qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
 
 step "Debian packages: ${packages[*]}"
 read -ra missing <<< "$(missing_debs "${packages[@]}")"

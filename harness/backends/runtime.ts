@@ -63,6 +63,8 @@ export interface ObservationDetails {
   /** Each vCPU/iothread thread (query-cpus-fast / query-iothreads) is in its own thread group. */
   threadGroups: { group: string; tid: number; inGroup: boolean }[];
   seconds: number;
+  /** Where the seconds went: virsh create (--paused), reading both views, destroying it. */
+  phases: { create: number; read: number; destroy: number };
 }
 
 export type Observation =
@@ -192,7 +194,7 @@ export class RuntimeBackend {
 
   /** Start `xml` (renamed) paused, run `read` on it, destroy it whatever happens. */
   private async startAndRead<T>(xml: string, label: string, type: 'kvm' | 'qemu',
-    read: (g: { name: string; uuid: string }) => Promise<T>): Promise<{ kind: 'ok'; value: T } | { kind: 'error'; message: string }> {
+    read: (g: { name: string; uuid: string }) => Promise<T>, phases: ObservationDetails['phases']): Promise<{ kind: 'ok'; value: T } | { kind: 'error'; message: string }> {
     if (isDraining()) throw new RuntimeBackendError('runtime backend is shutting down (signal received)');
     const n = ++this.counter;
     const name = `${RUNTIME_PREFIX}${process.pid}-${n}-${this.rand}-${label}`;
@@ -205,10 +207,12 @@ export class RuntimeBackend {
     let result: { kind: 'ok'; value: T } | { kind: 'error'; message: string } | undefined;
     let primary: Error | undefined;
     try {
+      let t = performance.now();
       const creating = virsh(this.uri, ['create', file, '--paused'], CREATE_TIMEOUT_MS);
       inFlight.add(creating);
       let r: VirshResult;
       try { r = await creating; } finally { inFlight.delete(creating); }
+      phases.create = (performance.now() - t) / 1000;
       if (r.timedOut) throw new RuntimeBackendError(`virsh create timed out after ${CREATE_TIMEOUT_MS / 1000} s`);
       if (r.code !== 0 && LIBVIRT_GONE.test(r.stderr)) {
         throw new RuntimeBackendError(`libvirtd unreachable during create: ${lastVirshError(r.stderr) ?? r.stderr.trim()}`);
@@ -222,16 +226,19 @@ export class RuntimeBackend {
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new RuntimeBackendError(`reading ${name} took more than ${this.observeTimeoutMs / 1000} s`)), this.observeTimeoutMs);
         });
+        t = performance.now();
         try {
           result = { kind: 'ok', value: await Promise.race([read({ name, uuid }), timeout]) };
         } finally {
           clearTimeout(timer);
+          phases.read = (performance.now() - t) / 1000;
         }
       }
     } catch (e) {
       primary = e instanceof Error ? e : new Error(String(e));
     }
     rmSync(file, { force: true });
+    const tDestroy = performance.now();
     try {
       await destroyIfOurs(entry);
     } catch (e) {
@@ -240,6 +247,7 @@ export class RuntimeBackend {
       if (primary) primary.message += `; cleanup: ${msg}`;
       else primary = new RuntimeBackendError(msg);
     }
+    phases.destroy = (performance.now() - tDestroy) / 1000;
     if (primary) throw primary;
     return result!;
   }
@@ -254,12 +262,12 @@ export class RuntimeBackend {
     const t0 = performance.now();
     const safeLabel = label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
     const attempt = async (accel: Accel, why: string): Promise<Observation> => {
-      const details: ObservationDetails = { accel, accelWhy: why, name: '', uuid: '', mappings: [], threadGroups: [], seconds: 0 };
+      const details: ObservationDetails = { accel, accelWhy: why, name: '', uuid: '', mappings: [], threadGroups: [], seconds: 0, phases: { create: 0, read: 0, destroy: 0 } };
       const r = await this.startAndRead(xml, safeLabel, accel === 'kvm' ? 'kvm' : 'qemu', (g) => {
         details.name = g.name;
         details.uuid = g.uuid;
         return this.read(g.name, g.uuid, details);
-      });
+      }, details.phases);
       details.seconds = (performance.now() - t0) / 1000;
       return r.kind === 'ok' ? { kind: 'facts', facts: r.value, details } : { kind: 'error', message: r.message, details };
     };

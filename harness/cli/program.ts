@@ -2,7 +2,6 @@
 // runtime command. main.ts comes here only for what fast-args.ts does not take.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS, parseJobs } from './fast-args.js';
-import { readInput } from './inputs.js';
 
 function build(): Command {
   const program = new Command();
@@ -36,8 +35,7 @@ function build(): Command {
           const em = await import('../emulated/cli.js');
           rest.profile = em.emulatedProfile(rest.profile, topology)!;
           if (host === 'emulated' && rest.impl === 'libvirt') {
-            if (files.length !== 1) { process.stderr.write('--host emulated takes one file\n'); process.exit(2); }
-            await em.runInEmulated(op, files[0]!, ['--impl', 'libvirt'], { topology, profile: rest.profile });
+            await em.runInEmulated(op, files, ['--impl', 'libvirt'], { topology, profile: rest.profile });
           }
         }
         // Loaded here, not at the top: help and usage errors need none of the model.
@@ -48,64 +46,32 @@ function build(): Command {
 
   program
     .command('runtime')
-    .description('start the domain paused under the real libvirt, read what QEMU and the kernel did with its memory, compare with the model')
-    .argument('<file>', 'domain XML file')
+    .description('start the domain paused under the real libvirt, read what QEMU and the kernel did with its memory, compare with the model; several files: each result under a "==> FILE <==" line, errors as "FILE: message", the worst exit status')
+    .argument('<file...>', 'domain XML files')
     .option('--json', 'print {"expected", "observed", "match"} as JSON (default: a summary and the diff)')
     .addOption(new Option('--profile <name>', 'profile for the prediction').default('host'))
     .option('--expect <file>', 'predict from this XML instead of FILE (e.g. the original of a modified copy)')
     .addOption(new Option('--accel <mode>', 'accelerator: auto (KVM when a paused KVM guest starts, else TCG), kvm, tcg').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .addOption(new Option('--jobs <n>', 'guests at once for several files').default(1).argParser((v) => {
+      const n = parseJobs(v);
+      if (n === null) throw new InvalidArgumentError('a positive integer is wanted.');
+      return n;
+    }))
     .addOption(new Option('--host <host>', 'start the guest on this machine or inside the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
     .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
     .option('--kernel <version>', "emulated host kernel (6.1 or 6.12 from the image, 7.2 from scripts/build-emulated-kernels.sh; default: the topology's)")
     .option('--uri <uri>', 'libvirt connection (default qemu:///system; e.g. a series build\'s private daemon)')
-    .action(async (file: string, opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg'; host: string; topology: string; kernel?: string; uri?: string }) => {
+    .action(async (files: string[], opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg'; jobs: number; host: string; topology: string; kernel?: string; uri?: string }) => {
       if (opts.host === 'emulated') {
         // The same command runs inside, against the libvirt there (TCG: no KVM in the VM).
         const { runInEmulated } = await import('../emulated/cli.js');
-        await runInEmulated('runtime', file, [...(opts.json ? ['--json'] : []), '--accel', 'tcg'], { topology: opts.topology, kernel: opts.kernel, profile: opts.profile }, opts.expect ? { '--expect': opts.expect } : {});
+        await runInEmulated('runtime', files, [...(opts.json ? ['--json'] : []), '--accel', 'tcg', '--jobs', String(opts.jobs)], { topology: opts.topology, kernel: opts.kernel, profile: opts.profile }, opts.expect ? { '--expect': opts.expect } : {});
       }
-      // exit 0: observation matches the prediction; 1: it does not; 2: the guest could not be
-      // started (libvirt's reason, or why the runtime backend cannot run here) on stderr.
-      const read = (f: string): Uint8Array => {
-        const r = readInput(f);
-        if (!('error' in r)) return r;
-        process.stderr.write(`${r.error}\n`);
-        process.exit(1);
-      };
-      const input = read(file);
-      const { RuntimeBackend } = await import('../backends/runtime.js');
-      const { predictDocument } = await import('../runtime/compare.js');
-      const { compare } = await import('../runner/compare.js');
-      const { observationDocument, stableJson } = await import('../neutral/runtime-facts.js');
-      const expected = predictDocument(opts.expect ? read(opts.expect) : input, opts.profile);
-      const backend = new RuntimeBackend({ accel: opts.accel, ...(opts.uri ? { uri: opts.uri } : {}) });
-      let code = 2;
-      try {
-        const why = await backend.unavailable();
-        if (why) {
-          process.stderr.write(`runtime backend unavailable: ${why}\n`);
-          return;
-        }
-        const o = await backend.observe(Buffer.from(input).toString('utf8'), 'cli');
-        const observed = observationDocument(o);
-        const v = compare({ kind: 'ok', text: expected.text }, { kind: 'ok', text: stableJson(observed) }, ['expected', 'observed']);
-        // Per backend: resident pages per host node (mappings[].pages) and how many lie outside the
-        // nodeset the XML gives it (the tiering question); both observations, not compared here.
-        const { pagesOutside } = await import('../backends/pages-outside.js');
-        const run = { accel: o.details.accel, seconds: Number(o.details.seconds.toFixed(2)), mappings: o.details.mappings, pages_outside_nodeset: pagesOutside(Buffer.from(input).toString('utf8'), o.details.mappings) };
-        if (opts.json) process.stdout.write(JSON.stringify({ expected: expected.doc, observed, match: v.same, run }, null, 2) + '\n');
-        else process.stdout.write(v.same ? `match (${run.accel}, ${run.seconds} s)\n` : v.diff!);
-        if (o.kind === 'error') {
-          process.stderr.write(`guest not started: ${o.message}\n`);
-          code = 2;
-        } else code = v.same ? 0 : 1;
-      } catch (e) {
-        process.stderr.write(`runtime: ${(e as Error).message}\n`);
-        code = 2;
-      } finally {
-        await backend.close().catch((e: Error) => process.stderr.write(`runtime cleanup: ${e.message}\n`));
-        process.exit(code);
-      }
+      // exit 0: observation matches the prediction; 1: it does not (or an input could not be
+      // read or predicted); 2: the guest could not be started (libvirt's reason, or why the
+      // runtime backend cannot run here) on stderr.
+      const { runtimeCommand } = await import('./runtime-command.js');
+      await runtimeCommand(files, opts);
     });
   program
     .command('merge-reports')

@@ -20,22 +20,27 @@ function fail(msg: string, code = 2): never {
   process.exit(code);
 }
 
-/** Run `op [forwarded options] FILE` inside a freshly booted emulated host and exit as it did. */
-export async function runInEmulated(op: 'argv' | 'xml' | 'runtime', file: string, forwarded: string[], opts: EmulatedOpts, extraFiles: Record<string, string> = {}): Promise<never> {
+/** Run `op [forwarded options] FILE…` inside a freshly booted emulated host and exit as it did. */
+export async function runInEmulated(op: 'argv' | 'xml' | 'runtime', inputs: string[], forwarded: string[], opts: EmulatedOpts, extraFiles: Record<string, string> = {}): Promise<never> {
   const files: Record<string, Uint8Array> = {};
   const guestPath = (f: string) => {
-    const name = basename(f).replace(/[^\w.-]/g, '_') || 'input.xml';
+    let name = basename(f).replace(/[^\w.-]/g, '_') || 'input.xml';
+    if (name in files) name = `${Object.keys(files).length}-${name}`;
     try {
       files[name] = readFileSync(f);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       fail(`failed to read ${f}: ${code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : String(code)}`, 1);
     }
+    shown.set(`/tmp/lvh/${name}`, f);
     return `/tmp/lvh/${name}`;
   };
+  // Several files come back under the guest's paths: show the caller's.
+  const shown = new Map<string, string>();
+  const unmap = (text: string): string => text.replace(/^(==> )?(\/tmp\/lvh\/[\w.-]+)(?=( <==$|: ))/gm, (m, head: string | undefined, p: string) => `${head ?? ''}${shown.get(p) ?? p}`);
   const args = [op, ...forwarded];
   for (const [flag, f] of Object.entries(extraFiles)) args.push(flag, guestPath(f));
-  args.push(guestPath(file));
+  for (const f of inputs) args.push(guestPath(f));
   let host: EmulatedHost | undefined;
   let code = 2;
   try {
@@ -44,8 +49,8 @@ export async function runInEmulated(op: 'argv' | 'xml' | 'runtime', file: string
     // The prediction's default profile inside is the emulated host's own, as `host` is outside.
     const profile = emulatedProfile(opts.profile ?? 'emulated', host.topology.name) ?? probed;
     const r = await runCliInside(host, [...args.slice(0, 1), '--profile', profile, ...args.slice(1)], files);
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
+    process.stdout.write(inputs.length > 1 ? unmap(r.stdout) : r.stdout);
+    process.stderr.write(inputs.length > 1 ? unmap(r.stderr) : r.stderr);
     code = r.code;
   } catch (e) {
     const err = e as Error;

@@ -3,7 +3,8 @@
 // observation compared with golden/runtime-emulated/NAME.TOPOLOGY.json. Goldens come only from
 // observation (--bless), never from the model; the model's verdict is reported beside it.
 //
-//   node dist/emulated/run-cases.js [--bless] [--topology mock8] [--kernel 6.12] [--series KEY] [NAME…]
+//   node dist/emulated/run-cases.js [--bless] [--topology mock8] [--kernel 6.12] [--series KEY] [--jobs N] [NAME…]
+// All cases go inside in one CLI call, N guests at once (capacity.ts).
 // --series KEY runs a series build's libvirt inside instead of the image's (series-inside.ts);
 // its goldens are the version's forks (case-doc.ts), blessed only from a build without patches.
 // Exit 0 all pass, 1 a case differs, 2 the emulated host could not run (the reason on stderr).
@@ -13,7 +14,8 @@ import { createTwoFilesPatch } from 'diff';
 import { checkWithin, emulatedGoldenPath, goldenDoc, stable, type CaseSpec, type Mapping } from './case-doc.js';
 import { loadSeriesBuild } from '../series/manifest.js';
 import { startSeriesInside } from './series-inside.js';
-import { ensureEmulatedFacts, runCliInside } from './inside.js';
+import { ensureEmulatedFacts, runRuntimeBatch } from './inside.js';
+import { RUNTIME_JOBS } from './capacity.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost, EmulatedUnavailable } from './vm.js';
 
@@ -27,6 +29,8 @@ async function main(): Promise<number> {
   const topology = opt('--topology') ?? 'mock8';
   const kernel = opt('--kernel');
   const seriesKey = opt('--series');
+  const jobs = Number(opt('--jobs') ?? RUNTIME_JOBS);
+  if (!Number.isInteger(jobs) || jobs < 1) { process.stderr.write('--jobs wants a positive integer\n'); return 2; }
   const series = seriesKey ? loadSeriesBuild(seriesKey) : undefined;
   if (series && 'missing' in series) { process.stderr.write(`${series.missing}\n`); return 2; }
   if (series && bless && series.patches.length) { process.stderr.write('--bless blesses from an unpatched libvirt only, never from a series under test\n'); return 2; }
@@ -49,11 +53,13 @@ async function main(): Promise<number> {
     }
     const profile = await ensureEmulatedFacts(host, false, series ? { key: series.key, uri: series.uri } : undefined);
     process.stdout.write(`emulated host ${topology} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s\n`);
+    const batch = await runRuntimeBatch(host, selected.map((name) => ({ name, data: readFileSync(join(root, 'cases', 'emulated', `${name}.xml`)) })), { profile, uriArgs, jobs });
+    process.stdout.write(`${selected.length} cases in one call inside, ${jobs} at once: ${batch.seconds.toFixed(1)} s\n`);
     for (const name of selected) {
-      const t1 = Date.now();
-      const file = join(root, 'cases', 'emulated', `${name}.xml`);
-      const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, ...uriArgs, `/tmp/lvh/${name}.xml`], { [`${name}.xml`]: readFileSync(file) });
-      const secs = ((Date.now() - t1) / 1000).toFixed(1);
+      const r = batch.results.get(name)!;
+      let run: { seconds?: number; phases?: Record<string, number> } | undefined;
+      try { run = (JSON.parse(r.stdout) as { run?: typeof run }).run; } catch { /* none */ }
+      const secs = run?.seconds === undefined ? '? s' : `${run.seconds.toFixed(1)} s${run.phases ? `: ${Object.entries(run.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`;
       let out: { observed: never; match?: boolean; run?: { mappings?: Mapping[] } };
       try {
         out = JSON.parse(r.stdout);
@@ -74,11 +80,11 @@ async function main(): Promise<number> {
         const base = emulatedGoldenPath(goldenDir, name, topology);
         if (gfile !== base && existsSync(base) && readFileSync(base, 'utf8') === actual) {
           rmSync(gfile, { force: true });
-          process.stdout.write(`same as ${base}: no fork for ${name} (${secs} s, exit ${r.code})\n`);
+          process.stdout.write(`same as ${base}: no fork for ${name} (${secs}, exit ${r.code})\n`);
           continue;
         }
         writeFileSync(gfile, actual);
-        process.stdout.write(`blessed ${name} (${secs} s, exit ${r.code})\n`);
+        process.stdout.write(`blessed ${name} (${secs}, exit ${r.code})\n`);
         continue;
       }
       const within = specs[name]!.pages === 'within' && r.code !== 2 ? checkWithin(out as never) : undefined;
@@ -87,9 +93,9 @@ async function main(): Promise<number> {
         process.stdout.write(`FAIL ${name}: no golden ${gfile} (bless with --bless)\n`);
       } else if (readFileSync(gfile, 'utf8') !== actual || within) {
         failed++;
-        process.stdout.write(`FAIL ${name} (${secs} s)${within ? `: ${within}` : ''}\n`);
+        process.stdout.write(`FAIL ${name} (${secs})${within ? `: ${within}` : ''}\n`);
         if (readFileSync(gfile, 'utf8') !== actual) process.stdout.write(createTwoFilesPatch(gfile, 'observed', readFileSync(gfile, 'utf8'), actual, '', '', { context: 3 }));
-      } else process.stdout.write(`ok ${name} (${secs} s; model ${out.match ? 'agrees' : r.code === 2 ? 'n/a' : 'differs'})\n`);
+      } else process.stdout.write(`ok ${name} (${secs}; model ${out.match ? 'agrees' : r.code === 2 ? 'n/a' : 'differs'})\n`);
     }
   } catch (e) {
     process.stderr.write(`${e instanceof EmulatedUnavailable ? 'skip: emulated host unavailable' : 'emulated host'}: ${(e as Error).message}\n`);

@@ -9,8 +9,9 @@
 //
 // "as built" is the image's libvirt (Debian 12's 9.0.0); --series DIR (default
 // cases/series/restrictive-domain-cpuset) is built by scripts/build-libvirt.sh (cached) and run
-// inside instead. Writes harness/emulated/results/tiering-matrix.{md,json,png} (a subset run:
-// tiering-subset.*).
+// inside instead. Writes results/tiering/tiering-matrix.{md,json,png} at the project's top,
+// outside the source tree (a subset run: tiering-subset.*); the figure the README shows is a
+// copy committed in docs/figures/.
 //
 // Verdicts (golden/runtime-emulated/tiering/KERNEL/BUILD/SCENARIO.json, blessed from observation
 // with --bless; tiering-cells.ts) hold per kernel and build: the domain cgroup's cpuset.mems
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
   const unknown = only?.filter((k) => !SCENARIOS.some((s) => s.key === k)) ?? [];
   if (unknown.length) { process.stderr.write(`tiering: unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.key).join(' ')})\n`); return 2; }
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.key)) : SCENARIOS;
-  const out = join(projectRoot(), 'harness', 'emulated', 'results');
+  const out = join(projectRoot(), 'results', 'tiering');
   const log = (s: string): void => { process.stdout.write(`${s}\n`); };
   const t0 = Date.now();
   const cells: Cell[] = [];

@@ -1,99 +1,25 @@
-// One emulated multi-node host: QEMU under TCG (KVM runs no guest code on these machines) booting
+// One emulated multi-node host: QEMU under TCG (KVM runs no guest code on these machines) running
 // the image built by scripts/build-emulated-host.sh with a topology and a kernel, the project
 // directory shared read-only at /project (virtio-9p), and a command channel on a serial port.
+// With LVH_EMULATED_SNAPSHOT=on a host starts from the state saved after an earlier boot of the
+// same image, kernel and topology (snapshot.ts): 1-4 s right after another VM's exit, but slower
+// than a boot for the first restore of a run on this machine (README "Saved states"), hence off.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Channel, type CommandResult } from './channel.js';
+import { cacheDir, EmulatedBootError, findImage, GUEST_NODE, missingKernel, EmulatedUnavailable, shareNode } from './image.js';
+import { keyedArgs, machineArgs, runArgs } from './machine.js';
 import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './runs.js';
-import { loadTopology, projectRoot, topologyFlags, vcpus, type Topology } from './topology.js';
+import { beginSave, canSave, createOverlay, findSnapshot, keepOverlay, keyOf, keyParts, QEMU, removeStaleSaves, type KeyParts, type Snapshot } from './snapshot.js';
+import { migrateToFile, prepareSaveScript, RESUMED_SCRIPT, resumeScript, SHARE_MOUNT, waitRunning } from './save-restore.js';
+import { loadTopology, projectRoot, vcpus, type Topology } from './topology.js';
 
-export const BUILD_COMMAND = 'bash scripts/build-emulated-host.sh';
+export { BUILD_COMMAND, cacheDir, cachedKernels, EmulatedBootError, EmulatedUnavailable, EXTRA_KERNELS, findImage, GUEST_NODE, KERNELS_COMMAND, missingKernel, type Manifest } from './image.js';
+
 /** Consoles of VMs that ended by themselves, kept for diagnosis (.cache/emulated/dead-vms/). */
 const DEAD_VMS_KEPT = 10;
-/** Kernels cached on their own, beside the image (.cache/emulated/kernels/LABEL/current/). */
-export const KERNELS_COMMAND = 'bash scripts/build-emulated-kernels.sh';
-/** The labels scripts/build-emulated-kernels.sh has a recipe for, and where they come from. */
-export const EXTRA_KERNELS: Record<string, string> = { '7.2': "Debian sid's linux-binary-7.2.*-amd64" };
-
-export interface Manifest {
-  key: string;
-  /** The image's own kernels (KEY/kernels/LABEL/) and, after findImage(), those cached beside it;
-   *  `dir` holds vmlinuz and initrd.img. */
-  kernels: Record<string, { version: string; package: string; dir?: string }>;
-}
-
-export class EmulatedUnavailable extends Error {
-  override name = 'EmulatedUnavailable';
-}
-export class EmulatedBootError extends Error {
-  override name = 'EmulatedBootError';
-}
-
-export function cacheDir(): string {
-  return join(projectRoot(), '.cache', 'emulated');
-}
-
-/** The kernels built by scripts/build-emulated-kernels.sh: LABEL -> its current build. */
-export function cachedKernels(): Manifest['kernels'] {
-  const root = join(cacheDir(), 'kernels');
-  const out: Manifest['kernels'] = {};
-  let labels: string[] = [];
-  try {
-    labels = readdirSync(root);
-  } catch {
-    return out;
-  }
-  for (const label of labels) {
-    const dir = join(root, label, 'current');
-    try {
-      const k = JSON.parse(readFileSync(join(dir, 'kernel.json'), 'utf8')) as { version: string; package: string };
-      if (existsSync(join(dir, 'vmlinuz')) && existsSync(join(dir, 'initrd.img'))) out[label] = { version: k.version, package: k.package, dir };
-    } catch {
-      /* not built (or a build in progress) */
-    }
-  }
-  return out;
-}
-
-/** Why kernel LABEL cannot boot: the build's recorded failure if any, and the command that builds it. */
-export function missingKernel(label: string, have: string[]): string {
-  const recipe = EXTRA_KERNELS[label];
-  const head = `no kernel '${label}' for the emulated host (have: ${have.join(', ') || 'none'})`;
-  if (!recipe) return `${head}; the image's kernels come from ${BUILD_COMMAND}, the others from ${KERNELS_COMMAND} (labels: ${Object.keys(EXTRA_KERNELS).join(', ')})`;
-  let why = 'it has not been built';
-  try {
-    why = `its last build failed: ${readFileSync(join(cacheDir(), 'kernels', label, 'unavailable'), 'utf8').trim()}`;
-  } catch {
-    /* never tried */
-  }
-  return `${head}: kernel ${label} (${recipe}) is fetched apart from the image and ${why}; build it with: ${KERNELS_COMMAND} ${label}`;
-}
-
-/** The built image with every kernel it can boot (its own and those cached beside it), or why
- *  there is no image (with the command that builds it). */
-export function findImage(): { dir: string; manifest: Manifest } {
-  const dir = join(cacheDir(), 'current');
-  const m = join(dir, 'manifest.json');
-  if (!existsSync(m)) throw new EmulatedUnavailable(`no emulated host image (${m} missing); build it with: ${BUILD_COMMAND}`);
-  const manifest = JSON.parse(readFileSync(m, 'utf8')) as Manifest;
-  for (const [label, k] of Object.entries(manifest.kernels)) k.dir ??= join(dir, 'kernels', label);
-  // A kernel cached on its own is refreshed on its own: it wins over the image's of the same label.
-  Object.assign(manifest.kernels, cachedKernels());
-  return { dir, manifest };
-}
-
-/** The host's node binary, copied where the guest sees it (/project/.cache/emulated/share/node). */
-function shareNode(): void {
-  const dir = join(cacheDir(), 'share');
-  const dst = join(dir, 'node');
-  mkdirSync(dir, { recursive: true });
-  const src = statSync(process.execPath);
-  if (!existsSync(dst) || statSync(dst).size !== src.size || statSync(dst).mtimeMs < src.mtimeMs) copyFileSync(process.execPath, dst);
-}
-/** The node binary inside: copied once per boot from the share into tmpfs (exec over 9p rereads it). */
-export const GUEST_NODE = '/run/lvh-node';
 
 export interface BootOptions {
   topology?: string | Topology;
@@ -101,6 +27,10 @@ export interface BootOptions {
   /** Boot to a served channel and a responding libvirtd, else EmulatedBootError. */
   readyTimeoutMs?: number;
   libvirtd?: boolean;
+  /** Start from a saved state when there is a usable one, and save one after a boot (default:
+   *  no, unless LVH_EMULATED_SNAPSHOT=on: on this machine the first restore of a run is slower
+   *  than a boot, see README "Saved states"). Only hosts with libvirtd answering are saved. */
+  snapshot?: boolean;
 }
 
 function tail(file: string, lines = 25, none = '(no console output)'): string {
@@ -111,8 +41,21 @@ function tail(file: string, lines = 25, none = '(no console output)'): string {
   }
 }
 
+/** How the host came up: booted (and whether its state was saved, or why not), or restored. */
+export interface StartInfo {
+  from: 'boot' | 'snapshot';
+  /** Why no saved state was used, or what became of saving one (printed when it matters). */
+  note?: string;
+  /** Seconds: saving the state after the boot; the guest clock's distance from ours after a restore. */
+  saveSeconds?: number;
+  clockSkew?: number;
+}
+
+interface Plan { restore?: Snapshot; save?: { slot: string; parts: KeyParts } }
+
 export class EmulatedHost {
   readonly timings: { boot: number; libvirtd: number } = { boot: 0, libvirtd: 0 };
+  start: StartInfo = { from: 'boot' };
   private exited: string | undefined;
 
   private constructor(
@@ -124,6 +67,8 @@ export class EmulatedHost {
   ) {
     proc.on('exit', (code, sig) => {
       this.exited = sig ? `signal ${sig}` : `exit status ${code}`;
+      // Whatever waits on the channel fails now, not at its timeout.
+      this.channel?.close();
       if (!this.stopping) this.keepConsole();
     });
   }
@@ -167,81 +112,164 @@ export class EmulatedHost {
     return this.keptConsole ?? join(this.rec.dir, 'console.log');
   }
 
+  /** A host ready for commands, with libvirtd answering unless opts.libvirtd is false: restored
+   *  from its saved state when one is usable, else booted (and then saved for the next run). */
   static async boot(opts: BootOptions = {}): Promise<EmulatedHost> {
-    const t0 = Date.now();
     const { dir: imageDir, manifest } = findImage();
     const topology = typeof opts.topology === 'object' ? opts.topology : loadTopology(opts.topology ?? 'mock8');
     const kernel = opts.kernel ?? topology.kernel;
     const kinfo = manifest.kernels[kernel];
     if (!kinfo?.dir) throw new EmulatedUnavailable(missingKernel(kernel, Object.keys(manifest.kernels)));
     reapOrphans(cacheDir());
+    removeStaleSaves(cacheDir());
     shareNode();
+    const machine = machineArgs(topology, kinfo.dir);
+    const image = realpathSync(join(imageDir, 'rootfs.img'));
+    const label = `emulated host (${topology.name}, kernel ${kernel})`;
+    const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT === 'on') && opts.libvirtd !== false;
+    if (!wanted) return EmulatedHost.start(topology, kernel, machine, image, {}, opts);
+    const slot = `${topology.name}-${kernel}`;
+    const parts = keyParts({ imageKey: manifest.key, imageBuilt: manifest.built ?? '', kernelLabel: kernel, kernelVersion: kinfo.version, kernelDir: kinfo.dir, machine: keyedArgs(machine) });
+    const found = findSnapshot(cacheDir(), slot, parts);
+    let why: string;
+    if ('snapshot' in found) {
+      try {
+        return await EmulatedHost.start(topology, kernel, machine, image, { restore: found.snapshot }, { ...opts, readyTimeoutMs: Math.min(opts.readyTimeoutMs ?? 60_000, 60_000) });
+      } catch (e) {
+        why = `restoring the saved state failed: ${(e as Error).message.split('\n')[0]}`;
+        process.stderr.write(`${label}: ${why}; booting instead\n`);
+      }
+    } else {
+      why = found.refused;
+      // A first run has nothing to restore: that is no news. A refusal is.
+      if (!why.startsWith('no saved state')) process.stderr.write(`${label}: ${why}; booting instead\n`);
+    }
+    const cannot = canSave();
+    const host = await EmulatedHost.start(topology, kernel, machine, image, cannot ? {} : { save: { slot, parts } }, opts);
+    host.start.note = cannot ? `${why}; not saved: ${cannot}` : `${why}; ${host.start.note}`;
+    return host;
+  }
+
+  private static async start(topology: Topology, kernel: string, machine: string[], image: string, plan: Plan, opts: BootOptions): Promise<EmulatedHost> {
+    const t0 = Date.now();
     const dir = newRunDir(cacheDir(), `${process.pid}-${randomBytes(3).toString('hex')}`);
-    const kdir = kinfo.dir;
-    const args = [
-      '-name', `lvh-emulated,debug-threads=off`,
-      '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-      '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max',
-      ...topologyFlags(topology),
-      '-kernel', join(kdir, 'vmlinuz'), '-initrd', join(kdir, 'initrd.img'),
-      '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4',
-      // snapshot=on: the image stays pristine, every boot starts from the warmed state.
-      '-drive', `if=none,id=d0,file=${join(imageDir, 'rootfs.img')},format=raw,cache=unsafe,snapshot=on`,
-      '-device', 'virtio-blk-pci,drive=d0',
-      '-chardev', `file,id=con,path=${join(dir, 'console.log')}`, '-serial', 'chardev:con',
-      '-chardev', `socket,id=cmd,path=${join(dir, 'cmd.sock')},server=on,wait=off`, '-serial', 'chardev:cmd',
-      '-virtfs', `local,path=${projectRoot()},mount_tag=project,security_model=none,readonly=on`,
-    ];
+    let drive: string;
+    const overlay = join(dir, 'disk.qcow2');
+    if (plan.restore) drive = `file=${plan.restore.disk},format=qcow2,snapshot=on`;
+    else if (plan.save) {
+      // Saved with the state: the disk as it is then. An overlay keeps the image pristine.
+      createOverlay(image, overlay);
+      drive = `file=${overlay},format=qcow2`;
+    } else drive = `file=${image},format=raw,snapshot=on`; // writes vanish: every boot starts alike
+    const args = [...machine, ...runArgs(dir, drive, projectRoot())];
+    // QEMU loads the saved state before it runs the guest (exec: is run by /bin/sh).
+    if (plan.restore) args.push('-incoming', `exec:cat '${plan.restore.state.replaceAll("'", `'\\''`)}'`);
     const errFd = openSync(join(dir, 'qemu.stderr'), 'w');
-    const proc = spawn('/usr/bin/qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', errFd] });
+    const proc = spawn(QEMU, args, { stdio: ['ignore', 'ignore', errFd] });
     if (!proc.pid) throw new EmulatedBootError('qemu-system-x86_64 did not start');
     const rec: RunRecord = { owner: process.pid, qemu: proc.pid, dir, started: new Date().toISOString() };
     register(rec);
     const host = new EmulatedHost(topology, kernel, proc, rec, undefined);
     const deadline = t0 + (opts.readyTimeoutMs ?? 180_000);
     try {
-      await host.connect(deadline);
-      host.timings.boot = (Date.now() - t0) / 1000;
-      // The share is read-only and the run short: remount it with the guest page cache on, so the
-      // CLI's modules are read over 9p once per boot rather than at every start (several x faster
-      // under TCG). Then the node binary into tmpfs.
-      const setup = await host.run('umount /project && mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 project /project && ' +
-        `cp /project/.cache/emulated/share/node ${GUEST_NODE} && ${GUEST_NODE} --version`, Math.max(10_000, deadline - Date.now()));
-      if (setup.code !== 0) throw new EmulatedBootError(`setting up /project inside failed: ${setup.stderr.trim()}`);
-      if (opts.libvirtd !== false) {
-        const t1 = Date.now();
-        const left = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
-        const r = await host.run(`i=0; until virsh -c qemu:///system version >/dev/null 2>&1; do i=$((i+1)); [ $i -ge ${left * 2} ] && { tail -5 /run/libvirtd.log; exit 1; }; sleep 0.5; done`, left * 1000 + 5000);
-        if (r.code !== 0) throw new EmulatedBootError(`libvirtd inside the emulated host did not answer within ${left} s: ${r.stdout.trim()}`);
-        host.timings.libvirtd = (Date.now() - t1) / 1000;
-      }
+      if (plan.restore) await host.resume(t0, deadline, plan.restore);
+      else await host.coldBoot(t0, deadline, opts);
+      if (plan.save) await host.save(plan.save.slot, plan.save.parts, overlay, image);
       return host;
     } catch (e) {
       // Read the logs before kill(), which removes the run directory.
       const consoleTail = tail(join(dir, 'console.log'));
       const stderrTail = tail(join(dir, 'qemu.stderr'), 5, '');
       host.kill();
+      const what = plan.restore ? 'was not restored' : 'did not boot';
       const why = e instanceof EmulatedBootError ? e.message : `not ready within ${Math.round(((opts.readyTimeoutMs ?? 180_000) / 1000))} s (${host.exited ? `QEMU ended: ${host.exited}; ` : ''}${(e as Error).message})`;
-      throw new EmulatedBootError(`emulated host (${topology.name}, kernel ${kernel}, ${vcpus(topology)} vCPUs) did not boot: ${why}\n--- console tail (${host.consoleLog}) ---\n${consoleTail}${stderrTail ? `\n${stderrTail}` : ''}`);
+      throw new EmulatedBootError(`emulated host (${topology.name}, kernel ${kernel}, ${vcpus(topology)} vCPUs) ${what}: ${why}${stderrTail ? ` [QEMU: ${stderrTail.replace(/\n/g, ' ')}]` : ''}\n--- console tail (${host.consoleLog}) ---\n${consoleTail}`);
     }
   }
 
-  private async connect(deadline: number): Promise<void> {
+  /** The first boot: init's @@READY, the share remounted for speed, node in tmpfs, libvirtd. */
+  private async coldBoot(t0: number, deadline: number, opts: BootOptions): Promise<void> {
+    await this.connect(deadline);
+    this.timings.boot = (Date.now() - t0) / 1000;
+    // The share is read-only and the run short: remount it with the guest page cache on, so the
+    // CLI's modules are read over 9p once per boot rather than at every start (several x faster
+    // under TCG). Then the node binary into tmpfs.
+    const setup = await this.run(`umount /project && ${SHARE_MOUNT} && ` +
+      `cp /project/.cache/emulated/share/node ${GUEST_NODE} && ${GUEST_NODE} --version`, Math.max(10_000, deadline - Date.now()));
+    if (setup.code !== 0) throw new EmulatedBootError(`setting up /project inside failed: ${setup.stderr.trim()}`);
+    if (opts.libvirtd !== false) {
+      const t1 = Date.now();
+      const left = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
+      const r = await this.run(`i=0; until virsh -c qemu:///system version >/dev/null 2>&1; do i=$((i+1)); [ $i -ge ${left * 2} ] && { tail -5 /run/libvirtd.log; exit 1; }; sleep 0.5; done`, left * 1000 + 5000);
+      if (r.code !== 0) throw new EmulatedBootError(`libvirtd inside the emulated host did not answer within ${left} s: ${r.stdout.trim()}`);
+      this.timings.libvirtd = (Date.now() - t1) / 1000;
+    }
+  }
+
+  /** A restored guest: no @@READY (it was said before the save); one command sets the clock,
+   *  stirs the entropy pool, mounts the share and asks libvirtd, and says the time it then has. */
+  private async resume(t0: number, deadline: number, snap: Snapshot): Promise<void> {
+    await waitRunning(join(this.rec.dir, 'qmp.sock'), deadline, () => this.exited);
+    const loaded = (Date.now() - t0) / 1000;
+    await this.openChannel(deadline);
+    const sent = Date.now();
+    // Its own budget: a state that was slow to load must not leave the guest seconds to answer.
+    const r = await this.run(resumeScript(sent / 1000, randomBytes(64)), Math.max(30_000, deadline - Date.now()));
+    const back = Date.now();
+    if (r.code !== 0 || !r.stdout.includes(RESUMED_SCRIPT)) throw new EmulatedBootError(`the restored guest did not resume: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+    const guestNow = Number(/@@NOW (\d+\.\d+)/.exec(r.stdout)?.[1]);
+    // The clock was set from our time when the command left; it then ran for up to (back - sent).
+    const skew = guestNow - back / 1000;
+    if (!Number.isFinite(skew) || skew > 1 || skew < -((back - sent) / 1000 + 1)) throw new EmulatedBootError(`the restored guest's clock is off by ${Number.isFinite(skew) ? skew.toFixed(1) : '?'} s after setting it`);
+    this.timings.boot = loaded;
+    this.timings.libvirtd = (back - t0) / 1000 - loaded;
+    this.start = { from: 'snapshot', clockSkew: Number(skew.toFixed(3)), note: `restored the state saved ${snap.meta.saved} (key ${snap.meta.key})` };
+  }
+
+  /**
+   * Save this freshly booted host for later runs: the share unmounted (QEMU refuses to migrate
+   * while a 9p export is mounted) and the page cache dropped (a smaller state), the VM's state
+   * streamed to a file, the disk overlay copied while the VM is still paused after it, then the
+   * VM resumed and the share mounted again. A failure leaves no files and the host running.
+   */
+  private async save(slot: string, parts: KeyParts, overlay: string, image: string): Promise<void> {
+    const t0 = Date.now();
+    const out = beginSave(cacheDir(), slot);
+    let note: string;
+    try {
+      const prep = await this.run(prepareSaveScript(), 60_000);
+      if (prep.code !== 0) throw new Error(`preparing the guest failed: ${prep.stderr.trim()}`);
+      const state = join(out.dir, 'state');
+      await migrateToFile(join(this.rec.dir, 'qmp.sock'), state, async () => {
+        const disk = keepOverlay(overlay, image, out.dir);
+        out.commit({ key: keyOf(parts), parts, stateBytes: statSync(state).size, diskBytes: statSync(disk).size, saved: new Date().toISOString(), saveSeconds: (Date.now() - t0) / 1000 });
+      });
+      note = `state saved for later runs in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    } catch (e) {
+      out.abandon();
+      note = `saving the state failed: ${(e as Error).message}`;
+      process.stderr.write(`emulated host (${this.topology.name}, kernel ${this.kernel}): ${note}\n`);
+    }
+    const back = await this.run(SHARE_MOUNT, 60_000);
+    if (back.code !== 0) throw new EmulatedBootError(`mounting /project again after saving failed: ${back.stderr.trim()}`);
+    this.start = { from: 'boot', note, saveSeconds: (Date.now() - t0) / 1000 };
+  }
+
+  private async openChannel(deadline: number): Promise<void> {
     const sock = join(this.rec.dir, 'cmd.sock');
     while (!this.channel) {
       if (this.exited) throw new Error('QEMU exited');
       if (Date.now() > deadline) throw new Error('no command socket');
       if (existsSync(sock)) this.channel = await Channel.open(sock).catch(() => undefined);
-      if (!this.channel) await new Promise((r) => setTimeout(r, 100));
+      if (!this.channel) await new Promise((r) => setTimeout(r, 50));
     }
-    const poll = setInterval(() => {
-      if (this.exited) this.channel?.close();
-    }, 200);
-    try {
-      await this.channel.expect(/@@READY\r?\n/, deadline);
-    } finally {
-      clearInterval(poll);
-    }
+    if (this.exited) this.channel.close();
+  }
+
+  /** A booting guest: its init says @@READY once it serves the channel. */
+  private async connect(deadline: number): Promise<void> {
+    await this.openChannel(deadline);
+    await this.channel!.expect(/@@READY\r?\n/, deadline);
   }
 
   /** A command in the guest; a dead channel or VM is reported with QEMU's status and the console's tail. */

@@ -10,10 +10,12 @@ import type { Outcome } from '../backends/types.js';
 import { hold, processStartTime } from '../lifecycle/cleanup.js';
 import type { HostFacts } from '../model/host-facts.js';
 import type { BackendContext, BackendEntry } from './backend.js';
+import type { Case } from './case.js';
 import { readHosts, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, hostId } from './hosts.js';
 import { batchInside, daemonHealth, isNoDaemon } from './emulated-batch.js';
 import { EMULATED } from './run-hosts.js';
+import { RUNTIME_JOBS } from '../emulated/capacity.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
 const TOPOLOGY = 'mock8';
@@ -56,10 +58,17 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
       started = `, series build ${b.key} (${s.version || 'libvirtd'}) started inside in ${s.seconds.toFixed(1)} s`;
     }
     const profile = await ensureEmulatedFacts(host, false, series);
-    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s${started}`);
+    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): ${describeStart(host)}${started}`);
     return { host, profile, uriArgs: series ? ['--uri', series.uri] : [], ...(series ? { series } : {}) };
   })();
   return booting;
+}
+
+/** How the VM came up, for the run's notes. */
+function describeStart(host: Host): string {
+  const t = host.timings;
+  if (host.start.from === 'snapshot') return `restored in ${(t.boot + t.libvirtd).toFixed(1)} s (state loaded ${t.boot.toFixed(1)} s, then clock, share and libvirtd ${t.libvirtd.toFixed(1)} s; clock ${host.start.clockSkew} s off after setting)`;
+  return `boot ${t.boot.toFixed(1)} s, libvirtd ${t.libvirtd.toFixed(1)} s${host.start.note ? ` (${host.start.note})` : ''}`;
 }
 
 /** Where a file of the project is inside the VM: the project is shared read-only at /project. */
@@ -110,26 +119,37 @@ function shareHost(): () => Promise<void> {
 
 export const EMULATED_BACKENDS: BackendEntry[] = [
   {
-    id: 'runtime@emulated', limit: () => 1,
+    // All the run's emulated runtime cases go inside in one CLI call, RUNTIME_JOBS guests at once
+    // (harness/emulated/capacity.ts): node starts once under TCG, not per case. prepare() starts
+    // the call and returns, so the machine's own backends run meanwhile.
+    id: 'runtime@emulated', limit: () => RUNTIME_JOBS,
     async make(ctx) {
       const reason = await why(ctx);
       if (reason) return { reason };
-      const { runCliInside } = await import('../emulated/inside.js');
+      const { runRuntimeBatch } = await import('../emulated/inside.js');
       const { checkWithin, emulatedSpecs, goldenDoc, stable } = await import('../emulated/case-doc.js');
       const specs = emulatedSpecs(ctx.root);
       const closeHost = shareHost();
-      let seconds = 0;
-      let n = 0;
+      let batch: Promise<Map<string, { stdout: string; stderr: string; code: number }>> | null = null;
+      let note = '';
       return {
         id: 'runtime@emulated', ops: ['runtime'],
         unavailable: async () => null,
+        async prepare(cases) {
+          const mine = cases.filter((c) => c.op === 'runtime' && c.host === 'emulated');
+          if (!mine.length) return;
+          batch = (async () => {
+            const { host, profile, uriArgs } = await emulatedHost(ctx);
+            const b = await runRuntimeBatch(host, mine.map((c) => ({ name: c.name, data: readFileSync(c.input) })), { profile, uriArgs, jobs: RUNTIME_JOBS });
+            note = `emulated host: ${mine.length} runtime cases in one call inside, ${RUNTIME_JOBS} guests at once, ${b.seconds.toFixed(0)} s`;
+            return b.results;
+          })();
+          batch.catch(() => undefined); // each run() reports it
+        },
         async run(c): Promise<Outcome> {
-          const { host, profile, uriArgs } = await emulatedHost(ctx);
-          const t0 = performance.now();
-          const name = `${c.name}.xml`;
-          const r = await runCliInside(host, ['runtime', '--json', '--accel', 'tcg', '--profile', profile, ...uriArgs, `/tmp/lvh/${name}`], { [name]: readFileSync(c.input) });
-          seconds += (performance.now() - t0) / 1000;
-          n++;
+          if (!batch) throw new Error(`runtime case ${c.id} was not in the emulated host's batch`);
+          const r = (await batch).get(c.name);
+          if (!r) throw new Error(`runtime case ${c.id} was not in the emulated host's batch`);
           let out: { observed: unknown; run?: { mappings?: { id: string; pages: Record<string, number> }[] } } = { observed: undefined };
           try { out = JSON.parse(r.stdout); } catch {
             if (r.code !== 2) throw new Error(`no JSON from runtime inside the emulated host (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
@@ -143,7 +163,7 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
           return { kind: 'ok', text: stable(doc) };
         },
         async close() {
-          if (n) ctx.notes.push(`emulated host: ${n} runtime cases in ${seconds.toFixed(0)} s (${(seconds / n).toFixed(1)} s each, one at a time under TCG)`);
+          if (note) ctx.notes.push(note);
           await closeHost();
         },
       };
@@ -156,45 +176,53 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
       if (reason) return { reason };
       const results = new Map<string, Outcome>();
       const closeHost = shareHost();
+      let done: Promise<void> = Promise.resolve();
+      const fill = async (cases: Case[]): Promise<void> => {
+        // One CLI call inside per operation for every input: node starts once under TCG, not per
+        // file. Inputs are read through the project's share (/project), not copied in.
+        const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
+        if (!mine.length) return;
+        const booted = await emulatedHost(ctx);
+        for (const op of ['argv', 'xml'] as const) {
+          const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
+          if (!paths.length) continue;
+          const t0 = performance.now();
+          let batch = await batchInside(booted, op, paths);
+          // Inputs the daemon inside never answered (it stopped, or was not there): what the host
+          // says about it goes to the notes; the daemon is started again once and only those
+          // inputs run again. An input that stops it each time stays an error, with the reason.
+          const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
+          const unanswered = paths.filter(noAnswer(batch.results));
+          if (unanswered.length) {
+            const health = await daemonHealth(booted);
+            ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
+            if (booted.series) {
+              const { startSeriesInside } = await import('../emulated/series-inside.js');
+              await startSeriesInside(booted.host, booted.series);
+            }
+            const again = await batchInside(booted, op, unanswered);
+            for (const [f, o] of again.results) batch.results.set(f, o);
+            const still = unanswered.filter(noAnswer(again.results));
+            ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
+            batch = { ...batch, said: batch.said || again.said };
+          }
+          for (const f of paths) {
+            results.set(`${op} ${f}`, batch.results.get(f) ?? { kind: 'error', message: `the libvirt inside the emulated host gave nothing for this input (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''})` });
+          }
+          ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        }
+      };
       return {
         id: 'libvirt@emulated', ops: ['argv', 'xml'],
         unavailable: async () => null,
-        async prepare(cases) {
-          // One CLI call inside per operation for every input: node starts once under TCG, not per
-          // file. Inputs are read through the project's share (/project), not copied in.
-          const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
-          if (!mine.length) return;
-          const booted = await emulatedHost(ctx);
-          for (const op of ['argv', 'xml'] as const) {
-            const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
-            if (!paths.length) continue;
-            const t0 = performance.now();
-            let batch = await batchInside(booted, op, paths);
-            // Inputs the daemon inside never answered (it stopped, or was not there): what the host
-            // says about it goes to the notes; the daemon is started again once and only those
-            // inputs run again. An input that stops it each time stays an error, with the reason.
-            const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
-            const unanswered = paths.filter(noAnswer(batch.results));
-            if (unanswered.length) {
-              const health = await daemonHealth(booted);
-              ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
-              if (booted.series) {
-                const { startSeriesInside } = await import('../emulated/series-inside.js');
-                await startSeriesInside(booted.host, booted.series);
-              }
-              const again = await batchInside(booted, op, unanswered);
-              for (const [f, o] of again.results) batch.results.set(f, o);
-              const still = unanswered.filter(noAnswer(again.results));
-              ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
-              batch = { ...batch, said: batch.said || again.said };
-            }
-            for (const f of paths) {
-              results.set(`${op} ${f}`, batch.results.get(f) ?? { kind: 'error', message: `the libvirt inside the emulated host gave nothing for this input (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''})` });
-            }
-            ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-          }
+        prepare(cases) {
+          // Started, not awaited: the machine's backends run meanwhile; run() waits for it.
+          done = fill(cases);
+          done.catch(() => undefined);
+          return Promise.resolve();
         },
         async run(c): Promise<Outcome> {
+          await done;
           const o = results.get(`${c.op} ${insidePath(ctx.root, c.input)}`);
           if (!o) throw new Error(`the libvirt inside the emulated host gave nothing for ${c.op} ${relative(ctx.root, c.input)}`);
           return o;
@@ -296,4 +324,3 @@ function tieringBackend(): BackendEntry {
 }
 EMULATED_BACKENDS.push(tieringBackend());
 
-/** The CLI's many-files layout: each result under "==> FILE <==" (none for a single file). */

@@ -1,0 +1,34 @@
+// The emulated host's QEMU command line in two halves: the machine (what the guest sees: CPU,
+// memory and NUMA, kernel, devices), which a saved state must match exactly, and the run's own
+// files (disk, console, command channel, QMP, the project share's path), new for every VM.
+import { join } from 'node:path';
+import { topologyFlags, type Topology } from './topology.js';
+
+export function machineArgs(topology: Topology, kernelDir: string): string[] {
+  return [
+    '-name', 'lvh-emulated,debug-threads=off',
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max',
+    ...topologyFlags(topology),
+    '-kernel', join(kernelDir, 'vmlinuz'), '-initrd', join(kernelDir, 'initrd.img'),
+    '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4',
+  ];
+}
+
+/** `drive`: the -drive options naming the root disk's file and format (and snapshot=on). */
+export function runArgs(dir: string, drive: string, project: string): string[] {
+  return [
+    '-drive', `if=none,id=d0,${drive},cache=unsafe`,
+    '-device', 'virtio-blk-pci,drive=d0',
+    '-chardev', `file,id=con,path=${join(dir, 'console.log')}`, '-serial', 'chardev:con',
+    '-chardev', `socket,id=cmd,path=${join(dir, 'cmd.sock')},server=on,wait=off`, '-serial', 'chardev:cmd',
+    '-virtfs', `local,path=${project},mount_tag=project,security_model=none,readonly=on`,
+    '-qmp', `unix:${join(dir, 'qmp.sock')},server=on,wait=off`,
+  ];
+}
+
+/** The whole command line with the run's paths in place of placeholders: what a saved state's
+ *  key covers (snapshot.ts cuts paths to their base names). */
+export function keyedArgs(machine: string[]): string[] {
+  return [...machine, ...runArgs('/run', 'file=/disk,format=any', '/project')];
+}

@@ -1,0 +1,103 @@
+// The guest's side of saving and restoring the emulated host, and the save itself through QMP.
+// QEMU refuses to migrate while the 9p share is mounted, so a save unmounts it first and every
+// resumed VM mounts it again; a restored guest's clock stands where it was at the save, so it
+// is set from ours; its entropy pool is the saved one, so fresh bytes are mixed in.
+import { existsSync } from 'node:fs';
+import { Qmp } from './qmp.js';
+
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The project share as every command inside sees it: read-only, guest page cache on. */
+export const SHARE_MOUNT = 'mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 project /project';
+
+/** Before the state is taken: no share mounted, the disk written, the page cache dropped (what
+ *  a warm libvirtd needs stays mapped; the boot's one-off reads need not fill the state file). */
+export function prepareSaveScript(): string {
+  return 'set -e\numount /project\nsync\necho 3 > /proc/sys/vm/drop_caches';
+}
+
+export const RESUMED_SCRIPT = '@@RESUMED';
+
+/** After a restore: the clock from ours, entropy stirred, the share back, libvirtd asked (it was
+ *  answering when saved; a few tries in case a timer of its own fires first), then the time. */
+export function resumeScript(epochSeconds: number, entropy: Uint8Array): string {
+  return [
+    'set -e',
+    `date -u -s @${epochSeconds.toFixed(3)} >/dev/null`,
+    `printf %s ${Buffer.from(entropy).toString('base64')} | base64 -d > /dev/urandom`,
+    SHARE_MOUNT,
+    'i=0; until virsh -c qemu:///system version >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 20 ] && { echo "libvirtd does not answer" >&2; tail -3 /run/libvirtd.log >&2; exit 1; }; sleep 0.5; done',
+    `echo ${RESUMED_SCRIPT}`,
+    'echo "@@NOW $(date +%s.%N)"',
+  ].join('\n');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until QEMU has loaded the saved state, then run the guest. Nothing may be sent on the
+ *  channel before: bytes reaching the serial port while the state loads are lost with it. */
+export async function waitRunning(qmpSocket: string, deadline: number, gone: () => string | undefined): Promise<void> {
+  while (!existsSync(qmpSocket)) {
+    if (gone()) throw new Error(`QEMU ended: ${gone()}`);
+    if (Date.now() > deadline) throw new Error('no QMP socket');
+    await sleep(20);
+  }
+  const qmp = await Qmp.open(qmpSocket);
+  try {
+    for (;;) {
+      const st = await qmp.execute('query-status') as { status?: string };
+      if (st.status === 'running') return;
+      if (st.status !== 'inmigrate') {
+        const m = await qmp.execute('query-migrate') as { status?: string; 'error-desc'?: string };
+        // The state was saved from a stopped VM, so it loads stopped: run it.
+        if (m.status === 'completed' && st.status === 'paused') {
+          await qmp.execute('cont');
+          continue;
+        }
+        throw new Error(`loading the saved state ended in '${st.status}' (${m['error-desc'] ?? m.status ?? 'no detail'})`);
+      }
+      if (Date.now() > deadline) throw new Error('the saved state was still loading at the deadline');
+      await sleep(25);
+    }
+  } finally {
+    qmp.close();
+  }
+}
+
+/**
+ * Stop the VM and stream its state into `file` (QEMU's migration to a command's stdin), run
+ * `whilePaused` while the VM stands still after it, then let the VM run on, whatever happened.
+ * The stream lands in FILE.part and is renamed when cat has written all of it.
+ */
+export async function migrateToFile(qmpSocket: string, file: string, whilePaused: () => Promise<void>, timeoutMs = 180_000): Promise<void> {
+  const qmp = await Qmp.open(qmpSocket);
+  try {
+    // To a file there is nothing to spare: QEMU's default cap is 128 MiB/s.
+    await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 100_000_000_000 });
+    // Stopped first: one pass over RAM, no dirty-page rounds under TCG, and the state is exactly
+    // that of the moment the disk overlay is copied.
+    await qmp.execute('stop');
+    await qmp.execute('migrate', { uri: `exec:cat > ${q(`${file}.part`)} && mv ${q(`${file}.part`)} ${q(file)}` });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const st = await qmp.execute('query-migrate') as { status?: string; 'error-desc'?: string };
+      if (st.status === 'completed') break;
+      if (st.status === 'failed' || st.status === 'cancelled') throw new Error(`QEMU's migration ${st.status}${st['error-desc'] ? `: ${st['error-desc']}` : ''}`);
+      if (Date.now() > deadline) {
+        await qmp.execute('migrate_cancel').catch(() => undefined);
+        throw new Error(`QEMU's migration did not complete within ${timeoutMs / 1000} s`);
+      }
+      await sleep(50);
+    }
+    while (!existsSync(file)) {
+      if (Date.now() > deadline) throw new Error(`the saved state was not written within ${timeoutMs / 1000} s`);
+      await sleep(20);
+    }
+    await whilePaused();
+  } finally {
+    // After a completed migration the VM stands in 'postmigrate': run it again.
+    const st = await qmp.execute('query-status') as { status?: string };
+    if (st.status !== 'running') await qmp.execute('cont');
+    qmp.close();
+  }
+}
