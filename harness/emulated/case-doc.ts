@@ -9,12 +9,9 @@ import { readNodeList } from '../neutral/bitmap-text.js';
 export interface CaseSpec { why: string; pages?: 'exact' | 'within' }
 export interface Mapping { id: string; pages: Record<string, number> }
 
-export const stable = (v: unknown): string => JSON.stringify(sortKeys(v), null, 2) + '\n';
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
-  return v;
-}
+/** Documents are written as every runtime document is (keys in natural order, 2-space indent),
+ *  so the model's prediction of a case reads the same way (runtime-vs-model@emulated). */
+export { stableJson as stable } from '../neutral/runtime-facts.js';
 
 /** The image's libvirt (the machine's Debian 12 packages): its goldens carry no version. */
 export const IMAGE_LIBVIRT = '9.0.0';

@@ -27,6 +27,7 @@ import { formatBitmap, type Bitmap } from './bitmap.js';
 import type { Domain, NumaMode } from './domain.js';
 import { LibvirtError, NotModelledError } from './errors.js';
 import { parseDomain } from './parse.js';
+import { keptNodes, startRefusal } from './runtime-start.js';
 import { postParse } from './postparse.js';
 import type { Profile } from './profile.js';
 import type { XmlElement } from './xml-tree.js';
@@ -81,8 +82,8 @@ export function needsPlacementAdvice(d: Domain): boolean {
 }
 
 /** The memory backends of the command line, as QEMU will report them. */
-function memdevsFromArgv(argv: string[]): MemdevFact[] {
-  const out: MemdevFact[] = [];
+function memdevsFromArgv(argv: string[]): (MemdevFact & { nodes: number[] })[] {
+  const out: (MemdevFact & { nodes: number[] })[] = [];
   for (let i = 0; i < argv.length - 1; i++) {
     if (argv[i] !== '-object') continue;
     const arg = argv[i + 1];
@@ -97,6 +98,7 @@ function memdevsFromArgv(argv: string[]): MemdevFact[] {
       size: Number(o.size),
       policy: typeof o.policy === 'string' ? o.policy : 'default',
       host_nodes: formatBitmap((o['host-nodes'] as number[] | undefined) ?? []),
+      nodes: (o['host-nodes'] as number[] | undefined) ?? [],
     });
   }
   return out;
@@ -139,15 +141,25 @@ function nodesetOf(d: Domain, auto: Bitmap | null, cell: number): Bitmap | null 
 }
 
 /** cpuset.mems per thread group after qemuProcessSetupPid. */
+/** The mask libvirt writes for the emulator (and every thread group not narrowed further), or
+ *  null when it writes none. */
+function domainMaskOf(d: Domain, profile: Profile, auto: Bitmap | null): Bitmap | null {
+  const memMode = d.numatune?.memory ? d.numatune.memory.mode : null;
+  const domainMask = memMode === 'strict' || memMode === 'restrictive' ? nodesetOf(d, auto, -1) : null;
+  if (memMode !== 'strict' || !profile.behaviour.strictCpusetMemsUnion) return domainMask;
+  const all = new Set<number>(domainMask ?? []);
+  (d.cpu?.cells ?? []).forEach((_, i) => { for (const n of nodesetOf(d, auto, i) ?? []) all.add(n); });
+  return [...all].sort((a, b) => a - b);
+}
+
+/** The emulator's cpuset.mems as numbers: libvirt's mask, else what it inherits (every node). */
+function emulatorMask(d: Domain, profile: Profile, auto: Bitmap | null): Bitmap {
+  return domainMaskOf(d, profile, auto) ?? profile.hostNodes;
+}
+
 function cpusetMems(d: Domain, profile: Profile, auto: Bitmap | null): Record<string, string> {
   const inherited = formatBitmap(profile.hostNodes);
-  const memMode = d.numatune?.memory ? d.numatune.memory.mode : null;
-  let domainMask = memMode === 'strict' || memMode === 'restrictive' ? nodesetOf(d, auto, -1) : null;
-  if (memMode === 'strict' && profile.behaviour.strictCpusetMemsUnion) {
-    const all = new Set<number>(domainMask ?? []);
-    (d.cpu?.cells ?? []).forEach((_, i) => { for (const n of nodesetOf(d, auto, i) ?? []) all.add(n); });
-    domainMask = [...all].sort((a, b) => a - b);
-  }
+  const domainMask = domainMaskOf(d, profile, auto);
   const out: Record<string, string> = {};
   out.emulator = domainMask ? formatBitmap(domainMask) : inherited;
   const cells = d.cpu?.cells ?? [];
@@ -178,18 +190,23 @@ export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTrait
   // numad's nodeset keeps only nodes with memory (virBitmapIntersect with the host's memory nodes).
   const auto = profile.autoNodeset ? profile.autoNodeset.filter((n) => profile.hostNodes.includes(n)) : null;
   const argvProfile: Profile = { ...profile, autoNodeset: auto };
-  const memdevs = memdevsFromArgv(buildArgs(d, argvProfile).argv).sort((a, b) => naturalCompare(a.id, b.id));
+  const argv = buildArgs(d, argvProfile).argv;
+  const memdevs = memdevsFromArgv(argv).sort((a, b) => naturalCompare(a.id, b.id));
   if (!memdevs.length) throw new NotModelledError('guest RAM without a memory backend object (-numa mem= / -m only)');
   const proc = processPolicy(d, auto, traits);
+  const cpuset = traits.cpusetController ? cpusetMems(d, profile, auto) : {};
+  // QEMU's main thread runs in the emulator group: its cpuset is what mbind is cut to.
+  const memsAllowed = traits.cpusetController ? emulatorMask(d, profile, auto) : profile.hostNodes;
+  const refused = startRefusal(argv, profile, memsAllowed);
+  if (refused) return { kind: 'error', message: refused };
   const backends: BackendFact[] = memdevs.map((m) => {
     if (m.policy === 'default') return { id: m.id, ...proc }; // no VMA policy: the task's shows
     const word = QEMU_TO_KERNEL[m.policy];
     if (!word) throw new NotModelledError(`QEMU backend policy '${m.policy}'`);
+    const kept = keptNodes(m.nodes, memsAllowed);
     // MPOL_PREFERRED keeps a single node: the first of the mask.
-    const nodes = m.policy === 'preferred' ? m.host_nodes.split(/[,-]/)[0] : m.host_nodes;
-    return { id: m.id, policy: word, nodes };
+    return { id: m.id, policy: word, nodes: formatBitmap(m.policy === 'preferred' ? kept.slice(0, 1) : kept) };
   });
-  const cpuset = traits.cpusetController ? cpusetMems(d, profile, auto) : {};
   return {
     kind: 'facts',
     facts: {
@@ -197,7 +214,7 @@ export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTrait
       cpuset_mems: cpuset,
       mems_allowed: cpuset.emulator ?? formatBitmap(profile.hostNodes),
       process_policy: proc,
-      qemu_memdev: memdevs,
+      qemu_memdev: memdevs.map(({ nodes: _n, ...m }) => m),
     },
   };
 }

@@ -238,14 +238,19 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
       const reason = await why(ctx);
       if (reason) return { reason };
       const { runModel } = await import('../backends/model.js');
-      const { predictDocument } = await import('../runtime/compare.js');
+      const { predictEmulatedCase } = await import('../runtime/compare.js');
+      const { emulatedSpecs } = await import('../emulated/case-doc.js');
+      const specs = emulatedSpecs(ctx.root);
       const closeHost = shareHost();
       return {
         id: 'model@emulated', ops: ['argv', 'xml', 'runtime'],
         unavailable: async () => null,
         async run(c): Promise<Outcome> {
           const { profile } = await emulatedHost(ctx);
-          return c.op === 'runtime' ? { kind: 'ok', text: predictDocument(readFileSync(c.input), profile).text } : runModel(c.op, readFileSync(c.input), profile);
+          if (c.op !== 'runtime') return runModel(c.op, readFileSync(c.input), profile);
+          // Which node each page lands on is the kernel's choice at the time, not a prediction.
+          if (specs[c.name]?.pages === 'exact') return { kind: 'error', message: "not modelled: per-node page counts ('pages': 'exact' in cases/emulated/cases.json)" };
+          return predictEmulatedCase(readFileSync(c.input), profile);
         },
         close: closeHost,
       };

@@ -41,9 +41,6 @@ export const EMULATED: RunHost = {
   label: 'the emulated multi-node host (mock8)',
   backends: { model: 'model@emulated', 'model(host)': 'model@emulated', libvirt: 'libvirt@emulated', runtime: 'runtime@emulated', tiering: 'tiering@emulated' },
   accepts: (c) => c.host === 'emulated' || c.host === 'tiered' || (!c.host && c.op !== 'runtime' && (c.source === 'project' || isFamily(c))),
-  skips: {
-    'runtime-vs-model': "the model does not predict the emulated host's runtime cases yet (prealloc guests, QEMU's own start refusals); their goldens are the check",
-  },
 };
 
 export const HOSTS: RunHost[] = [MACHINE, EMULATED];

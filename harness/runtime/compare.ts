@@ -4,11 +4,13 @@ import { readXml } from '../xml/read.js';
 import { loadProfile } from '../profiles/load.js';
 import { NotModelledError } from '../model/errors.js';
 import { outcomeDocument, predictRuntimeXml, stableJson, type RuntimeOutcome } from '../model/runtime-predict.js';
+import type { Outcome } from '../backends/types.js';
+import type { Profile } from '../model/profile.js';
 
 /** The model's prediction for a domain XML as a stable JSON document. */
-export function predictDocument(xmlText: string | Uint8Array, profileName = 'host'): { outcome: RuntimeOutcome | null; doc: unknown; text: string } {
+export function predictDocument(xmlText: string | Uint8Array, profileName: string | Profile = 'host'): { outcome: RuntimeOutcome | null; doc: unknown; text: string } {
   try {
-    const outcome = predictRuntimeXml(readXml(xmlText), loadProfile(profileName));
+    const outcome = predictRuntimeXml(readXml(xmlText), typeof profileName === 'string' ? loadProfile(profileName) : profileName);
     const doc = outcomeDocument(outcome);
     return { outcome, doc, text: stableJson(doc) };
   } catch (e) {
@@ -20,3 +22,13 @@ export function predictDocument(xmlText: string | Uint8Array, profileName = 'hos
   }
 }
 
+
+/** The prediction of an emulated-host runtime case in the shape its goldens have: the facts under
+ *  "observed", or the start error. Per-node page counts are the kernel's choice at the time: a
+ *  prediction never has them, so a case that compares them ('pages': 'exact') differs. A domain
+ *  outside the vocabulary is the model's refusal. */
+export function predictEmulatedCase(xmlText: string | Uint8Array, profileName: string | Profile): Outcome {
+  const p = predictDocument(xmlText, profileName);
+  if (!p.outcome) return { kind: 'error', message: (p.doc as { error: string }).error };
+  return { kind: 'ok', text: stableJson(p.outcome.kind === 'facts' ? { observed: p.outcome.facts } : { error: p.outcome.message }) };
+}

@@ -1,6 +1,6 @@
 // The runtime model and the runtime backend's parsers, without starting anything (no root needed).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseGpa2hva, parseMaps, parseNumaMapsLine, rewriteForStart } from '../backends/runtime.js';
@@ -173,6 +173,50 @@ t.test('strict cpuset.mems: the <memory> nodeset on 9.0.0, the union with the me
   const eight = (p: Profile): Profile => ({ ...p, name: `${p.name}-8`, hostNodes: [0, 1, 2, 3, 4, 5, 6, 7], autoNodeset: null, abiUpdate: true, runtime });
   const v9 = predictRuntimeXml(doc, eight(base));
   const v11 = predictRuntimeXml(doc, eight(loadProfile('x86_64-latest@11.3.0')));
-  tt.same(v9.kind === 'facts' && v9.facts.cpuset_mems, { emulator: '0-1', vcpu0: '0-1', vcpu1: '0-1' });
+  // 9.0.0 confines QEMU to 0-1 first: mbind to 4 alone is then empty, and QEMU stops.
+  tt.same(v9, { kind: 'error', message: 'internal error: process exited while connecting to monitor: qemu-system-x86_64: cannot bind memory to host NUMA nodes: Invalid argument' });
   tt.same(v11.kind === 'facts' && v11.facts.cpuset_mems, { emulator: '0-1,4-7', vcpu0: '0-1,4-7', vcpu1: '0-1,4-7' });
+});
+
+t.test('start on an eight-node host with CPU-less nodes: thread-context refusals, policies cut to the cpuset', async (tt) => {
+  const nodes = [0, 1, 2, 3, 4, 5, 6, 7];
+  const eight = (p: Profile): Profile => ({ ...p, name: `${p.name}-8`, hostNodes: nodes, hostNodeCpus: { 0: [0], 1: [1], 2: [], 3: [], 4: [], 5: [], 6: [], 7: [] }, autoNodeset: null, abiUpdate: true, runtime });
+  const at = (name: string, p: Profile) => predictRuntimeXml(readXml(readFileSync(join(root, 'cases', 'emulated', `${name}.xml`), 'utf8')), eight(p));
+  const v11 = loadProfile('x86_64-latest@11.3.0');
+  const noCpus = 'internal error: process exited while connecting to monitor: qemu-system-x86_64: The nodes select no CPUs';
+  tt.same(at('prealloc-strict-cpuless-only-fails', base), { kind: 'error', message: noCpus }, 'prealloc pinned to a CPU-less node');
+  // 9.0.0 gives a restrictive backend no thread-context; 11.3.0 does, and QEMU refuses it.
+  tt.equal(at('prealloc-restrictive-cpuless-only', base).kind, 'facts');
+  tt.same(at('prealloc-restrictive-cpuless-only', v11), { kind: 'error', message: noCpus });
+  // memnodes 0,2 and 1,3 under <memory strict 0-1>: the kernel keeps 0 and 1 on 9.0.0; 11.3.0
+  // allows the union, so the whole masks stay.
+  const cut = at('prealloc-strict-memnodes-2-3', base);
+  tt.same(cut.kind === 'facts' && cut.facts.backends.map((b) => `${b.id}=${b.policy}:${b.nodes}`), ['ram-node0=bind:0', 'ram-node1=bind:1']);
+  tt.same(cut.kind === 'facts' && cut.facts.qemu_memdev.map((m) => m.host_nodes), ['0,2', '1,3'], "QEMU's own view keeps what libvirt asked");
+  const whole = at('prealloc-strict-memnodes-2-3', v11);
+  tt.same(whole.kind === 'facts' && whole.facts.backends.map((b) => b.nodes), ['0,2', '1,3']);
+  // Without the host's CPUs per node a thread-context is not predicted.
+  tt.throws(() => predictRuntimeXml(readXml(readFileSync(join(root, 'cases', 'emulated', 'prealloc-strict-1-5.xml'), 'utf8')), { ...eight(base), hostNodeCpus: undefined }), /CPUs per NUMA node are not known/);
+});
+
+t.test('runtime-vs-model on the emulated host: the prediction in the goldens\' shape, and a wrong one fails with a diff', async (tt) => {
+  const { predictEmulatedCase } = await import('../runtime/compare.js');
+  const { compare } = await import('../runner/compare.js');
+  const { emulatedGoldenPath } = await import('../emulated/case-doc.js');
+  const { hostProfile } = await import('../profiles/load.js');
+  // The emulated host's committed facts (mock8: CPUs on nodes 0 and 1 only) with the runtime
+  // facts its probe gives (cgroup v2 with cpuset, numa_set_preferred_many).
+  const golden = (name: string): string => readFileSync(emulatedGoldenPath(join(root, 'golden', 'runtime-emulated'), name, 'mock8'), 'utf8');
+  const file = readdirSync(join(root, 'golden', 'hosts')).find((f) => /^lv9\.0\.0-q7\.2-n8-/.test(f))!;
+  const facts = JSON.parse(readFileSync(join(root, 'golden', 'hosts', file), 'utf8'));
+  const emulated = hostProfile({ ...facts, runtime: { ...runtime, cgroup: 'v2' } });
+  for (const name of ['cover-letter-restrictive-1-4-not-3', 'prealloc-strict-memnodes-2-3', 'prealloc-strict-cpuless-only-fails']) {
+    const model = predictEmulatedCase(readFileSync(join(root, 'cases', 'emulated', `${name}.xml`)), emulated);
+    tt.ok(compare({ kind: 'ok', text: golden(name) }, model, ['golden', 'model']).same, `${name}: the model predicts the golden`);
+  }
+  // The same case with another nodeset: the pair fails, and says where.
+  const wrong = predictEmulatedCase(Buffer.from(readFileSync(join(root, 'cases', 'emulated', 'strict-spanning-cpuless.xml'), 'utf8').replace("nodeset='1,3,6'", "nodeset='1,3'")), emulated);
+  const v = compare({ kind: 'ok', text: golden('strict-spanning-cpuless') }, wrong, ['runtime@emulated', 'model@emulated']);
+  tt.notOk(v.same, 'a wrong prediction fails');
+  tt.match(v.diff, /-\s+"nodes": "1,3,6"/);
 });
