@@ -108,6 +108,17 @@ export class EmulatedHost {
     else this.proc.once('exit', fn);
   }
 
+  /** How QEMU ended ("exit status 0", "signal SIGKILL"); undefined while it runs. */
+  get ended(): string | undefined {
+    return this.exited;
+  }
+
+  /** The guest kernel's last words on the console (a panic, an oops), for the run's notes. */
+  lastWords(): string {
+    const said = tail(this.consoleLog, 400, '').split('\n').filter((l) => /Kernel panic|Oops|BUG:|Out of memory|soft lockup/.test(l));
+    return said.slice(0, 3).map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, '')).join('; ') || 'no panic or oops on its console';
+  }
+
   get consoleLog(): string {
     return this.keptConsole ?? join(this.rec.dir, 'console.log');
   }

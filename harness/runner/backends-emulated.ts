@@ -26,7 +26,7 @@ interface Booted { host: Host; profile: string; uriArgs: string[]; series?: { ke
 
 /** An emulated host's VM in the cleanup registry: powered off on exit, killed by the reaper
  *  after a SIGKILL of the run. */
-function holdHost(host: Host, label: string): { drop(): void } {
+export function holdHost(host: Host, label: string): { drop(): void } {
   const pid = host.pid;
   return hold({
     label, order: 4,
@@ -64,6 +64,22 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
   return booting;
 }
 
+/** `work` on the shared host. A VM that ends by itself meanwhile (a guest kernel panic under
+ *  TCG was seen twice on CI machines) is named in the notes with its console's last words, a new
+ *  host boots once, and `work` runs again from the start on it; a second death is the error. */
+async function onHost<T>(ctx: BackendContext, what: string, work: (b: Booted) => Promise<T>): Promise<T> {
+  const first = emulatedHost(ctx);
+  const b = await first;
+  try {
+    return await work(b);
+  } catch (e) {
+    if (!b.host.ended) throw e;
+    ctx.notes.push(`emulated host: the VM ended by itself during ${what} (${b.host.ended}: ${b.host.lastWords()}; console ${b.host.consoleLog}); a new one booted and ${what} ran again`);
+    if (booting === first) booting = null;
+    return work(await emulatedHost(ctx));
+  }
+}
+
 /** How the VM came up, for the run's notes. */
 function describeStart(host: Host): string {
   const t = host.timings;
@@ -88,7 +104,8 @@ export async function emulatedHostTable(ctx: BackendContext): Promise<HostTable>
   return table;
 }
 
-async function why(ctx: BackendContext): Promise<string | null> {
+/** Why the emulated host cannot serve this run (left out, no real libvirt, no image), or null. */
+export async function why(ctx: BackendContext): Promise<string | null> {
   if (!ctx.emulated) return 'left out by --no-emulated';
   if (ctx.realDisabled) return ctx.realDisabled;
   const { findImage, EmulatedUnavailable } = await import('../emulated/vm.js');
@@ -138,12 +155,11 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
         async prepare(cases) {
           const mine = cases.filter((c) => c.op === 'runtime' && c.host === 'emulated');
           if (!mine.length) return;
-          batch = (async () => {
-            const { host, profile, uriArgs } = await emulatedHost(ctx);
+          batch = onHost(ctx, 'the runtime cases', async ({ host, profile, uriArgs }) => {
             const b = await runRuntimeBatch(host, mine.map((c) => ({ name: c.name, data: readFileSync(c.input) })), { profile, uriArgs, jobs: RUNTIME_JOBS });
             note = `emulated host: ${mine.length} runtime cases in one call inside, ${RUNTIME_JOBS} guests at once, ${b.seconds.toFixed(0)} s`;
             return b.results;
-          })();
+          });
           batch.catch(() => undefined); // each run() reports it
         },
         async run(c): Promise<Outcome> {
@@ -182,35 +198,36 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
         // file. Inputs are read through the project's share (/project), not copied in.
         const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
         if (!mine.length) return;
-        const booted = await emulatedHost(ctx);
         for (const op of ['argv', 'xml'] as const) {
           const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
-          if (!paths.length) continue;
-          const t0 = performance.now();
-          let batch = await batchInside(booted, op, paths);
-          // Inputs the daemon inside never answered (it stopped, or was not there): what the host
-          // says about it goes to the notes; the daemon is started again once and only those
-          // inputs run again. An input that stops it each time stays an error, with the reason.
-          const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
-          const unanswered = paths.filter(noAnswer(batch.results));
-          if (unanswered.length) {
-            const health = await daemonHealth(booted);
-            ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
-            if (booted.series) {
-              const { startSeriesInside } = await import('../emulated/series-inside.js');
-              await startSeriesInside(booted.host, booted.series);
-            }
-            const again = await batchInside(booted, op, unanswered);
-            for (const [f, o] of again.results) batch.results.set(f, o);
-            const still = unanswered.filter(noAnswer(again.results));
-            ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
-            batch = { ...batch, said: batch.said || again.said };
-          }
-          for (const f of paths) {
-            results.set(`${op} ${f}`, batch.results.get(f) ?? { kind: 'error', message: `the libvirt inside the emulated host gave nothing for this input (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''})` });
-          }
-          ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+          if (paths.length) await onHost(ctx, `the ${op} batch`, (booted) => runOp(booted, op, paths));
         }
+      };
+      const runOp = async (booted: Booted, op: 'argv' | 'xml', paths: string[]): Promise<void> => {
+        const t0 = performance.now();
+        let batch = await batchInside(booted, op, paths);
+        // Inputs the daemon inside never answered (it stopped, or was not there): what the host
+        // says about it goes to the notes; the daemon is started again once and only those
+        // inputs run again. An input that stops it each time stays an error, with the reason.
+        const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
+        const unanswered = paths.filter(noAnswer(batch.results));
+        if (unanswered.length) {
+          const health = await daemonHealth(booted);
+          ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
+          if (booted.series) {
+            const { startSeriesInside } = await import('../emulated/series-inside.js');
+            await startSeriesInside(booted.host, booted.series);
+          }
+          const again = await batchInside(booted, op, unanswered);
+          for (const [f, o] of again.results) batch.results.set(f, o);
+          const still = unanswered.filter(noAnswer(again.results));
+          ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
+          batch = { ...batch, said: batch.said || again.said };
+        }
+        for (const f of paths) {
+          results.set(`${op} ${f}`, batch.results.get(f) ?? { kind: 'error', message: `the libvirt inside the emulated host gave nothing for this input (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''})` });
+        }
+        ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       };
       return {
         id: 'libvirt@emulated', ops: ['argv', 'xml'],
@@ -257,75 +274,3 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
     },
   },
 ];
-
-/** tiering@emulated: the tiering cells (tiering-cells.ts) on the `tiered` topology, one boot per
- *  kernel (the previous kernel's VM is powered off first: one TCG VM at a time on 2 cores), with
- *  the run's libvirt inside (a series build's when there is one). */
-function tieringBackend(): BackendEntry {
-  return {
-    id: 'tiering@emulated', limit: () => 1,
-    async make(ctx) {
-      if (!ctx.tiering) return { reason: 'tiering cells left out (about 60 s each under TCG): run with --tiering' };
-      const reason = await why(ctx);
-      if (reason) return { reason };
-      const { EmulatedHost } = await import('../emulated/vm.js');
-      const { startSeriesInside } = await import('../emulated/series-inside.js');
-      const { IMAGE_LIBVIRT, SCENARIOS, pagesOutside, runScenario, seriesLibvirt } = await import('../emulated/tiering-scenario.js');
-      const { cellVerdict, tieringBuild } = await import('../emulated/tiering-cells.js');
-      let lv = IMAGE_LIBVIRT;
-      let patches: string[] = [];
-      let seriesBuild: { key: string; root: string; uri: string } | undefined;
-      if (ctx.series) {
-        const { loadSeriesBuild } = await import('../series/manifest.js');
-        const b = loadSeriesBuild(ctx.series);
-        if ('missing' in b) return { reason: b.missing };
-        seriesBuild = { key: b.key, root: b.root, uri: b.uri };
-        lv = seriesLibvirt(b.key, b.uri);
-        patches = b.patches;
-      }
-      const build = tieringBuild(ctx.root, patches);
-      let current: { kernel: string; host: Host; held: { drop(): void } } | undefined;
-      const stop = async (): Promise<void> => {
-        const c = current;
-        current = undefined;
-        if (c) { await c.host.powerOff().catch(() => c.host.kill()); c.held.drop(); }
-      };
-      let seconds = 0;
-      let n = 0;
-      return {
-        id: 'tiering@emulated', ops: ['runtime'],
-        unavailable: async () => null,
-        async run(c): Promise<Outcome> {
-          const kernel = c.id.split('/')[1]!;
-          const sc = SCENARIOS.find((s) => s.key === c.name);
-          if (!sc) throw new Error(`no tiering scenario '${c.name}' (harness/emulated/tiering-scenario.ts)`);
-          const t0 = performance.now();
-          if (current?.kernel !== kernel) {
-            await stop();
-            const host = await EmulatedHost.boot({ topology: 'tiered', kernel });
-            const held = holdHost(host, `emulated host tiered (kernel ${kernel})`);
-            current = { kernel, host, held };
-            if (seriesBuild) await startSeriesInside(host, seriesBuild);
-            ctx.notes.push(`tiering: kernel ${kernel} booted in ${host.timings.boot.toFixed(1)} s (libvirt ${build})`);
-          }
-          const m = await runScenario(current.host, sc, lv, 40);
-          seconds += (performance.now() - t0) / 1000;
-          n++;
-          if ('startError' in m) {
-            ctx.meta?.tiering.push({ id: c.id, kernel, build, scenario: sc.id, domainMems: '', outside: 0, t: [], nodes: {}, startError: m.startError });
-            return { kind: 'error', message: m.startError };
-          }
-          const domainMems = m.facts['cpuset.mems.domain'] ?? '';
-          ctx.meta?.tiering.push({ id: c.id, kernel, build, scenario: sc.id, domainMems, outside: pagesOutside(m, sc.nodeset), t: m.t, nodes: m.nodes });
-          return { kind: 'ok', text: cellVerdict(kernel, build, domainMems, pagesOutside(m, sc.nodeset)) };
-        },
-        async close() {
-          if (n) ctx.notes.push(`tiering: ${n} cells in ${seconds.toFixed(0)} s (libvirt ${build})`);
-          await stop();
-        },
-      };
-    },
-  };
-}
-EMULATED_BACKENDS.push(tieringBackend());
-

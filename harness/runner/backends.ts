@@ -6,6 +6,7 @@ import { observationDocument, stableJson } from '../neutral/runtime-facts.js';
 import type { BackendEntry, CaseBackend } from './backend.js';
 import type { Case } from './case.js';
 import { EMULATED_BACKENDS } from './backends-emulated.js';
+import { tieringBackend } from './backends-tiering.js';
 
 const text = (c: Case): string => readFileSync(c.input, 'utf8');
 const bare = (id: string): string => id.replace(/^(libvirt\/xml2xml\/.*)\.x86_64-[^./]+$/, '$1');
@@ -27,6 +28,7 @@ async function modelBackend(id: string, fixedProfile: string | null): Promise<Ca
 
 export const BACKENDS: BackendEntry[] = [
   ...EMULATED_BACKENDS,
+  tieringBackend(),
   { id: 'model', limit: () => 1, make: () => modelBackend('model', null) },
   { id: 'model(host)', limit: () => 1, make: () => modelBackend('model(host)', 'host') },
   {
