@@ -23,7 +23,7 @@ import type { Profile } from './profile.js';
 const MiB = 1024;
 
 const fill = (tpl: string, d: Domain, profile: Profile): string =>
-  tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', shortName(d));
+  tpl.indexOf('{') < 0 ? tpl : tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', shortName(d));
 
 /** -object in JSON or key=value form; bitmaps become "host-nodes=1-2,host-nodes=5" in the latter. */
 function objectArg(props: Props, profile: Profile): string {

@@ -15,7 +15,8 @@ export type Props = [string, Json][];
 const POLICY: Record<Exclude<NumaMode, 'restrictive'>, string> = { strict: 'bind', preferred: 'preferred', interleave: 'interleave' };
 
 /** virDomainDefGetShortName: per-domain paths use the first 20 characters of the name. */
-export const shortName = (d: Domain): string => Array.from(d.name).slice(0, 20).join('');
+// 20 code points; a name of at most 20 UTF-16 units has no more (the common case, no array).
+export const shortName = (d: Domain): string => d.name.length <= 20 ? d.name : Array.from(d.name).slice(0, 20).join('');
 
 /** virNumaNodesetIsAvailable: the first node (ascending) the host lacks is reported. */
 export function checkAvailable(nodeset: Bitmap | null | undefined, profile: Profile): void {
