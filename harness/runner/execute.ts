@@ -13,6 +13,14 @@ import { HOSTS, type RunHost } from './run-hosts.js';
 import { normalise, type Rule } from './rules.js';
 import type { Verdict } from '../reporters/verdict.js';
 
+
+/** Does --regenerate bless this case's goldens in the run? The project's own cases, except the
+ *  emulated host's runtime cases and the tiering cells, which are blessed by their own commands
+ *  (say so as skips). Backends prepare only these cases then: nothing boots for the others. */
+export function blessedByRun(c: Case): boolean {
+  return c.source === 'project' && c.host !== 'emulated' && c.host !== 'tiered';
+}
+
 export interface Plan {
   root: string;
   /** The machine's golden hosts: the live one and the committed ones. */

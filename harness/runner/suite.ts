@@ -14,7 +14,7 @@ import { BACKENDS } from './backends.js';
 import type { Case } from './case.js';
 import { discover, libvirtTrees } from './discover.js';
 import { tieringBuild } from '../emulated/tiering-cells.js';
-import { executeCase, Limiter, type CaseResult, type Plan } from './execute.js';
+import { blessedByRun, executeCase, Limiter, type CaseResult, type Plan } from './execute.js';
 import { emulatedGoldenOrphans } from '../emulated/golden-orphans.js';
 import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
@@ -123,7 +123,8 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
     limits.set(entry.id, new Limiter(entry.limit(o.runtimeJobs)));
     notes.push('reason' in b ? `backend ${entry.id}: unavailable (${b.reason})` : `backend ${entry.id}: ready`);
   }
-  for (const b of backends.values()) if (!('reason' in b) && b.prepare) await b.prepare(cases);
+  const prepared = o.regenerate ? cases.filter(blessedByRun) : cases;
+  for (const b of backends.values()) if (!('reason' in b) && b.prepare) await b.prepare(prepared);
 
   const gapsFile = join(root, 'cases', 'known-gaps.json');
   // Other hosts' golden tables, once their facts are known (the emulated host's after its boot).

@@ -176,6 +176,15 @@ t.test('pairs are declared once and instantiated per host', async (t) => {
   t.equal(unjudged.find((p) => p.id === 'runtime-vs-model@emulated')!.applies({ ...runtimeCase, host: 'emulated' }, { realProfile: 'x86_64-latest' }), 'not judged here yet', 'a pair a host does not judge is a skip with its reason');
 });
 
+t.test('--regenerate prepares backends only for the cases it blesses in the run', async (t) => {
+  const { blessedByRun } = await import('../runner/execute.js');
+  const c: Case = { source: 'project', name: 'x', op: 'argv', profile: 'host', id: 'project/xml2argv/x', input: '/x.xml', expect: { kind: 'golden' } };
+  t.ok(blessedByRun(c), "a project argv case is blessed from the real libvirt");
+  t.notOk(blessedByRun({ ...c, op: 'runtime', host: 'emulated' }), 'an emulated runtime case is blessed inside the VM (run-cases.js --bless): nothing boots for it');
+  t.notOk(blessedByRun({ ...c, op: 'runtime', host: 'tiered' }), 'nor a tiering cell');
+  t.notOk(blessedByRun({ ...c, source: 'libvirt' }), "libvirt's own expected files are not the project's to bless");
+});
+
 t.test('facts read through a view: named nodes, the virt type\'s default CPU, the host CPU only with KVM on both', async (t) => {
   const { factsRead } = await import('../runner/hosts.js');
   const one = simulated;
