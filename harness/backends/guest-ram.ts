@@ -16,7 +16,8 @@ export class GuestRamError extends Error {
   override name = 'GuestRamError';
 }
 
-export interface NumaMapsLine { start: string; policy: string; nodes: string; path?: string; pages: Record<string, number> }
+/** `pages` counts pages of `pageKiB` each: hugetlb mappings count huge pages (kernelpagesize_kB). */
+export interface NumaMapsLine { start: string; policy: string; nodes: string; path?: string; pages: Record<string, number>; pageKiB: number }
 
 /** One line of /proc/PID/numa_maps: address, policy (mm/mempolicy.c mpol_to_str), then key=value fields. */
 export function parseNumaMapsLine(line: string): NumaMapsLine | null {
@@ -24,12 +25,14 @@ export function parseNumaMapsLine(line: string): NumaMapsLine | null {
   if (!m) return null;
   const pages: Record<string, number> = {};
   let path: string | undefined;
+  let pageKiB = 4;
   for (const f of (m[4] ?? '').split(' ')) {
     const n = /^N(\d+)=(\d+)$/.exec(f);
     if (n) pages[n[1]] = Number(n[2]);
     else if (f.startsWith('file=')) path = f.slice(5);
+    else if (f.startsWith('kernelpagesize_kB=')) pageKiB = Number(f.slice(18));
   }
-  return { start: m[1], policy: m[2], nodes: m[3] ?? '', path, pages };
+  return { start: m[1], policy: m[2], nodes: m[3] ?? '', path, pages, pageKiB };
 }
 
 export interface Vma { start: bigint; end: bigint; path: string }
@@ -106,7 +109,17 @@ export const hex = (n: bigint): string => `0x${n.toString(16)}`;
 export interface BackendMapping {
   /** Kernel view: the policy word and its nodes, or the policies joined with '|' when VMAs differ. */
   fact: { id: string; policy: string; nodes: string };
-  detail: { id: string; hva: string; vmas: string[]; gpa: string[]; method: string; pages: Record<string, number> };
+  detail: { id: string; hva: string; vmas: string[]; gpa: string[]; method: string; pages: Record<string, number>; pageKiB: number };
+}
+
+/** Whether a mapping's file can be backend `id`'s: a file named for it (memAccess, libvirt's
+ *  memory_backing_dir), the file QEMU makes and unlinks in a mem-path directory (hugetlbfs:
+ *  qemu_back_mem.ID.XXXXXX), or a memfd, which QEMU names after its type, not the backend
+ *  (memfd:memory-backend-memfd; gpa2hva and the size alone tell which backend it is then). */
+export function isBackendFile(path: string, id: string): boolean {
+  const p = path.replace(/ \(deleted\)$/, '');
+  const base = p.slice(p.lastIndexOf('/') + 1);
+  return base === id || base === 'memfd:memory-backend-memfd' || (base.startsWith(`qemu_back_mem.${id}.`) && /^[\w]{6}$/.test(base.slice(`qemu_back_mem.${id}.`.length)));
 }
 
 /**
@@ -140,17 +153,19 @@ export function mapBackend(id: string, size: number, pieces: RamPiece[], hvas: M
   if (pieces.length > 1) method += `, ${pieces.length} guest ranges`;
   const paths = covering.map((v) => v.path).filter(Boolean);
   if (paths.length) {
-    if (!paths.every((p) => p.replace(/ \(deleted\)$/, '').endsWith(`/${id}`))) throw new GuestRamError(`mapping of '${id}' is file ${paths[0]}`);
+    if (!paths.every((p) => isBackendFile(p, id))) throw new GuestRamError(`mapping of '${id}' is file ${paths[0]}`);
     method += '+file-name';
   }
   const policies = [...new Set(lines.map((l) => (l!.nodes ? `${l!.policy}:${l!.nodes}` : l!.policy)))].sort();
   const pages: Record<string, number> = {};
   for (const l of lines) for (const [node, c] of Object.entries(l!.pages)) pages[node] = (pages[node] ?? 0) + c;
+  const sizes = [...new Set(lines.map((l) => l!.pageKiB))];
+  if (sizes.length > 1) throw new GuestRamError(`mappings of '${id}' have pages of different sizes: ${sizes.join(', ')} KiB`);
   return {
     fact: policies.length === 1 ? { id, policy: lines[0]!.policy, nodes: lines[0]!.nodes } : { id, policy: policies.join('|'), nodes: '' },
     detail: {
       id, hva: hex(start), vmas: covering.map((v) => `${hex(v.start)}-${hex(v.end)}`),
-      gpa: pieces.map((p) => `${hex(p.gpa)}-${hex(p.gpa + p.len - 1n)}@${hex(p.offset)}`), method, pages,
+      gpa: pieces.map((p) => `${hex(p.gpa)}-${hex(p.gpa + p.len - 1n)}@${hex(p.offset)}`), method, pages, pageKiB: sizes[0]!,
     },
   };
 }

@@ -59,7 +59,7 @@ export interface ObservationDetails {
   pid?: number;
   cgroup?: { version: 1 | 2; dir: string };
   /** How each backend's mapping was found, and its resident pages per host node (N<n>=). */
-  mappings: { id: string; hva: string; vmas: string[]; gpa: string[]; method: string; pages: Record<string, number> }[];
+  mappings: { id: string; hva: string; vmas: string[]; gpa: string[]; method: string; pages: Record<string, number>; pageKiB: number }[];
   /** Each vCPU/iothread thread (query-cpus-fast / query-iothreads) is in its own thread group. */
   threadGroups: { group: string; tid: number; inGroup: boolean }[];
   seconds: number;

@@ -5,9 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNodeList } from '../neutral/bitmap-text.js';
+import { hugePagesPart } from '../neutral/runtime-facts.js';
 
 export interface CaseSpec { why: string; pages?: 'exact' | 'within' }
-export interface Mapping { id: string; pages: Record<string, number> }
+/** Resident pages per host node (N0, N1, …), of `pageKiB` each (4, or the huge page size). */
+export interface Mapping { id: string; pages: Record<string, number>; pageKiB?: number }
 
 /** Documents are written as every runtime document is (keys in natural order, 2-space indent),
  *  so the model's prediction of a case reads the same way (runtime-vs-model@emulated). */
@@ -33,7 +35,7 @@ const nodesOf = (list: string): Set<number> => new Set(readNodeList(list));
 export function goldenDoc(spec: CaseSpec, out: { observed: unknown; run?: { mappings?: Mapping[] } }, stderr: string, code: number): unknown {
   // QEMU's messages carry a timestamp (libvirt runs it with -msg timestamp=on): not part of the fact.
   if (code === 2) return { error: stderr.trim().split('\n').pop()!.replace(/^guest not started: /, '').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z /g, '') };
-  const doc: Record<string, unknown> = { observed: out.observed };
+  const doc: Record<string, unknown> = { observed: out.observed, ...hugePagesPart(Object.fromEntries((out.run?.mappings ?? []).map((m) => [m.id, m.pageKiB ?? 4]))) };
   if (spec.pages === 'exact') doc.pages = Object.fromEntries((out.run?.mappings ?? []).map((m) => [m.id, m.pages]));
   return doc;
 }
@@ -51,7 +53,8 @@ export function checkWithin(out: { observed: { backends?: { id: string; nodes: s
       if (!allowed.has(node)) return `${m.id}: ${v} pages on node ${node}, outside its nodes ${[...allowed].join(',')}`;
       total += v;
     }
-    if (total !== size / 4096) return `${m.id}: ${total} pages resident, ${size / 4096} preallocated`;
+    const pageBytes = (m.pageKiB ?? 4) * 1024;
+    if (total !== size / pageBytes) return `${m.id}: ${total} pages of ${pageBytes / 1024} KiB resident, ${size / pageBytes} preallocated`;
   }
   return undefined;
 }

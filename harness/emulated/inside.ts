@@ -36,8 +36,11 @@ export async function runCliInside(h: EmulatedHost, args: string[], files: Recor
 export async function ensureEmulatedFacts(h: EmulatedHost, refresh = false, series?: { key: string; uri: string }): Promise<string> {
   const name = emulatedProfileName(h.topology.name, series?.key);
   const file = emulatedFactsPath(h.topology.name, series?.key);
-  // Facts of an older probe lack what the model now asks of the host: probe again.
-  if (existsSync(file) && !refresh && (JSON.parse(readFileSync(file, 'utf8')) as HostFacts).probeVersion === PROBE_VERSION) return name;
+  // Facts of an older probe lack what the model now asks of the host, and facts of another image,
+  // kernel or machine (a new init, huge page reservations) may differ: probe again.
+  const keyFile = `${file}.machine-key`;
+  const sameMachine = !h.machineKey || (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === h.machineKey);
+  if (existsSync(file) && !refresh && sameMachine && (JSON.parse(readFileSync(file, 'utf8')) as HostFacts).probeVersion === PROBE_VERSION) return name;
   const uri = series ? ` --uri ${q(series.uri)}` : '';
   const r = await h.run(`cd /tmp && LVH_PROBE_OUT=/tmp/facts.json ${GUEST_NODE} /project/scripts/probe-host.mjs${uri} >&2 && cat /tmp/facts.json`, 180_000);
   if (r.code !== 0) throw new Error(`probing the libvirt inside the emulated host failed: ${r.stderr.trim().split('\n').pop()}`);
@@ -45,6 +48,7 @@ export async function ensureEmulatedFacts(h: EmulatedHost, refresh = false, seri
   mkdirSync(join(projectRoot(), '.cache', 'profiles'), { recursive: true });
   writeFileSync(`${file}.tmp`, r.stdout);
   renameSync(`${file}.tmp`, file);
+  if (h.machineKey) writeFileSync(keyFile, h.machineKey);
   return name;
 }
 

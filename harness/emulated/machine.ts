@@ -2,7 +2,7 @@
 // memory and NUMA, kernel, devices), which a saved state must match exactly, and the run's own
 // files (disk, console, command channel, QMP, the project share's path), new for every VM.
 import { join } from 'node:path';
-import { topologyFlags, type Topology } from './topology.js';
+import { kernelParams, topologyFlags, type Topology } from './topology.js';
 
 export function machineArgs(topology: Topology, kernelDir: string): string[] {
   return [
@@ -11,7 +11,7 @@ export function machineArgs(topology: Topology, kernelDir: string): string[] {
     '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max',
     ...topologyFlags(topology),
     '-kernel', join(kernelDir, 'vmlinuz'), '-initrd', join(kernelDir, 'initrd.img'),
-    '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4',
+    '-append', ['console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4', ...kernelParams(topology)].join(' '),
   ];
 }
 

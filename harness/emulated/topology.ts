@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface TopologyNode { id: number; memMiB: number; cpus?: number[]; initiator?: number; tier?: string }
+export interface TopologyNode {
+  id: number; memMiB: number; cpus?: number[]; initiator?: number; tier?: string;
+  /** Huge pages reserved on this node at boot: page size in KiB -> count (guest/init.sh). */
+  hugepages?: Record<string, number>;
+}
 export interface HmatEntry { initiator: number; target: number; latencyNs: number; bandwidth: string }
 export interface Topology {
   name: string;
@@ -45,6 +49,13 @@ export function checkTopology(t: Topology): Topology {
   t.nodes.forEach((node, i) => {
     if (node.id !== i) throw new TopologyError(`${t.name}: node ids must be 0..${n - 1} in order`);
     if (!(node.memMiB > 0)) throw new TopologyError(`${t.name}: node ${i} has no memory`);
+    let huge = 0;
+    for (const [size, count] of Object.entries(node.hugepages ?? {})) {
+      if (!/^[1-9]\d*$/.test(size) || !Number.isInteger(count) || count < 0) throw new TopologyError(`${t.name}: node ${i} hugepages wants 'SIZE_KIB': COUNT, not '${size}': ${count}`);
+      huge += (Number(size) * count) / 1024;
+    }
+    // The kernel and the guest's own processes need memory on every node too.
+    if (huge > node.memMiB / 2) throw new TopologyError(`${t.name}: node ${i} reserves ${huge} MiB of huge pages, more than half its ${node.memMiB} MiB`);
     if (t.hmat && !node.cpus?.length && node.initiator === undefined) {
       throw new TopologyError(`${t.name}: CPU-less node ${i} needs an initiator when HMAT is on (QEMU requires it)`);
     }
@@ -62,6 +73,13 @@ export function vcpus(t: Topology): number {
 
 export function memoryMiB(t: Topology): number {
   return t.nodes.reduce((k, node) => k + node.memMiB, 0);
+}
+
+/** The kernel command line's part for this topology: the huge pages to reserve per node, read
+ *  by the guest's init before libvirtd starts ("lvh.hugepages=NODE:SIZE_KIB:COUNT,..."). */
+export function kernelParams(t: Topology): string[] {
+  const huge = t.nodes.flatMap((n) => Object.entries(n.hugepages ?? {}).filter(([, c]) => c > 0).map(([size, c]) => `${n.id}:${size}:${c}`));
+  return huge.length ? [`lvh.hugepages=${huge.join(',')}`] : [];
 }
 
 /** The -machine/-smp/-m/-object/-numa flags for this topology. */

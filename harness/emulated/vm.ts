@@ -58,6 +58,11 @@ export class EmulatedHost {
   start: StartInfo = { from: 'boot' };
   private exited: string | undefined;
 
+  /** What the host is made of (image, kernel, the whole machine command line: topology and its
+   *  huge page reservations included), as a saved state's key: what facts probed inside are
+   *  valid for (inside.ts). */
+  machineKey = '';
+
   private constructor(
     readonly topology: Topology,
     readonly kernel: string,
@@ -137,15 +142,16 @@ export class EmulatedHost {
     const machine = machineArgs(topology, kinfo.dir);
     const image = realpathSync(join(imageDir, 'rootfs.img'));
     const label = `emulated host (${topology.name}, kernel ${kernel})`;
-    const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT === 'on') && opts.libvirtd !== false;
-    if (!wanted) return EmulatedHost.start(topology, kernel, machine, image, {}, opts);
-    const slot = `${topology.name}-${kernel}`;
     const parts = keyParts({ imageKey: manifest.key, imageBuilt: manifest.built ?? '', kernelLabel: kernel, kernelVersion: kinfo.version, kernelDir: kinfo.dir, machine: keyedArgs(machine) });
+    const keyed = (h: EmulatedHost): EmulatedHost => { h.machineKey = keyOf(parts); return h; };
+    const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT === 'on') && opts.libvirtd !== false;
+    if (!wanted) return keyed(await EmulatedHost.start(topology, kernel, machine, image, {}, opts));
+    const slot = `${topology.name}-${kernel}`;
     const found = findSnapshot(cacheDir(), slot, parts);
     let why: string;
     if ('snapshot' in found) {
       try {
-        return await EmulatedHost.start(topology, kernel, machine, image, { restore: found.snapshot }, { ...opts, readyTimeoutMs: Math.min(opts.readyTimeoutMs ?? 60_000, 60_000) });
+        return keyed(await EmulatedHost.start(topology, kernel, machine, image, { restore: found.snapshot }, { ...opts, readyTimeoutMs: Math.min(opts.readyTimeoutMs ?? 60_000, 60_000) }));
       } catch (e) {
         why = `restoring the saved state failed: ${(e as Error).message.split('\n')[0]}`;
         process.stderr.write(`${label}: ${why}; booting instead\n`);
@@ -158,7 +164,7 @@ export class EmulatedHost {
     const cannot = canSave();
     const host = await EmulatedHost.start(topology, kernel, machine, image, cannot ? {} : { save: { slot, parts } }, opts);
     host.start.note = cannot ? `${why}; not saved: ${cannot}` : `${why}; ${host.start.note}`;
-    return host;
+    return keyed(host);
   }
 
   private static async start(topology: Topology, kernel: string, machine: string[], image: string, plan: Plan, opts: BootOptions): Promise<EmulatedHost> {

@@ -40,7 +40,8 @@ export type { BackendFact, MemdevFact, PolicyFact, RuntimeFacts };
 export { naturalCompare, stableJson };
 
 export type RuntimeOutcome =
-  | { kind: 'facts'; facts: RuntimeFacts }
+  /** `pageKiB`: the kernel page size of each backend's memory (4, or the huge page size). */
+  | { kind: 'facts'; facts: RuntimeFacts; pageKiB: Record<string, number> }
   /** libvirt refuses to start the guest: the message `virsh create` prints after "error: ". */
   | { kind: 'error'; message: string };
 
@@ -82,8 +83,28 @@ export function needsPlacementAdvice(d: Domain): boolean {
 }
 
 /** The memory backends of the command line, as QEMU will report them. */
-function memdevsFromArgv(argv: string[]): (MemdevFact & { nodes: number[] })[] {
-  const out: (MemdevFact & { nodes: number[] })[] = [];
+type ArgvMemdev = MemdevFact & { nodes: number[]; pageKiB: number };
+
+/** The page size a backend's memory gets from the kernel: hugetlb memfd pages of its
+ *  hugetlbsize (the default huge page size without one), a mem-path under a hugetlbfs mount
+ *  that mount's size, anything else (anonymous RAM, a file in memory_backing_dir) base pages. */
+function pageKiBOf(o: Record<string, unknown>, profile: Profile): number {
+  const dflt = (): number => {
+    const d = (profile.hugetlbfs ?? []).find((m) => m.default);
+    if (!d) throw new NotModelledError('a hugetlb memfd without hugetlbsize on a host whose default huge page size was not probed');
+    return d.sizeKiB;
+  };
+  if (o['qom-type'] === 'memory-backend-memfd' && o.hugetlb === true) return typeof o.hugetlbsize === 'number' ? o.hugetlbsize / 1024 : dflt();
+  const path = o['mem-path'];
+  if (o['qom-type'] === 'memory-backend-file' && typeof path === 'string') {
+    const m = (profile.hugetlbfs ?? []).find((h) => path === h.mount || path.startsWith(`${h.mount}/`));
+    if (m) return m.sizeKiB;
+  }
+  return 4;
+}
+
+function memdevsFromArgv(argv: string[], profile: Profile): ArgvMemdev[] {
+  const out: ArgvMemdev[] = [];
   for (let i = 0; i < argv.length - 1; i++) {
     if (argv[i] !== '-object') continue;
     const arg = argv[i + 1];
@@ -99,6 +120,7 @@ function memdevsFromArgv(argv: string[]): (MemdevFact & { nodes: number[] })[] {
       policy: typeof o.policy === 'string' ? o.policy : 'default',
       host_nodes: formatBitmap((o['host-nodes'] as number[] | undefined) ?? []),
       nodes: (o['host-nodes'] as number[] | undefined) ?? [],
+      pageKiB: pageKiBOf(o, profile),
     });
   }
   return out;
@@ -191,7 +213,7 @@ export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTrait
   const auto = profile.autoNodeset ? profile.autoNodeset.filter((n) => profile.hostNodes.includes(n)) : null;
   const argvProfile: Profile = { ...profile, autoNodeset: auto };
   const argv = buildArgs(d, argvProfile).argv;
-  const memdevs = memdevsFromArgv(argv).sort((a, b) => naturalCompare(a.id, b.id));
+  const memdevs = memdevsFromArgv(argv, profile).sort((a, b) => naturalCompare(a.id, b.id));
   if (!memdevs.length) throw new NotModelledError('guest RAM without a memory backend object (-numa mem= / -m only)');
   const proc = processPolicy(d, auto, traits);
   const cpuset = traits.cpusetController ? cpusetMems(d, profile, auto) : {};
@@ -214,8 +236,9 @@ export function predictRuntime(d: Domain, profile: Profile, traits: RuntimeTrait
       cpuset_mems: cpuset,
       mems_allowed: cpuset.emulator ?? formatBitmap(profile.hostNodes),
       process_policy: proc,
-      qemu_memdev: memdevs.map(({ nodes: _n, ...m }) => m),
+      qemu_memdev: memdevs.map(({ nodes: _n, pageKiB: _p, ...m }) => m),
     },
+    pageKiB: Object.fromEntries(memdevs.map((m) => [m.id, m.pageKiB])),
   };
 }
 

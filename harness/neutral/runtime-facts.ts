@@ -37,3 +37,12 @@ export function stableJson(value: unknown): string {
 export function observationDocument(o: { kind: 'facts'; facts: RuntimeFacts } | { kind: 'error'; message: string }): unknown {
   return o.kind === 'facts' ? o.facts : { error: o.message };
 }
+
+/** The part of a runtime case document that says which backends the kernel backs with huge
+ *  pages and of what size (KiB); none when every backend has base pages, so documents of
+ *  guests without huge pages read as they always did. Both sides (observation, prediction)
+ *  build it from their own per-backend sizes. */
+export function hugePagesPart(pageKiB: Record<string, number>): { huge_page_kib?: Record<string, number> } {
+  const huge = Object.entries(pageKiB).filter(([, k]) => k !== 4);
+  return huge.length ? { huge_page_kib: Object.fromEntries(huge) } : {};
+}

@@ -6,6 +6,7 @@ import { NotModelledError } from '../model/errors.js';
 import { outcomeDocument, predictRuntimeXml, stableJson, type RuntimeOutcome } from '../model/runtime-predict.js';
 import type { Outcome } from '../backends/types.js';
 import type { Profile } from '../model/profile.js';
+import { hugePagesPart } from '../neutral/runtime-facts.js';
 
 /** The model's prediction for a domain XML as a stable JSON document. */
 export function predictDocument(xmlText: string | Uint8Array, profileName: string | Profile = 'host'): { outcome: RuntimeOutcome | null; doc: unknown; text: string } {
@@ -30,5 +31,6 @@ export function predictDocument(xmlText: string | Uint8Array, profileName: strin
 export function predictEmulatedCase(xmlText: string | Uint8Array, profileName: string | Profile): Outcome {
   const p = predictDocument(xmlText, profileName);
   if (!p.outcome) return { kind: 'error', message: (p.doc as { error: string }).error };
-  return { kind: 'ok', text: stableJson(p.outcome.kind === 'facts' ? { observed: p.outcome.facts } : { error: p.outcome.message }) };
+  if (p.outcome.kind === 'error') return { kind: 'ok', text: stableJson({ error: p.outcome.message }) };
+  return { kind: 'ok', text: stableJson({ observed: p.outcome.facts, ...hugePagesPart(p.outcome.pageKiB) }) };
 }

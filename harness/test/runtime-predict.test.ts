@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseGpa2hva, parseMaps, parseNumaMapsLine, rewriteForStart } from '../backends/runtime.js';
+import { isBackendFile } from '../backends/guest-ram.js';
 import { mapBackend, parseFlatView, piecesOf, probesOf } from '../backends/guest-ram.js';
 import { NUMAD_FAILED, predictRuntimeXml, stableJson } from '../model/runtime-predict.js';
 import { loadProfile } from '../profiles/load.js';
@@ -20,13 +21,25 @@ const host: Profile = { ...base, name: 'host-like', hostNodes: [0], autoNodeset:
 
 t.test('numa_maps lines', async (tt) => {
   tt.same(parseNumaMapsLine('7fff3854d000 prefer (many):0 stack anon=4 dirty=4 active=1 N0=4 kernelpagesize_kB=4'),
-    { start: '7fff3854d000', policy: 'prefer (many)', nodes: '0', path: undefined, pages: { 0: 4 } });
+    { start: '7fff3854d000', policy: 'prefer (many)', nodes: '0', path: undefined, pages: { 0: 4 }, pageKiB: 4 });
   tt.same(parseNumaMapsLine('7f5a97ffe000 bind:0 file=/var/lib/libvirt/qemu/ram/5-x/ram-node1'),
-    { start: '7f5a97ffe000', policy: 'bind', nodes: '0', path: '/var/lib/libvirt/qemu/ram/5-x/ram-node1', pages: {} });
+    { start: '7f5a97ffe000', policy: 'bind', nodes: '0', path: '/var/lib/libvirt/qemu/ram/5-x/ram-node1', pages: {}, pageKiB: 4 });
+  // hugetlbfs (a mem-path directory): counts are huge pages, their size given by the kernel.
+  const huge = parseNumaMapsLine('7f1c40000000 bind:1,5 file=/dev/hugepages/libvirt/qemu/3-g/qemu_back_mem.ram-node0.Ab12Cd\\040(deleted) huge dirty=32 N1=20 N5=12 kernelpagesize_kB=2048')!;
+  tt.same([huge.policy, huge.nodes, huge.pages, huge.pageKiB], ['bind', '1,5', { 1: 20, 5: 12 }, 2048]);
   tt.equal(parseNumaMapsLine('7f22ab800000 default')!.policy, 'default');
   tt.same(parseNumaMapsLine('55c5868ac000 interleave=static:0-1 heap anon=2 N0=1 N1=1')!.pages, { 0: 1, 1: 1 });
   tt.equal(parseNumaMapsLine('55c5868ac000 interleave=static:0-1 heap')!.nodes, '0-1');
   tt.equal(parseNumaMapsLine('garbage'), null);
+});
+
+t.test("a backend's file: named for it, QEMU's unlinked mem-path file, or its memfd", async (tt) => {
+  tt.ok(isBackendFile('/var/lib/libvirt/qemu/ram/5-x/ram-node1', 'ram-node1'));
+  tt.ok(isBackendFile('/dev/hugepages/libvirt/qemu/3-g/qemu_back_mem.ram-node0.Ab12Cd (deleted)', 'ram-node0'));
+  tt.ok(isBackendFile('/memfd:memory-backend-memfd (deleted)', 'memdimm0'), 'a memfd, named after its type');
+  tt.notOk(isBackendFile('/dev/hugepages/libvirt/qemu/3-g/qemu_back_mem.ram-node1.Ab12Cd (deleted)', 'ram-node0'), 'another backend');
+  tt.notOk(isBackendFile('/memfd:something-else (deleted)', 'ram-node1'), 'a memfd QEMU did not make');
+  tt.notOk(isBackendFile('/var/lib/libvirt/qemu/ram/5-x/ram-node10', 'ram-node1'));
 });
 
 t.test('maps and gpa2hva', async (tt) => {

@@ -24,6 +24,17 @@ mkdir -p /project
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 project /project 2>/dev/null
 hostname emulated
 
+# Huge pages: hugetlbfs at /dev/hugepages as on a normal Debian host (libvirt reads the mounts
+# only when it starts, so before libvirtd), and the topology's per-node reservations
+# (lvh.hugepages=NODE:SIZE_KIB:COUNT,... from harness/emulated/topology.ts). A reservation the
+# kernel could not make in full is said on the console; the cases' page counts then show it.
+grep -qw hugetlbfs /proc/filesystems && mount -t hugetlbfs -o nosuid,nodev hugetlbfs /dev/hugepages
+for r in $(sed -n 's/.*lvh\.hugepages=\([0-9:,]*\).*/\1/p' /proc/cmdline | tr , ' '); do
+  f=/sys/devices/system/node/node${r%%:*}/hugepages/hugepages-$(echo "$r" | cut -d: -f2)kB/nr_hugepages
+  echo "${r##*:}" > "$f" 2>/dev/null
+  [ "$(cat "$f" 2>/dev/null)" = "${r##*:}" ] || echo "lvh-init: huge pages $r: only $(cat "$f" 2>/dev/null || echo none) reserved"
+done
+
 mode=$(sed -n 's/.*lvh\.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "lvh-init: mode=${mode:-serve} kernel=$(uname -r)"
 
