@@ -205,7 +205,9 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
       if ('skip' in r) { verdict(p.id, 'skip', { detail: r.skip }); continue; }
       if ('missing' in r) { verdict(p.id, 'fail', { detail: `no golden file ${r.missing}: bless it with ${c.host === 'emulated' ? `node dist/emulated/run-cases.js --bless ${c.name}` : `npm test -- --regenerate --case '${c.name}'`}` }); continue; }
       expected = r;
-      label = c.expect.kind === 'golden' ? 'golden' : `libvirt ${c.expect.kind === 'error-any' ? 'failure' : c.expect.file.split('/tests/')[1]}`;
+      label = c.expect.kind === 'golden' ? 'golden' : c.expect.kind === 'error-any' ? 'libvirt failure'
+        // A file of a libvirt tree (tests/…) or one of the project's own goldens (golden/…).
+        : c.expect.file.includes('/tests/') ? `libvirt ${c.expect.file.split('/tests/')[1]}` : `golden ${c.expect.file.split('/golden/').pop()}`;
     } else if (p.expected.from === 'backend') {
       const e = await outcome(p.expected.id);
       if ('unavailable' in e) { verdict(p.id, 'skip', { detail: `${p.expected.id} backend: ${e.unavailable}` }); continue; }
