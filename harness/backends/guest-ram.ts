@@ -119,7 +119,7 @@ export interface BackendMapping {
 export function isBackendFile(path: string, id: string): boolean {
   const p = path.replace(/ \(deleted\)$/, '');
   const base = p.slice(p.lastIndexOf('/') + 1);
-  return base === id || base === 'memfd:memory-backend-memfd' || (base.startsWith(`qemu_back_mem.${id}.`) && /^[\w]{6}$/.test(base.slice(`qemu_back_mem.${id}.`.length)));
+  return base === id || base === 'memfd:memory-backend-memfd' || (base.startsWith(`qemu_back_mem.${id}.`) && /^\w{6}$/.test(base.slice(`qemu_back_mem.${id}.`.length)));
 }
 
 /**

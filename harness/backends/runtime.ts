@@ -32,7 +32,7 @@ import { scanTopLevel, type Span } from './top-level.js';
 import { RUNTIME_PREFIX, RuntimeBackendError, LIBVIRT_GONE, destroyAllRuntime, destroyIfOurs, inFlight, lastVirshError, reapOrder, remember, virsh, virshOk, type Started, type VirshResult } from './runtime-guests.js';
 import { cpusetCgroupOf, findQemuPid, readMems, threadsOf } from './proc-views.js';
 import { heldTempDir, isDraining } from '../lifecycle/cleanup.js';
-import { GuestRamError, hex, mapBackend, parseFlatView, parseGpa2hva, parseMaps, parseNumaMapsLine, piecesOf, probesOf, type NumaMapsLine } from './guest-ram.js';
+import { GuestRamError, hex, mapBackend, parseFlatView, parseGpa2hva, parseMaps, parseNumaMapsLine, piecesOf, probesOf, type BackendMapping, type NumaMapsLine } from './guest-ram.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,7 +59,7 @@ export interface ObservationDetails {
   pid?: number;
   cgroup?: { version: 1 | 2; dir: string };
   /** How each backend's mapping was found, and its resident pages per host node (N<n>=). */
-  mappings: { id: string; hva: string; vmas: string[]; gpa: string[]; method: string; pages: Record<string, number>; pageKiB: number }[];
+  mappings: BackendMapping['detail'][];
   /** Each vCPU/iothread thread (query-cpus-fast / query-iothreads) is in its own thread group. */
   threadGroups: { group: string; tid: number; inGroup: boolean }[];
   seconds: number;
