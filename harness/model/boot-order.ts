@@ -7,9 +7,20 @@ import type { BootDev, Domain } from './domain.js';
 /** The devices that carry a <boot order>, in virDomainDeviceInfoIterate order. */
 const ordered = (d: Domain): { bootOrder?: number }[] => [...d.devices.disks, ...d.devices.nets, ...d.devices.filesystems];
 
+const anyBootOrder = (devs: readonly { bootOrder?: number }[]): boolean => {
+  for (let i = 0; i < devs.length; i++) if (devs[i].bootOrder) return true;
+  return false;
+};
+
 /** virDomainDefBootOrderPostParse (after the duplicate controller check): no order twice, not
  *  both kinds, and without either the first disk boots. */
 export function bootOrderPostParse(d: Domain, osBootWritten: boolean): void {
+  const { disks, nets, filesystems } = d.devices;
+  // Most domains give no device a boot order: then only the <os> list decides.
+  if (!anyBootOrder(disks) && !anyBootOrder(nets) && !anyBootOrder(filesystems)) {
+    if (!osBootWritten) d.os.boot = ['hd'];
+    return;
+  }
   const seen = new Set<number>();
   for (const dev of ordered(d)) {
     if (!dev.bootOrder) continue;

@@ -9,27 +9,33 @@ import type { Disk, DriveAddress, PciAddress } from './domain.js';
 import type { UnixSocket, VirtioOptions } from './domain-devices.js';
 import { propEnum, propUInt, propTristate } from './props.js';
 import { attr, child, type XmlElement } from './xml-tree.js';
+import { esc } from './escape.js';
 
 /** virDomainDiskCache, in libvirt's enum order ('default' is index 0). */
 const CACHE_MODES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 export type CacheMode = Exclude<(typeof CACHE_MODES)[number], 'default'>;
 
-/** virDomainVirtioOptionsParseXML: on/off switches of any virtio device's <driver>. */
+const ON_OFF = ['absent', 'on', 'off'] as const;
+const onOff = (drv: XmlElement, name: string): boolean | undefined => {
+  const v = propEnum(drv, name, ON_OFF, false, true);
+  return v === undefined ? undefined : v === 'on';
+};
+
+/** virDomainVirtioOptionsParseXML: on/off switches of any virtio device's <driver>. Read in
+ *  libvirt's order (the first bad one is reported); the object only when one is there, as most
+ *  drivers are a plain <driver name type>. */
 export function parseVirtioOptions(drv: XmlElement): VirtioOptions | undefined {
-  const sw = (name: string): boolean | undefined => {
-    const v = propEnum(drv, name, ['absent', 'on', 'off'] as const, false, true);
-    return v === undefined ? undefined : v === 'on';
-  };
+  const iommu = onOff(drv, 'iommu');
+  const ats = onOff(drv, 'ats');
+  const packed = onOff(drv, 'packed');
+  const pagePerVq = onOff(drv, 'page_per_vq');
+  if (iommu === undefined && ats === undefined && packed === undefined && pagePerVq === undefined) return undefined;
   const o: VirtioOptions = {};
-  const iommu = sw('iommu');
-  const ats = sw('ats');
-  const packed = sw('packed');
-  const pagePerVq = sw('page_per_vq');
   if (iommu !== undefined) o.iommu = iommu;
   if (ats !== undefined) o.ats = ats;
   if (packed !== undefined) o.packed = packed;
   if (pagePerVq !== undefined) o.pagePerVq = pagePerVq;
-  return Object.keys(o).length ? o : undefined;
+  return o;
 }
 
 /** virDomainVirtioOptionsFormat (attributes, in libvirt's order). */
@@ -146,13 +152,12 @@ export function validateDiskVhostUser(disk: Disk): void {
   if (disk.driver?.cache) fail('CONFIG_UNSUPPORTED', 'cache is not supported with vhostuser disk');
 }
 
-/** virDomainDiskDefFormat for the modelled disks. */
-export function formatDisk(k: Disk, ind: string, address: (a: NonNullable<Disk['address']>) => string): string[] {
-  const out: string[] = [];
+/** virDomainDiskDefFormat for the modelled disks, appended to `out` (every domain of the NUMA
+ *  family has a disk: no array per disk). */
+export function formatDisk(out: string[], k: Disk, ind: string, address: (a: NonNullable<Disk['address']>) => string): void {
   out.push(`${ind}<disk type='${k.type}' device='${k.device ?? 'disk'}'${k.snapshot ? ` snapshot='${k.snapshot}'` : ''}>`);
   const d = k.driver;
   if (d) out.push(`${ind}  <driver name='${d.name}' type='${d.type}'${d.cache ? ` cache='${d.cache}'` : ''}${formatVirtioOptions(d.virtio)}/>`);
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
   if (k.type === 'vhostuser') {
     const r = formatReconnect(k.vhostuser!.reconnect, `${ind}    `);
     const head = `${ind}  <source type='unix' path='${esc(k.vhostuser!.path)}'`;
@@ -164,7 +169,6 @@ export function formatDisk(k: Disk, ind: string, address: (a: NonNullable<Disk['
   if (k.bootOrder) out.push(`${ind}  <boot order='${k.bootOrder}'/>`);
   if (k.address) out.push(`${ind}  ${address(k.address)}`);
   out.push(`${ind}</disk>`);
-  return out;
 }
 
 /** qemuDomainDiskCachemodeFlags: writeback, direct, no-flush per cache mode. */
@@ -248,6 +252,8 @@ export function diskIndexOf(name: string): number {
 /** virDiskNameParse as qemuValidateDomainDeviceDefDisk uses it: a known prefix, lower-case
  *  letters, then an optional partition number, which a disk target may not have. */
 export function checkDiskName(name: string): void {
+  // The usual target (hda, vdb) has no partition number: one test, no match array.
+  if (/^(?:fd|hd|vd|sd|xvd|ubd)[a-z]+$/.test(name)) return;
   const m = /^(?:fd|hd|vd|sd|xvd|ubd)([a-z]+)([0-9]*)$/.exec(name);
   if (!m || (m[2].length > 1 && m[2][0] === '0') || (m[2] && Number(m[2]) > 2147483647))
     fail('CONFIG_UNSUPPORTED', `invalid disk target '${name}'`);

@@ -12,6 +12,7 @@ import type { Profile } from './profile.js';
 import { parseInt32, propEnum, propUInt } from './props.js';
 import { requireSharedMemory, socketChardev } from './vhost-user.js';
 import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+import { esc } from './escape.js';
 
 const FS_TYPES = ['mount', 'block', 'file', 'template', 'ram', 'bind', 'volume'] as const;
 const ACCESS_MODES = ['default', 'passthrough', 'mapped', 'squash'] as const;
@@ -131,7 +132,6 @@ export function validateFilesystem(d: Domain, profile: Profile, fs: Filesystem):
 
 /** virDomainFSDefFormat for a virtiofs filesystem. */
 export function formatFilesystem(fs: Filesystem, ind: string, address: (a: PciAddress) => string, formatIdmap: (m: IdMap | undefined, ind: string) => string[]): string[] {
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
   const sw = (name: string, v: boolean | undefined): string => (v === undefined ? '' : ` ${name}='${v ? 'on' : 'off'}'`);
   const out = [`${ind}<filesystem type='mount'${fs.accessPassthrough ? " accessmode='passthrough'" : ''}>`];
   out.push(`${ind}  <driver type='virtiofs'${fs.queue ? ` queue='${fs.queue}'` : ''}/>`);

@@ -2,9 +2,7 @@
 // (virDomainMemorybackingFormat, virDomainMemoryDefFormat): empty containers are left out.
 import { formatBitmap } from './bitmap.js';
 import type { Domain, MemoryDevice, PciAddress } from './domain.js';
-
-const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+import { esc } from './escape.js';
 
 /** The lines between <currentMemory> and <vcpu> (after <memory> for maxMemory: see formatMaxMemory). */
 export function formatMemoryBacking(d: Domain, ind: string): string[] {

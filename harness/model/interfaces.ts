@@ -13,6 +13,7 @@ import type { Profile } from './profile.js';
 import { propEnum, propInt, propUInt } from './props.js';
 import { requireSharedMemory, socketChardev } from './vhost-user.js';
 import { attr, child, type XmlElement } from './xml-tree.js';
+import { esc } from './escape.js';
 
 /** virDomainNetType, in libvirt's enum order. */
 const NET_TYPES = ['user', 'ethernet', 'vhostuser', 'server', 'client', 'mcast', 'network', 'bridge', 'internal',
@@ -108,7 +109,6 @@ export function validateInterface(d: Domain, profile: Profile, net: NetInterface
 
 /** virDomainNetDefFormat for the modelled types. */
 export function formatInterface(net: NetInterface, ind: string, address: (a: PciAddress) => string): string[] {
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
   const out = [`${ind}<interface type='${net.type}'>`, `${ind}  <mac address='${net.mac}'/>`];
   if (net.vhostuser) {
     const v = net.vhostuser;

@@ -56,8 +56,9 @@ export function memoryTotalsPostParse(d: Domain, profile: Profile, numaKiB: numb
     if (mx.kib && mx.kib < d.memoryKiB) fail('XML_ERROR', 'maximum memory size must be equal or greater than the actual memory size');
   }
   // A per-node page whose nodeset names only node 0 means "all" on a guest without NUMA cells.
-  if (!(d.cpu?.cells.length)) {
-    for (const p of d.memoryBacking?.hugepages ?? []) if (p.nodeset && p.nodeset.length === 1 && p.nodeset[0] === 0) delete p.nodeset;
+  const pages = d.memoryBacking?.hugepages;
+  if (pages && !(d.cpu?.cells.length)) {
+    for (const p of pages) if (p.nodeset && p.nodeset.length === 1 && p.nodeset[0] === 0) delete p.nodeset;
   }
 }
 
@@ -236,8 +237,8 @@ export function validateMemoryHotplug(d: Domain, profile: Profile): void {
 /** qemuValidateDomainDefMemory: what huge pages may be combined with. */
 export function validateMemoryBacking(d: Domain, profile: Profile): void {
   const mb = d.memoryBacking;
-  const pages = mb?.hugepages ?? [];
-  if (!mb || !pages.length) return;
+  const pages = mb?.hugepages;
+  if (!mb || !pages?.length) return;
   if (mb.allocation === 'ondemand') fail('CONFIG_UNSUPPORTED', 'hugepages are not allowed with memory allocation ondemand');
   if (mb.allocationThreads > 0 && !profile.flags.preallocThreads) fail('CONFIG_UNSUPPORTED', 'preallocation threads are unsupported with this QEMU');
   if (mb.source === 'anonymous') fail('CONFIG_UNSUPPORTED', 'hugepages are not allowed with anonymous memory source');
@@ -251,7 +252,8 @@ export function validateMemoryBacking(d: Domain, profile: Profile): void {
 /** virDomainDefMemtuneValidate: per-node pages may not overlap, one page without nodeset at
  *  most, and every node named must be a guest cell. */
 export function validateMemtune(d: Domain): void {
-  const pages = d.memoryBacking?.hugepages ?? [];
+  const pages = d.memoryBacking?.hugepages;
+  if (!pages) return; // most domains: no <hugepages>, nothing to compare
   const ncells = d.cpu?.cells.length ?? 0;
   pages.forEach((p, i) => {
     for (let j = 0; j < i; j++) {

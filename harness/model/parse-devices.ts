@@ -41,6 +41,8 @@ function parseDriveAddress(el: XmlElement): DriveAddress {
   return { type: 'drive', controller: n('controller'), bus: n('bus'), target: n('target'), unit: n('unit') };
 }
 
+const parseDiskAddress = (a: XmlElement): DriveAddress | PciAddress => (attr(a, 'type') === 'drive' ? parseDriveAddress(a) : parsePciAddress(a));
+
 /** virDomainControllerInsertPreAlloced: a controller joins others of its type, in index order. */
 export function insertController(list: Controller[], c: Controller): void {
   let insertAt = -1;
@@ -68,7 +70,7 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         devs.emulator = d.text.trim();
         break;
       case 'disk': {
-        const disk = parseDisk(d, devs.missingTargets, (a) => (attr(a, 'type') === 'drive' ? parseDriveAddress(a) : parsePciAddress(a)));
+        const disk = parseDisk(d, devs.missingTargets, parseDiskAddress);
         if (disk) devs.disks.push(disk);
         break;
       }

@@ -28,15 +28,18 @@ function parseHugePage(el: XmlElement): HugePage {
   return page;
 }
 
+const NO_MEMORY_TERRITORY = Object.freeze({});
+
 /** The part of virDomainDefParseMemory after <memory>/<currentMemory>: <maxMemory> and the
  *  first <memoryBacking>'s children (libvirt reads them by XPath, so repeats are ignored). */
 export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: number; slots: number }; memoryBacking?: MemoryBacking } {
   const maxEl = child(root, 'maxMemory');
+  const mb = child(root, 'memoryBacking');
+  // Neither is there in most domains: no reads, and one answer shared by all of them.
+  if (!maxEl && !mb) return NO_MEMORY_TERRITORY;
   const maxKiB = maxEl ? parseMemoryKiB(maxEl.text, attr(maxEl, 'unit'), './maxMemory[1]', false) ?? 0 : 0;
   const slots = xpathUInt(maxEl, 'slots', 'Failed to parse memory slot count');
   const maxMemory = maxKiB || slots ? { kib: maxKiB, slots } : undefined;
-
-  const mb = child(root, 'memoryBacking');
   if (!mb) return { maxMemory };
   const word = (el: XmlElement | undefined, a: string): string | undefined => (el ? attr(el, a) : undefined);
   const enumOf = <T extends string>(v: string | undefined, values: readonly T[], what: string): T | undefined => {

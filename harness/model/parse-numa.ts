@@ -120,6 +120,9 @@ export function parseCells(numaEl: XmlElement, behaviour: Behaviour): { cells: N
   return { cells: finalCells, interconnects };
 }
 
+/** virCPUCheck, in libvirt's enum order. */
+const CPU_CHECKS = ['default', 'none', 'partial', 'full'] as const;
+
 export function parseCpu(root: XmlElement, behaviour: Behaviour): CpuDef | undefined {
   const el = child(root, 'cpu');
   if (!el) return undefined;
@@ -127,7 +130,7 @@ export function parseCpu(root: XmlElement, behaviour: Behaviour): CpuDef | undef
     mode: attr(el, 'mode'), match: attr(el, 'match'), cells: [], interconnects: [],
   };
   // virCPUCheck: 'default' is the enum's zero, i.e. the same as leaving it out.
-  const check = propEnum(el, 'check', ['default', 'none', 'partial', 'full'] as const);
+  const check = propEnum(el, 'check', CPU_CHECKS);
   if (check && check !== 'default') cpu.check = check;
   if (cpu.mode !== undefined && cpu.mode !== 'custom') notModelled(`cpu mode '${cpu.mode}'`);
   const model = child(el, 'model');

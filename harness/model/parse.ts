@@ -162,7 +162,7 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
 
   return {
     type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, maxMemory, memoryBacking, vcpu, iothreads, cputune, numatune,
-    os: { arch, machine, ...(machineImplicit ? { machineImplicit } : {}), ...boot }, features, cpu, clock,
+    os: machineImplicit ? { arch, machine, machineImplicit, ...boot } : { arch, machine, ...boot }, features, cpu, clock,
     onPoweroff: lifecycle('on_poweroff'), onReboot: lifecycle('on_reboot'), onCrash: lifecycle('on_crash'),
     devices: parseDevices(root, behaviour),
     idmap: parseIdmap(root),

@@ -38,6 +38,8 @@ export const isPciModel = (m: string | undefined): m is PciControllerModel => (P
 
 /** The <model name> and <target> of a PCI controller, in virDomainControllerDefParseXML's order. */
 export function parsePciControllerOpts(el: XmlElement, c: Controller): void {
+  // Most are a bare <controller type='pci' index='0' model='pci-root'/>: nothing to look for.
+  if (!el.children.length) { c.opts = {}; return; }
   const models = childrenNamed(el, 'model');
   if (models.length > 1) fail('XML_ERROR', 'Multiple <model> elements in controller definition not allowed');
   if (models.length === 1) {
@@ -131,10 +133,13 @@ export function setPciControllerDefaults(d: Domain, profile: Profile): void {
   }
 }
 
+/** A controller without a <target>: read in place of one, so that validating allocates nothing. */
+const NO_OPTS: Readonly<PciControllerOpts> = Object.freeze({});
+
 /** virDomainControllerDefValidate for a PCI controller (the generic check, before the driver's). */
 export function validatePciControllerRanges(c: Controller): void {
   if (c.type !== 'pci') return;
-  const o = c.opts ?? {};
+  const o = c.opts ?? NO_OPTS;
   if ((c.model === 'pci-root' || c.model === 'pcie-root') && c.address)
     fail('CONFIG_UNSUPPORTED', 'pci-root and pcie-root controllers should not have an address');
   if (c.index > 255) fail('CONFIG_UNSUPPORTED', `PCI controller index ${c.index} too high, maximum is 255`);
@@ -150,19 +155,22 @@ export function validatePciControllerRanges(c: Controller): void {
     fail('CONFIG_UNSUPPORTED', "The PCI controller with index=0 can't be associated with a NUMA node");
 }
 
+/** The end of qemuValidateDomainDeviceDefControllerPCI's messages: spelled out only when one is
+ *  raised (every domain has a PCI root to validate). */
+const about = (c: Controller): string => `for PCI controller with index '${c.index}', model '${c.model}' and modelName '${c.modelName ?? 'none'}'`;
+
 /** qemuValidateDomainDeviceDefControllerPCI for the x86 models (no pSeries PHBs). */
 export function validatePciController(c: Controller, profile: Profile): void {
   if (c.type !== 'pci' || !isPciModel(c.model)) return;
   const model = c.model;
   const name = c.modelName ?? 'none';
-  const o = c.opts ?? {};
-  const what = `for PCI controller with index '${c.index}', model '${model}' and modelName '${name}'`;
-  const missing = (opt: string): never => fail('INTERNAL_ERROR', `Required option '${opt}' is not set ${what}`);
-  const invalid = (opt: string): never => fail('CONFIG_UNSUPPORTED', `Option '${opt}' is not valid ${what}`);
+  const o = c.opts ?? NO_OPTS;
+  const missing = (opt: string): never => fail('INTERNAL_ERROR', `Required option '${opt}' is not set ${about(c)}`);
+  const invalid = (opt: string): never => fail('CONFIG_UNSUPPORTED', `Option '${opt}' is not valid ${about(c)}`);
   const root = model === 'pci-root' || model === 'pcie-root';
   // modelName: set automatically for all but the roots, which may not have one.
   if (root) { if (c.modelName) invalid('modelName'); } else if (!c.modelName) missing('modelName');
-  if (!root && !NAMES_OF[model].includes(name)) fail('CONFIG_UNSUPPORTED', `Option 'modelName' has invalid value ${what}`);
+  if (!root && !NAMES_OF[model].includes(name)) fail('CONFIG_UNSUPPORTED', `Option 'modelName' has invalid value ${about(c)}`);
   if (root) { if (c.index !== 0) fail('CONFIG_UNSUPPORTED', `Index for '${model}' controllers must be 0`); } else if (c.index === 0)
     fail('CONFIG_UNSUPPORTED', `Index for '${model}' controllers must be > 0`);
   const expander = model === 'pci-expander-bus' || model === 'pcie-expander-bus';
@@ -203,11 +211,12 @@ export function pciControllerProps(c: Controller): Props {
   }
 }
 
-/** virDomainControllerDefFormatPCI: <model name> and <target> (attributes in libvirt's order). */
-export function formatPciControllerOpts(c: Controller, ind: string): string[] {
-  const out: string[] = [];
+/** virDomainControllerDefFormatPCI: <model name> and <target> (attributes in libvirt's order),
+ *  appended to `out`; the PCI root every domain has prints neither. */
+export function formatPciControllerOpts(out: string[], c: Controller, ind: string): void {
   if (c.modelName) out.push(`${ind}<model name='${c.modelName}'/>`);
-  const o = c.opts ?? {};
+  const o = c.opts;
+  if (!o) return;
   let attrs = '';
   if (o.chassisNr !== undefined) attrs += ` chassisNr='${o.chassisNr}'`;
   if (o.chassis !== undefined) attrs += ` chassis='${o.chassis}'`;
@@ -215,7 +224,6 @@ export function formatPciControllerOpts(c: Controller, ind: string): string[] {
   if (o.busNr !== undefined) attrs += ` busNr='${o.busNr}'`;
   if (o.numaNode !== undefined) out.push(`${ind}<target${attrs}>`, `${ind}  <node>${o.numaNode}</node>`, `${ind}</target>`);
   else if (attrs) out.push(`${ind}<target${attrs}/>`);
-  return out;
 }
 
 /** The model attribute as virDomainControllerModelTypeFromString reads it for a PCI controller. */

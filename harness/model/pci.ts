@@ -63,17 +63,25 @@ export function assignPciAddresses(d: Domain, profile: Profile): void {
   const balloon = devs.memballoon;
   if (balloon) flags.set(balloon, balloon.model === 'virtio' ? virtioFlags : 0);
   // virtio-mem and virtio-pmem are PCI devices; dimm and nvdimm take dimm slots instead.
-  const pciMems = devs.memories.filter((m) => m.model === 'virtio-mem' || m.model === 'virtio-pmem');
+  const pciMems = devs.memories.length ? devs.memories.filter((m) => m.model === 'virtio-mem' || m.model === 'virtio-pmem') : devs.memories;
   for (const m of pciMems) flags.set(m, virtioFlags);
   // Interfaces: virtio models are virtio devices, rtl8139 and e1000 legacy PCI ones.
   for (const n of devs.nets) flags.set(n, n.model === 'virtio' ? virtioFlags : pciFlags);
   for (const v of devs.videos) flags.set(v, virtioFlags);
   for (const f of devs.filesystems) flags.set(f, virtioFlags);
   for (const c of devs.cryptos) flags.set(c, pciFlags);
-  /** virDomainDeviceInfoIterate order for the modelled devices. */
-  const all = (): Dev[] => [...devs.disks, ...devs.nets, ...devs.videos, ...devs.controllers, ...devs.filesystems,
-    ...(balloon ? [balloon] : []), ...pciMems, ...devs.cryptos]
-    .map((holder) => ({ holder: holder as Dev['holder'], flags: flags.get(holder) ?? 0 }));
+  /** virDomainDeviceInfoIterate order for the modelled devices. Asked for three times per
+   *  domain: one array, not a spread of eight lists (most of them empty) and a map over it. */
+  const all = (): Dev[] => {
+    const out: Dev[] = [];
+    const add = (list: readonly object[]): void => {
+      for (const holder of list) out.push({ holder: holder as Dev['holder'], flags: flags.get(holder) ?? 0 });
+    };
+    add(devs.disks); add(devs.nets); add(devs.videos); add(devs.controllers); add(devs.filesystems);
+    if (balloon) add([balloon]);
+    add(pciMems); add(devs.cryptos);
+    return out;
+  };
 
   /** qemuDomainPCIAddressSetCreate */
   const createSet = (nbuses: number, dryRun: boolean): AddressSet => {

@@ -2,7 +2,7 @@
 // with the QEMU driver's callbacks): default devices, machine canonicalisation, default CPU,
 // memory totals, vCPU fill-in of NUMA cell 0, and PCI/drive address assignment.
 import { fail, notModelled } from './errors.js';
-import type { Disk, Domain } from './domain.js';
+import type { Controller, Disk, Domain } from './domain.js';
 import { addController, assignPciAddresses, isQ35 } from './pci.js';
 import type { Profile } from './profile.js';
 import { validateIdmap } from './idmap.js';
@@ -47,6 +47,18 @@ function insertDisks(disks: Disk[]): Disk[] {
     else out.splice(insertAt, 0, disk);
   }
   return out;
+}
+
+/** virDomainDefRejectDuplicateControllers (USB controllers may share an index); the first
+ *  controller that repeats an earlier one is named. A handful of controllers: pairwise, no
+ *  keys built for every domain. */
+function rejectDuplicateControllers(list: Controller[]): void {
+  for (let i = 1; i < list.length; i++) {
+    const c = list[i];
+    if (c.type === 'usb') continue;
+    for (let j = 0; j < i; j++)
+      if (list[j].type === c.type && list[j].index === c.index) fail('XML_ERROR', `Multiple '${c.type}' controllers with index '${c.index}'`);
+  }
 }
 
 /** Apply libvirt's post-parse defaults in place; returns the same object for chaining. */
@@ -146,14 +158,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // virDomainDefPostParseCommon, after the device post-parse above (fuzz-13a28af530): NUMA cells
   // and memory devices define the total; currentMemory is clamped to it.
   memoryTotalsPostParse(d, profile, cells.reduce((s, c) => s + c.memoryKiB, 0));
-  // virDomainDefRejectDuplicateControllers (USB controllers may share an index).
-  const seen = new Set<string>();
-  for (const c of devs.controllers) {
-    if (c.type === 'usb') continue;
-    const key = `${c.type}:${c.index}`;
-    if (seen.has(key)) fail('XML_ERROR', `Multiple '${c.type}' controllers with index '${c.index}'`);
-    seen.add(key);
-  }
+  rejectDuplicateControllers(devs.controllers);
   bootOrderPostParse(d, d.os.boot.length > 0);
 
   // virDomainDefAddImplicitControllers: IDE controllers 0 … the highest one a disk names.
@@ -162,7 +167,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
     if (!devs.controllers.some((c) => c.type === 'ide' && c.index === i)) addController(devs.controllers, { type: 'ide', index: i }, profile.behaviour);
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
   // virDomainDefPostParseVideo: the primary video first, and marked so.
-  devs.videos = orderVideos(devs.videos);
+  if (devs.videos.length) devs.videos = orderVideos(devs.videos);
 
   // virDomainDefPostParseCPU: check= means nothing without a model (none was set by default).
   if (d.cpu && (d.cpu.mode ?? 'custom') === 'custom' && !d.cpu.model && d.cpu.check !== undefined)

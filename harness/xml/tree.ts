@@ -15,8 +15,17 @@ export const attr = (el: XmlElement, name: string): string | undefined => {
   return undefined;
 };
 
-export const child = (el: XmlElement, name: string): XmlElement | undefined =>
-  el.children.find((c) => c.name === name);
+// Plain loops, no callback: the parser asks for a dozen elements of <domain> alone, most of them
+// (the memory territory's, <idmap>, …) absent, so each question walks every child.
+export const child = (el: XmlElement, name: string): XmlElement | undefined => {
+  const c = el.children;
+  for (let i = 0; i < c.length; i++) if (c[i].name === name) return c[i];
+  return undefined;
+};
 
-export const childrenNamed = (el: XmlElement, name: string): XmlElement[] =>
-  el.children.filter((c) => c.name === name);
+export const childrenNamed = (el: XmlElement, name: string): XmlElement[] => {
+  const out: XmlElement[] = [];
+  const c = el.children;
+  for (let i = 0; i < c.length; i++) if (c[i].name === name) out.push(c[i]);
+  return out;
+};
