@@ -2,6 +2,12 @@
 // QEMU refuses to migrate while the 9p share is mounted, so a save unmounts it first and every
 // resumed VM mounts it again; a restored guest's clock stands where it was at the save, so it
 // is set from ours; its entropy pool is the saved one, so fresh bytes are mixed in.
+// Guest RAM is not in the stream: both sides set x-ignore-shared, under which QEMU 7.2 leaves out
+// RAM blocks that are shared (ramblock_is_ignored: the saving VM's memory-backend-file share=on
+// nodes). The destination's blocks are share=off, so not ignored there, but the stream holds no
+// pages for them and nothing is loaded into them: they keep what their private mapping of the
+// saved file reads. Its block list still names every block with its size (checked), and the
+// address check of RAM_SAVE_FLAG_MEM_SIZE applies only to blocks ignored on the destination.
 import { existsSync } from 'node:fs';
 import { Qmp } from './qmp.js';
 
@@ -10,10 +16,11 @@ const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** The project share as every command inside sees it: read-only, guest page cache on. */
 export const SHARE_MOUNT = 'mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 project /project';
 
-/** Before the state is taken: no share mounted, the disk written, the page cache dropped (what
- *  a warm libvirtd needs stays mapped; the boot's one-off reads need not fill the state file). */
+/** Before the state is taken: no share mounted, the disk written. The page cache is kept: guest
+ *  RAM is no longer in the stream, and a restored guest reads a cached page from the RAM file
+ *  (the host's page cache) faster than from its disk under TCG. */
 export function prepareSaveScript(): string {
-  return 'set -e\numount /project\nsync\necho 3 > /proc/sys/vm/drop_caches';
+  return 'set -e\numount /project\nsync';
 }
 
 export const RESUMED_SCRIPT = '@@RESUMED';
@@ -34,9 +41,13 @@ export function resumeScript(epochSeconds: number, entropy: Uint8Array): string 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Wait until QEMU has loaded the saved state, then run the guest. Nothing may be sent on the
- *  channel before: bytes reaching the serial port while the state loads are lost with it. */
-export async function waitRunning(qmpSocket: string, deadline: number, gone: () => string | undefined): Promise<void> {
+const IGNORE_SHARED = { capabilities: [{ capability: 'x-ignore-shared', state: true }] };
+
+/** Load the saved state into a QEMU started with `-incoming defer` (x-ignore-shared first: the
+ *  stream was written with it and is read differently without), wait until it is loaded, then
+ *  run the guest. Nothing may be sent on the channel before: bytes reaching the serial port
+ *  while the state loads are lost with it. */
+export async function loadAndRun(qmpSocket: string, stateFile: string, deadline: number, gone: () => string | undefined): Promise<void> {
   while (!existsSync(qmpSocket)) {
     if (gone()) throw new Error(`QEMU ended: ${gone()}`);
     if (Date.now() > deadline) throw new Error('no QMP socket');
@@ -44,6 +55,8 @@ export async function waitRunning(qmpSocket: string, deadline: number, gone: () 
   }
   const qmp = await Qmp.open(qmpSocket);
   try {
+    await qmp.execute('migrate-set-capabilities', IGNORE_SHARED);
+    await qmp.execute('migrate-incoming', { uri: `exec:cat ${q(stateFile)}` });
     for (;;) {
       const st = await qmp.execute('query-status') as { status?: string };
       if (st.status === 'running') return;
@@ -65,13 +78,17 @@ export async function waitRunning(qmpSocket: string, deadline: number, gone: () 
 }
 
 /**
- * Stop the VM and stream its state into `file` (QEMU's migration to a command's stdin), run
- * `whilePaused` while the VM stands still after it, then let the VM run on, whatever happened.
+ * Stop the VM and stream its device state into `file` (QEMU's migration to a command's stdin;
+ * its RAM stays in its shared files), run `whilePaused` while the VM stands still after it, then
+ * end QEMU: run on, the guest would write into the RAM files just saved. If anything fails the
+ * VM runs on instead (its RAM files go with the abandoned save; the mapping stays valid).
  * The stream lands in FILE.part and is renamed when cat has written all of it.
  */
 export async function migrateToFile(qmpSocket: string, file: string, whilePaused: () => Promise<void>, timeoutMs = 180_000): Promise<void> {
   const qmp = await Qmp.open(qmpSocket);
+  let saved = false;
   try {
+    await qmp.execute('migrate-set-capabilities', IGNORE_SHARED);
     // To a file there is nothing to spare: QEMU's default cap is 128 MiB/s.
     await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 100_000_000_000 });
     // Stopped first: one pass over RAM, no dirty-page rounds under TCG, and the state is exactly
@@ -94,10 +111,14 @@ export async function migrateToFile(qmpSocket: string, file: string, whilePaused
       await sleep(20);
     }
     await whilePaused();
+    saved = true;
   } finally {
-    // After a completed migration the VM stands in 'postmigrate': run it again.
-    const st = await qmp.execute('query-status') as { status?: string };
-    if (st.status !== 'running') await qmp.execute('cont');
+    if (saved) await qmp.execute('quit').catch(() => undefined); // the connection drops as QEMU ends
+    else {
+      // After a completed migration the VM stands in 'postmigrate': run it again.
+      const st = await qmp.execute('query-status') as { status?: string };
+      if (st.status !== 'running') await qmp.execute('cont');
+    }
     qmp.close();
   }
 }

@@ -82,12 +82,31 @@ export function kernelParams(t: Topology): string[] {
   return huge.length ? [`lvh.hugepages=${huge.join(',')}`] : [];
 }
 
-/** The -machine/-smp/-m/-object/-numa flags for this topology. */
-export function topologyFlags(t: Topology): string[] {
+/**
+ * Guest RAM in files, one per NUMA node (DIR/m0, DIR/m1, ...), for saved states (vm.ts):
+ * `share: true` for the boot that is saved (the guest's memory is written through to the files,
+ * and migration with x-ignore-shared leaves it out of the state), `share: false` for a restore
+ * (MAP_PRIVATE: a page is read from the file when the guest first touches it, and the guest's
+ * writes stay in this QEMU's memory, never in the saved files).
+ */
+export interface GuestRam { dir: string; share: boolean }
+
+/** The file holding node N's memory under GuestRam's dir. */
+export function ramFileName(nodeId: number): string {
+  return `m${nodeId}`;
+}
+
+/** The -machine/-smp/-m/-object/-numa flags for this topology; memory-backend-ram per node
+ *  unless `ram` puts the nodes' memory in files. */
+export function topologyFlags(t: Topology, ram?: GuestRam): string[] {
   const cpus = vcpus(t);
+  // QEMU's option syntax: a comma in the path would end mem-path (it would need doubling).
+  if (ram && /[,\s]/.test(ram.dir)) throw new TopologyError(`guest RAM directory ${ram.dir} has a comma or a space`);
   const f = ['-machine', t.hmat ? 'q35,hmat=on' : 'q35', '-smp', `${cpus},sockets=${cpus},cores=1,threads=1`, '-m', `${memoryMiB(t)}M`];
   for (const node of t.nodes) {
-    f.push('-object', `memory-backend-ram,id=m${node.id},size=${node.memMiB}M`);
+    f.push('-object', ram
+      ? `memory-backend-file,id=m${node.id},size=${node.memMiB}M,mem-path=${ram.dir}/${ramFileName(node.id)},share=${ram.share ? 'on' : 'off'}`
+      : `memory-backend-ram,id=m${node.id},size=${node.memMiB}M`);
     let spec = `node,nodeid=${node.id},memdev=m${node.id}`;
     for (const c of node.cpus ?? []) spec += `,cpus=${c}`;
     if (t.hmat && node.initiator !== undefined) spec += `,initiator=${node.initiator}`;

@@ -2,8 +2,8 @@
 // the image built by scripts/build-emulated-host.sh with a topology and a kernel, the project
 // directory shared read-only at /project (virtio-9p), and a command channel on a serial port.
 // With LVH_EMULATED_SNAPSHOT=on a host starts from the state saved after an earlier boot of the
-// same image, kernel and topology (snapshot.ts): 1-4 s right after another VM's exit, but slower
-// than a boot for the first restore of a run on this machine (README "Saved states"), hence off.
+// same image, kernel and topology (snapshot.ts): its device state loaded from a small stream, its
+// RAM mapped privately from the saved files (README "Saved states").
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
@@ -12,8 +12,8 @@ import { Channel, type CommandResult } from './channel.js';
 import { cacheDir, EmulatedBootError, findImage, GUEST_NODE, missingKernel, EmulatedUnavailable, shareNode } from './image.js';
 import { keyedArgs, machineArgs, runArgs } from './machine.js';
 import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './runs.js';
-import { beginSave, canSave, createOverlay, findSnapshot, keepOverlay, keyOf, keyParts, QEMU, removeStaleSaves, type KeyParts, type Snapshot } from './snapshot.js';
-import { migrateToFile, prepareSaveScript, RESUMED_SCRIPT, resumeScript, SHARE_MOUNT, waitRunning } from './save-restore.js';
+import { beginSave, canSave, createOverlay, findSnapshot, keepOverlay, digHoles, keyOf, keyParts, QEMU, ramDir, ramSizes, removeStaleSaves, type KeyParts, type SaveDir, type Snapshot } from './snapshot.js';
+import { loadAndRun, migrateToFile, prepareSaveScript, RESUMED_SCRIPT, resumeScript, SHARE_MOUNT } from './save-restore.js';
 import { loadTopology, projectRoot, vcpus, type Topology } from './topology.js';
 
 export { BUILD_COMMAND, cacheDir, cachedKernels, EmulatedBootError, EmulatedUnavailable, EXTRA_KERNELS, findImage, GUEST_NODE, KERNELS_COMMAND, missingKernel, type Manifest } from './image.js';
@@ -27,9 +27,9 @@ export interface BootOptions {
   /** Boot to a served channel and a responding libvirtd, else EmulatedBootError. */
   readyTimeoutMs?: number;
   libvirtd?: boolean;
-  /** Start from a saved state when there is a usable one, and save one after a boot (default:
-   *  no, unless LVH_EMULATED_SNAPSHOT=on: on this machine the first restore of a run is slower
-   *  than a boot, see README "Saved states"). Only hosts with libvirtd answering are saved. */
+  /** Start from a saved state when there is a usable one, else boot, save and restore that
+   *  (default: no, unless LVH_EMULATED_SNAPSHOT=on; README "Saved states"). Only hosts with
+   *  libvirtd answering are saved. */
   snapshot?: boolean;
 }
 
@@ -51,6 +51,8 @@ export interface StartInfo {
   clockSkew?: number;
 }
 
+/** How a VM starts: restored from a snapshot, booted to be saved (its RAM in the save's files),
+ *  or booted plainly (anonymous RAM, no files: the default). */
 interface Plan { restore?: Snapshot; save?: { slot: string; parts: KeyParts } }
 
 export class EmulatedHost {
@@ -62,6 +64,9 @@ export class EmulatedHost {
    *  huge page reservations included), as a saved state's key: what facts probed inside are
    *  valid for (inside.ts). */
   machineKey = '';
+
+  /** A boot to be saved: where its state goes (its RAM files are there already). */
+  private saving: SaveDir | undefined;
 
   private constructor(
     readonly topology: Topology,
@@ -139,19 +144,21 @@ export class EmulatedHost {
     reapOrphans(cacheDir());
     removeStaleSaves(cacheDir());
     shareNode();
-    const machine = machineArgs(topology, kinfo.dir);
+    const kernelDir = kinfo.dir;
     const image = realpathSync(join(imageDir, 'rootfs.img'));
     const label = `emulated host (${topology.name}, kernel ${kernel})`;
-    const parts = keyParts({ imageKey: manifest.key, imageBuilt: manifest.built ?? '', kernelLabel: kernel, kernelVersion: kinfo.version, kernelDir: kinfo.dir, machine: keyedArgs(machine) });
+    // The key is the same for all three forms of the machine line (keyedArgs normalises the RAM).
+    const parts = keyParts({ imageKey: manifest.key, imageBuilt: manifest.built ?? '', kernelLabel: kernel, kernelVersion: kinfo.version, kernelDir, machine: keyedArgs(machineArgs(topology, kernelDir)) });
     const keyed = (h: EmulatedHost): EmulatedHost => { h.machineKey = keyOf(parts); return h; };
     const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT === 'on') && opts.libvirtd !== false;
-    if (!wanted) return keyed(await EmulatedHost.start(topology, kernel, machine, image, {}, opts));
+    if (!wanted) return keyed(await EmulatedHost.start(topology, kernel, kernelDir, image, {}, opts));
     const slot = `${topology.name}-${kernel}`;
     const found = findSnapshot(cacheDir(), slot, parts);
+    const restoreOpts = { ...opts, readyTimeoutMs: Math.min(opts.readyTimeoutMs ?? 60_000, 60_000) };
     let why: string;
     if ('snapshot' in found) {
       try {
-        return keyed(await EmulatedHost.start(topology, kernel, machine, image, { restore: found.snapshot }, { ...opts, readyTimeoutMs: Math.min(opts.readyTimeoutMs ?? 60_000, 60_000) }));
+        return keyed(await EmulatedHost.start(topology, kernel, kernelDir, image, { restore: found.snapshot }, restoreOpts));
       } catch (e) {
         why = `restoring the saved state failed: ${(e as Error).message.split('\n')[0]}`;
         process.stderr.write(`${label}: ${why}; booting instead\n`);
@@ -162,31 +169,75 @@ export class EmulatedHost {
       if (!why.startsWith('no saved state')) process.stderr.write(`${label}: ${why}; booting instead\n`);
     }
     const cannot = canSave();
-    const host = await EmulatedHost.start(topology, kernel, machine, image, cannot ? {} : { save: { slot, parts } }, opts);
-    host.start.note = cannot ? `${why}; not saved: ${cannot}` : `${why}; ${host.start.note}`;
+    if (cannot) {
+      const host = await EmulatedHost.start(topology, kernel, kernelDir, image, {}, opts);
+      host.start.note = `${why}; not saved: ${cannot}`;
+      return keyed(host);
+    }
+    // The boot that is saved ends with the save (its RAM files are the saved state's), so the
+    // run goes on in a restore of what it saved.
+    const booted = await EmulatedHost.start(topology, kernel, kernelDir, image, { save: { slot, parts } }, opts);
+    const saved = booted.savedAs;
+    if (!saved && !booted.ended) {
+      booted.start.note = `${why}; ${booted.start.note}`;
+      return keyed(booted);
+    }
+    let host: EmulatedHost;
+    let then: string;
+    try {
+      if (!saved) throw new Error(`QEMU ended (${booted.ended})`);
+      host = await EmulatedHost.start(topology, kernel, kernelDir, image, { restore: saved }, restoreOpts);
+      then = `then restored from it in ${(host.timings.boot + host.timings.libvirtd).toFixed(1)} s (clock ${host.start.clockSkew} s off after setting)`;
+    } catch (e) {
+      const failed = saved ? `restoring the state just saved failed: ${(e as Error).message.split('\n')[0]}` : `the saved VM is gone: ${(e as Error).message}`;
+      process.stderr.write(`${label}: ${failed}; booting instead\n`);
+      host = await EmulatedHost.start(topology, kernel, kernelDir, image, {}, opts);
+      then = `${failed}; booted again`;
+    }
+    host.timings.boot = booted.timings.boot;
+    host.timings.libvirtd = booted.timings.libvirtd;
+    host.start = { from: 'boot', note: `${why}; ${booted.start.note}, ${then}`, saveSeconds: booted.start.saveSeconds, clockSkew: host.start.clockSkew };
     return keyed(host);
   }
 
-  private static async start(topology: Topology, kernel: string, machine: string[], image: string, plan: Plan, opts: BootOptions): Promise<EmulatedHost> {
+  /** The state this boot saved, once its QEMU has ended (migrateToFile quits it). */
+  private savedAs: Snapshot | undefined;
+
+  private static async start(topology: Topology, kernel: string, kernelDir: string, image: string, plan: Plan, opts: BootOptions): Promise<EmulatedHost> {
     const t0 = Date.now();
     const dir = newRunDir(cacheDir(), `${process.pid}-${randomBytes(3).toString('hex')}`);
     let drive: string;
+    let machine: string[];
     const overlay = join(dir, 'disk.qcow2');
-    if (plan.restore) drive = `file=${plan.restore.disk},format=qcow2,snapshot=on`;
-    else if (plan.save) {
-      // Saved with the state: the disk as it is then. An overlay keeps the image pristine.
-      createOverlay(image, overlay);
-      drive = `file=${overlay},format=qcow2`;
-    } else drive = `file=${image},format=raw,snapshot=on`; // writes vanish: every boot starts alike
+    // Made before QEMU starts: the boot's RAM files are in it from the start (snapshot.ts).
+    const saving = plan.save ? beginSave(cacheDir(), plan.save.slot) : undefined;
+    try {
+      if (plan.restore) {
+        drive = `file=${plan.restore.disk},format=qcow2,snapshot=on`;
+        machine = machineArgs(topology, kernelDir, { dir: plan.restore.ram, share: false });
+      } else if (saving) {
+        // Saved with the state: the disk as it is then. An overlay keeps the image pristine.
+        createOverlay(image, overlay);
+        drive = `file=${overlay},format=qcow2`;
+        machine = machineArgs(topology, kernelDir, { dir: ramDir(saving.dir), share: true });
+      } else {
+        drive = `file=${image},format=raw,snapshot=on`; // writes vanish: every boot starts alike
+        machine = machineArgs(topology, kernelDir);
+      }
+    } catch (e) {
+      saving?.abandon();
+      throw e;
+    }
     const args = [...machine, ...runArgs(dir, drive, projectRoot())];
-    // QEMU loads the saved state before it runs the guest (exec: is run by /bin/sh).
-    if (plan.restore) args.push('-incoming', `exec:cat '${plan.restore.state.replaceAll("'", `'\\''`)}'`);
+    // A restore waits for the saved state (loadAndRun: migrate-incoming once x-ignore-shared is set).
+    if (plan.restore) args.push('-incoming', 'defer');
     const errFd = openSync(join(dir, 'qemu.stderr'), 'w');
     const proc = spawn(QEMU, args, { stdio: ['ignore', 'ignore', errFd] });
     if (!proc.pid) throw new EmulatedBootError('qemu-system-x86_64 did not start');
     const rec: RunRecord = { owner: process.pid, qemu: proc.pid, dir, started: new Date().toISOString() };
     register(rec);
     const host = new EmulatedHost(topology, kernel, proc, rec, undefined);
+    host.saving = saving;
     const deadline = t0 + (opts.readyTimeoutMs ?? 180_000);
     try {
       if (plan.restore) await host.resume(t0, deadline, plan.restore);
@@ -194,6 +245,7 @@ export class EmulatedHost {
       if (plan.save) await host.save(plan.save.slot, plan.save.parts, overlay, image);
       return host;
     } catch (e) {
+      host.saving?.abandon();
       // Read the logs before kill(), which removes the run directory.
       const consoleTail = tail(join(dir, 'console.log'));
       const stderrTail = tail(join(dir, 'qemu.stderr'), 5, '');
@@ -226,7 +278,7 @@ export class EmulatedHost {
   /** A restored guest: no @@READY (it was said before the save); one command sets the clock,
    *  stirs the entropy pool, mounts the share and asks libvirtd, and says the time it then has. */
   private async resume(t0: number, deadline: number, snap: Snapshot): Promise<void> {
-    await waitRunning(join(this.rec.dir, 'qmp.sock'), deadline, () => this.exited);
+    await loadAndRun(join(this.rec.dir, 'qmp.sock'), snap.state, deadline, () => this.exited);
     const loaded = (Date.now() - t0) / 1000;
     await this.openChannel(deadline);
     const sent = Date.now();
@@ -245,31 +297,52 @@ export class EmulatedHost {
 
   /**
    * Save this freshly booted host for later runs: the share unmounted (QEMU refuses to migrate
-   * while a 9p export is mounted) and the page cache dropped (a smaller state), the VM's state
-   * streamed to a file, the disk overlay copied while the VM is still paused after it, then the
-   * VM resumed and the share mounted again. A failure leaves no files and the host running.
+   * while a 9p export is mounted), the VM's device state streamed to a file (its RAM is in the
+   * save's files already), the disk overlay copied while the VM is still paused after it, then
+   * QEMU ended (its RAM files are the saved state now), the files synced to disk and the save
+   * put in place: `savedAs`, which boot() restores. A failure leaves no files and the host
+   * running on (its RAM files are unlinked but stay mapped), the share mounted again.
    */
   private async save(slot: string, parts: KeyParts, overlay: string, image: string): Promise<void> {
     const t0 = Date.now();
-    const out = beginSave(cacheDir(), slot);
+    const out = this.saving!;
     let note: string;
     try {
       const prep = await this.run(prepareSaveScript(), 60_000);
       if (prep.code !== 0) throw new Error(`preparing the guest failed: ${prep.stderr.trim()}`);
       const state = join(out.dir, 'state');
+      let disk = '';
+      this.stopping = true; // QEMU is about to end on purpose: no dead VM's console to keep
       await migrateToFile(join(this.rec.dir, 'qmp.sock'), state, async () => {
-        const disk = keepOverlay(overlay, image, out.dir);
-        out.commit({ key: keyOf(parts), parts, stateBytes: statSync(state).size, diskBytes: statSync(disk).size, saved: new Date().toISOString(), saveSeconds: (Date.now() - t0) / 1000 });
-      });
-      note = `state saved for later runs in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+        disk = keepOverlay(overlay, image, out.dir);
+      }).catch((e: unknown) => { this.stopping = false; throw e; });
+      const migrated = (Date.now() - t0) / 1000;
+      await this.waitEnd(10_000);
+      const tSync = Date.now();
+      digHoles(out.dir);
+      out.commit({ key: keyOf(parts), parts, stateBytes: statSync(state).size, diskBytes: statSync(disk).size, ramBytes: ramSizes(out.dir), saved: new Date().toISOString(), saveSeconds: (Date.now() - t0) / 1000 });
+      this.saving = undefined;
+      const found = findSnapshot(cacheDir(), slot, parts);
+      if (!('snapshot' in found)) throw new Error(`the state just saved is refused: ${found.refused}`);
+      this.savedAs = found.snapshot;
+      const m = found.snapshot.meta;
+      note = `state saved for later runs in ${((Date.now() - t0) / 1000).toFixed(1)} s (stream ${migrated.toFixed(1)} s, ${(m.stateBytes / 1e6).toFixed(1)} MB; zero blocks made holes and files synced ${((Date.now() - tSync) / 1000).toFixed(1)} s)`;
     } catch (e) {
-      out.abandon();
+      this.saving?.abandon();
+      this.saving = undefined;
       note = `saving the state failed: ${(e as Error).message}`;
       process.stderr.write(`emulated host (${this.topology.name}, kernel ${this.kernel}): ${note}\n`);
     }
+    this.start = { from: 'boot', note, saveSeconds: (Date.now() - t0) / 1000 };
+    if (this.savedAs || this.exited) return; // boot() restores the saved state, or boots again
     const back = await this.run(SHARE_MOUNT, 60_000);
     if (back.code !== 0) throw new EmulatedBootError(`mounting /project again after saving failed: ${back.stderr.trim()}`);
-    this.start = { from: 'boot', note, saveSeconds: (Date.now() - t0) / 1000 };
+  }
+
+  /** Wait for QEMU to end by itself (after QMP quit), then release the VM (kill() if it has not). */
+  private async waitEnd(timeoutMs: number): Promise<void> {
+    if (!this.exited) await Promise.race([new Promise<void>((r) => this.proc.once('exit', () => r())), new Promise((r) => setTimeout(r, timeoutMs))]);
+    this.kill();
   }
 
   private async openChannel(deadline: number): Promise<void> {
