@@ -52,7 +52,10 @@ async function main(): Promise<number> {
       uriArgs = ['--uri', series.uri];
     }
     const profile = await ensureEmulatedFacts(host, false, series ? { key: series.key, uri: series.uri } : undefined);
-    process.stdout.write(`emulated host ${topology} (kernel ${host.kernel}): boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s\n`);
+    const t = host.timings;
+    // A restore: the state loaded, then one command (clock, share, libvirtd answering).
+    const how = host.start.from === 'snapshot' ? `restore ${t.boot.toFixed(1)} s, libvirtd ${t.libvirtd.toFixed(1)} s (ready ${(t.boot + t.libvirtd).toFixed(1)} s; clock ${host.start.clockSkew} s off after setting)` : `boot ${t.boot.toFixed(1)} s, libvirtd ${t.libvirtd.toFixed(1)} s${host.start.note ? ` (${host.start.note})` : ''}`;
+    process.stdout.write(`emulated host ${topology} (kernel ${host.kernel}): ${how}\n`);
     const batch = await runRuntimeBatch(host, selected.map((name) => ({ name, data: readFileSync(join(root, 'cases', 'emulated', `${name}.xml`)) })), { profile, uriArgs, jobs });
     process.stdout.write(`${selected.length} cases in one call inside, ${jobs} at once: ${batch.seconds.toFixed(1)} s\n`);
     for (const name of selected) {
