@@ -1,5 +1,5 @@
 // Saved states of the emulated host, so a run restores a VM whose libvirtd is already warm rather
-// than booting one (LVH_EMULATED_SNAPSHOT=on; see vm.ts for why not by default). One slot per topology and
+// than booting one (on unless LVH_EMULATED_SNAPSHOT=off; vm.ts). One slot per topology and
 // kernel: .cache/emulated/snapshots/SLOT/ holds
 //   state       QEMU's migration stream, taken right after a boot had libvirtd answering: device
 //               state only, guest RAM is left out of it (x-ignore-shared)

@@ -1,7 +1,7 @@
 // One emulated multi-node host: QEMU under TCG (KVM runs no guest code on these machines) running
 // the image built by scripts/build-emulated-host.sh with a topology and a kernel, the project
 // directory shared read-only at /project (virtio-9p), and a command channel on a serial port.
-// With LVH_EMULATED_SNAPSHOT=on a host starts from the state saved after an earlier boot of the
+// Unless LVH_EMULATED_SNAPSHOT=off, a host starts from the state saved after an earlier boot of the
 // same image, kernel and topology (snapshot.ts): its device state loaded from a small stream, its
 // RAM mapped privately from the saved files (README "Saved states").
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,7 +28,7 @@ export interface BootOptions {
   readyTimeoutMs?: number;
   libvirtd?: boolean;
   /** Start from a saved state when there is a usable one, else boot, save and restore that
-   *  (default: no, unless LVH_EMULATED_SNAPSHOT=on; README "Saved states"). Only hosts with
+   *  (default: yes, unless LVH_EMULATED_SNAPSHOT=off; README "Saved states"). Only hosts with
    *  libvirtd answering are saved. */
   snapshot?: boolean;
 }
@@ -150,7 +150,7 @@ export class EmulatedHost {
     // The key is the same for all three forms of the machine line (keyedArgs normalises the RAM).
     const parts = keyParts({ imageKey: manifest.key, imageBuilt: manifest.built ?? '', kernelLabel: kernel, kernelVersion: kinfo.version, kernelDir, machine: keyedArgs(machineArgs(topology, kernelDir)) });
     const keyed = (h: EmulatedHost): EmulatedHost => { h.machineKey = keyOf(parts); return h; };
-    const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT === 'on') && opts.libvirtd !== false;
+    const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT !== 'off') && opts.libvirtd !== false;
     if (!wanted) return keyed(await EmulatedHost.start(topology, kernel, kernelDir, image, {}, opts));
     const slot = `${topology.name}-${kernel}`;
     const found = findSnapshot(cacheDir(), slot, parts);
