@@ -121,6 +121,10 @@ export interface Report {
   modelBefore?: Partial<Record<Operation, ModelFigures>>;
   beforeLabel?: string;
   beforeSkipped?: string;
+  /** A second, separately compiled copy of HEAD's model timed the same way: the spread of the
+   *  now/before ratio that timing alone gives (identical code when the tree is clean). */
+  modelNoise?: Partial<Record<Operation, ModelFigures>>;
+  noiseLabel?: string;
   /** libvirt's memory-territory inputs today's model answers: today's and the earlier model. */
   memory?: { now: Partial<Record<Operation, ModelFigures>>; before?: Partial<Record<Operation, ModelFigures>> };
   modelCrashed: { id: string; error: string }[];
@@ -161,10 +165,16 @@ async function benchModel(o: Options, fam: Family, report: Report): Promise<void
   const before = o.before === null ? { skipped: 'disabled by --no-before' } : await loadBefore(root, o.before);
   const runs: RunModel[] = [runModel];
   if ('run' in before) { runs.push(before.run); report.beforeLabel = before.label; } else report.beforeSkipped = before.skipped;
-  [report.model, report.modelBefore] = timeModels(runs, loaded, o.iterations, o.warmup);
+  // The noise floor only means something beside a before figure.
+  const copy = 'run' in before ? await loadBefore(root, 'HEAD') : { skipped: 'no before figure' };
+  if ('run' in copy) { runs.push(copy.run); report.noiseLabel = copy.label; }
+  const figures = timeModels(runs, loaded, o.iterations, o.warmup);
+  [report.model] = figures;
+  if ('run' in before) report.modelBefore = figures[1];
+  if ('run' in copy) report.modelNoise = figures[2];
   const mem = memoryTerritory(o.tree, runModel);
   if (mem.length) {
-    const [now, then] = timeModels(runs, mem, Math.max(1, Math.round(o.iterations / 4)), Math.max(1, Math.round(o.warmup / 4)));
+    const [now, then] = timeModels(runs.slice(0, 2), mem, Math.max(1, Math.round(o.iterations / 4)), Math.max(1, Math.round(o.warmup / 4)));
     report.memory = { now, before: then };
   }
 }

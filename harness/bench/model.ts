@@ -47,9 +47,11 @@ export function timeModels(runs: RunModel[], cases: Loaded[], iterations: number
     for (const op of OPS) {
       const list = cases.filter((c) => c.op === op);
       if (!list.length) continue;
-      // Each runner goes first in turn: whichever runs second would inherit the other's garbage.
-      const order = runs.map((_, r) => r);
-      if (i % 2) order.reverse();
+      // Each runner takes every place in turn (rotated, then reversed): whichever runs after
+      // another inherits its garbage, and with three runners a fixed middle one was 3-5% off.
+      const k = i % (2 * runs.length);
+      const order = runs.map((_, r) => (r + k) % runs.length);
+      if (k >= runs.length) order.reverse();
       for (const r of order) {
         const run = runs[r];
         const t0 = performance.now();

@@ -33,6 +33,8 @@ export function printTable(r: Report): void {
     else {
       rows.push(['model before, median ms/case', f3(b.argv?.medianMs), f3(b.xml?.medianMs), `the model at ${r.beforeLabel}, same family, passes interleaved with today's`]);
       rows.push(['model now / before (median)', fx(ratio(m.argv?.medianMs, b.argv?.medianMs)), fx(ratio(m.xml?.medianMs, b.xml?.medianMs)), 'the new vocabulary must not slow the old cases']);
+      const c = r.modelNoise;
+      if (c) rows.push(['model now / a copy of it (median)', fx(ratio(m.argv?.medianMs, c.argv?.medianMs)), fx(ratio(m.xml?.medianMs, c.xml?.medianMs)), `the timing's own spread: ${r.noiseLabel} compiled apart, same passes; a now/before ratio within it is no slow-down`]);
     }
     const mem = r.memory;
     if (mem) {
