@@ -28,7 +28,12 @@ scache="$cache/sid"
 guest="$top/harness/emulated/guest"
 retry="bash scripts/build-emulated-sid.sh --refresh"
 die() { echo "build-emulated-sid: ERROR: $*" >&2; exit 1; }
-missing() { echo "build-emulated-sid: SKIP: Debian sid has no package $1 today (retry: $retry)" >&2; exit 3; }
+missing() { # one line naming the package; kept for --host sid's "unavailable" message
+  local line="build-emulated-sid: SKIP: Debian sid has no package $1 today (retry: $retry)"
+  echo "$line" >&2
+  mkdir -p "$scache" && echo "$(date -u +%FT%TZ): $line" > "$scache/unavailable"
+  exit 3
+}
 say() { printf '[%5ss] %s\n' "$SECONDS" "$*"; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap's root mode, mke2fs -d keeps ownership)"
@@ -174,6 +179,7 @@ EOF
 rm -rf "$dest"
 mv "$work/out" "$dest"
 ln -sfn "$key" "$scache/current"
+rm -f "$scache/unavailable"
 # Images of older recipes are not used again: keep only this one.
 for d in "$scache"/*/; do
   d=${d%/}; n=${d##*/}

@@ -55,6 +55,6 @@ export function parseFileCommand(args: string[]): FileCommand | null {
     else return null;
   }
   // The emulated host's profile is resolved by program.ts (with --topology).
-  if (cmd.profile === 'emulated') return null;
+  if (cmd.profile === 'emulated' || cmd.profile === 'sid') return null;
   return cmd.files.length ? cmd : null;
 }

@@ -26,16 +26,17 @@ function build(): Command {
         if (n === null) throw new InvalidArgumentError('a positive integer is wanted.');
         return n;
       }))
-      .addOption(new Option('--host <host>', 'where the real libvirt runs: this machine, or the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
+      .addOption(new Option('--host <host>', 'where the real libvirt runs: this machine, or an emulated multi-node host (a VM): emulated (libvirt 9.0.0), sid (Debian sid: libvirt 12.8, QEMU 11.1, kernel 7.2)').choices(['host', 'emulated', 'sid']).default('host'))
       .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
       .option('--uri <uri>', 'libvirt connection for --impl libvirt (default qemu:///system; e.g. a series build\'s private daemon)')
       .action(async (files: string[], opts: { profile: string; impl: 'model' | 'libvirt'; jobs: number; host: string; topology: string; uri?: string }) => {
         const { host, topology, ...rest } = opts;
-        if (host === 'emulated' || rest.profile === 'emulated') {
+        if (host === 'emulated' || host === 'sid' || rest.profile === 'emulated' || rest.profile === 'sid') {
           const em = await import('../emulated/cli.js');
-          rest.profile = em.emulatedProfile(rest.profile, topology)!;
-          if (host === 'emulated' && rest.impl === 'libvirt') {
-            await em.runInEmulated(op, files, ['--impl', 'libvirt'], { topology, profile: rest.profile });
+          const image = host === 'sid' || (host === 'host' && rest.profile === 'sid') ? 'sid' : 'emulated';
+          rest.profile = em.emulatedProfile(rest.profile, topology, image)!;
+          if (host !== 'host' && rest.impl === 'libvirt') {
+            await em.runInEmulated(op, files, ['--impl', 'libvirt'], { topology, profile: rest.profile, image });
           }
         }
         // Loaded here, not at the top: help and usage errors need none of the model.
@@ -57,15 +58,15 @@ function build(): Command {
       if (n === null) throw new InvalidArgumentError('a positive integer is wanted.');
       return n;
     }))
-    .addOption(new Option('--host <host>', 'start the guest on this machine or inside the emulated multi-node host (a VM)').choices(['host', 'emulated']).default('host'))
+    .addOption(new Option('--host <host>', 'start the guest on this machine or inside an emulated multi-node host (a VM): emulated (libvirt 9.0.0), sid (libvirt 12.8)').choices(['host', 'emulated', 'sid']).default('host'))
     .option('--topology <name>', 'emulated host topology (harness/emulated/topologies/)', 'mock8')
-    .option('--kernel <version>', "emulated host kernel (6.1 or 6.12 from the image, 7.2 from scripts/build-emulated-kernels.sh; default: the topology's)")
+    .option('--kernel <version>', "emulated host kernel (6.1 or 6.12 from the image, 7.2 from scripts/build-emulated-kernels.sh; default: the topology's, 7.2 for --host sid)")
     .option('--uri <uri>', 'libvirt connection (default qemu:///system; e.g. a series build\'s private daemon)')
     .action(async (files: string[], opts: { json?: boolean; profile: string; expect?: string; accel: 'auto' | 'kvm' | 'tcg'; jobs: number; host: string; topology: string; kernel?: string; uri?: string }) => {
-      if (opts.host === 'emulated') {
+      if (opts.host === 'emulated' || opts.host === 'sid') {
         // The same command runs inside, against the libvirt there (TCG: no KVM in the VM).
         const { runInEmulated } = await import('../emulated/cli.js');
-        await runInEmulated('runtime', files, [...(opts.json ? ['--json'] : []), '--accel', 'tcg', '--jobs', String(opts.jobs)], { topology: opts.topology, kernel: opts.kernel, profile: opts.profile }, opts.expect ? { '--expect': opts.expect } : {});
+        await runInEmulated('runtime', files, [...(opts.json ? ['--json'] : []), '--accel', 'tcg', '--jobs', String(opts.jobs)], { topology: opts.topology, kernel: opts.kernel, profile: opts.profile, image: opts.host }, opts.expect ? { '--expect': opts.expect } : {});
       }
       // exit 0: observation matches the prediction; 1: it does not (or an input could not be
       // read or predicted); 2: the guest could not be started (libvirt's reason, or why the
@@ -91,13 +92,13 @@ function build(): Command {
     });
   program
     .command('probe')
-    .description('probe the libvirt inside the emulated host into .cache/profiles/emulated-TOPOLOGY.json (the --profile emulated facts)')
-    .addOption(new Option('--host <host>', 'only the emulated host is probed here (the machine: node scripts/probe-host.mjs)').choices(['emulated']).makeOptionMandatory())
+    .description('probe the libvirt inside an emulated host into .cache/profiles/emulated-TOPOLOGY.json (emulated-sid-TOPOLOGY.json for sid): the --profile emulated (sid) facts')
+    .addOption(new Option('--host <host>', 'only emulated hosts are probed here (the machine: node scripts/probe-host.mjs)').choices(['emulated', 'sid']).makeOptionMandatory())
     .option('--topology <name>', 'emulated host topology', 'mock8')
     .option('--kernel <version>', 'emulated host kernel')
-    .action(async (opts: { topology: string; kernel?: string }) => {
+    .action(async (opts: { host: 'emulated' | 'sid'; topology: string; kernel?: string }) => {
       const { probeEmulated } = await import('../emulated/cli.js');
-      await probeEmulated(opts);
+      await probeEmulated({ topology: opts.topology, kernel: opts.kernel, image: opts.host });
     });
   return program;
 }

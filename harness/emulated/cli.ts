@@ -4,15 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ensureEmulatedFacts, emulatedProfileName, runCliInside } from './inside.js';
-import { EmulatedHost, EmulatedUnavailable } from './vm.js';
+import { EmulatedHost, EmulatedUnavailable, type EmulatedImageId } from './vm.js';
 import { TopologyError } from './topology.js';
 
-export interface EmulatedOpts { topology?: string; kernel?: string; profile?: string }
+export interface EmulatedOpts { topology?: string; kernel?: string; profile?: string; image?: EmulatedImageId }
 
-/** Inside the emulated host, `host` and `emulated` both mean the facts probed there (per topology). */
-export function emulatedProfile(profile: string | undefined, topology = 'mock8'): string | undefined {
+/** Inside an emulated host, `host` and its id (`emulated`, `sid`) mean the facts probed there (per
+ *  topology and image). */
+export function emulatedProfile(profile: string | undefined, topology = 'mock8', image: EmulatedImageId = 'emulated'): string | undefined {
   if (profile === undefined) return undefined;
-  return profile.replace(/^(host|emulated)(?=$|@|\.)/, emulatedProfileName(topology));
+  const own = image === 'emulated' ? /^(host|emulated)(?=$|@|\.)/ : new RegExp(`^(host|emulated|${image})(?=$|@|\\.)`);
+  return profile.replace(own, emulatedProfileName(topology, undefined, image));
 }
 
 function fail(msg: string, code = 2): never {
@@ -44,10 +46,10 @@ export async function runInEmulated(op: 'argv' | 'xml' | 'runtime', inputs: stri
   let host: EmulatedHost | undefined;
   let code = 2;
   try {
-    host = await EmulatedHost.boot({ topology: opts.topology, kernel: opts.kernel });
+    host = await EmulatedHost.boot({ topology: opts.topology, kernel: opts.kernel, image: opts.image });
     const probed = await ensureEmulatedFacts(host);
     // The prediction's default profile inside is the emulated host's own, as `host` is outside.
-    const profile = emulatedProfile(opts.profile ?? 'emulated', host.topology.name) ?? probed;
+    const profile = emulatedProfile(opts.profile ?? 'emulated', host.topology.name, host.image) ?? probed;
     const r = await runCliInside(host, [...args.slice(0, 1), '--profile', profile, ...args.slice(1)], files);
     process.stdout.write(inputs.length > 1 ? unmap(r.stdout) : r.stdout);
     process.stderr.write(inputs.length > 1 ? unmap(r.stderr) : r.stderr);
@@ -68,7 +70,7 @@ export async function probeEmulated(opts: EmulatedOpts): Promise<never> {
   let host: EmulatedHost | undefined;
   let code = 0;
   try {
-    host = await EmulatedHost.boot({ topology: opts.topology, kernel: opts.kernel });
+    host = await EmulatedHost.boot({ topology: opts.topology, kernel: opts.kernel, image: opts.image });
     const name = await ensureEmulatedFacts(host, true);
     process.stdout.write(`${name}: probed (boot ${host.timings.boot.toFixed(1)} s, libvirtd ${host.timings.libvirtd.toFixed(1)} s)\n`);
   } catch (e) {

@@ -6,6 +6,17 @@ import { join } from 'node:path';
 import { projectRoot } from './topology.js';
 
 export const BUILD_COMMAND = 'bash scripts/build-emulated-host.sh';
+/** The emulated hosts: `emulated` (the default image, Debian 12 with the machine's libvirt 9.0.0
+ *  and QEMU 7.2) and `sid` (Debian sid's libvirt 12.8 and QEMU 11.1 with its 7.2 kernel). Each has
+ *  its image, cache, probed facts and saved states apart. */
+export type EmulatedImageId = 'emulated' | 'sid';
+export const EMULATED_IMAGES: Record<EmulatedImageId, { current: string[]; build: string; kernel?: string; what: string }> = {
+  emulated: { current: ['current'], build: BUILD_COMMAND, what: 'emulated host image' },
+  sid: { current: ['sid', 'current'], build: 'bash scripts/build-emulated-sid.sh', kernel: '7.2', what: 'emulated sid host image (libvirt and QEMU of Debian sid)' },
+};
+export function isEmulatedImageId(s: string): s is EmulatedImageId {
+  return Object.hasOwn(EMULATED_IMAGES, s);
+}
 /** Kernels cached on their own, beside the image (.cache/emulated/kernels/LABEL/current/). */
 export const KERNELS_COMMAND = 'bash scripts/build-emulated-kernels.sh';
 /** The labels scripts/build-emulated-kernels.sh has a recipe for, and where they come from. */
@@ -68,11 +79,21 @@ export function missingKernel(label: string, have: string[]): string {
 }
 
 /** The built image with every kernel it can boot (its own and those cached beside it), or why
- *  there is no image (with the command that builds it). */
-export function findImage(): { dir: string; manifest: Manifest } {
-  const dir = join(cacheDir(), 'current');
+ *  there is no image (with the command that builds it, and the last build's reason when it
+ *  recorded one, e.g. a package missing from Debian sid). */
+export function findImage(id: EmulatedImageId = 'emulated'): { dir: string; manifest: Manifest } {
+  const spec = EMULATED_IMAGES[id];
+  const dir = join(cacheDir(), ...spec.current);
   const m = join(dir, 'manifest.json');
-  if (!existsSync(m)) throw new EmulatedUnavailable(`no emulated host image (${m} missing); build it with: ${BUILD_COMMAND}`);
+  if (!existsSync(m)) {
+    let why = '';
+    try {
+      why = `; its last build said: ${readFileSync(join(dir, '..', 'unavailable'), 'utf8').trim()}`;
+    } catch {
+      /* never tried, or no reason kept */
+    }
+    throw new EmulatedUnavailable(`no ${spec.what} (${m} missing${why}); build it with: ${spec.build}`);
+  }
   const manifest = JSON.parse(readFileSync(m, 'utf8')) as Manifest;
   for (const [label, k] of Object.entries(manifest.kernels)) k.dir ??= join(dir, 'kernels', label);
   // A kernel cached on its own is refreshed on its own: it wins over the image's of the same label.

@@ -6,18 +6,20 @@ import { join } from 'node:path';
 import type { CommandResult } from './channel.js';
 import { PROBE_VERSION, type HostFacts } from '../model/host-facts.js';
 import { projectRoot } from './topology.js';
-import { GUEST_NODE, type EmulatedHost } from './vm.js';
+import { GUEST_NODE, type EmulatedHost, type EmulatedImageId } from './vm.js';
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** Profile name of the facts probed from the libvirt inside an emulated host with this topology
- *  (and, when a series build runs there instead of the image's libvirt, that build's key). */
-export function emulatedProfileName(topology: string, seriesKey?: string): string {
-  return seriesKey ? `emulated-${topology}-${seriesKey}` : `emulated-${topology}`;
+ *  (and, when a series build runs there instead of the image's libvirt, that build's key); the
+ *  sid image's are `emulated-sid-TOPOLOGY`. */
+export function emulatedProfileName(topology: string, seriesKey?: string, image: EmulatedImageId = 'emulated'): string {
+  const base = image === 'emulated' ? 'emulated' : `emulated-${image}`;
+  return seriesKey ? `${base}-${topology}-${seriesKey}` : `${base}-${topology}`;
 }
 
-export function emulatedFactsPath(topology: string, seriesKey?: string): string {
-  return join(projectRoot(), '.cache', 'profiles', `${emulatedProfileName(topology, seriesKey)}.json`);
+export function emulatedFactsPath(topology: string, seriesKey?: string, image: EmulatedImageId = 'emulated'): string {
+  return join(projectRoot(), '.cache', 'profiles', `${emulatedProfileName(topology, seriesKey, image)}.json`);
 }
 
 /** Write `files` into the guest's /tmp/lvh/ and run `node /project/dist/cli/main.js ARGS…`. */
@@ -34,8 +36,8 @@ export async function runCliInside(h: EmulatedHost, args: string[], files: Recor
 /** Probe the libvirt inside (scripts/probe-host.mjs, its output redirected) and keep its facts
  *  on the host as .cache/profiles/emulated-TOPOLOGY.json; returns the profile name. */
 export async function ensureEmulatedFacts(h: EmulatedHost, refresh = false, series?: { key: string; uri: string }): Promise<string> {
-  const name = emulatedProfileName(h.topology.name, series?.key);
-  const file = emulatedFactsPath(h.topology.name, series?.key);
+  const name = emulatedProfileName(h.topology.name, series?.key, h.image);
+  const file = emulatedFactsPath(h.topology.name, series?.key, h.image);
   // Facts of an older probe lack what the model now asks of the host, and facts of another image,
   // kernel or machine (a new init, huge page reservations) may differ: probe again.
   const keyFile = `${file}.machine-key`;

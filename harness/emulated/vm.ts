@@ -9,19 +9,21 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Channel, type CommandResult } from './channel.js';
-import { cacheDir, EmulatedBootError, findImage, GUEST_NODE, missingKernel, EmulatedUnavailable, shareNode } from './image.js';
+import { cacheDir, EMULATED_IMAGES, EmulatedBootError, findImage, GUEST_NODE, missingKernel, EmulatedUnavailable, shareNode, type EmulatedImageId } from './image.js';
 import { keyedArgs, machineArgs, runArgs } from './machine.js';
 import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './runs.js';
 import { beginSave, canSave, createOverlay, findSnapshot, keepOverlay, digHoles, keyOf, keyParts, QEMU, ramDir, ramSizes, removeStaleSaves, type KeyParts, type SaveDir, type Snapshot } from './snapshot.js';
 import { loadAndRun, migrateToFile, prepareSaveScript, RESUMED_SCRIPT, resumeScript, SHARE_MOUNT } from './save-restore.js';
 import { loadTopology, projectRoot, vcpus, type Topology } from './topology.js';
 
-export { BUILD_COMMAND, cacheDir, cachedKernels, EmulatedBootError, EmulatedUnavailable, EXTRA_KERNELS, findImage, GUEST_NODE, KERNELS_COMMAND, missingKernel, type Manifest } from './image.js';
+export { BUILD_COMMAND, cacheDir, cachedKernels, EMULATED_IMAGES, EmulatedBootError, EmulatedUnavailable, EXTRA_KERNELS, findImage, GUEST_NODE, isEmulatedImageId, KERNELS_COMMAND, missingKernel, type EmulatedImageId, type Manifest } from './image.js';
 
 /** Consoles of VMs that ended by themselves, kept for diagnosis (.cache/emulated/dead-vms/). */
 const DEAD_VMS_KEPT = 10;
 
 export interface BootOptions {
+  /** Which image: `emulated` (the default, libvirt 9.0.0) or `sid` (libvirt 12.8, kernel 7.2). */
+  image?: EmulatedImageId;
   topology?: string | Topology;
   kernel?: string;
   /** Boot to a served channel and a responding libvirtd, else EmulatedBootError. */
@@ -67,6 +69,9 @@ export class EmulatedHost {
 
   /** A boot to be saved: where its state goes (its RAM files are there already). */
   private saving: SaveDir | undefined;
+
+  /** Which image it runs (`emulated`, `sid`): set by boot(). */
+  image: EmulatedImageId = 'emulated';
 
   private constructor(
     readonly topology: Topology,
@@ -136,9 +141,11 @@ export class EmulatedHost {
   /** A host ready for commands, with libvirtd answering unless opts.libvirtd is false: restored
    *  from its saved state when one is usable, else booted (and then saved for the next run). */
   static async boot(opts: BootOptions = {}): Promise<EmulatedHost> {
-    const { dir: imageDir, manifest } = findImage();
+    const id = opts.image ?? 'emulated';
+    const { dir: imageDir, manifest } = findImage(id);
     const topology = typeof opts.topology === 'object' ? opts.topology : loadTopology(opts.topology ?? 'mock8');
-    const kernel = opts.kernel ?? topology.kernel;
+    // The sid image has sid's kernel only: the topology's default is for the bookworm image.
+    const kernel = opts.kernel ?? EMULATED_IMAGES[id].kernel ?? topology.kernel;
     const kinfo = manifest.kernels[kernel];
     if (!kinfo?.dir) throw new EmulatedUnavailable(missingKernel(kernel, Object.keys(manifest.kernels)));
     reapOrphans(cacheDir());
@@ -146,13 +153,14 @@ export class EmulatedHost {
     shareNode();
     const kernelDir = kinfo.dir;
     const image = realpathSync(join(imageDir, 'rootfs.img'));
-    const label = `emulated host (${topology.name}, kernel ${kernel})`;
+    const label = `emulated host${id === 'emulated' ? '' : ` ${id}`} (${topology.name}, kernel ${kernel})`;
     // The key is the same for all three forms of the machine line (keyedArgs normalises the RAM).
     const parts = keyParts({ imageKey: manifest.key, imageBuilt: manifest.built ?? '', kernelLabel: kernel, kernelVersion: kinfo.version, kernelDir, machine: keyedArgs(machineArgs(topology, kernelDir)) });
-    const keyed = (h: EmulatedHost): EmulatedHost => { h.machineKey = keyOf(parts); return h; };
+    const keyed = (h: EmulatedHost): EmulatedHost => { h.machineKey = keyOf(parts); h.image = id; return h; };
     const wanted = (opts.snapshot ?? process.env.LVH_EMULATED_SNAPSHOT !== 'off') && opts.libvirtd !== false;
     if (!wanted) return keyed(await EmulatedHost.start(topology, kernel, kernelDir, image, {}, opts));
-    const slot = `${topology.name}-${kernel}`;
+    // Each image its own slots: a restore of the other image's state would be refused by its key anyway.
+    const slot = `${id === 'emulated' ? '' : `${id}-`}${topology.name}-${kernel}`;
     const found = findSnapshot(cacheDir(), slot, parts);
     const restoreOpts = { ...opts, readyTimeoutMs: Math.min(opts.readyTimeoutMs ?? 60_000, 60_000) };
     let why: string;

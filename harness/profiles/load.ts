@@ -118,7 +118,7 @@ function resolve(name: string): Profile {
     // emulated[-TOPOLOGY[-SERIESKEY]]: facts probed from the libvirt inside the emulated host (harness/emulated/inside.ts).
     if (base === 'emulated') base = 'emulated-mock8';
     const factsFile = base === 'host' ? hostFactsFile : join(projectRoot, '.cache', 'profiles', `${base}.json`);
-    if (!existsSync(factsFile)) throw new ProfileError(`no ${base} profile: ${factsFile} is missing (run ${base === 'host' ? 'npm run setup, or node scripts/probe-host.mjs' : `npx libvirt-harness probe --host emulated --topology ${base.slice('emulated-'.length)}`})`);
+    if (!existsSync(factsFile)) throw new ProfileError(`no ${base} profile: ${factsFile} is missing (run ${base === 'host' ? 'npm run setup, or node scripts/probe-host.mjs' : base.startsWith('emulated-sid-') ? `npx libvirt-harness probe --host sid --topology ${base.slice('emulated-sid-'.length)}` : `npx libvirt-harness probe --host emulated --topology ${base.slice('emulated-'.length)}`})`);
     const facts = JSON.parse(readFileSync(factsFile, 'utf8')) as HostFacts;
     if (version && version !== facts.libvirtVersion)
       throw new ProfileError(`profile '${name}': the probed host runs libvirt ${facts.libvirtVersion}, not ${version}`);
