@@ -38,6 +38,8 @@ export interface BackendContext {
   realDisabled: string | null;
   /** The emulated host may be booted (not --no-emulated). */
   emulated: boolean;
+  /** --host sid: the emulated sid host (libvirt 12.8) may be booted. */
+  sid?: boolean;
   /** The tiering cells may run (--tiering). */
   tiering: boolean;
   /** The profile of libvirt's tests whose expected files fit the real libvirt and QEMU. */

@@ -14,11 +14,15 @@ import type { Case } from './case.js';
 import { readHosts, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, hostId } from './hosts.js';
 import { batchInside, daemonHealth, isNoDaemon } from './emulated-batch.js';
-import { EMULATED } from './run-hosts.js';
+import { EMULATED, SID, type RunHost } from './run-hosts.js';
 import { RUNTIME_JOBS } from '../emulated/capacity.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
 const TOPOLOGY = 'mock8';
+/** Which emulated image a backend boots: the 9.0.0 one or sid's (--host sid). */
+type Image = 'emulated' | 'sid';
+const RUN_HOST: Record<Image, RunHost> = { emulated: EMULATED, sid: SID };
+const NAME: Record<Image, string> = { emulated: 'emulated host', sid: 'emulated sid host' };
 
 /** The booted host, the model profile probed from the libvirt inside, and the options that point
  *  the CLI inside at that libvirt (a series build's private socket; none for the image's own). */
@@ -38,17 +42,19 @@ export function holdHost(host: Host, label: string): { drop(): void } {
 
 /** One boot per run, whoever asks first; its times go to the run's notes. Under a series the
  *  series' own build replaces the image's libvirt inside (harness/emulated/series-inside.ts). */
-let booting: Promise<Booted> | null = null;
-function emulatedHost(ctx: BackendContext): Promise<Booted> {
-  booting ??= (async () => {
+const booting = new Map<Image, Promise<Booted>>();
+function emulatedHost(ctx: BackendContext, image: Image = 'emulated'): Promise<Booted> {
+  let b = booting.get(image);
+  if (b) return b;
+  b = (async () => {
     const { EmulatedHost } = await import('../emulated/vm.js');
     const { ensureEmulatedFacts } = await import('../emulated/inside.js');
-    const host = await EmulatedHost.boot({ topology: TOPOLOGY });
-    const held = holdHost(host, `emulated host ${TOPOLOGY}`);
+    const host = await EmulatedHost.boot({ topology: TOPOLOGY, image });
+    const held = holdHost(host, `${NAME[image]} ${TOPOLOGY}`);
     host.onExit(() => held.drop());
     let series: { key: string; root: string; uri: string } | undefined;
     let started = '';
-    if (ctx.series) {
+    if (ctx.series && image === 'emulated') {
       const { loadSeriesBuild } = await import('../series/manifest.js');
       const { startSeriesInside } = await import('../emulated/series-inside.js');
       const b = loadSeriesBuild(ctx.series);
@@ -58,25 +64,26 @@ function emulatedHost(ctx: BackendContext): Promise<Booted> {
       started = `, series build ${b.key} (${s.version || 'libvirtd'}) started inside in ${s.seconds.toFixed(1)} s`;
     }
     const profile = await ensureEmulatedFacts(host, false, series);
-    ctx.notes.push(`emulated host ${TOPOLOGY} (kernel ${host.kernel}): ${describeStart(host)}${started}`);
+    ctx.notes.push(`${NAME[image]} ${TOPOLOGY} (kernel ${host.kernel}): ${describeStart(host)}${started}`);
     return { host, profile, uriArgs: series ? ['--uri', series.uri] : [], ...(series ? { series } : {}) };
   })();
-  return booting;
+  booting.set(image, b);
+  return b;
 }
 
 /** `work` on the shared host. A VM that ends by itself meanwhile (a guest kernel panic under
  *  TCG was seen twice on CI machines) is named in the notes with its console's last words, a new
  *  host boots once, and `work` runs again from the start on it; a second death is the error. */
-async function onHost<T>(ctx: BackendContext, what: string, work: (b: Booted) => Promise<T>): Promise<T> {
-  const first = emulatedHost(ctx);
+async function onHost<T>(ctx: BackendContext, what: string, work: (b: Booted) => Promise<T>, image: Image = 'emulated'): Promise<T> {
+  const first = emulatedHost(ctx, image);
   const b = await first;
   try {
     return await work(b);
   } catch (e) {
     if (!b.host.ended) throw e;
-    ctx.notes.push(`emulated host: the VM ended by itself during ${what} (${b.host.ended}: ${b.host.lastWords()}; console ${b.host.consoleLog}); a new one booted and ${what} ran again`);
-    if (booting === first) booting = null;
-    return work(await emulatedHost(ctx));
+    ctx.notes.push(`${NAME[image]}: the VM ended by itself during ${what} (${b.host.ended}: ${b.host.lastWords()}; console ${b.host.consoleLog}); a new one booted and ${what} ran again`);
+    if (booting.get(image) === first) booting.delete(image);
+    return work(await emulatedHost(ctx, image));
   }
 }
 
@@ -96,21 +103,24 @@ function insidePath(root: string, file: string): string {
 
 /** The golden host table of the emulated host: its facts as probed inside once it has booted,
  *  against the committed golden hosts. */
-export async function emulatedHostTable(ctx: BackendContext): Promise<HostTable> {
-  const { host, profile } = await emulatedHost(ctx);
+export async function emulatedHostTable(ctx: BackendContext, image: Image = 'emulated'): Promise<HostTable> {
+  const { host, profile } = await emulatedHost(ctx, image);
   const facts = committedFacts(JSON.parse(readFileSync(join(ctx.root, '.cache', 'profiles', `${profile}.json`), 'utf8')) as HostFacts);
   const table: HostTable = { live: { id: hostId(facts), facts }, known: readHosts(ctx.root) };
-  ctx.meta?.hosts.push({ key: EMULATED.key, label: EMULATED.label, id: table.live.id, libvirt: facts.libvirtVersion, qemu: facts.qemuVersion, kernel: host.kernel, description: describeHost(facts), committed: table.known.has(table.live.id) });
+  ctx.meta?.hosts.push({ key: RUN_HOST[image].key, label: RUN_HOST[image].label, id: table.live.id, libvirt: facts.libvirtVersion, qemu: facts.qemuVersion, kernel: host.kernel, description: describeHost(facts), committed: table.known.has(table.live.id) });
   return table;
 }
 
 /** Why the emulated host cannot serve this run (left out, no real libvirt, no image), or null. */
-export async function why(ctx: BackendContext): Promise<string | null> {
-  if (!ctx.emulated) return 'left out by --no-emulated';
+export async function why(ctx: BackendContext, image: Image = 'emulated'): Promise<string | null> {
+  if (image === 'sid') {
+    if (!ctx.sid) return 'the sid host runs with --host sid only';
+    if (ctx.series) return 'a series build runs inside the 9.0.0 emulated image only';
+  } else if (!ctx.emulated) return ctx.sid ? 'left out: --host sid runs the sid host instead (one emulated VM at a time)' : 'left out by --no-emulated';
   if (ctx.realDisabled) return ctx.realDisabled;
   const { findImage, EmulatedUnavailable } = await import('../emulated/vm.js');
   try {
-    findImage();
+    findImage(image);
     return null;
   } catch (e) {
     if (e instanceof EmulatedUnavailable) return e.message;
@@ -120,17 +130,88 @@ export async function why(ctx: BackendContext): Promise<string | null> {
 
 /** The host is shared: each backend made holds it, and it powers off when the last one closes
  *  (a backend whose cases are done closes while the other's may still run). */
-let users = 0;
-function shareHost(): () => Promise<void> {
-  users++;
+const users = new Map<Image, number>();
+function shareHost(image: Image = 'emulated'): () => Promise<void> {
+  users.set(image, (users.get(image) ?? 0) + 1);
   let closed = false;
   return async () => {
     if (closed) return;
     closed = true;
-    if (--users > 0) return;
-    const b = booting;
-    booting = null;
+    const left = (users.get(image) ?? 1) - 1;
+    users.set(image, left);
+    if (left > 0) return;
+    const b = booting.get(image);
+    booting.delete(image);
     if (b) await b.then(({ host }) => host.powerOff(), () => undefined);
+  };
+}
+
+/** libvirt@emulated, libvirt@sid: the project's argv/xml inputs (and, on the 9.0.0 image,
+ *  libvirt's NUMA-family inputs) through the libvirt inside that image, one batch per operation. */
+function libvirtOn(image: Image): BackendEntry {
+  return {
+    id: `libvirt@${image}`, limit: () => 1,
+    async make(ctx) {
+      const reason = await why(ctx, image);
+      if (reason) return { reason };
+      const results = new Map<string, Outcome>();
+      const closeHost = shareHost(image);
+      const name = NAME[image];
+      let done: Promise<void> = Promise.resolve();
+      const fill = async (cases: Case[]): Promise<void> => {
+        // One CLI call inside per operation for every input: node starts once under TCG, not per
+        // file. Inputs are read through the project's share (/project), not copied in.
+        const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && RUN_HOST[image].accepts(c) && !c.host);
+        if (!mine.length) return;
+        for (const op of ['argv', 'xml'] as const) {
+          const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
+          if (paths.length) await onHost(ctx, `the ${op} batch`, (booted) => runOp(booted, op, paths), image);
+        }
+      };
+      const runOp = async (booted: Booted, op: 'argv' | 'xml', paths: string[]): Promise<void> => {
+        const t0 = performance.now();
+        let batch = await batchInside(booted, op, paths);
+        // Inputs the daemon inside never answered (it stopped, or was not there): what the host
+        // says about it goes to the notes; the daemon is started again once and only those
+        // inputs run again. An input that stops it each time stays an error, with the reason.
+        const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
+        const unanswered = paths.filter(noAnswer(batch.results));
+        if (unanswered.length) {
+          const health = await daemonHealth(booted);
+          ctx.notes.push(`${name}: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
+          if (booted.series) {
+            const { startSeriesInside } = await import('../emulated/series-inside.js');
+            await startSeriesInside(booted.host, booted.series);
+          }
+          const again = await batchInside(booted, op, unanswered);
+          for (const [f, o] of again.results) batch.results.set(f, o);
+          const still = unanswered.filter(noAnswer(again.results));
+          ctx.notes.push(`${name}: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
+          batch = { ...batch, said: batch.said || again.said };
+        }
+        for (const f of paths) {
+          results.set(`${op} ${f}`, batch.results.get(f) ?? { kind: 'error', message: `the libvirt inside the ${name} gave nothing for this input (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''})` });
+        }
+        ctx.notes.push(`${name}: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      };
+      return {
+        id: `libvirt@${image}`, ops: ['argv', 'xml'],
+        unavailable: async () => null,
+        prepare(cases) {
+          // Started, not awaited: the machine's backends run meanwhile; run() waits for it.
+          done = fill(cases);
+          done.catch(() => undefined);
+          return Promise.resolve();
+        },
+        async run(c): Promise<Outcome> {
+          await done;
+          const o = results.get(`${c.op} ${insidePath(ctx.root, c.input)}`);
+          if (!o) throw new Error(`the libvirt inside the ${name} gave nothing for ${c.op} ${relative(ctx.root, c.input)}`);
+          return o;
+        },
+        close: closeHost,
+      };
+    },
   };
 }
 
@@ -185,69 +266,8 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
       };
     },
   },
-  {
-    id: 'libvirt@emulated', limit: () => 1,
-    async make(ctx) {
-      const reason = await why(ctx);
-      if (reason) return { reason };
-      const results = new Map<string, Outcome>();
-      const closeHost = shareHost();
-      let done: Promise<void> = Promise.resolve();
-      const fill = async (cases: Case[]): Promise<void> => {
-        // One CLI call inside per operation for every input: node starts once under TCG, not per
-        // file. Inputs are read through the project's share (/project), not copied in.
-        const mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && EMULATED.accepts(c) && !c.host);
-        if (!mine.length) return;
-        for (const op of ['argv', 'xml'] as const) {
-          const paths = [...new Set(mine.filter((c) => c.op === op).map((c) => insidePath(ctx.root, c.input)))];
-          if (paths.length) await onHost(ctx, `the ${op} batch`, (booted) => runOp(booted, op, paths));
-        }
-      };
-      const runOp = async (booted: Booted, op: 'argv' | 'xml', paths: string[]): Promise<void> => {
-        const t0 = performance.now();
-        let batch = await batchInside(booted, op, paths);
-        // Inputs the daemon inside never answered (it stopped, or was not there): what the host
-        // says about it goes to the notes; the daemon is started again once and only those
-        // inputs run again. An input that stops it each time stays an error, with the reason.
-        const noAnswer = (r: Map<string, Outcome>) => (f: string): boolean => !r.has(f) || isNoDaemon(r.get(f)!);
-        const unanswered = paths.filter(noAnswer(batch.results));
-        if (unanswered.length) {
-          const health = await daemonHealth(booted);
-          ctx.notes.push(`emulated host: the libvirt inside answered no ${op} result for ${unanswered.length} of ${paths.length} inputs (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''}); ${health}`);
-          if (booted.series) {
-            const { startSeriesInside } = await import('../emulated/series-inside.js');
-            await startSeriesInside(booted.host, booted.series);
-          }
-          const again = await batchInside(booted, op, unanswered);
-          for (const [f, o] of again.results) batch.results.set(f, o);
-          const still = unanswered.filter(noAnswer(again.results));
-          ctx.notes.push(`emulated host: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);
-          batch = { ...batch, said: batch.said || again.said };
-        }
-        for (const f of paths) {
-          results.set(`${op} ${f}`, batch.results.get(f) ?? { kind: 'error', message: `the libvirt inside the emulated host gave nothing for this input (batch exit ${batch.code}${batch.said ? `: ${batch.said}` : ''})` });
-        }
-        ctx.notes.push(`emulated host: ${paths.length} ${op} inputs through the libvirt inside in one call, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-      };
-      return {
-        id: 'libvirt@emulated', ops: ['argv', 'xml'],
-        unavailable: async () => null,
-        prepare(cases) {
-          // Started, not awaited: the machine's backends run meanwhile; run() waits for it.
-          done = fill(cases);
-          done.catch(() => undefined);
-          return Promise.resolve();
-        },
-        async run(c): Promise<Outcome> {
-          await done;
-          const o = results.get(`${c.op} ${insidePath(ctx.root, c.input)}`);
-          if (!o) throw new Error(`the libvirt inside the emulated host gave nothing for ${c.op} ${relative(ctx.root, c.input)}`);
-          return o;
-        },
-        close: closeHost,
-      };
-    },
-  },
+  libvirtOn('emulated'),
+  libvirtOn('sid'),
   {
     // The model with the facts probed from the libvirt inside (profile emulated-TOPOLOGY[-KEY]).
     id: 'model@emulated', limit: () => 1,

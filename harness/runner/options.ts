@@ -33,6 +33,8 @@ export interface RunOptions {
   html: string | null;
   /** --no-emulated: leave the emulated multi-node host out (said so in the summary). */
   emulated: boolean;
+  /** --host sid: the emulated sid host (libvirt 12.8) instead of the 9.0.0 one. */
+  sid?: boolean;
   /** --tiering: run the tiering cells (tiering/*) too: about 60 s each plus a boot per kernel. */
   tiering: boolean;
   /** --record-costs: write each case's measured seconds to cases/costs.json (shard balance). */
@@ -51,6 +53,8 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
   --junit FILE   also write JUnit XML: every failure (pairs, goldens, backends, unit tests)
   --no-libvirt   leave the real backends out (reported as skipped, with that reason)
   --host emulated  include the emulated multi-node host's pairs (the default where its image exists)
+  --host sid     the emulated sid host (libvirt 12.8, QEMU 11.1, kernel 7.2) instead of the 9.0.0 one:
+                 the project's argv/xml cases through its libvirt (golden-vs-libvirt@sid)
   --no-emulated  leave the emulated multi-node host out (its cases are skipped, with that reason)
   --tiering      also run the tiering cells (tiering/KERNEL/SCENARIO on the tiered host, ~60 s each)
   --series KEY   run against a series build (npm run series does build + daemon + this)
@@ -94,8 +98,8 @@ export function parseRunArgs(argv: string[], cwd: string, workDir: string, jobs:
       case '--host': {
         // The emulated host's pairs run by default where its image exists; naming it says so.
         const h = value();
-        if (h !== 'emulated') throw new UsageError(`--host wants 'emulated' (the machine itself is always a host of the run)`);
-        o.emulated = true;
+        if (h !== 'emulated' && h !== 'sid') throw new UsageError(`--host wants 'emulated' or 'sid' (the machine itself is always a host of the run)`);
+        if (h === 'sid') { o.sid = true; o.emulated = false; } else o.emulated = true;
         break;
       }
       case '--series': o.series = value(); break;

@@ -19,9 +19,9 @@ import { emulatedGoldenOrphans } from '../emulated/golden-orphans.js';
 import { goldenFilesOnDisk, readHosts, writeHost, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, differingFacts, hostId, realProfileOf } from './hosts.js';
 import type { RunOptions } from './options.js';
-import { PAIRS } from './pairs.js';
+import { pairsOn } from './pairs.js';
 import { runFactsFile, seriesFactsFile } from './facts-file.js';
-import { EMULATED, HOSTS } from './run-hosts.js';
+import { EMULATED, runHosts, SID } from './run-hosts.js';
 import { seriesPaths } from './rules.js';
 import { selectCases, shardOf } from './select.js';
 
@@ -98,7 +98,11 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   const realDisabled = !o.libvirt ? 'disabled by --no-libvirt'
     : o.hostFacts ? `--host-facts simulates host ${hosts.live.id}; the real libvirt on this machine is another host` : null;
   if (o.uri) notes.push(`real libvirt: the daemon at ${o.uri}`);
-  const ctx = { root, uri: series?.uri ?? o.uri ?? undefined, series: series ? series.key : null, realDisabled, emulated: o.emulated, tiering: o.tiering, realProfile: realProfileOf(live), notes, meta };
+  // The run's hosts and their pairs: --host sid swaps the 9.0.0 emulated host for the sid one.
+  const HOSTS = runHosts(o);
+  const PAIRS = pairsOn(HOSTS);
+  if (o.sid) notes.push('--host sid: the emulated sid host instead of the 9.0.0 one (one emulated VM at a time)');
+  const ctx = { root, uri: series?.uri ?? o.uri ?? undefined, series: series ? series.key : null, realDisabled, emulated: o.emulated, sid: o.sid === true, tiering: o.tiering, realProfile: realProfileOf(live), notes, meta };
   const needed = new Set<string>();
   for (const c of cases) for (const p of PAIRS) if (p.applies(c, { realProfile: realProfileOf(live) }) !== false) {
     needed.add(p.actual);
@@ -135,14 +139,18 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
       if (!p) {
         p = make();
         otherTables.push({ key, table: p });
-        void p.then((t) => notes.push(`host ${t.live.id} (${EMULATED.label}): ${describeHost(t.live.facts)}${t.known.has(t.live.id) ? '' : `; no committed golden host is this one (nearest differs in: ${nearestDiff(t)})`}`), () => undefined);
+        void p.then((t) => notes.push(`host ${t.live.id} (${(key === SID.key ? SID : EMULATED).label}): ${describeHost(t.live.facts)}${t.known.has(t.live.id) ? '' : `; no committed golden host is this one (nearest differs in: ${nearestDiff(t)})`}`), () => undefined);
       }
       return p;
     };
   };
   const plan: Plan = {
     root, hosts, backends, ctx: { realProfile: realProfileOf(live) },
-    hostTables: { emulated: lazyTable('emulated', async () => (await import('./backends-emulated.js')).emulatedHostTable(ctx)) },
+    hostTables: {
+      emulated: lazyTable('emulated', async () => (await import('./backends-emulated.js')).emulatedHostTable(ctx)),
+      sid: lazyTable('sid', async () => (await import('./backends-emulated.js')).emulatedHostTable(ctx, 'sid')),
+    },
+    runHosts: HOSTS, pairs: PAIRS,
     extraRules: series ? [seriesPaths(series.key)] : [],
     knownGaps: existsSync(gapsFile) ? JSON.parse(readFileSync(gapsFile, 'utf8')) as Record<string, string> : {},
     regenerate: o.regenerate, blessFrom, hostModelWhy: profileProblem('host'),

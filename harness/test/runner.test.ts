@@ -176,6 +176,23 @@ t.test('pairs are declared once and instantiated per host', async (t) => {
   t.equal(unjudged.find((p) => p.id === 'runtime-vs-model@emulated')!.applies({ ...runtimeCase, host: 'emulated' }, { realProfile: 'x86_64-latest' }), 'not judged here yet', 'a pair a host does not judge is a skip with its reason');
 });
 
+t.test('--host sid swaps the 9.0.0 emulated host for the sid one, with the real libvirt only', async (t) => {
+  const { pairsOn } = await import('../runner/pairs.js');
+  const { MACHINE, HOSTS, runHosts, SID } = await import('../runner/run-hosts.js');
+  t.same(runHosts({}), HOSTS, 'a default run: the machine and the 9.0.0 emulated host');
+  t.same(runHosts({ sid: true }).map((h) => h.key), ['', 'sid'], 'never two emulated VMs in one run');
+  const ids = pairsOn([MACHINE, SID]).map((p) => p.id).filter((id) => id.endsWith('@sid'));
+  t.same(ids, ['golden-vs-libvirt@sid', 'libvirt-tests-vs-libvirt@sid'], 'no model of 12.x yet');
+  const argvCase: Case = { source: 'project', name: 'x', op: 'argv', profile: 'host', id: 'project/xml2argv/x', input: '/x.xml', expect: { kind: 'golden' } };
+  const [golden, theirs] = pairsOn([SID]);
+  t.equal(golden!.applies(argvCase, { realProfile: 'x86_64-latest' }), true);
+  t.equal(theirs!.applies({ ...argvCase, source: 'libvirt', family: true, profile: 'x86_64-latest' }, { realProfile: 'x86_64-latest' }), false, "libvirt's expected files are other releases': not judged there");
+  const { parseRunArgs } = await import('../runner/options.js');
+  const o = parseRunArgs(['--host', 'sid', '--case', 'numatune-*'], '/', '/tmp', 1);
+  t.ok(o.sid && !o.emulated, '--host sid');
+  t.throws(() => parseRunArgs(['--host', 'trixie'], '/', '/tmp', 1), /--host wants 'emulated' or 'sid'/);
+});
+
 t.test('--regenerate prepares backends only for the cases it blesses in the run', async (t) => {
   const { blessedByRun } = await import('../runner/execute.js');
   const c: Case = { source: 'project', name: 'x', op: 'argv', profile: 'host', id: 'project/xml2argv/x', input: '/x.xml', expect: { kind: 'golden' } };
