@@ -13,7 +13,7 @@ import type { BackendContext, BackendEntry } from './backend.js';
 import type { Case } from './case.js';
 import { readHosts, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, hostId } from './hosts.js';
-import { batchInside, daemonHealth, isNoDaemon } from './emulated-batch.js';
+import { batchInside, daemonHealth, isNoDaemon, restartImageDaemon } from './emulated-batch.js';
 import { EMULATED, SID, type RunHost } from './run-hosts.js';
 import { RUNTIME_JOBS } from '../emulated/capacity.js';
 
@@ -182,8 +182,11 @@ function libvirtOn(image: Image): BackendEntry {
           if (booted.series) {
             const { startSeriesInside } = await import('../emulated/series-inside.js');
             await startSeriesInside(booted.host, booted.series);
-          }
-          const again = await batchInside(booted, op, unanswered);
+          } else ctx.notes.push(`${name}: ${await restartImageDaemon(booted)}`);
+          // The inputs the daemon died on (it hung up mid-answer) go last: one that crashes it
+          // again then costs no other input its answer.
+          const died = (f: string): boolean => { const o = batch.results.get(f); return o?.kind === 'error' && /End of file while reading data|Cannot recv data/.test(o.message); };
+          const again = await batchInside(booted, op, [...unanswered.filter((f) => !died(f)), ...unanswered.filter(died)]);
           for (const [f, o] of again.results) batch.results.set(f, o);
           const still = unanswered.filter(noAnswer(again.results));
           ctx.notes.push(`${name}: ${unanswered.length - still.length} of ${unanswered.length} answered after the libvirt inside was started again${still.length ? `; ${still.length} still unanswered (${await daemonHealth(booted)})` : ''}`);

@@ -29,6 +29,15 @@ export function isNoDaemon(o: Outcome): boolean {
   return o.kind === 'error' && /Failed to connect socket|End of file while reading data|Cannot recv data|Broken pipe|libvirt backend unavailable|did not answer within|does not answer/.test(o.message);
 }
 
+/** Start the image's own libvirtd inside again when it is gone (as guest/init.sh starts it), and
+ *  wait until it answers: after a crash on one input, the batch's other inputs still get their
+ *  answers. A series build's daemon is started by series-inside.ts instead. */
+export async function restartImageDaemon(b: BatchTarget): Promise<string> {
+  const r = await b.host.run(`p=$(cat /run/libvirtd.pid 2>/dev/null); if [ -n "$p" ] && [ -d /proc/$p ]; then echo "libvirtd $p still running"; else rm -f /run/libvirtd.pid; LIBVIRT_LOG_OUTPUTS="3:file:/run/libvirtd.log" libvirtd -d; echo "libvirtd started again"; fi
+i=0; until virsh -c qemu:///system version >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 120 ] && { echo "libvirtd does not answer after 60 s"; exit 1; }; sleep 0.5; done`, 90_000).catch((e: Error) => ({ stdout: `host did not answer: ${e.message}`, stderr: '', code: -1 }));
+  return r.stdout.trim().split('\n').join(' | ');
+}
+
 /** What the emulated host says about the libvirt inside: its process, its log's tail, the
  *  kernel's last words (an OOM kill, a segfault). */
 export async function daemonHealth(b: BatchTarget): Promise<string> {
