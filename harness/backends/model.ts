@@ -3,13 +3,19 @@ import { LibvirtError, NotModelledError, xmlErrorText } from '../model/errors.js
 import { xml2argv, xml2xml } from '../model/pipeline.js';
 import { loadProfile, ProfileError } from '../profiles/load.js';
 import { readXml, XmlReadError } from '../xml/read.js';
+import type { Profile } from '../model/profile.js';
 import type { Backend, Operation, Outcome } from './types.js';
 
 /** Run one operation; every expected failure becomes a one-line error outcome. */
 export function runModel(op: Operation, input: Uint8Array | string, profileName: string): Outcome {
-  let profile: ReturnType<typeof loadProfile> | null = null;
+  return runModelWith(op, input, () => loadProfile(profileName));
+}
+
+/** The same with a profile object (or its loader): the version report varies one switch at a time. */
+export function runModelWith(op: Operation, input: Uint8Array | string, load: Profile | (() => Profile)): Outcome {
+  let profile: Profile | null = null;
   try {
-    profile = loadProfile(profileName);
+    profile = typeof load === 'function' ? load() : load;
     const root = readXml(input);
     const text = op === 'argv' ? xml2argv(root, profile) : xml2xml(root, profile);
     return { kind: 'ok', text };
