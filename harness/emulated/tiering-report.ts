@@ -1,6 +1,6 @@
 // The tiering matrix's report (pure): the README table and the verdicts its golden holds.
 import { NODES, type Measurement } from './tiering-scenario.js';
-import { AS_BUILT, cellVerdict, tieringGoldenPath } from './tiering-cells.js';
+import { AS_BUILT, cellVerdict, SID_AS_BUILT, tieringGoldenPath } from './tiering-cells.js';
 
 export interface Cell {
   kernel: string;
@@ -15,6 +15,9 @@ export interface Cell {
   outside: number;
 }
 
+/** The matrix's label of the sid image's libvirt (its goldens: SID_AS_BUILT). */
+export const SID_BUILD_LABEL = 'sid as built (12.8)';
+
 export const fmt = (p: Record<string, number>): string => NODES.filter((n) => p[n]).map((n) => `${n}=${p[n]}`).join(' ') || '-';
 
 export function table(cells: Cell[]): string {
@@ -25,7 +28,7 @@ export function table(cells: Cell[]): string {
 /** Per cell: its golden's path (by build slug) and verdict text. */
 export function verdictFiles(root: string, cells: Cell[]): { file: string; text: string }[] {
   return cells.map((c) => {
-    const build = c.build === 'as built' ? AS_BUILT : c.build.replace(/^\+ /, '');
+    const build = c.build === 'as built' ? AS_BUILT : c.build === SID_BUILD_LABEL ? SID_AS_BUILT : c.build.replace(/^\+ /, '');
     return { file: tieringGoldenPath(root, c.kernel, build, c.key), text: cellVerdict(c.kernel, build, c.measurement.facts['cpuset.mems.domain'] ?? '', c.outside) };
   });
 }

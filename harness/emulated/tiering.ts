@@ -5,6 +5,7 @@
 // the nodeset. One boot per (kernel, libvirt); guests one at a time.
 //
 //   npm run tiering -- [--kernels 6.12,7.2] [--series DIR | --no-series] [--only KEY,…] [--seconds 40] [--bless]
+//   npm run tiering -- --host sid [--only KEY,…] [--seconds 40] [--bless]   (the sid image's libvirt 12.8 on kernel 7.2)
 //   (KEY: strict-0 restrictive-0 restrictive-0+2 restrictive-0+2-full)
 //
 // "as built" is the image's libvirt (Debian 12's 9.0.0); --series DIR (default
@@ -27,13 +28,14 @@ import { loadSeriesBuild } from '../series/manifest.js';
 import { chartPng, type Panel } from './plot.js';
 import { startSeriesInside } from './series-inside.js';
 import { FILL_LEAVE_MIB, IMAGE_LIBVIRT, pagesAt, pagesOutside, runScenario, SCENARIOS, seriesLibvirt, type Libvirt, type Scenario } from './tiering-scenario.js';
-import { fmt, table, verdictFiles, type Cell } from './tiering-report.js';
+import { fmt, SID_BUILD_LABEL, table, verdictFiles, type Cell } from './tiering-report.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost } from './vm.js';
+import type { EmulatedImageId } from './image.js';
 
 const DEFAULT_SERIES = 'cases/series/restrictive-domain-cpuset';
 
-interface Build { label: string; key?: string; root?: string; uri: string }
+interface Build { label: string; key?: string; root?: string; uri: string; image?: EmulatedImageId }
 
 function seriesBuild(dir: string): Build {
   const out = execFileSync('bash', ['scripts/build-libvirt.sh', '--patches', dir], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -45,7 +47,7 @@ function seriesBuild(dir: string): Build {
 }
 
 async function measure(kernel: string, build: Build, scenarios: Scenario[], seconds: number, log: (s: string) => void): Promise<Cell[]> {
-  const host = await EmulatedHost.boot({ topology: 'tiered', kernel });
+  const host = await EmulatedHost.boot({ topology: 'tiered', kernel, image: build.image });
   const cells: Cell[] = [];
   try {
     let lv: Libvirt = IMAGE_LIBVIRT;
@@ -70,7 +72,10 @@ async function measure(kernel: string, build: Build, scenarios: Scenario[], seco
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const opt = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
-  const kernels = (opt('--kernels') ?? '6.12,7.2').split(',');
+  const sid = opt('--host') === 'sid';
+  if (opt('--host') && !sid) { process.stderr.write(`tiering: unknown host '${opt('--host')}' (known: sid; without --host the default emulated image)\n`); return 2; }
+  if (sid && (opt('--series') || opt('--kernels'))) { process.stderr.write('tiering: --host sid runs Debian\'s libvirt 12.8 as built on kernel 7.2 only (no 12.x source to build a series from)\n'); return 2; }
+  const kernels = (sid ? '7.2' : opt('--kernels') ?? '6.12,7.2').split(',');
   const seconds = Number(opt('--seconds') ?? 40);
   const only = opt('--only')?.split(',');
   const unknown = only?.filter((k) => !SCENARIOS.some((s) => s.key === k)) ?? [];
@@ -81,8 +86,8 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const cells: Cell[] = [];
   try {
-    const builds: Build[] = [{ label: 'as built', uri: IMAGE_LIBVIRT.uri }];
-    if (!argv.includes('--no-series')) builds.push(seriesBuild(opt('--series') ?? DEFAULT_SERIES));
+    const builds: Build[] = sid ? [{ label: SID_BUILD_LABEL, uri: IMAGE_LIBVIRT.uri, image: 'sid' }] : [{ label: 'as built', uri: IMAGE_LIBVIRT.uri }];
+    if (!sid && !argv.includes('--no-series')) builds.push(seriesBuild(opt('--series') ?? DEFAULT_SERIES));
     for (const kernel of kernels) for (const b of builds) cells.push(...await measure(kernel, b, scenarios, seconds, log));
   } catch (e) {
     process.stderr.write(`tiering: ${(e as Error).message}\n`);
@@ -93,7 +98,7 @@ async function main(): Promise<number> {
     `"node 2 full": a memhog holds all but ${FILL_LEAVE_MIB} MiB of node 2's free memory first (${cells.find((c) => c.measurement.facts.fill_node2_mib)?.measurement.facts.fill_node2_mib ?? '?'} MiB). ${((Date.now() - t0) / 1000).toFixed(0)} s in all.\n\n` + table(cells);
   mkdirSync(out, { recursive: true });
   // A subset (CI's cells) does not overwrite the full matrix the README shows.
-  const stem = only || opt('--kernels') || argv.includes('--no-series') ? 'tiering-subset' : 'tiering-matrix';
+  const stem = sid ? 'tiering-sid' : only || opt('--kernels') || argv.includes('--no-series') ? 'tiering-subset' : 'tiering-matrix';
   writeFileSync(join(out, `${stem}.md`), md);
   writeFileSync(join(out, `${stem}.json`), JSON.stringify(cells, null, 1) + '\n');
   const panels: Panel[] = cells.map((c) => ({ title: `${c.kernel}, ${c.build}: ${c.scenario}`, series: { t: c.measurement.t, nodes: c.measurement.nodes } }));
