@@ -279,7 +279,8 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
 
   args.push('-uuid', d.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
   args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
-  args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
+  if (f.objectMonitorQmp) args.push('-object', objectArg([['qom-type', 'monitor-qmp'], ['id', 'monitor'], ['chardev', 'charmonitor']], profile));
+  else args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
   // qemuBuildPMCommandLine: without QEMU_CAPS_SET_ACTION a guest that may not reboot gets -no-reboot.
   const rebootAllowed = (d.onReboot ?? 'restart') !== 'destroy' || (d.onPoweroff ?? 'destroy') !== 'destroy'
     || !['destroy', 'coredump-destroy'].includes(d.onCrash ?? 'destroy');

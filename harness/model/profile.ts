@@ -95,6 +95,11 @@ export interface ProfileFlags {
   virtioCrypto: boolean;
   /** SGX enclave page cache memory (QEMU_CAPS_SGX_EPC); its sections are Profile.sgxSections. */
   sgxEpc: boolean;
+  /** The QMP monitor is an object, `-object monitor-qmp,id=monitor,chardev=charmonitor`, instead of
+   *  `-mon chardev=charmonitor,id=monitor,mode=control` (qemuBuildMonitorCommandLine). The capability
+   *  is 'object-monitor-qmp' in the capability cache of libvirt 12.8 with QEMU 11.1; libvirt 11.3.0
+   *  and 9.0.0 do not know it, so none of their profiles has it. */
+  objectMonitorQmp: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -269,6 +274,7 @@ export const NO_FLAGS: ProfileFlags = {
   pciBridge: false, dmiToPciBridge: false, ioh3420: false, x3130Upstream: false, xio3130Downstream: false, pxb: false, pxbPcie: false,
   netdevJson: false, chardevReconnectMs: false, vhostUserBlk: false, vhostUserFs: false, vhostUserFsBootindex: false,
   vhostUserGpu: false, vhostUserVga: false, virtioGpu: false, virtioVga: false, virtioGpuBlob: false, virtioCrypto: false, sgxEpc: false,
+  objectMonitorQmp: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -323,4 +329,5 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   VIRTIO_GPU_BLOB: 'virtioGpuBlob',
   DEVICE_VIRTIO_CRYPTO: 'virtioCrypto',
   SGX_EPC: 'sgxEpc',
+  OBJECT_MONITOR_QMP: 'objectMonitorQmp',
 };

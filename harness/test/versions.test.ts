@@ -27,7 +27,11 @@ t.test('profile names take an optional libvirt version', async (t) => {
   t.ok(p11.flags.machineAcpi && p11.flags.smpClusters && p11.flags.backingMaskProtocol, "QEMU 10.0's capabilities");
   t.same(p11.hostNodes, [0, 1, 2, 3], "11.3.0's mock host has nodes 0-3");
   t.ok(loadProfile('x86_64-latest.abi-update@11.3.0').abiUpdate, '.abi-update parses as *_ABI_UPDATE');
-  t.match(profileProblem('x86_64-latest@12.8.0'), /model covers libvirt 9\.0\.0 and 11\.3\.0/);
+  t.match(profileProblem('x86_64-latest@13.0.0'), /model covers libvirt 9\.0\.0, 11\.3\.0 and 12\.8\.0/);
+  const p12 = loadProfile('x86_64-11.1.0@12.8.0');
+  t.equal(p12.libvirtVersion, '12.8.0');
+  t.equal(p12.behaviour.memorySizeArg, 'size-k', "12.8.0 has 11.3.0's switches");
+  t.ok(p12.flags.objectMonitorQmp && !p11.flags.objectMonitorQmp, "QEMU 11.1 under 12.8.0 has object-monitor-qmp; 11.3.0's profiles do not know it");
   t.match(profileProblem('nocaps@11.3.0'), /unknown profile 'nocaps@11\.3\.0'/);
 });
 
@@ -43,7 +47,10 @@ t.test('host takes the version of the daemon it probed', async (t) => {
   t.equal(h.behaviour.memorySizeArg, 'size-k', "11.3.0's behaviour");
   t.notOk(h.flags.machineAcpi, "QEMU 7.2's capabilities under 11.3.0: no acpi= on -machine");
   t.equal(hostProfile({ ...facts, libvirtVersion: '9.0.0' }).behaviour.memorySizeArg, 'mib');
-  t.throws(() => hostProfile({ ...facts, libvirtVersion: '12.8.0' }), /model covers libvirt 9\.0\.0 and 11\.3\.0/);
+  t.throws(() => hostProfile({ ...facts, libvirtVersion: '13.0.0' }), /model covers libvirt 9\.0\.0, 11\.3\.0 and 12\.8\.0/);
+  const sid = hostProfile({ ...facts, libvirtVersion: '12.8.0', qemuVersion: '11.1.3' });
+  t.ok(sid.libvirtVersion === '12.8.0' && sid.flags.objectMonitorQmp, 'the sid host (12.8.0, QEMU 11.1): x86_64-11.1.0@12.8.0');
+  t.throws(() => hostProfile({ ...facts, libvirtVersion: '12.8.0' }), /no capability data for QEMU 7\.2\.0 under libvirt 12\.8\.0/);
 });
 
 const mixed = (memMode: string): string => `<domain type='qemu'><name>g</name><uuid>9f4b6512-e73a-4a25-93e8-5307802821ce</uuid>
@@ -91,8 +98,8 @@ t.test('a tree newer than the model: cases for the tree\'s own tests, the model 
   const dir = mkdtempSync(join(tmpdir(), 'lvh-newer-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   symlinkSync(join(tree11, 'tests'), join(dir, 'tests'));
-  writeFileSync(join(dir, 'meson.build'), "project(\n  'libvirt', 'c',\n  version: '12.8.0',\n)\n");
-  const why = 'libvirt 12.8.0 is not modelled: model covers libvirt 9.0.0 and 11.3.0';
+  writeFileSync(join(dir, 'meson.build'), "project(\n  'libvirt', 'c',\n  version: '13.0.0',\n)\n");
+  const why = 'libvirt 13.0.0 is not modelled: model covers libvirt 9.0.0, 11.3.0 and 12.8.0';
   const skipped = libvirtCases(dir);
   t.equal(skipped.cases.length, 0, 'by default: no cases');
   t.ok(skipped.skipped.length === 27 && skipped.skipped.every((s) => s.why === why), 'every registration skipped with the reason');
