@@ -165,6 +165,11 @@ export interface Behaviour {
   cryptoDevices: boolean;
   /** -blockdev: a storage node's cache object follows auto-read-only and discard (9.0.0: before them). */
   blockdevCacheAfterDiscard: boolean;
+  /** A memory device's <source><nodemask> is a strict policy whatever the domain's numatune mode
+   *  (libvirt 12.0.0's NEWS): its backend gets host-nodes with policy 'bind', restrictive included
+   *  (qemuBuildMemoryBackendProps); before, the mode of <numatune><memory> applied and restrictive
+   *  dropped the nodemask. */
+  memoryDeviceNodemaskStrict: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
@@ -175,6 +180,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
   netVhostUserChecksInQemu: false, videoBlob: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
+  memoryDeviceNodemaskStrict: false,
 };
 
 export interface Profile {

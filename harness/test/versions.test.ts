@@ -1,7 +1,7 @@
 // The model and the runner across libvirt releases: profile names with a version, behaviour
 // switches as data, and libvirt's two test layouts told apart by the tree's files.
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,4 +106,16 @@ t.test('a tree newer than the model: cases for the tree\'s own tests, the model 
   const kept = libvirtCases(dir, true, { unmodelled: 'case' });
   t.equal(kept.cases.length, 48, "unmodelled: 'case' keeps the 48 files for the tree's own tests");
   t.ok(kept.cases.every((c) => c.modelWhy === why), 'each says why the model sits out');
+});
+
+t.test("12.0.0's rule: a memory device's own nodemask is a strict binding, whatever the numatune mode", async (t) => {
+  for (const mode of ['interleave', 'preferred', 'restrictive']) {
+    const input = readFileSync(join(root, 'cases', `memory-${mode}-ram-dimm.xml`));
+    const o11 = runModel('argv', input, 'x86_64-latest@11.3.0');
+    const o12 = runModel('argv', input, 'x86_64-11.1.0@12.8.0');
+    if (o11.kind !== 'ok' || o12.kind !== 'ok') return t.fail(`${mode}: both should build`);
+    const dimm = (text: string): string => text.split('\n').find((l) => l.includes('"id":"memdimm0"')) ?? '';
+    t.match(dimm(o12.text), /"host-nodes":\[0\],"policy":"bind"/, `${mode}: 12.8.0 binds the dimm to its nodemask`);
+    t.notMatch(dimm(o11.text), /"policy":"bind"/, `${mode}: 11.3.0 follows <memory mode>`);
+  }
 });
