@@ -170,6 +170,9 @@ export interface Behaviour {
    *  (qemuBuildMemoryBackendProps); before, the mode of <numatune><memory> applied and restrictive
    *  dropped the nodemask. */
   memoryDeviceNodemaskStrict: boolean;
+  /** A NUMA cell of memory='0' is a memoryless node: `-numa node,nodeid=N,cpus=…` with neither a
+   *  memory backend object nor mem= (qemuBuildNumaCommandLine); before, it got a backend of size 0. */
+  zeroCellWithoutMemory: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
@@ -180,7 +183,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
   netVhostUserChecksInQemu: false, videoBlob: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
-  memoryDeviceNodemaskStrict: false,
+  memoryDeviceNodemaskStrict: false, zeroCellWithoutMemory: false,
 };
 
 export interface Profile {

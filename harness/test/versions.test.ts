@@ -119,3 +119,13 @@ t.test("12.0.0's rule: a memory device's own nodemask is a strict binding, whate
     t.notMatch(dimm(o11.text), /"policy":"bind"/, `${mode}: 11.3.0 follows <memory mode>`);
   }
 });
+
+t.test('12.8.0: a NUMA cell without memory is a memoryless node (no backend, no memdev)', async (t) => {
+  const input = readFileSync(join(root, 'cases', 'fuzz-01b0800dc6.xml'));
+  const o11 = runModel('argv', input, 'x86_64-latest@11.3.0');
+  const o12 = runModel('argv', input, 'x86_64-11.1.0@12.8.0');
+  if (o11.kind !== 'ok' || o12.kind !== 'ok') return t.fail('both should build');
+  t.match(o12.text, /-numa node,nodeid=0,cpus=0 \\\n/, '12.8.0: no memdev');
+  t.notMatch(o12.text, /ram-node0/, '12.8.0: no backend object');
+  t.match(o11.text, /-numa node,nodeid=0,cpus=0,memdev=ram-node0 \\\n/, '11.3.0: a backend of size 0');
+});
