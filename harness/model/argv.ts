@@ -116,7 +116,10 @@ function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendSta
   if (hmat && !profile.flags.numaHmat) fail('CONFIG_UNSUPPORTED', 'HMAT is not supported with this QEMU');
   const memOk = profile.flags.numaMemSupported || (profile.numaMemMachines ?? []).includes(d.os.machine);
   let needBackend = !memOk || hmat;
+  // 12.x: a cell without memory is a memoryless node, given no memory at all (zeroCellWithoutMemory).
+  const memoryless = (i: number): boolean => profile.behaviour.zeroCellWithoutMemory && cellKiB[i] === 0;
   const backends = cells.map((c, i) => {
+    if (memoryless(i)) return null;
     const b = memoryBackend(d, profile, { alias: `ram-node${i}`, sizeKiB: cellKiB[i], targetNode: i }, false, false, state);
     if (b.needed) needBackend = true;
     return b;
@@ -125,15 +128,16 @@ function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendSta
   const master = cells.findIndex((c) => c.cpus && c.cpus.length);
   if (master < 0) fail('CONFIG_UNSUPPORTED', 'At least one NUMA node has to have CPUs');
   cells.forEach((c, i) => {
-    if (needBackend) {
-      const tc = threadContext(d, profile, backends[i]);
+    const backend = backends[i];
+    if (needBackend && backend) {
+      const tc = threadContext(d, profile, backend);
       if (tc) args.push('-object', objectArg(tc, profile));
-      args.push('-object', objectArg(backends[i].props, profile));
+      args.push('-object', objectArg(backend.props, profile));
     }
     let node = `node,nodeid=${i}`;
     for (const r of bitmapRanges(c.cpus ?? [])) node += `,cpus=${r}`;
     if (hmat) node += `,initiator=${c.cpus && c.cpus.length ? i : master}`;
-    node += needBackend ? `,memdev=ram-node${i}` : `,mem=${Math.floor(cellKiB[i] / MiB)}`;
+    if (backend) node += needBackend ? `,memdev=ram-node${i}` : `,mem=${Math.floor(cellKiB[i] / MiB)}`;
     args.push('-numa', node);
   });
   // virDomainNumaNodesDistancesAreBeingSet: only when some pair is not the default 10/20.
@@ -279,7 +283,8 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
 
   args.push('-uuid', d.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
   args.push('-chardev', `socket,id=charmonitor,${fill(profile.monitor, d, profile)},server=on,wait=off`);
-  args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
+  if (f.objectMonitorQmp) args.push('-object', objectArg([['qom-type', 'monitor-qmp'], ['id', 'monitor'], ['chardev', 'charmonitor']], profile));
+  else args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
   // qemuBuildPMCommandLine: without QEMU_CAPS_SET_ACTION a guest that may not reboot gets -no-reboot.
   const rebootAllowed = (d.onReboot ?? 'restart') !== 'destroy' || (d.onPoweroff ?? 'destroy') !== 'destroy'
     || !['destroy', 'coredump-destroy'].includes(d.onCrash ?? 'destroy');

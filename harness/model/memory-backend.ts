@@ -193,7 +193,9 @@ export function memoryBackend(d: Domain, profile: Profile, mem: BackendMemory, f
   const nodemask = sourceNodes ?? numatuneNodeset(d, profile, mem.targetNode);
   checkAvailable(nodemask, profile);
   // The series: restrictive leaves the policy to the kernel (cgroups restrict the nodes).
-  if (nodemask && mode !== 'restrictive') props.push(['host-nodes', [...nodemask]], ['policy', POLICY[mode]]);
+  // 12.x: a memory device's own nodemask is always a strict binding (memoryDeviceNodemaskStrict).
+  if (sourceNodes && profile.behaviour.memoryDeviceNodemaskStrict) props.push(['host-nodes', [...sourceNodes]], ['policy', 'bind']);
+  else if (nodemask && mode !== 'restrictive') props.push(['host-nodes', [...nodemask]], ['policy', POLICY[mode]]);
   const plain = !needHugepage && !sourceNodes && !nodeSpecified && !nvdimmPath && !memAccess
     && mb?.source !== 'file' && mb?.source !== 'memfd' && !force;
   if (!plain && type === 'memory-backend-memfd' && !f.memfd)

@@ -95,6 +95,11 @@ export interface ProfileFlags {
   virtioCrypto: boolean;
   /** SGX enclave page cache memory (QEMU_CAPS_SGX_EPC); its sections are Profile.sgxSections. */
   sgxEpc: boolean;
+  /** The QMP monitor is an object, `-object monitor-qmp,id=monitor,chardev=charmonitor`, instead of
+   *  `-mon chardev=charmonitor,id=monitor,mode=control` (qemuBuildMonitorCommandLine). The capability
+   *  is 'object-monitor-qmp' in the capability cache of libvirt 12.8 with QEMU 11.1; libvirt 11.3.0
+   *  and 9.0.0 do not know it, so none of their profiles has it. */
+  objectMonitorQmp: boolean;
 }
 
 /** What libvirt's own code does differently from one release to another, as named switches
@@ -160,6 +165,14 @@ export interface Behaviour {
   cryptoDevices: boolean;
   /** -blockdev: a storage node's cache object follows auto-read-only and discard (9.0.0: before them). */
   blockdevCacheAfterDiscard: boolean;
+  /** A memory device's <source><nodemask> is a strict policy whatever the domain's numatune mode
+   *  (libvirt 12.0.0's NEWS): its backend gets host-nodes with policy 'bind', restrictive included
+   *  (qemuBuildMemoryBackendProps); before, the mode of <numatune><memory> applied and restrictive
+   *  dropped the nodemask. */
+  memoryDeviceNodemaskStrict: boolean;
+  /** A NUMA cell of memory='0' is a memoryless node: `-numa node,nodeid=N,cpus=…` with neither a
+   *  memory backend object nor mem= (qemuBuildNumaCommandLine); before, it got a backend of size 0. */
+  zeroCellWithoutMemory: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
@@ -170,6 +183,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
   netVhostUserChecksInQemu: false, videoBlob: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
+  memoryDeviceNodemaskStrict: false, zeroCellWithoutMemory: false,
 };
 
 export interface Profile {
@@ -269,6 +283,7 @@ export const NO_FLAGS: ProfileFlags = {
   pciBridge: false, dmiToPciBridge: false, ioh3420: false, x3130Upstream: false, xio3130Downstream: false, pxb: false, pxbPcie: false,
   netdevJson: false, chardevReconnectMs: false, vhostUserBlk: false, vhostUserFs: false, vhostUserFsBootindex: false,
   vhostUserGpu: false, vhostUserVga: false, virtioGpu: false, virtioVga: false, virtioGpuBlob: false, virtioCrypto: false, sgxEpc: false,
+  objectMonitorQmp: false,
 };
 
 /** libvirt's QEMU_CAPS_* names (without the prefix) for `nocaps+FLAG,FLAG` profiles. */
@@ -323,4 +338,5 @@ export const CAPS_FLAG_NAMES: Record<string, keyof ProfileFlags> = {
   VIRTIO_GPU_BLOB: 'virtioGpuBlob',
   DEVICE_VIRTIO_CRYPTO: 'virtioCrypto',
   SGX_EPC: 'sgxEpc',
+  OBJECT_MONITOR_QMP: 'objectMonitorQmp',
 };

@@ -35,9 +35,12 @@ export function useHostFacts(file: string): void {
   for (const k of [...cache.keys()]) if (k.startsWith('host')) cache.delete(k);
 }
 
+/** "9.0.0, 11.3.0 and 12.8.0". */
+const listVersions = (v: string[]): string => (v.length > 1 ? `${v.slice(0, -1).join(', ')} and ${v[v.length - 1]}` : v.join(''));
+
 function versionData(version: string): VersionData {
   const v = versions.versions[version];
-  if (!v) throw new ProfileError(`libvirt ${version} is not modelled: model covers libvirt ${KNOWN_VERSIONS.join(' and ')}`);
+  if (!v) throw new ProfileError(`libvirt ${version} is not modelled: model covers libvirt ${listVersions(KNOWN_VERSIONS)}`);
   return v;
 }
 

@@ -218,6 +218,37 @@ function libvirtOn(image: Image): BackendEntry {
   };
 }
 
+/** model@emulated, model@sid: the model with the facts probed from the libvirt inside that image
+ *  (profile emulated-TOPOLOGY[-KEY] or emulated-sid-TOPOLOGY), whose libvirt release picks the
+ *  behaviour switches and whose QEMU the capability profile (libvirt-versions.json hostCaps). The
+ *  sid host runs the project's argv/xml cases only: no runtime cases there. */
+function modelOn(image: Image): BackendEntry {
+  return {
+    id: `model@${image}`, limit: () => 1,
+    async make(ctx) {
+      const reason = await why(ctx, image);
+      if (reason) return { reason };
+      const { runModel } = await import('../backends/model.js');
+      const { predictEmulatedCase } = await import('../runtime/compare.js');
+      const { emulatedSpecs } = await import('../emulated/case-doc.js');
+      const specs = image === 'emulated' ? emulatedSpecs(ctx.root) : {};
+      const closeHost = shareHost(image);
+      return {
+        id: `model@${image}`, ops: image === 'emulated' ? ['argv', 'xml', 'runtime'] : ['argv', 'xml'],
+        unavailable: async () => null,
+        async run(c): Promise<Outcome> {
+          const { profile } = await emulatedHost(ctx, image);
+          if (c.op !== 'runtime') return runModel(c.op, readFileSync(c.input), profile);
+          // Which node each page lands on is the kernel's choice at the time, not a prediction.
+          if (specs[c.name]?.pages === 'exact') return { kind: 'error', message: "not modelled: per-node page counts ('pages': 'exact' in cases/emulated/cases.json)" };
+          return predictEmulatedCase(readFileSync(c.input), profile);
+        },
+        close: closeHost,
+      };
+    },
+  };
+}
+
 export const EMULATED_BACKENDS: BackendEntry[] = [
   {
     // All the run's emulated runtime cases go inside in one CLI call, RUNTIME_JOBS guests at once
@@ -271,29 +302,6 @@ export const EMULATED_BACKENDS: BackendEntry[] = [
   },
   libvirtOn('emulated'),
   libvirtOn('sid'),
-  {
-    // The model with the facts probed from the libvirt inside (profile emulated-TOPOLOGY[-KEY]).
-    id: 'model@emulated', limit: () => 1,
-    async make(ctx) {
-      const reason = await why(ctx);
-      if (reason) return { reason };
-      const { runModel } = await import('../backends/model.js');
-      const { predictEmulatedCase } = await import('../runtime/compare.js');
-      const { emulatedSpecs } = await import('../emulated/case-doc.js');
-      const specs = emulatedSpecs(ctx.root);
-      const closeHost = shareHost();
-      return {
-        id: 'model@emulated', ops: ['argv', 'xml', 'runtime'],
-        unavailable: async () => null,
-        async run(c): Promise<Outcome> {
-          const { profile } = await emulatedHost(ctx);
-          if (c.op !== 'runtime') return runModel(c.op, readFileSync(c.input), profile);
-          // Which node each page lands on is the kernel's choice at the time, not a prediction.
-          if (specs[c.name]?.pages === 'exact') return { kind: 'error', message: "not modelled: per-node page counts ('pages': 'exact' in cases/emulated/cases.json)" };
-          return predictEmulatedCase(readFileSync(c.input), profile);
-        },
-        close: closeHost,
-      };
-    },
-  },
+  modelOn('emulated'),
+  modelOn('sid'),
 ];

@@ -45,14 +45,15 @@ export const EMULATED: RunHost = {
 
 /** The emulated sid host (scripts/build-emulated-sid.sh: Debian sid's libvirt 12.8 and QEMU 11.1,
  *  kernel 7.2, topology mock8): only with --host sid, and then instead of `emulated` (one emulated
- *  VM at a time: two TCG VMs on this 2-core machine risk a guest double fault). Only the real
- *  libvirt plays here: the model does not know 12.x yet (issue 22 part 2), and libvirt's own
- *  expected files are those of other releases. The project's argv/xml cases are judged against
- *  goldens forked for its host id, as on any other host. */
+ *  VM at a time: two TCG VMs on this 2-core machine risk a guest double fault). The real libvirt
+ *  and the model told the facts probed inside (libvirt 12.8.0, capability profile
+ *  x86_64-11.1.0@12.8.0; issue 22 part 2) play here; libvirt's own expected files are those of
+ *  other releases. The project's argv/xml cases are judged against goldens forked for its host
+ *  id, as on any other host. */
 export const SID: RunHost = {
   key: 'sid',
   label: 'the emulated sid host (mock8; libvirt 12.8, QEMU 11.1, kernel 7.2)',
-  backends: { libvirt: 'libvirt@sid' },
+  backends: { model: 'model@sid', libvirt: 'libvirt@sid' },
   accepts: (c) => !c.host && c.op !== 'runtime' && c.source === 'project',
 };
 

@@ -176,15 +176,18 @@ t.test('pairs are declared once and instantiated per host', async (t) => {
   t.equal(unjudged.find((p) => p.id === 'runtime-vs-model@emulated')!.applies({ ...runtimeCase, host: 'emulated' }, { realProfile: 'x86_64-latest' }), 'not judged here yet', 'a pair a host does not judge is a skip with its reason');
 });
 
-t.test('--host sid swaps the 9.0.0 emulated host for the sid one, with the real libvirt only', async (t) => {
+t.test('--host sid swaps the 9.0.0 emulated host for the sid one, with the real libvirt and the 12.8.0 model', async (t) => {
   const { pairsOn } = await import('../runner/pairs.js');
   const { MACHINE, HOSTS, runHosts, SID } = await import('../runner/run-hosts.js');
   t.same(runHosts({}), HOSTS, 'a default run: the machine and the 9.0.0 emulated host');
   t.same(runHosts({ sid: true }).map((h) => h.key), ['', 'sid'], 'never two emulated VMs in one run');
   const ids = pairsOn([MACHINE, SID]).map((p) => p.id).filter((id) => id.endsWith('@sid'));
-  t.same(ids, ['golden-vs-libvirt@sid', 'libvirt-tests-vs-libvirt@sid'], 'no model of 12.x yet');
+  t.same(ids, ['golden-vs-model@sid', 'golden-vs-libvirt@sid', 'libvirt-vs-model@sid', 'libvirt-tests-vs-libvirt@sid'], 'the model of 12.8.0 is judged there too');
   const argvCase: Case = { source: 'project', name: 'x', op: 'argv', profile: 'host', id: 'project/xml2argv/x', input: '/x.xml', expect: { kind: 'golden' } };
-  const [golden, theirs] = pairsOn([SID]);
+  const sidPairs = pairsOn([SID]);
+  const golden = sidPairs.find((p) => p.id === 'golden-vs-libvirt@sid');
+  const theirs = sidPairs.find((p) => p.id === 'libvirt-tests-vs-libvirt@sid');
+  t.equal(sidPairs.find((p) => p.id === 'libvirt-vs-model@sid')!.applies(argvCase, { realProfile: 'none' }), true, "the model meets libvirt 12.8 on the project's cases");
   t.equal(golden!.applies(argvCase, { realProfile: 'x86_64-latest' }), true);
   t.equal(theirs!.applies({ ...argvCase, source: 'libvirt', family: true, profile: 'x86_64-latest' }, { realProfile: 'x86_64-latest' }), false, "libvirt's expected files are other releases': not judged there");
   const { parseRunArgs } = await import('../runner/options.js');
