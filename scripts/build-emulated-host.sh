@@ -15,6 +15,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib/debs.sh"
+. "$top/scripts/lib/warm-image.sh"
 cache="$top/.cache/emulated"
 guest="$top/harness/emulated/guest"
 die() { echo "build-emulated-host: ERROR: $*" >&2; exit 1; }
@@ -31,7 +32,7 @@ for p in "${pinned[@]}"; do
   v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null) || die "host package $p is not installed (run npm run setup)"
   versions+="$p=$v "
 done
-key=$( { cat "$0" "$top/scripts/lib/initramfs-modules.sh" "$guest/init.sh" "$guest/initramfs-init.sh"; echo "$versions"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$top/scripts/lib/initramfs-modules.sh" "$top/scripts/lib/warm-image.sh" "$guest/init.sh" "$guest/initramfs-init.sh"; echo "$versions"; } | sha256sum | cut -c1-16)
 dest="$cache/$key"
 
 if [ $force = 0 ] && [ -f "$dest/manifest.json" ]; then
@@ -138,16 +139,7 @@ rm -rf "$work/rootfs"
 
 # --- warm libvirtd's capability cache: one boot with the 6.12 kernel, writes kept -----------------
 say "warming libvirtd's capability cache (one boot, TCG)"
-timeout 600 /usr/bin/qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
-  -machine q35 -accel tcg,thread=multi,tb-size=256 -cpu max -smp 2 -m 2048M \
-  -kernel "$work/out/kernels/6.12/vmlinuz" -initrd "$work/out/kernels/6.12/initrd.img" \
-  -append "console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4 lvh.mode=warm" \
-  -drive if=none,id=d0,file="$work/out/rootfs.img",format=raw,cache=unsafe -device virtio-blk-pci,drive=d0 \
-  -chardev file,id=con,path="$work/warm.log" -serial chardev:con &
-qpid=$!
-wait "$qpid" || true
-qpid=""
-grep -q '@@WARMED' "$work/warm.log" || { tail -n 30 "$work/warm.log" >&2; die "capability cache warm-up failed (console tail above)"; }
+warm_capability_cache "$work/out/kernels/6.12" "$work/out/rootfs.img" "$work/warm.log" 600 || { tail -n 30 "$work/warm.log" >&2; die "capability cache warm-up failed (console tail above)"; }
 
 cat > "$work/out/manifest.json" <<EOF
 {

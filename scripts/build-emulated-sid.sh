@@ -23,6 +23,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib/debs.sh"
+. "$top/scripts/lib/warm-image.sh"
 cache="$top/.cache/emulated"
 scache="$cache/sid"
 guest="$top/harness/emulated/guest"
@@ -50,7 +51,7 @@ done
 # The packages whose versions are recorded (and pinned in the image) and the rest of the userspace.
 pinned=(libvirt-daemon-system libvirt-clients libvirt-daemon qemu-system-x86)
 extra=(numactl procps busybox-static kmod util-linux iproute2 libstdc++6 coreutils)
-recipe=$( { cat "$0" "$top/scripts/lib/initramfs-modules.sh" "$guest/init.sh" "$guest/initramfs-init.sh"; } | sha256sum | cut -c1-16)
+recipe=$( { cat "$0" "$top/scripts/lib/initramfs-modules.sh" "$top/scripts/lib/warm-image.sh" "$guest/init.sh" "$guest/initramfs-init.sh"; } | sha256sum | cut -c1-16)
 kdir="$cache/kernels/7.2/current"
 
 # --- the fast path: the current build's recipe and kernel match, no network ----------------------
@@ -149,15 +150,7 @@ rm -rf "$work/rootfs"
 
 # --- warm libvirtd's capability cache: one boot with the 7.2 kernel, writes kept -------------------
 say "warming libvirtd's capability cache (one boot, TCG)"
-timeout 900 /usr/bin/qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
-  -machine q35 -accel tcg,thread=multi,tb-size=256 -cpu max -smp 2 -m 2048M \
-  -kernel "$work/out/kernels/7.2/vmlinuz" -initrd "$work/out/kernels/7.2/initrd.img" \
-  -append "console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4 lvh.mode=warm" \
-  -drive if=none,id=d0,file="$work/out/rootfs.img",format=raw,cache=unsafe -device virtio-blk-pci,drive=d0 \
-  -chardev file,id=con,path="$work/warm.log" -serial chardev:con &
-qpid=$!
-wait "$qpid" || true
-qpid=""
+warm_capability_cache "$work/out/kernels/7.2" "$work/out/rootfs.img" "$work/warm.log" 900 || true
 cp "$work/warm.log" "$scache/last-warm.log"
 grep -q '@@WARMED' "$work/warm.log" || { tail -n 30 "$work/warm.log" >&2; die "capability cache warm-up failed (console tail above, whole log in $scache/last-warm.log)"; }
 
