@@ -59,6 +59,21 @@ export function readInputFile(file: string): Uint8Array {
 }
 
 export interface RuntimeInput { name: string; data: Uint8Array }
+
+/** The CLI inside was SIGKILLed (exit 137): inside a 3 GiB guest running several nested guests
+ *  that is the guest kernel's OOM killer (seen once in a CI dry run, all 22 answers lost). Carries
+ *  the guest kernel's own OOM lines, so the cause is named wherever the error is reported. */
+export class InsideKilled extends Error {
+  constructor(readonly evidence: string) {
+    super(`the CLI inside the emulated host was killed (SIGKILL)${evidence ? `; the guest kernel says: ${evidence}` : '; the guest kernel logged no OOM kill'}`);
+    this.name = 'InsideKilled';
+  }
+}
+
+async function oomEvidence(h: EmulatedHost): Promise<string> {
+  const r = await h.run("dmesg | grep -iE 'out of memory|oom-kill|killed process' | tail -n 3", 30_000).catch(() => ({ stdout: '' }));
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => l.replace(/^\[[ \d.]+\]\s*/, '')).join(' | ');
+}
 /** One case's part of a batch: what `runtime --json FILE` alone would have given. */
 export interface RuntimeResult extends CommandResult { name: string }
 
@@ -75,6 +90,7 @@ export async function runRuntimeBatch(h: EmulatedHost, inputs: RuntimeInput[], o
   for (const i of inputs) files[`${i.name}.xml`] = i.data;
   const paths = inputs.map((i) => `/tmp/lvh/${i.name}.xml`);
   const r = await runCliInside(h, ['runtime', '--json', '--accel', 'tcg', '--profile', opts.profile, '--jobs', String(opts.jobs), ...opts.uriArgs, ...paths], files, timeoutMs);
+  if (r.code === 137) throw new InsideKilled(await oomEvidence(h));
   const results = new Map<string, RuntimeResult>();
   if (inputs.length === 1) {
     results.set(inputs[0]!.name, { name: inputs[0]!.name, ...r });
