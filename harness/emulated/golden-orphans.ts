@@ -2,11 +2,11 @@
 // where the image exists, so "no run used it" says nothing; a golden is an orphan when no case
 // could ever own it: NAME.mock8[.lvVERSION].json needs a discovered emulated case NAME and a
 // modelled libvirt VERSION; tiering/KERNEL/BUILD/SCENARIO.json needs a tiering kernel, a build
-// that is `as-built` or a series directory, and a discovered tiering scenario.
+// that is `as-built`, `sid-as-built` or a series directory, and a discovered tiering scenario.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { KNOWN_VERSIONS } from '../profiles/load.js';
-import { AS_BUILT, TIERING_KERNELS, tieringGoldenDir } from './tiering-cells.js';
+import { AS_BUILT, SID_AS_BUILT, TIERING_KERNELS, tieringGoldenDir } from './tiering-cells.js';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -27,7 +27,7 @@ export function emulatedGoldenOrphans(root: string, cases: Set<string>, scenario
       const scenario = file?.endsWith('.json') ? file.slice(0, -'.json'.length) : undefined;
       why = more.length || !scenario ? 'not KERNEL/BUILD/SCENARIO.json'
         : !(TIERING_KERNELS as readonly string[]).includes(kernel) ? `kernel ${kernel} is not a tiering kernel (${TIERING_KERNELS.join(', ')})`
-        : build !== AS_BUILT && !existsSync(join(root, 'cases', 'series', build)) ? `build ${build} is neither ${AS_BUILT} nor a directory of cases/series`
+        : build !== AS_BUILT && build !== SID_AS_BUILT && !existsSync(join(root, 'cases', 'series', build)) ? `build ${build} is neither ${AS_BUILT}, ${SID_AS_BUILT} (npm run tiering -- --host sid) nor a directory of cases/series`
         : !scenarios.has(scenario) ? `scenario ${scenario} is not in cases/emulated/tiering.json`
         : null;
     } else {
