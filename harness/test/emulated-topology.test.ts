@@ -15,7 +15,7 @@ t.test('huge page reservations become one kernel parameter, per node and size', 
   t.same(kernelParams(small()), [], 'none reserved: no parameter');
   t.same(kernelParams(small({ 2048: 0 })), [], 'a zero count is no reservation');
   t.same(kernelParams(small({ 2048: 16 })), ['lvh.hugepages=0:2048:16']);
-  t.same(kernelParams(loadTopology('mock8')), [`lvh.hugepages=${[0, 1, 2, 3, 4, 5, 6, 7].map((n) => `${n}:2048:64`).join(',')}`]);
+  t.same(kernelParams(loadTopology('mock8')), [`lvh.hugepages=${[0, 1, 2, 3, 4, 5, 6, 7].map((n) => `${n}:2048:${n < 2 ? 32 : 64}`).join(',')}`]);
 });
 
 t.test('bad reservations are refused with the node named', async (t) => {
