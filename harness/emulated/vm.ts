@@ -6,9 +6,10 @@
 // RAM mapped privately from the saved files (README "Saved states").
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, openSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Channel, type CommandResult } from './channel.js';
+import { keepDeadConsole, lastWords, tail } from './console.js';
 import { cacheDir, EMULATED_IMAGES, EmulatedBootError, findImage, GUEST_NODE, missingKernel, EmulatedUnavailable, shareNode, type EmulatedImageId } from './image.js';
 import { keyedArgs, machineArgs, runArgs } from './machine.js';
 import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './runs.js';
@@ -18,8 +19,6 @@ import { loadTopology, projectRoot, vcpus, type Topology } from './topology.js';
 
 export { BUILD_COMMAND, cacheDir, cachedKernels, EMULATED_IMAGES, EmulatedBootError, EmulatedUnavailable, EXTRA_KERNELS, findImage, GUEST_NODE, isEmulatedImageId, KERNELS_COMMAND, missingKernel, type EmulatedImageId, type Manifest } from './image.js';
 
-/** Consoles of VMs that ended by themselves, kept for diagnosis (.cache/emulated/dead-vms/). */
-const DEAD_VMS_KEPT = 10;
 
 export interface BootOptions {
   /** Which image: `emulated` (the default, libvirt 9.0.0) or `sid` (libvirt 12.8, kernel 7.2). */
@@ -33,14 +32,6 @@ export interface BootOptions {
    *  (default: yes, unless LVH_EMULATED_SNAPSHOT=off; README "Saved states"). Only hosts with
    *  libvirtd answering are saved. */
   snapshot?: boolean;
-}
-
-function tail(file: string, lines = 25, none = '(no console output)'): string {
-  try {
-    return readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n') || none;
-  } catch {
-    return none;
-  }
 }
 
 /** How the host came up: booted (and whether its state was saved, or why not), or restored. */
@@ -91,23 +82,10 @@ export class EmulatedHost {
   /** Set once the harness itself powers the VM off or kills it. */
   private stopping = false;
 
-  /**
-   * QEMU ended on its own (the guest halted or panicked, or QEMU died): its run directory goes
-   * with it, so the console is copied where it survives, .cache/emulated/dead-vms/ (the last
-   * DEAD_VMS_KEPT), and its path is what a channel error names from then on.
-   */
+  /** QEMU ended on its own: its console is kept (console.ts), and that copy is what a channel
+   *  error names from then on. */
   private keepConsole(): void {
-    try {
-      const dir = join(projectRoot(), '.cache', 'emulated', 'dead-vms');
-      mkdirSync(dir, { recursive: true });
-      const dest = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${this.topology.name}-${this.kernel}.console.log`);
-      copyFileSync(this.consoleLog, dest);
-      this.keptConsole = dest;
-      process.stderr.write(`emulated host (${this.topology.name}, kernel ${this.kernel}): QEMU ended by itself (${this.exited}); console kept in ${dest}\n`);
-      for (const old of readdirSync(dir).sort().slice(0, -DEAD_VMS_KEPT)) rmSync(join(dir, old), { force: true });
-    } catch {
-      /* no console to keep */
-    }
+    this.keptConsole = keepDeadConsole(this.consoleLog, `${this.topology.name}-${this.kernel}`, this.exited);
   }
 
   private keptConsole: string | undefined;
@@ -130,8 +108,7 @@ export class EmulatedHost {
 
   /** The guest kernel's last words on the console (a panic, an oops), for the run's notes. */
   lastWords(): string {
-    const said = tail(this.consoleLog, 400, '').split('\n').filter((l) => /Kernel panic|Oops|BUG:|Out of memory|soft lockup/.test(l));
-    return said.slice(0, 3).map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, '')).join('; ') || 'no panic or oops on its console';
+    return lastWords(this.consoleLog);
   }
 
   get consoleLog(): string {
