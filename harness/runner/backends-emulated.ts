@@ -20,7 +20,7 @@ import { RUNTIME_JOBS } from '../emulated/capacity.js';
 type Host = import('../emulated/vm.js').EmulatedHost;
 const TOPOLOGY = 'mock8';
 /** Which emulated image a backend boots: the 9.0.0 one or sid's (--host sid). */
-type Image = 'emulated' | 'sid';
+type Image = import('../emulated/image.js').EmulatedImageId;
 const RUN_HOST: Record<Image, RunHost> = { emulated: EMULATED, sid: SID };
 const NAME: Record<Image, string> = { emulated: 'emulated host', sid: 'emulated sid host' };
 
