@@ -74,6 +74,8 @@ export interface Video {
   /** primary='yes' as written, or marked so at post-parse (the first video). */
   primary: boolean;
   blob?: boolean;
+  /** The QEMU device post-parse recorded for it (behaviour videoDeviceRecorded), formatted as device=. */
+  device?: 'virtio-vga' | 'virtio-gpu' | 'vhost-user-vga' | 'vhost-user-gpu';
   address?: PciAddress;
 }
 

@@ -9,7 +9,7 @@ import { validateIdmap } from './idmap.js';
 import { pciControllerPostParse } from './pci-controllers.js';
 import { bootOrderPostParse } from './boot-order.js';
 import { diskPostParse } from './disks.js';
-import { orderVideos } from './videos.js';
+import { orderVideos, videoDevice } from './videos.js';
 import { validateDevices } from './validate-devices.js';
 import {
   assignMemorySlots, memoryDevicesPostParse, numaAutoAdd, memoryTotalsPostParse, validateMemoryBacking, validateMemoryHotplug,
@@ -168,6 +168,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
   if (!devs.audios.length) devs.audios.push({ id: 1, type: 'none' });
   // virDomainDefPostParseVideo: the primary video first, and marked so.
   if (devs.videos.length) devs.videos = orderVideos(devs.videos);
+  if (profile.behaviour.videoDeviceRecorded) for (const v of devs.videos) v.device = videoDevice(v, profile);
 
   // virDomainDefPostParseCPU: check= means nothing without a model (none was set by default).
   if (d.cpu && (d.cpu.mode ?? 'custom') === 'custom' && !d.cpu.model && d.cpu.check !== undefined)
@@ -179,6 +180,10 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // Validation (virDomainDefValidate): the driver's domain checks first (qemuValidateDomainDef),
   // whose first host fact is the virt type.
   if (!typeSupported) fail('CONFIG_UNSUPPORTED', `Emulator '${devs.emulator}' does not support virt type '${d.type}'`);
+  // …then the machine type, against the binary's own list (QEMU drops old machine types).
+  const machines = profile.machineTypes?.[binArch];
+  if (machines && !machines.includes(d.os.machine))
+    fail('CONFIG_UNSUPPORTED', `Emulator '${devs.emulator}' does not support machine type '${d.os.machine}'`);
 
   validateMemoryHotplug(d, profile);
   // qemuValidateDomainVCpuTopology: an explicit topology must multiply out to the vCPU count.

@@ -173,6 +173,10 @@ export interface Behaviour {
   /** A NUMA cell of memory='0' is a memoryless node: `-numa node,nodeid=N,cpus=…` with neither a
    *  memory backend object nor mem= (qemuBuildNumaCommandLine); before, it got a backend of size 0. */
   zeroCellWithoutMemory: boolean;
+  /** A virtio video's XML records the QEMU device chosen for it, `<model type='virtio' …
+   *  device='virtio-vga|virtio-gpu|vhost-user-vga|vhost-user-gpu'/>`, after blob= (seen on the
+   *  sid host's 12.8.0: the primary VGA-compatible where QEMU has that device, the others plain). */
+  videoDeviceRecorded: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
@@ -183,7 +187,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
   netVhostUserChecksInQemu: false, videoBlob: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
-  memoryDeviceNodemaskStrict: false, zeroCellWithoutMemory: false,
+  memoryDeviceNodemaskStrict: false, zeroCellWithoutMemory: false, videoDeviceRecorded: false,
 };
 
 export interface Profile {
@@ -194,6 +198,12 @@ export interface Profile {
   flags: ProfileFlags;
   /** Machine-type aliases resolved at define time ("pc" -> "pc-i440fx-7.2"); empty: kept as given. */
   machineAliases: Record<string, string>;
+  /** The machine types (names and aliases) each emulator binary reports, by the binary's arch
+   *  ("x86_64" for qemu-system-x86_64, "i686" for qemu-system-i386), as the daemon's capability
+   *  cache lists them; a machine outside its binary's list is refused at validation
+   *  (virQEMUCapsIsMachineSupported). Absent: not known, nothing refused (libvirt's test profiles,
+   *  whose caps list every machine their inputs name). */
+  machineTypes?: Record<string, string[]>;
   /** Machine types whose query-machines says numaMemSupported (when flags.numaMemSupported is off). */
   numaMemMachines?: string[];
   /** Default guest CPU model per emulator arch added at post-parse (QEMU >= 4.2 reports one per

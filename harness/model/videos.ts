@@ -43,6 +43,13 @@ export function orderVideos(videos: Video[]): Video[] {
   return out;
 }
 
+/** The QEMU device of a virtio video (qemuDomainSupportsVideoVga: a primary video is
+ *  VGA-compatible where QEMU has that device), as 12.x records it in the XML. */
+export function videoDevice(v: Video, profile: Profile): NonNullable<Video['device']> {
+  const vga = v.primary && (v.vhostuser ? profile.flags.vhostUserVga : profile.flags.virtioVga);
+  return v.vhostuser ? (vga ? 'vhost-user-vga' : 'vhost-user-gpu') : vga ? 'virtio-vga' : 'virtio-gpu';
+}
+
 /** qemuValidateDomainDeviceDefVideo for a virtio video. */
 export function validateVideo(d: Domain, profile: Profile, v: Video): void {
   if (!profile.flags.virtioGpu) fail('CONFIG_UNSUPPORTED', "domain configuration does not support video model 'virtio'");
@@ -62,6 +69,7 @@ export function formatVideo(v: Video, ind: string, address: (a: PciAddress) => s
   if (v.heads) model += ` heads='${v.heads}'`;
   if (v.primary) model += " primary='yes'";
   if (v.blob !== undefined) model += ` blob='${v.blob ? 'on' : 'off'}'`;
+  if (v.device) model += ` device='${v.device}'`;
   out.push(`${model}/>`);
   if (v.address) out.push(`${ind}  ${address(v.address)}`);
   out.push(`${ind}</video>`);

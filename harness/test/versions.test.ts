@@ -130,6 +130,33 @@ t.test('12.8.0: a NUMA cell without memory is a memoryless node (no backend, no 
   t.match(o11.text, /-numa node,nodeid=0,cpus=0,memdev=ram-node0 \\\n/, '11.3.0: a backend of size 0');
 });
 
+/** A small domain with one (or two) virtio videos on the given machine type. */
+const videoDomain = (machine: string, videos: string): Buffer => Buffer.from(`<domain type='qemu'><name>g</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+<memory unit='KiB'>219100</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='${machine}'>hvm</type></os>
+<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>${videos}</devices></domain>`);
+const virtio = "<video><model type='virtio' heads='1'/></video>";
+
+t.test("12.8.0: QEMU 11.1's machine types are the sid daemon's list; a dropped one is refused in libvirt's words", async (t) => {
+  const p12 = loadProfile('x86_64-11.1.0@12.8.0');
+  t.ok(p12.machineTypes?.x86_64?.includes('pc-i440fx-11.1') && p12.machineTypes.x86_64.includes('q35'), 'names and aliases are listed');
+  t.notOk(p12.machineTypes?.x86_64?.includes('pc-i440fx-4.2'), 'QEMU 11.1 has no machine older than 5.2');
+  const old = runModel('argv', videoDomain('pc-i440fx-4.2', ''), 'x86_64-11.1.0@12.8.0');
+  t.same(old, { kind: 'error', message: "unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' does not support machine type 'pc-i440fx-4.2'" });
+  t.equal(runModel('argv', videoDomain('pc-i440fx-5.2', ''), 'x86_64-11.1.0@12.8.0').kind, 'ok', 'pc-i440fx-5.2 is still there');
+  t.equal(runModel('argv', videoDomain('pc-i440fx-4.2', ''), 'x86_64-latest@11.3.0').kind, 'ok', "a profile without a machine list (libvirt's tests) refuses none");
+});
+
+t.test('12.8.0 records the QEMU device of a virtio video in the XML (videoDeviceRecorded); 11.3.0 does not', async (t) => {
+  const two = videoDomain('pc', virtio + virtio);
+  const o12 = runModel('xml', two, 'x86_64-11.1.0@12.8.0');
+  const o11 = runModel('xml', two, 'x86_64-latest@11.3.0');
+  if (o12.kind !== 'ok' || o11.kind !== 'ok') return t.fail(`both should define: ${JSON.stringify([o12, o11])}`);
+  t.match(o12.text, /<model type='virtio' heads='1' primary='yes' device='virtio-vga'\/>[\s\S]*<model type='virtio' heads='1' device='virtio-gpu'\/>/, 'primary VGA-compatible, the other plain');
+  t.notMatch(o11.text, /device=/, '11.3.0 writes no device');
+  const vhost = runModel('xml', videoDomain('pc', "<video><driver name='vhostuser'/><model type='virtio' heads='1'/></video>"), 'x86_64-11.1.0@12.8.0');
+  t.match(vhost.kind === 'ok' ? vhost.text : vhost.message, /device='vhost-user-vga'/, 'a vhost-user primary is vhost-user-vga');
+});
+
 t.test("libvirt 11.3.0's test inputs inside the model's vocabulary run through 12.8.0 without a crash", async (t) => {
   if (!existsSync(join(tree11, 'tests', 'qemuxmlconftest.c'))) return t.skip('libvirt 11.3.0 test data needed');
   // No 12.x test data exists: the check is that the model answers (output or libvirt's error),
