@@ -235,6 +235,8 @@ export const EXEMPTIONS: readonly Exemption[] = [
     'unsupported configuration: check attribute specified for CPU with no model',
   ].map((template) => ({ template, applies: (p: Profile) => (p.virtTypes ?? ['qemu', 'kvm']).includes('kvm'),
     reason: "the host's capabilities list KVM: every virt type the model knows has machine types, a preferred machine and a default CPU model" })),
+  { template: "unsupported configuration: Emulator '…' does not support machine type '…'", applies: (p) => !p.machineTypes,
+    reason: "the host's capability data carries no machine list (profile machineTypes: only QEMU 11.1's, the sid host's, has one), so the model refuses no machine type there" },
   { template: 'the CPU is incompatible with host CPU: …', applies: (p) => !p.flags.kvm || !(p.kvmCpuModels?.qemu64 && 'error' in p.kvmCpuModels.qemu64),
     reason: "the host has no KVM, or its CPU runs qemu64 (the profile's kvmCpuModels verdict), so no custom CPU is refused" },
   ...MEMORY_EXEMPTIONS,
