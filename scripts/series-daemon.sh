@@ -116,7 +116,16 @@ case "$cmd" in
     echo "uri=$uri"
     ;;
   stop)
+    # A guest whose start was in flight as the daemon went (a run interrupted mid-start; seen when
+    # a CI run was stopped) is in no list: a QEMU still using this build's private state directory
+    # is one of its guests, and goes too, daemon or not. No other QEMU names that directory.
+    sweep_guests() {
+      for q in $(pgrep -f "^/usr/bin/qemu-system-[a-z0-9_]+ .*/var/lib/lvh/$key/" || true); do
+        kill -KILL "$q" 2>/dev/null && say "killed QEMU $q, a guest of build $key left behind" || true
+      done
+    }
     if ! pid=$(recorded_pid); then
+      sweep_guests
       say "not running (nothing recorded for $key)"
       rm -f "$pidfile"
       exit 0
@@ -130,6 +139,7 @@ case "$cmd" in
     kill -TERM "$pid"
     for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
     if [ -d "/proc/$pid" ]; then say "pid $pid ignores SIGTERM; SIGKILL"; kill -KILL "$pid" || true; fi
+    sweep_guests
     rm -f "$pidfile"
     # Its runtime directory (sockets, tokens) goes with it; /var/lib/lvh/KEY keeps the QEMU
     # capability cache for the next start of the same build.

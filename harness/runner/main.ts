@@ -77,11 +77,14 @@ function probeHost(o: RunOptions): string | null {
   return said;
 }
 
-/** --html on Ctrl-C / SIGTERM / SIGHUP: the suite files are stopped and the page is written for
- *  what they had recorded, marked incomplete; then the run ends as the signal would end it. */
-function reportOnSignal(o: RunOptions, state: RunState): void {
+/** On Ctrl-C / SIGTERM / SIGHUP the suite files get the signal too (a signal sent to this process
+ *  alone, not its group, must not leave them running on: each cleans up what it started), and
+ *  with --html the page is written for what they had recorded, marked incomplete; then the run
+ *  ends as the signal would end it. */
+function stopOnSignal(o: RunOptions, state: RunState): void {
   const onSignal = (sig: NodeJS.Signals): void => {
     for (const c of children) c.kill(sig);
+    if (!o.html) process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as Record<string, number>)[sig]!);
     try {
       const records = readSuiteRecords(o.workDir);
       const verdicts = records.flatMap((r) => r.verdicts);
@@ -119,7 +122,7 @@ async function main(): Promise<number> {
   mkdirSync(workDir, { recursive: true });
   const files = suiteFiles(o);
   const state: RunState = { args: process.argv.slice(2), startedAt, caseSuite: files.some((f) => CASE_SUITES.has(f)), suiteFiles: [] };
-  if (o.html) reportOnSignal(o, state);
+  stopOnSignal(o, state);
   try {
     const ran = await runFiles(files, o, Math.max(2, availableParallelism()));
     state.suiteFiles = ran.map((r) => ({ file: r.file, seconds: r.seconds, exit: r.code }));
