@@ -92,6 +92,9 @@ export interface RunMeta extends SuiteMeta {
   incomplete?: string;
   expectFailures: ExpectReport[];
   notes: string[];
+  /** What changed between libvirt releases (harness/versions/), computed when an HTML page is
+   *  written, or why it could not be. */
+  versions?: import('../versions/main.js').Report | { unavailable: string };
 }
 
 /** Durations per backend from the per-case busy times. */

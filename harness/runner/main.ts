@@ -18,6 +18,7 @@ import { defaultJobs, parseRunArgs, RUN_ENV, UsageError, USAGE, type RunOptions 
 import { runFactsFile } from './facts-file.js';
 import { expectLines, expectReport } from './expect-failures.js';
 import { runMetaOf, type RunState } from './run-meta-of.js';
+import type { RunMeta } from '../reporters/run-meta.js';
 import { writeReport } from '../reporters/html/page.js';
 import type { ChildProcess } from 'node:child_process';
 
@@ -99,6 +100,17 @@ function stopOnSignal(o: RunOptions, state: RunState): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal);
 }
 
+/** `npm run versions`' report for the HTML page; a reason instead of it never fails the run. */
+async function releasesReport(): Promise<RunMeta['versions']> {
+  try {
+    const { buildReport } = await import('../versions/main.js');
+    const r = buildReport(null);
+    return r.releases.length < 2 ? { unavailable: `goldens of ${r.releases.length} release(s) on the emulated topology; two are needed` } : r;
+  } catch (e) {
+    return { unavailable: (e as Error).message.split('\n')[0] };
+  }
+}
+
 async function main(): Promise<number> {
   const startedAt = new Date();
   const workDir = join(root, '.cache', 'runs', String(process.pid));
@@ -152,7 +164,11 @@ async function main(): Promise<number> {
       expect = expectReport(o.expectFailures, verdicts, { kvm: facts.virtTypes ? facts.virtTypes.includes('kvm') : !!facts.kvmUsable });
     }
     const meta = runMetaOf(o, state, records, [...new Set(notes)], expect);
-    if (o.html) { writeReport(o.html, verdicts, meta); console.log(`# HTML: ${o.html}`); }
+    if (o.html) {
+      meta.versions = await releasesReport();
+      writeReport(o.html, verdicts, meta);
+      console.log(`# HTML: ${o.html}`);
+    }
     if (o.summaryJson) {
       const summary: RunSummary = { shard: o.shard ? `${o.shard.index}/${o.shard.total}` : null, cases: Object.keys(costs), verdicts, notes: [...new Set(notes)], meta };
       writeAtomic(o.summaryJson, JSON.stringify(summary));

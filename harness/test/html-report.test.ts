@@ -207,3 +207,19 @@ t.test('untrusted text is escaped everywhere', { skip: why ?? false, timeout: 12
   t.ok((await page.locator('details.failure .d2h-wrapper').innerText()).includes(evil), 'the diff shows the <script> line as text');
   t.same(errors, [], 'no page errors');
 });
+
+t.test('the page shows what changed between libvirt releases, or says why it cannot', async (t) => {
+  const versions = {
+    releases: [{ version: '9.0.0', host: 'lv9-a', qemu: '7.2', goldens: 40 }, { version: '11.3.0', host: 'lv11-b', qemu: '7.2', goldens: 50 }],
+    transitions: [{ from: '9.0.0', to: '11.3.0', compared: 579, same: 389, notComparable: 25, byKind: { 'changed output': 148, 'new error': 8 }, notComparableInputs: [] }],
+    groups: [{ from: '9.0.0', to: '11.3.0', op: 'argv' as const, kind: 'changed output' as const, signature: ['~-m'], inputs: ['project/xml2argv/a', 'project/xml2argv/b'], explainedBy: { memorySizeArg: 2 } },
+      { from: '9.0.0', to: '11.3.0', op: 'xml' as const, kind: 'new error' as const, signature: ['<cpu>'], inputs: ['project/xml2xml/c'], explainedBy: {} }],
+  };
+  const html = renderReport([], meta({ versions }));
+  const section = html.slice(html.indexOf('id="versions"'));
+  t.match(section, /<td>9\.0\.0 → 11\.3\.0<\/td><td>579<\/td><td>389<\/td><td>148<\/td><td>8<\/td><td>0<\/td><td>0<\/td><td>25<\/td>/, 'counts per kind of difference');
+  t.match(section, /<td>~-m<\/td><td>2<\/td><td>project\/xml2argv\/a<\/td><td>memorySizeArg \(2\)<\/td>/, 'a group names the switch that explains it');
+  t.match(section, /<td>project\/xml2xml\/c<\/td><td>unexplained<\/td>/, 'an unexplained group says so');
+  t.match(renderReport([], meta({ versions: { unavailable: 'goldens of 1 release(s)' } })), /Not available: goldens of 1 release\(s\)/);
+  t.match(renderReport([], meta()), /Not computed for this page/);
+});

@@ -11,6 +11,7 @@ import type { Verdict } from '../verdict.js';
 import { SCRIPT, STYLE } from './client.js';
 import { diffCss } from './diff.js';
 import { emulated, expected, runFacts } from './run.js';
+import { releases } from './releases.js';
 import { countsLine, countsOf, failureIds, failures, matrix, raw, skipGroups } from './verdicts.js';
 
 export function renderReport(verdicts: Verdict[], meta: RunMeta): string {
@@ -41,6 +42,7 @@ export function renderReport(verdicts: Verdict[], meta: RunMeta): string {
         h('h2', 'cases × pairs'), ...matrix(verdicts, anchors),
         h('h2#skips', `skipped, by reason (${n.skip + n.todo})`), ...skipGroups(verdicts),
         h('h2#emulated', 'the emulated host'), ...emulated(meta),
+        h('h2#versions', 'between libvirt releases'), ...releases(meta),
         h('script', [raw(SCRIPT)]),
       ]),
     ]),
