@@ -61,6 +61,14 @@ recorded_pid() {
   echo "$pid"
 }
 answers() { timeout 10 "$virsh" -c "$uri" version >/dev/null 2>&1; }
+# A guest whose start was in flight as the daemon went (a run interrupted mid-start; seen when a
+# CI run was stopped) is in no list: a QEMU still using this build's private state directory is
+# one of its guests, and goes too, daemon or not. No other QEMU names that directory.
+sweep_guests() {
+  for q in $(pgrep -f "^/usr/bin/qemu-system-[a-z0-9_]+ .*/var/lib/lvh/$key/" || true); do
+    kill -KILL "$q" 2>/dev/null && say "killed QEMU $q, a guest of build $key left behind" || true
+  done
+}
 
 write_config() {
   mkdir -p "$etc" "$rundir"
@@ -116,14 +124,6 @@ case "$cmd" in
     echo "uri=$uri"
     ;;
   stop)
-    # A guest whose start was in flight as the daemon went (a run interrupted mid-start; seen when
-    # a CI run was stopped) is in no list: a QEMU still using this build's private state directory
-    # is one of its guests, and goes too, daemon or not. No other QEMU names that directory.
-    sweep_guests() {
-      for q in $(pgrep -f "^/usr/bin/qemu-system-[a-z0-9_]+ .*/var/lib/lvh/$key/" || true); do
-        kill -KILL "$q" 2>/dev/null && say "killed QEMU $q, a guest of build $key left behind" || true
-      done
-    }
     if ! pid=$(recorded_pid); then
       sweep_guests
       say "not running (nothing recorded for $key)"

@@ -43,10 +43,13 @@ export function orderVideos(videos: Video[]): Video[] {
   return out;
 }
 
-/** The QEMU device of a virtio video (qemuDomainSupportsVideoVga: a primary video is
- *  VGA-compatible where QEMU has that device), as 12.x records it in the XML. */
+/** qemuDomainSupportsVideoVga: a primary virtio video is VGA-compatible where QEMU has it. */
+const vgaCompatible = (v: Video, profile: Profile): boolean =>
+  v.primary && (v.vhostuser ? profile.flags.vhostUserVga : profile.flags.virtioVga);
+
+/** The QEMU device of a virtio video, as 12.x records it in the XML. */
 export function videoDevice(v: Video, profile: Profile): NonNullable<Video['device']> {
-  const vga = v.primary && (v.vhostuser ? profile.flags.vhostUserVga : profile.flags.virtioVga);
+  const vga = vgaCompatible(v, profile);
   return v.vhostuser ? (vga ? 'vhost-user-vga' : 'vhost-user-gpu') : vga ? 'virtio-vga' : 'virtio-gpu';
 }
 
@@ -81,8 +84,7 @@ export function formatVideo(v: Video, ind: string, address: (a: PciAddress) => s
 export function videoArgs(v: Video, index: number, profile: Profile, deviceArg: (props: Props) => string, pci: (a: PciAddress) => Props): string[] {
   const alias = `video${index}`;
   const args: string[] = [];
-  // qemuDomainSupportsVideoVga: a primary virtio video is VGA-compatible where QEMU has it.
-  const vga = v.primary && (v.vhostuser ? profile.flags.vhostUserVga : profile.flags.virtioVga);
+  const vga = vgaCompatible(v, profile);
   let props: Props;
   if (v.vhostuser) {
     if (profile.vhostUserGpuFd === undefined) notModelled(`a vhost-user GPU under profile ${profile.name} (the GPU process's socket is opened at start)`);

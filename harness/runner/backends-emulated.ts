@@ -15,6 +15,7 @@ import { readHosts, type HostTable } from './goldens.js';
 import { committedFacts, describeHost, hostId } from './hosts.js';
 import { batchInside, daemonHealth, isNoDaemon, restartImageDaemon } from './emulated-batch.js';
 import { EMULATED, SID, type RunHost } from './run-hosts.js';
+import { outsideVocabulary } from './pairs.js';
 import { RUNTIME_JOBS } from '../emulated/capacity.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
@@ -172,9 +173,9 @@ function libvirtOn(image: Image): BackendEntry {
           const { profile } = await emulatedHost(ctx, image);
           mine = mine.filter((c) => {
             if (c.source !== 'libvirt') return true;
-            const m = runModel(c.op as 'argv' | 'xml', readFileSync(c.input), profile);
-            if (m.kind !== 'error' || !m.message.startsWith('not modelled:')) return true;
-            results.set(`${c.op} ${insidePath(ctx.root, c.input)}`, { kind: 'skip', reason: `outside the model's vocabulary (${m.message}); not sent to the daemon` });
+            const outside = outsideVocabulary(runModel(c.op as 'argv' | 'xml', readFileSync(c.input), profile));
+            if (!outside) return true;
+            results.set(`${c.op} ${insidePath(ctx.root, c.input)}`, { kind: 'skip', reason: `${outside}; not sent to the daemon` });
             return false;
           });
         }

@@ -82,10 +82,12 @@ function probeHost(o: RunOptions): string | null {
  *  alone, not its group, must not leave them running on: each cleans up what it started), and
  *  with --html the page is written for what they had recorded, marked incomplete; then the run
  *  ends as the signal would end it. */
+const signalStatus = (sig: NodeJS.Signals): number => 128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as Record<string, number>)[sig]!;
+
 function stopOnSignal(o: RunOptions, state: RunState): void {
   const onSignal = (sig: NodeJS.Signals): void => {
     for (const c of children) c.kill(sig);
-    if (!o.html) process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as Record<string, number>)[sig]!);
+    if (!o.html) process.exit(signalStatus(sig));
     try {
       const records = readSuiteRecords(o.workDir);
       const verdicts = records.flatMap((r) => r.verdicts);
@@ -95,7 +97,7 @@ function stopOnSignal(o: RunOptions, state: RunState): void {
       console.error(`npm test: interrupted by ${sig}; no HTML report: ${(e as Error).message.split('\n')[0]}`);
     }
     rmSync(o.workDir, { recursive: true, force: true });
-    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as Record<string, number>)[sig]!);
+    process.exit(signalStatus(sig));
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal);
 }

@@ -45,6 +45,10 @@ export interface Pair extends Omit<PairTemplate, 'expected' | 'actual'> {
   actual: string;
 }
 
+/** A model answer that is a refusal as outside its vocabulary, as a skip reason; else null. */
+export const outsideVocabulary = (o: Outcome): string | null =>
+  o.kind === 'error' && o.message.startsWith('not modelled:') ? `outside the model's vocabulary (${o.message})` : null;
+
 const project = (c: Case): boolean => c.source === 'project' && c.op !== 'runtime';
 const theirs = (c: Case): boolean => c.source === 'libvirt';
 /** libvirt's NUMA family runs on every backend; its other registrations on the model only. */
@@ -58,7 +62,7 @@ export const PAIR_TEMPLATES: PairTemplate[] = [
   {
     id: 'libvirt-tests-vs-model', expected: { from: 'reference' }, actual: 'model', rules: 'libvirt-tests-model', applies: theirs, hostIndependent: true,
     // Beyond the NUMA family, an input the model refuses as outside its vocabulary is not a run.
-    skipAfter: (_e, actual, c) => c.family === false && actual.kind === 'error' && actual.message.startsWith('not modelled:') ? `outside the model's vocabulary (${actual.message})` : null,
+    skipAfter: (_e, actual, c) => (c.family === false ? outsideVocabulary(actual) : null),
   },
   {
     id: 'libvirt-tests-vs-libvirt', expected: { from: 'reference' }, actual: 'libvirt', rules: 'libvirt-tests',
@@ -77,7 +81,8 @@ export const PAIR_TEMPLATES: PairTemplate[] = [
   {
     id: 'libvirt-vs-model(tests)', expected: { from: 'backend', role: 'libvirt' }, actual: 'model(tests)', rules: 'project', applies: theirs, modelSide: true,
     skipAfter: (expected, actual) => {
-      if (actual.kind === 'error' && actual.message.startsWith('not modelled:')) return `outside the model's vocabulary (${actual.message})`;
+      const outside = outsideVocabulary(actual);
+      if (outside) return outside;
       // A helper program the host lacks (virtiofsd): the daemon's answer is about the host.
       const lacking = expected?.kind === 'error' ? /cannot execute binary (\S+): No such file or directory/.exec(expected.message) : null;
       return lacking ? `host lacks ${lacking[1]}` : null;

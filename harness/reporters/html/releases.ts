@@ -6,10 +6,9 @@
 import { h } from 'hastscript';
 import type { Element } from 'hast';
 import type { RunMeta } from '../run-meta.js';
+import { table as cellTable } from './run.js';
 
 const KINDS = ['changed output', 'new error', 'error gone', 'error reworded'] as const;
-const cellTable = (head: string[], rows: string[][]): Element =>
-  h('table.facts', [h('thead', [h('tr', head.map((x) => h('th', x)))]), h('tbody', rows.map((r) => h('tr', r.map((c) => h('td', c)))))]);
 
 export function releases(m: RunMeta, top = 12): Element[] {
   const v = m.versions;

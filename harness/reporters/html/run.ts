@@ -7,7 +7,7 @@ import { chartSvg, type Panel } from '../../emulated/plot.js';
 import type { ExpectReport, RunMeta } from '../run-meta.js';
 import { raw } from './verdicts.js';
 
-const table = (head: string[] | null, rows: (string | ElementContent)[][], cls = 'facts'): Element =>
+export const table = (head: string[] | null, rows: (string | ElementContent)[][], cls = 'facts'): Element =>
   h(`table.${cls}`, [...(head ? [h('thead', [h('tr', head.map((x) => h('th', x)))])] : []), h('tbody', rows.map((r) => h('tr', r.map((c) => h('td', [typeof c === 'string' ? { type: 'text', value: c } : c])))))]);
 
 export function runFacts(m: RunMeta): Element[] {
