@@ -14,6 +14,7 @@ WAIT_SECS=${LVH_DAEMON_WAIT:-30}
 say() { echo "daemons: $*"; }
 warn() { echo "daemons: WARNING: $*" >&2; }
 die() { echo "daemons: ERROR: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/reaper.sh"
 
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root to $1 libvirt daemons (qemu:///system)"; }
 
@@ -151,7 +152,12 @@ start() {
   if [ -f /run/libvirtd.pid ] && ! [ -d "/proc/$(cat /run/libvirtd.pid 2>/dev/null || echo x)" ]; then
     rm -f /run/libvirtd.pid
   fi
-  env -i PATH="$DAEMON_PATH" LC_ALL=C libvirtd -d
+  # In the foreground under a subreaper (lib/reaper.sh: its QEMUs are reaped at once); libvirtd
+  # writes /run/libvirtd.pid itself either way, and its log goes where -d would send it.
+  mkdir -p /var/log/libvirt
+  # shellcheck disable=SC2046 # reaper_prefix prints words
+  (cd / && env -i PATH="$DAEMON_PATH" LC_ALL=C setsid $(reaper_prefix) libvirtd \
+    >>/var/log/libvirt/libvirtd.log 2>&1 </dev/null &)
   record libvirtd /run/libvirtd.pid
   wait_answer
   say "libvirtd answers on $URI"

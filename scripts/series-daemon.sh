@@ -25,6 +25,7 @@ WAIT_SECS=${LVH_DAEMON_WAIT:-60}
 
 say() { echo "series-daemon: $*" >&2; }
 die() { echo "series-daemon: ERROR: $*" >&2; exit 1; }
+. "$top/scripts/lib/reaper.sh"
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd=${1:-}; key=${2:-}
@@ -106,12 +107,21 @@ case "$cmd" in
     # a stale socket from a killed daemon would make the new one refuse to start
     recorded_pid >/dev/null || rm -f "$sock" "${sock%-sock}-sock-ro" "${sock%-sock}-admin-sock"
     t0=$(date +%s.%N)
+    # Under a subreaper (lib/reaper.sh) when there is one: then $! is tini, and libvirtd's own pid
+    # is the one it writes.
+    rm -f "$rundir/libvirtd.self.pid"
+    # shellcheck disable=SC2046 # reaper_prefix prints words
     env -i PATH="$DAEMON_PATH" HOME=/root LANG=C LIBVIRT_DIR_OVERRIDE=1 \
-      setsid "$libvirtd" --pid-file "$rundir/libvirtd.self.pid" \
+      setsid $(reaper_prefix) "$libvirtd" --pid-file "$rundir/libvirtd.self.pid" \
       >>"$rundir/libvirtd.stdout" 2>&1 </dev/null &
     pid=$!
-    sleep 0.2
-    [ -d "/proc/$pid" ] || die "libvirtd exited at once; see $rundir/libvirtd.stdout"
+    for _ in $(seq 1 50); do
+      [ -d "/proc/$pid" ] || die "libvirtd exited at once; see $rundir/libvirtd.stdout"
+      [ -s "$rundir/libvirtd.self.pid" ] && break
+      sleep 0.1
+    done
+    [ -s "$rundir/libvirtd.self.pid" ] || die "libvirtd wrote no pid file within 5 s; see $rundir/libvirtd.stdout"
+    pid=$(cat "$rundir/libvirtd.self.pid")
     echo "$pid $(proc_start_time "$pid")" > "$pidfile"
     for _ in $(seq 1 $((WAIT_SECS * 5))); do
       answers && break

@@ -43,11 +43,12 @@ fi
 # chromium: the HTML report's browser test (harness/test/html-report.test.ts) drives Debian's own
 # build; no browser is ever downloaded by npm. rsync: gitlab-ci-local (the CI definition run by
 # harness/test/ci-definitions.test.ts) copies the tracked files with it. qemu-utils: qemu-img makes
-# the emulated host's saved-state overlay (harness/emulated/snapshot.ts).
-packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
+# the emulated host's saved-state overlay (harness/emulated/snapshot.ts). tini: the daemons the
+# harness starts run under it, so their QEMUs are reaped at once (scripts/lib/reaper.sh).
+packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync tini)
 # backports: libvirt and QEMU come from the next step, not first 9.0.0 then 11.3.0 over it
 # (qemu-utils is moved with the rest of QEMU's packages there)
-[ "$libvirt" = debian ] || packages=(qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync)
+[ "$libvirt" = debian ] || packages=(qemu-utils xz-utils mmdebstrap busybox-static e2fsprogs chromium rsync tini)
 
 step "Debian packages: ${packages[*]}"
 read -ra missing <<< "$(missing_debs "${packages[@]}")"
