@@ -220,6 +220,10 @@ status() {
     pid=$(daemon_pid)
     if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then
       say "libvirtd PATH: $(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^PATH=//p')"
+      # Who reaps its QEMUs (lib/reaper.sh): tini when this script started it.
+      local parent
+      parent=$(awk '/^PPid:/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+      [ -n "$parent" ] && say "libvirtd's parent: $(cat "/proc/$parent/comm" 2>/dev/null) (pid $parent)"
     fi
     check_kvm_perms
   else
