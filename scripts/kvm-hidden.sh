@@ -35,7 +35,11 @@ stop() {
 trap stop EXIT
 trap 'stop; exit 130' INT TERM
 mkdir -p "$dir"
-LVH_PRIVATE_HIDE_KVM=1 setpriv --pdeathsig TERM -- bash scripts/private-daemon.sh exec "$dir" >"$dir.log" 2>&1 &
+# Under a subreaper when there is one (scripts/lib/reaper.sh: its guests' QEMUs are reaped at
+# once); tini passes the SIGTERM of stop() and of the death signal on to libvirtd.
+. scripts/lib/reaper.sh
+# shellcheck disable=SC2046 # reaper_prefix prints words
+LVH_PRIVATE_HIDE_KVM=1 setpriv --pdeathsig TERM -- $(reaper_prefix) bash scripts/private-daemon.sh exec "$dir" >"$dir.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
   timeout 5 virsh -c "$uri" version >/dev/null 2>&1 && break
