@@ -72,10 +72,10 @@ export const USAGE = `usage: npm test -- [--case GLOB]... [--regenerate] [--juni
 export class UsageError extends Error {}
 
 export function defaultJobs(cores: number, freeMiB: number): number {
-  // A paused guest spends most of its life waiting on libvirtd (destroy alone takes ~1.4 s while
-  // QEMU exits) and costs little memory: four per core kept this 2-core machine busy (the 24
-  // numatune runtime cases: 10.3 s of run with 6 at once, 9.2 s with 12), never more than memory
-  // allows at 512 MiB each.
+  // A paused guest spends most of its life waiting on libvirtd (destroy took ~1.4 s until the
+  // daemons ran under a subreaper, scripts/lib/reaper.sh; 0.4 s since) and costs little memory:
+  // four per core kept this 2-core machine busy (the 24 numatune runtime cases: 10.3 s of run
+  // with 6 at once, 9.2 s with 12), never more than memory allows at 512 MiB each.
   return Math.max(1, Math.min(cores * 4, Math.floor(freeMiB / 512), 12));
 }
 
