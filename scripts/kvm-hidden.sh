@@ -30,7 +30,8 @@ uri=$(bash scripts/private-daemon.sh uri "$dir")
 pid=
 stop() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$dir"
+  rm -rf "$dir" "$dir.log"
+  rmdir /run/lvh 2>/dev/null || true # only when nothing else (a series daemon) uses it
 }
 trap stop EXIT
 trap 'stop; exit 130' INT TERM
