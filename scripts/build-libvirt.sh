@@ -34,7 +34,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 RECIPE=2   # bump when the way a build is made changes (invalidates every key)
 
 say() { echo "build-libvirt: $*"; }
-die() { echo "build-libvirt: ERROR: $*" >&2; exit 1; }
+# A failed build keeps only its logs (the error names them): the copied tree, the throwaway git
+# and the objects (200 MB and more) go, and the next attempt at the key starts afresh anyway.
+discard_failed() {
+  if [ -n "${root:-}" ] && [ -d "$root" ] && [ ! -f "$root/manifest.json" ]; then
+    rm -rf "$root/src" "$root/git" "$root/build" "$root/inst"
+    rmdir "$root" 2>/dev/null || true # nothing logged: nothing left
+  fi
+}
+die() { echo "build-libvirt: ERROR: $*" >&2; discard_failed; exit 1; }
 
 tree="" patches="" out="$top/.cache/builds" jobs="" key_only=0
 while [ $# -gt 0 ]; do
