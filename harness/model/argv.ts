@@ -22,8 +22,22 @@ import type { Profile } from './profile.js';
 
 const MiB = 1024;
 
+/** Every `from` in s replaced by `to`, literally: String.replaceAll reads `$&`, `$$`, … in the
+ *  replacement, and a domain may be named `a$&b` (libvirt writes the name as it is). */
+function replaceLiterally(s: string, from: string, to: string): string {
+  let at = s.indexOf(from);
+  if (at < 0) return s;
+  let out = '';
+  let last = 0;
+  for (; at >= 0; at = s.indexOf(from, last)) {
+    out += s.slice(last, at) + to;
+    last = at + from.length;
+  }
+  return out + s.slice(last);
+}
+
 const fill = (tpl: string, d: Domain, profile: Profile): string =>
-  tpl.indexOf('{') < 0 ? tpl : tpl.replaceAll('{stateDir}', profile.stateDir).replaceAll('{name}', shortName(d));
+  tpl.indexOf('{') < 0 ? tpl : replaceLiterally(replaceLiterally(tpl, '{stateDir}', profile.stateDir), '{name}', shortName(d));
 
 /** -object in JSON or key=value form; bitmaps become "host-nodes=1-2,host-nodes=5" in the latter. */
 function objectArg(props: Props, profile: Profile): string {

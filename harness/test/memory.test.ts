@@ -187,3 +187,17 @@ t.test('SGX EPC memory: a backend the machine takes, sized against QEMU\'s EPC s
   t.equal(argv(epc('64'), L11), "ERROR unsupported configuration: sgx epc isn't supported by this QEMU binary", 'QEMU 10.0 has no sgx-epc');
   t.match(runModel('argv', epc('64', '5'), 'x86_64-7.0.0'), { kind: 'error', message: /^not modelled: an sgx-epc nodemask naming node 5/ });
 });
+
+t.test("a domain name is written as it is in every per-domain path, '$&' and '$$' included", async (t) => {
+  // String.replaceAll would read them as replacement patterns (found 2026-12-06: HOME held
+  // 'domain--1-a{name}b'); libvirt's domxml-to-native writes HOME='/var/lib/libvirt/qemu/domain--1-a$&b'.
+  const xml = domain({ backing: "<source type='file'/>" }).replace('<name>mem</name>', () => '<name>a$&amp;b$$c</name>');
+  for (const profile of [L9, L11]) {
+    const out = argv(xml, profile);
+    // The state directory's place differs by release (/tmp/lib in 9.0.0's test profile).
+    t.match(out, /^HOME='\/[a-z/]+\/domain--1-a\$&b\$\$c' \\$/m, `${profile}: HOME`);
+    t.match(out, /^XDG_CONFIG_HOME='\/[a-z/]+\/domain--1-a\$&b\$\$c\/\.config' \\$/m, `${profile}: XDG_CONFIG_HOME`);
+    t.match(out, /"mem-path":"[^"]*-1-a\$&b\$\$c\/ram-node0"/, `${profile}: the file backend's mem-path`);
+    t.notMatch(out, /\{name\}|\{stateDir\}/, `${profile}: no template left`);
+  }
+});
