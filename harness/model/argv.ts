@@ -24,17 +24,7 @@ const MiB = 1024;
 
 /** Every `from` in s replaced by `to`, literally: String.replaceAll reads `$&`, `$$`, … in the
  *  replacement, and a domain may be named `a$&b` (libvirt writes the name as it is). */
-function replaceLiterally(s: string, from: string, to: string): string {
-  let at = s.indexOf(from);
-  if (at < 0) return s;
-  let out = '';
-  let last = 0;
-  for (; at >= 0; at = s.indexOf(from, last)) {
-    out += s.slice(last, at) + to;
-    last = at + from.length;
-  }
-  return out + s.slice(last);
-}
+const replaceLiterally = (s: string, from: string, to: string): string => s.split(from).join(to);
 
 const fill = (tpl: string, d: Domain, profile: Profile): string =>
   tpl.indexOf('{') < 0 ? tpl : replaceLiterally(replaceLiterally(tpl, '{stateDir}', profile.stateDir), '{name}', shortName(d));

@@ -1,4 +1,4 @@
-# Sourced by the scripts that start a libvirtd (daemons.sh, series-daemon.sh).
+# Sourced by the scripts that start a libvirtd (daemons.sh, series-daemon.sh, kvm-hidden.sh).
 #
 # libvirt double-forks every QEMU, so a guest's QEMU is an orphan: the kernel hands it to the
 # nearest ancestor that declared itself a child subreaper, else to PID 1, and whoever that is
