@@ -85,6 +85,9 @@ t.test('the report of a real run in Chromium', { skip: why ?? false, timeout: 60
 
   await page.click('#matrix tbody tr:not([hidden]) a');
   const details = page.locator('details.failure[open]');
+  // The page opens it from its hashchange handler, after the click returns: wait (bounded, so a
+  // page that never opens it still fails below). Counted at once, it failed once under load.
+  await details.first().waitFor({ timeout: 5000 }).catch(() => undefined);
   t.equal(await details.count(), 1, 'following the failing cell opens its failure');
   t.ok(await details.locator('.d2h-wrapper').isVisible(), 'its diff is shown (diff2html)');
   const diffText = await details.locator('.d2h-wrapper').innerText();
