@@ -22,12 +22,25 @@ import type { Profile } from './profile.js';
 
 const MiB = 1024;
 
-/** Every `from` in s replaced by `to`, literally: String.replaceAll reads `$&`, `$$`, … in the
- *  replacement, and a domain may be named `a$&b` (libvirt writes the name as it is). */
-const replaceLiterally = (s: string, from: string, to: string): string => s.split(from).join(to);
-
-const fill = (tpl: string, d: Domain, profile: Profile): string =>
-  tpl.indexOf('{') < 0 ? tpl : replaceLiterally(replaceLiterally(tpl, '{stateDir}', profile.stateDir), '{name}', shortName(d));
+/** A profile's path template with {stateDir} (itself a template) and {name} put in literally, by
+ *  index (not String.replaceAll, which reads `$&`, `$$`, … in the replacement: a domain may be
+ *  named `a$&b`, and libvirt writes the name as it is; nor split/join, which allocates arrays
+ *  several times for every case). */
+function fill(tpl: string, d: Domain, profile: Profile, nested = false): string {
+  let at = tpl.indexOf('{');
+  if (at < 0) return tpl;
+  let out = '';
+  let from = 0;
+  for (; at >= 0; at = tpl.indexOf('{', at + 1)) {
+    const value = tpl.startsWith('{name}', at) ? shortName(d)
+      : !nested && tpl.startsWith('{stateDir}', at) ? fill(profile.stateDir, d, profile, true) : undefined;
+    if (value === undefined) continue;
+    out += tpl.slice(from, at) + value;
+    at = tpl.indexOf('}', at);
+    from = at + 1;
+  }
+  return out + tpl.slice(from);
+}
 
 /** -object in JSON or key=value form; bitmaps become "host-nodes=1-2,host-nodes=5" in the latter. */
 function objectArg(props: Props, profile: Profile): string {

@@ -217,16 +217,18 @@ export function diskArgs(k: Disk, ctx: DiskArgContext): string[] {
   const drive = formatLayer ? format : storage;
   const cd = k.device === 'cdrom';
   const cacheFlags = k.driver?.cache ? CACHE_FLAGS[k.driver.cache] : undefined;
-  const cache = cacheFlags ? { cache: { direct: cacheFlags[1], 'no-flush': cacheFlags[2] } } : {};
+  // JSON.stringify leaves out a property whose value is undefined: no cache, no "cache" key.
+  // (Literals, not spreads of a shared head: this runs for every disk of every case.)
+  const cache = cacheFlags ? { direct: cacheFlags[1], 'no-flush': cacheFlags[2] } : undefined;
   // qemuDomainDetermineDiskChain: only a real CD-ROM drive is opened as one.
   const hostDriver = k.type === 'file' ? 'file' : cd && (ctx.hostCdroms ?? ['/dev/cdrom']).includes(k.source) ? 'host_cdrom' : 'host_device';
   if (formatLayer) {
     // 9.0.0 puts the storage node's cache before auto-read-only and discard, 11.x after them.
-    const head = { driver: hostDriver, filename: k.source, 'node-name': storage };
-    const common = { 'auto-read-only': true, discard: 'unmap' };
-    args.push('-blockdev', JSON.stringify(ctx.cacheAfterDiscard ? { ...head, ...common, ...cache } : { ...head, ...cache, ...common }));
-    args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': cd, ...cache, driver: fmt, file: storage }));
-  } else args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'read-only': cd, ...cache }));
+    args.push('-blockdev', JSON.stringify(ctx.cacheAfterDiscard
+      ? { driver: hostDriver, filename: k.source, 'node-name': storage, 'auto-read-only': true, discard: 'unmap', cache }
+      : { driver: hostDriver, filename: k.source, 'node-name': storage, cache, 'auto-read-only': true, discard: 'unmap' }));
+    args.push('-blockdev', JSON.stringify({ 'node-name': format, 'read-only': cd, cache, driver: fmt, file: storage }));
+  } else args.push('-blockdev', JSON.stringify({ driver: hostDriver, filename: k.source, 'node-name': storage, 'read-only': cd, cache }));
   const writeCache: [string, string][] = cacheFlags ? [['write-cache', cacheFlags[0] ? 'on' : 'off']] : [];
   if (k.bus === 'virtio') {
     if (k.address?.type !== 'pci') return notModelled('a virtio disk without a PCI address');

@@ -34,15 +34,21 @@ export function readXmlStrict(input: Uint8Array | string): XmlElement {
   if (size > MAX_INPUT_BYTES)
     throw new XmlReadError(`XML error: input of ${size} bytes refused: domain XML is limited to ${MAX_INPUT_BYTES} bytes`);
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const text = decodeUtf8(bytes);
   // libvirt never loads DTDs or entities from outside; the model goes further and refuses any
-  // entity declaration, so nothing is expanded (no billion laughs) and nothing is fetched.
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 65536)).toString('latin1');
-  if (/<!DOCTYPE/i.test(head) && /<!ENTITY/i.test(Buffer.from(bytes).toString('latin1')))
-    throw new XmlReadError('XML error: DOCTYPE with entity declarations refused: entities are neither expanded nor fetched');
+  // entity declaration, so nothing is expanded (no billion laughs) and nothing is fetched. The
+  // pattern is ASCII, and UTF-8 never puts ASCII bytes inside a multi-byte character, so a
+  // decoded text without it has none in its bytes either: only then are the bytes not copied
+  // into a latin1 string (most inputs, each call).
+  if (text === null || /<!DOCTYPE/i.test(text)) {
+    const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 65536)).toString('latin1');
+    if (/<!DOCTYPE/i.test(head) && /<!ENTITY/i.test(Buffer.from(bytes).toString('latin1')))
+      throw new XmlReadError('XML error: DOCTYPE with entity declarations refused: entities are neither expanded nor fetched');
+  }
   // Fast path: well-formed UTF-8 goes through the fast reader or saxes (several times faster
   // than walking libxml2's tree through WebAssembly). Anything else is left to libxml2, so odd
   // encodings and every error come out with libxml2's own handling and wording.
-  const tree = readUtf8Strict(bytes);
+  const tree = text === null ? null : readUtf8Strict(text);
   if (tree) return tree;
   throw new Libxml2Needed(bytes);
 }
@@ -50,13 +56,15 @@ export function readXmlStrict(input: Uint8Array | string): XmlElement {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const declaredEncoding = /^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/;
 
-function readUtf8Strict(bytes: Uint8Array): XmlElement | null {
-  let text: string;
+function decodeUtf8(bytes: Uint8Array): string | null {
   try {
-    text = utf8.decode(bytes);
+    return utf8.decode(bytes);
   } catch {
     return null;
   }
+}
+
+function readUtf8Strict(text: string): XmlElement | null {
   const enc = text.startsWith('<?xml') ? declaredEncoding.exec(text.slice(0, 200)) : null;
   if (enc && enc[1].toLowerCase() !== 'utf-8' && enc[1].toLowerCase() !== 'utf8') return null;
   return fastRead(text) ?? saxesRead(text);
