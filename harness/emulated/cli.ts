@@ -3,7 +3,7 @@
 // and exit status through unchanged, power off. Also `probe --host emulated`.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ensureEmulatedFacts, emulatedProfileName, runCliInside } from './inside.js';
+import { ensureEmulatedFacts, emulatedProfileName, insideDir, runCliInside } from './inside.js';
 import { EmulatedHost, EmulatedUnavailable, type EmulatedImageId } from './vm.js';
 import { TopologyError } from './topology.js';
 
@@ -25,6 +25,7 @@ function fail(msg: string, code = 2): never {
 /** Run `op [forwarded options] FILE…` inside a freshly booted emulated host and exit as it did. */
 export async function runInEmulated(op: 'argv' | 'xml' | 'runtime', inputs: string[], forwarded: string[], opts: EmulatedOpts, extraFiles: Record<string, string> = {}): Promise<never> {
   const files: Record<string, Uint8Array> = {};
+  const dir = insideDir();
   const guestPath = (f: string) => {
     let name = basename(f).replace(/[^\w.-]/g, '_') || 'input.xml';
     if (name in files) name = `${Object.keys(files).length}-${name}`;
@@ -34,12 +35,12 @@ export async function runInEmulated(op: 'argv' | 'xml' | 'runtime', inputs: stri
       const code = (e as NodeJS.ErrnoException).code;
       fail(`failed to read ${f}: ${code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : String(code)}`, 1);
     }
-    shown.set(`/tmp/lvh/${name}`, f);
-    return `/tmp/lvh/${name}`;
+    shown.set(`${dir}/${name}`, f);
+    return `${dir}/${name}`;
   };
   // Several files come back under the guest's paths: show the caller's.
   const shown = new Map<string, string>();
-  const unmap = (text: string): string => text.replace(/^(==> )?(\/tmp\/lvh\/[\w.-]+)(?=( <==$|: ))/gm, (m, head: string | undefined, p: string) => `${head ?? ''}${shown.get(p) ?? p}`);
+  const unmap = (text: string): string => text.replace(/^(==> )?(\/tmp\/[\w.-]+\/[\w.-]+)(?=( <==$|: ))/gm, (m, head: string | undefined, p: string) => `${head ?? ''}${shown.get(p) ?? p}`);
   const args = [op, ...forwarded];
   for (const [flag, f] of Object.entries(extraFiles)) args.push(flag, guestPath(f));
   for (const f of inputs) args.push(guestPath(f));
@@ -50,7 +51,7 @@ export async function runInEmulated(op: 'argv' | 'xml' | 'runtime', inputs: stri
     const probed = await ensureEmulatedFacts(host);
     // The prediction's default profile inside is the emulated host's own, as `host` is outside.
     const profile = emulatedProfile(opts.profile ?? 'emulated', host.topology.name, host.image) ?? probed;
-    const r = await runCliInside(host, [...args.slice(0, 1), '--profile', profile, ...args.slice(1)], files);
+    const r = await runCliInside(host, [...args.slice(0, 1), '--profile', profile, ...args.slice(1)], files, undefined, dir);
     process.stdout.write(inputs.length > 1 ? unmap(r.stdout) : r.stdout);
     process.stderr.write(inputs.length > 1 ? unmap(r.stderr) : r.stderr);
     code = r.code;

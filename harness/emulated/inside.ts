@@ -22,14 +22,22 @@ export function emulatedFactsPath(topology: string, seriesKey?: string, image: E
   return join(projectRoot(), '.cache', 'profiles', `${emulatedProfileName(topology, seriesKey, image)}.json`);
 }
 
-/** Write `files` into the guest's /tmp/lvh/ and run `node /project/dist/cli/main.js ARGS…`. */
-export async function runCliInside(h: EmulatedHost, args: string[], files: Record<string, Uint8Array> = {}, timeoutMs = 300_000): Promise<CommandResult> {
-  let script = 'set -e\nrm -rf /tmp/lvh && mkdir -p /tmp/lvh\n';
+let calls = 0;
+/** A directory of its own in the guest for one CLI call: the channel runs calls side by side. */
+export function insideDir(): string {
+  return `/tmp/lvh-${process.pid}-${++calls}`;
+}
+
+/** Write `files` into `dir` in the guest and run `node /project/dist/cli/main.js ARGS…` there;
+ *  the directory goes afterwards. */
+export async function runCliInside(h: EmulatedHost, args: string[], files: Record<string, Uint8Array> = {}, timeoutMs = 300_000, dir = insideDir()): Promise<CommandResult> {
+  if (!/^\/tmp\/[\w.-]+$/.test(dir)) throw new Error(`bad directory ${dir}`);
+  let script = `set -e\nrm -rf ${dir} && mkdir -p ${dir}\n`;
   for (const [name, data] of Object.entries(files)) {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`bad file name ${name}`);
-    script += `printf %s ${q(Buffer.from(data).toString('base64'))} | base64 -d > /tmp/lvh/${name}\n`;
+    script += `printf %s ${q(Buffer.from(data).toString('base64'))} | base64 -d > ${dir}/${name}\n`;
   }
-  script += `set +e\ncd /tmp/lvh && exec ${GUEST_NODE} /project/dist/cli/main.js ${args.map(q).join(' ')}\n`;
+  script += `set +e\ncd ${dir} && ${GUEST_NODE} /project/dist/cli/main.js ${args.map(q).join(' ')}\nrc=$?\ncd / && rm -rf ${dir}\nexit $rc\n`;
   return h.run(script, timeoutMs);
 }
 
@@ -88,21 +96,22 @@ export async function runRuntimeBatch(h: EmulatedHost, inputs: RuntimeInput[], o
   const t0 = Date.now();
   const files: Record<string, Uint8Array> = {};
   for (const i of inputs) files[`${i.name}.xml`] = i.data;
-  const paths = inputs.map((i) => `/tmp/lvh/${i.name}.xml`);
-  const r = await runCliInside(h, ['runtime', '--json', '--accel', 'tcg', '--profile', opts.profile, '--jobs', String(opts.jobs), ...opts.uriArgs, ...paths], files, timeoutMs);
+  const dir = insideDir();
+  const paths = inputs.map((i) => `${dir}/${i.name}.xml`);
+  const r = await runCliInside(h, ['runtime', '--json', '--accel', 'tcg', '--profile', opts.profile, '--jobs', String(opts.jobs), ...opts.uriArgs, ...paths], files, timeoutMs, dir);
   if (r.code === 137) throw new InsideKilled(await oomEvidence(h));
   const results = new Map<string, RuntimeResult>();
   if (inputs.length === 1) {
     results.set(inputs[0]!.name, { name: inputs[0]!.name, ...r });
     return { results, seconds: (Date.now() - t0) / 1000 };
   }
-  const parts = r.stdout.split(/^==> (\/tmp\/lvh\/[\w.-]+) <==\n/m);
+  const parts = r.stdout.split(/^==> (\/tmp\/[\w.-]+\/[\w.-]+) <==\n/m);
   const out = new Map<string, string>();
   for (let i = 1; i + 1 < parts.length; i += 2) out.set(parts[i]!, parts[i + 1]!);
   const err = new Map<string, string>();
   const loose: string[] = [];
   for (const line of r.stderr.split('\n').filter(Boolean)) {
-    const m = /^(\/tmp\/lvh\/[\w.-]+): (.*)$/.exec(line);
+    const m = /^(\/tmp\/[\w.-]+\/[\w.-]+): (.*)$/.exec(line);
     if (m) err.set(m[1]!, `${err.get(m[1]!) ?? ''}${m[2]}\n`);
     else loose.push(line);
   }
