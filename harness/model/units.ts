@@ -43,8 +43,24 @@ export function parseScaled(text: string | undefined, unit: string | undefined, 
   return v * factor;
 }
 
+/** Bytes per unit for the spellings domain XML uses (matched case-insensitively, as scaleFor). */
+const COMMON_UNITS = new Map<string, number>([
+  ['b', 1], ['byte', 1], ['bytes', 1], ['k', 1024], ['kib', 1024], ['kb', 1000],
+  ['m', 1024 ** 2], ['mib', 1024 ** 2], ['mb', 1e6], ['g', 1024 ** 3], ['gib', 1024 ** 3], ['gb', 1e9],
+]);
+const PLAIN_DIGITS = /^[0-9]{1,15}$/;
+
 /** virDomainParseMemory: KiB, rounded up; undefined when absent and not required. */
 export function parseMemoryKiB(text: string | undefined, unit: string | undefined, xpath: string, required: boolean): number | undefined {
+  // Ordinary sizes in doubles: up to 2^52 bytes every step below is exact, and no limit or
+  // overflow check can trigger (they start at 2^63). Anything else takes libvirt's full path.
+  if (text !== undefined && PLAIN_DIGITS.test(text)) {
+    const factor = unit === undefined || unit === '' ? 1024 : COMMON_UNITS.get(unit.toLowerCase());
+    if (factor !== undefined) {
+      const bytes = Number(text) * factor;
+      if (bytes <= 2 ** 52) return Math.floor((bytes + 1023) / 1024);
+    }
+  }
   const bytes = parseScaled(text, unit, 1024n, xpath, required);
   if (bytes === undefined) return undefined;
   const kib = (bytes + 1023n) / 1024n;
