@@ -32,8 +32,11 @@ export function seriesStartScript(b: SeriesInside, waitSecs = 120): string {
     // The project at this machine's path too (bind mount of the 9p share: no copy).
     `mkdir -p ${q(top)} && mountpoint -q ${q(top)} || mount --bind /project ${q(top)}`,
     `test -x ${q(`${b.root}/build/src/libvirtd`)} || { echo "no libvirtd in series build ${b.key}" >&2; exit 1; }`,
-    // Its sysconfdir writable (the daemon creates qemu/ and autostart/ there), from the host's copy.
-    `mountpoint -q ${q(`${b.root}/inst/etc`)} || { mount -t tmpfs tmpfs ${q(`${b.root}/inst/etc`)} && cp -a /project/${rel}/inst/etc/. ${q(`${b.root}/inst/etc/`)}; }`,
+    // Its sysconfdir writable (the daemon creates qemu/ and autostart/ there), from the host's
+    // copy without libvirt/qemu/: those are the domains the machine's own series daemon defines
+    // while this runs (a define writes NAME.xml.new and renames it: cp -a failed on one that went
+    // in between, in a CI dry run), and this daemon must not load them as its own.
+    `mountpoint -q ${q(`${b.root}/inst/etc`)} || { mount -t tmpfs tmpfs ${q(`${b.root}/inst/etc`)} && tar -C /project/${rel}/inst/etc --exclude=./libvirt/qemu -cf - . | tar -C ${q(`${b.root}/inst/etc`)} -xf -; }`,
     `mkdir -p ${q(etc)} /run/lvh-series /var/lib/lvh/${b.key} /run/lvh/${b.key}`,
     `cat > ${q(`${etc}/libvirtd.conf`)} <<'EOF'`,
     '# the series daemon inside the emulated host (harness/emulated/series-inside.ts)',
