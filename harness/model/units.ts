@@ -43,11 +43,9 @@ export function parseScaled(text: string | undefined, unit: string | undefined, 
   return v * factor;
 }
 
-/** Bytes per unit for the spellings domain XML uses (matched case-insensitively, as scaleFor). */
-const COMMON_UNITS = new Map<string, number>([
-  ['b', 1], ['byte', 1], ['bytes', 1], ['k', 1024], ['kib', 1024], ['kb', 1000],
-  ['m', 1024 ** 2], ['mib', 1024 ** 2], ['mb', 1e6], ['g', 1024 ** 3], ['gib', 1024 ** 3], ['gb', 1e9],
-]);
+/** Bytes per unit for the spellings domain XML uses (looked up lower-cased), from scaleFor itself. */
+const COMMON_UNITS = new Map<string, number>(
+  ['b', 'byte', 'bytes', 'k', 'kib', 'kb', 'm', 'mib', 'mb', 'g', 'gib', 'gb'].map((u) => [u, Number(scaleFor(u, 1n))]));
 const PLAIN_DIGITS = /^[0-9]{1,15}$/;
 
 /** virDomainParseMemory: KiB, rounded up; undefined when absent and not required. */
