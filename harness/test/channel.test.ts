@@ -35,10 +35,16 @@ async function guest(reply: (sock: Socket, id: string, script: string) => void):
 }
 
 t.test('answers out of order reach their own calls', async (t) => {
-  // "sleep N" answers after N×50 ms: the first call is answered last.
-  const g = await guest((sock, id, script) => {
-    const n = Number(/sleep (\d+)/.exec(script)?.[1] ?? 0);
-    setTimeout(() => sock.write(answer(id, `out of ${script}\n`, `err of ${script}\n`, n)), n * 50);
+  // The stand-in waits for all five calls, then answers "sleep 0" first and "sleep 4" last, one
+  // write at a time: the order is the test's, not the timers' (a loaded machine reorders timers).
+  const waiting: { sock: Socket; id: string; script: string; n: number }[] = [];
+  const g = await guest(async (sock, id, script) => {
+    waiting.push({ sock, id, script, n: Number(/sleep (\d+)/.exec(script)?.[1] ?? 0) });
+    if (waiting.length < 5) return;
+    for (const w of waiting.sort((a, b) => a.n - b.n)) {
+      w.sock.write(answer(w.id, `out of ${w.script}\n`, `err of ${w.script}\n`, w.n));
+      await new Promise((r) => setTimeout(r, 20));
+    }
   });
   t.teardown(g.close);
   const ch = await Channel.open(g.path);
