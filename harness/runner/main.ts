@@ -16,6 +16,7 @@ import { parseTap, unitVerdicts } from '../reporters/tap-results.js';
 import { readSuiteRecords, type Verdict } from '../reporters/verdict.js';
 import { defaultJobs, parseRunArgs, RUN_ENV, UsageError, USAGE, type RunOptions } from './options.js';
 import { runFactsFile } from './facts-file.js';
+import { suiteJs } from './suite-js.js';
 import { expectLines, expectReport } from './expect-failures.js';
 import { runMetaOf, type RunState } from './run-meta-of.js';
 import type { RunMeta } from '../reporters/run-meta.js';
@@ -35,8 +36,9 @@ function suiteFiles(o: RunOptions): string[] {
   return [...files.filter((f) => CASE_SUITES.has(f)), ...files.filter((f) => !CASE_SUITES.has(f))];
 }
 
-/** node-tap's TypeScript loader, as tap's own runner passes it to each test process. */
+/** TAP_TYPECHECK=1: the suite files as TypeScript under node-tap's loader, type-checked (slow). */
 const LOADER = ['--import=@tapjs/typescript/import', '--enable-source-maps'];
+const typecheck = process.env.TAP_TYPECHECK === '1';
 
 /** Each suite file in its own node process (node-tap prints TAP when run directly), several at
  *  once. Not through the `tap` runner: two tap runners in one project (parallel shards, other
@@ -44,9 +46,11 @@ const LOADER = ['--import=@tapjs/typescript/import', '--enable-source-maps'];
 const children = new Set<ChildProcess>();
 
 async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{ file: string; code: number; tap: string; seconds: number }[]> {
-  const run = (file: string): Promise<{ file: string; code: number; tap: string; seconds: number }> => new Promise((done) => {
+  const js = typecheck ? [] : suiteJs(root, files);
+  const run = (file: string, i: number): Promise<{ file: string; code: number; tap: string; seconds: number }> => new Promise((done) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...LOADER, file], { cwd: root, env: { ...process.env, [RUN_ENV]: JSON.stringify(o), TAP_TIMEOUT: '0', TS_NODE_TRANSPILE_ONLY: process.env.TAP_TYPECHECK === '1' ? '0' : '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const argv = typecheck ? [...LOADER, file] : ['--enable-source-maps', js[i]];
+    const child = spawn(process.execPath, argv, { cwd: root, env: { ...process.env, [RUN_ENV]: JSON.stringify(o), TAP_TIMEOUT: '0', TS_NODE_TRANSPILE_ONLY: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     children.add(child);
     let tap = '';
     child.stdout.on('data', (d: Buffer) => { tap += d; });
@@ -57,7 +61,8 @@ async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{
   let n = 0;
   await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () => {
     while (next < files.length) {
-      const r = await run(files[next++]);
+      const i = next++;
+      const r = await run(files[i], i);
       out.push(r);
       // Shown as tap shows it: each file a subtest of the run.
       process.stdout.write(`# Subtest: ${r.file}\n${r.tap.replace(/^(?=.)/gm, '    ')}${r.code === 0 ? 'ok' : 'not ok'} ${++n} - ${r.file}\n`);
