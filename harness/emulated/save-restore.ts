@@ -25,6 +25,15 @@ export function prepareSaveScript(): string {
 
 export const RESUMED_SCRIPT = '@@RESUMED';
 
+/** One empty cgroup with the memory and cpuset controllers, made while the guest is quiet and
+ *  never removed. The first non-root memory cgroup turns the kernel's memcg_kmem_online static
+ *  key on, and cpuset's keys flip whenever the number of cpusets crosses one; each flip rewrites
+ *  kernel code under the other vCPU. Left to the first nested guest's start, mid-batch under
+ *  TCG, that once killed the guest ("Oops: int3" at the key's site in __alloc_pages, kernel
+ *  6.12, .cache/emulated/dead-vms/ on 2026-12-06). Made at boot, before the state is saved, and
+ *  again (a no-op then) after a restore of a state saved without it. Never fatal. */
+export const PIN_STATIC_KEYS = '{ mkdir -p /sys/fs/cgroup/lvh-static-keys 2>/dev/null || :; }';
+
 /** After a restore: the clock from ours, then entropy stirred and the share mounted in the
  *  background while libvirtd is asked (it was answering when saved; a few tries in case a timer
  *  of its own fires first): under TCG each costs a cold start of its programs, and virsh's is the
@@ -36,6 +45,7 @@ export function resumeScript(epochSeconds: number, entropy: Uint8Array): string 
     `date -u -s @${epochSeconds.toFixed(3)} >/dev/null`,
     `printf %s ${Buffer.from(entropy).toString('base64')} | base64 -d > /dev/urandom & e=$!`,
     `${SHARE_MOUNT} & m=$!`,
+    PIN_STATIC_KEYS,
     'i=0; until virsh -c qemu:///system version >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 20 ] && { echo "libvirtd does not answer" >&2; tail -3 /run/libvirtd.log >&2; exit 1; }; sleep 0.5; done',
     'wait $e || { echo "stirring the entropy pool failed" >&2; exit 1; }',
     'wait $m || { echo "mounting /project failed" >&2; exit 1; }',

@@ -14,7 +14,7 @@ import { cacheDir, EMULATED_IMAGES, EmulatedBootError, findImage, GUEST_NODE, mi
 import { keyedArgs, machineArgs, runArgs } from './machine.js';
 import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './runs.js';
 import { beginSave, canSave, createOverlay, findSnapshot, keepOverlay, digHoles, keyOf, keyParts, QEMU, ramDir, ramSizes, removeStaleSaves, type KeyParts, type SaveDir, type Snapshot } from './snapshot.js';
-import { loadAndRun, migrateToFile, prepareSaveScript, RESUMED_SCRIPT, resumeScript, SHARE_MOUNT } from './save-restore.js';
+import { loadAndRun, migrateToFile, PIN_STATIC_KEYS, prepareSaveScript, RESUMED_SCRIPT, resumeScript, SHARE_MOUNT } from './save-restore.js';
 import { loadTopology, projectRoot, vcpus, type Topology } from './topology.js';
 
 export { BUILD_COMMAND, cacheDir, cachedKernels, EMULATED_IMAGES, EmulatedBootError, EmulatedUnavailable, EXTRA_KERNELS, findImage, GUEST_NODE, isEmulatedImageId, KERNELS_COMMAND, missingKernel, type EmulatedImageId, type Manifest } from './image.js';
@@ -248,7 +248,7 @@ export class EmulatedHost {
     // The share is read-only and the run short: remount it with the guest page cache on, so the
     // CLI's modules are read over 9p once per boot rather than at every start (several x faster
     // under TCG). Then the node binary into tmpfs.
-    const setup = await this.run(`umount /project && ${SHARE_MOUNT} && ` +
+    const setup = await this.run(`${PIN_STATIC_KEYS}; umount /project && ${SHARE_MOUNT} && ` +
       `cp /project/.cache/emulated/share/node ${GUEST_NODE} && ${GUEST_NODE} --version`, Math.max(10_000, deadline - Date.now()));
     if (setup.code !== 0) throw new EmulatedBootError(`setting up /project inside failed: ${setup.stderr.trim()}`);
     if (opts.libvirtd !== false) {
