@@ -2,7 +2,11 @@
 // machine's own runtime cases (bench/runtime.ts prints both side by side): getting the host
 // ready (a restore of its saved state, or a boot), one command over its serial channel, node's
 // start under TCG, the CLI's start-up and prediction in a one-case call, and the guest's own
-// phases (virsh create --paused, reading QEMU's and the kernel's views, destroy).
+// phases (virsh create --paused, reading QEMU's and the kernel's views, destroy). The create is
+// split further from the libvirtd inside's own debug lines for qemu_process (switched on live with
+// virt-admin, about 80 lines per start): most of it is libvirt reading the guest CPU's features
+// back over QMP, one qom-get per feature. The machine's daemon belongs to everyone on it: its log
+// settings are not touched, so the machine's column has no such split.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from '../runtime/pool.js';
@@ -14,11 +18,56 @@ export interface EmulatedBreakdown {
   nodeSeconds?: number;
   cliSeconds?: number;
   phases?: { create: number; read: number; destroy: number };
+  /** The create inside, from libvirtd's qemu_process lines; a string says why there is none. */
+  createSplit?: CreateSplit | string;
   caseSeconds?: number;
   case?: string;
 }
 
 const CASE = 'strict-spanning-cpuless';
+
+/** One domain start as libvirtd's qemu_process debug lines time it (seconds). */
+export interface CreateSplit {
+  /** qemuProcessStart to the monitor connect: preparing the host, spawning QEMU, cgroups, labels. */
+  toMonitor: number;
+  /** The monitor connect to the guest CPU check: QEMU's own start-up and the QMP handshake. */
+  monitorUp: number;
+  /** "Verifying and updating provided guest CPU": the guest CPU's features read back over QMP. */
+  guestCpu: number;
+  /** From there to the domain status written (IOThreads, tuning, initial memory…). */
+  rest: number;
+}
+
+const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\+0000: \d+: \w+ : (\w+):\d+ : (.*)$/;
+const MARKS: [keyof CreateSplit | 'start' | 'end', (fn: string, msg: string) => boolean][] = [
+  ['start', (fn) => fn === 'qemuProcessStart'],
+  ['toMonitor', (fn, msg) => fn === 'qemuProcessWaitForMonitor' && msg.startsWith('Connect monitor')],
+  ['monitorUp', (_fn, msg) => msg.startsWith('Verifying and updating provided guest CPU')],
+  ['guestCpu', (_fn, msg) => msg.startsWith('Detecting IOThread PIDs')],
+  ['rest', (fn, msg) => fn === 'qemuProcessFinishStartup' && msg.startsWith('Writing domain status')],
+];
+
+/** The first domain start in a libvirtd log, split at qemu_process's own milestones; null when a
+ *  milestone is missing (another libvirt's wording, a start that failed). */
+export function createSplit(log: string): CreateSplit | null {
+  const at = new Map<string, number>();
+  let next = 0;
+  for (const line of log.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m || next >= MARKS.length) continue;
+    const [key, test] = MARKS[next]!;
+    if (!test(m[2]!, m[3]!)) continue;
+    at.set(key, Date.parse(`${m[1]!.replace(' ', 'T')}Z`));
+    next++;
+  }
+  if (next < MARKS.length) return null;
+  const s = (a: string, b: string): number => Number(((at.get(b)! - at.get(a)!) / 1000).toFixed(3));
+  return { toMonitor: s('start', 'toMonitor'), monitorUp: s('toMonitor', 'monitorUp'), guestCpu: s('monitorUp', 'guestCpu'), rest: s('guestCpu', 'rest') };
+}
+
+// qemu_process at debug level into a file of its own, the daemon's usual log as before.
+const PHASE_LOG = '/run/lvh-bench-phases.log';
+const LOG_ON = `virt-admin -q -c libvirtd:///system daemon-log-filters '1:qemu.qemu_process 4:*' && virt-admin -q -c libvirtd:///system daemon-log-outputs '1:file:${PHASE_LOG} 3:file:/run/libvirtd.log'`;
 
 export async function emulatedBreakdown(root: string, rounds = 3): Promise<EmulatedBreakdown> {
   const { EmulatedHost, findImage, EmulatedUnavailable } = await import('../emulated/vm.js');
@@ -43,10 +92,18 @@ export async function emulatedBreakdown(root: string, rounds = 3): Promise<Emula
       node.push(await timed(`${GUEST_NODE} -e 0`));
     }
     const channelSeconds = median(channel);
+    const logOn = await host.run(`rm -f ${PHASE_LOG}; ${LOG_ON}`, 60_000);
     const b = await runRuntimeBatch(host, [{ name: CASE, data: readFileSync(join(root, 'cases', 'emulated', `${CASE}.xml`)) }], { profile, uriArgs: [], jobs: 1 });
     const r = b.results.get(CASE)!;
     const run = (JSON.parse(r.stdout) as { run: { seconds: number; phases: EmulatedBreakdown['phases'] } }).run;
+    let split: CreateSplit | string;
+    if (logOn.code !== 0) split = `virt-admin could not switch the log on: ${logOn.stderr.trim().split('\n').pop() ?? `exit ${logOn.code}`}`;
+    else {
+      const log = await host.run(`cat ${PHASE_LOG}`, 60_000);
+      split = createSplit(log.stdout) ?? `no complete domain start in ${PHASE_LOG} (${log.stdout.split('\n').length - 1} lines)`;
+    }
     return {
+      createSplit: split,
       ready, channelSeconds, nodeSeconds: median(node) - channelSeconds,
       // The call less the guest's own seconds and the channel: node, the CLI's modules, the prediction.
       cliSeconds: b.seconds - run.seconds - channelSeconds,

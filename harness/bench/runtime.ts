@@ -17,6 +17,17 @@ import { availableParallelism, loadavg } from 'node:os';
 import { emulatedBreakdown, type EmulatedBreakdown } from './emulated.js';
 
 const f2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(2));
+/** The create inside split at libvirt's own milestones (bench/emulated.ts), or why it is not. */
+function splitRows(c: EmulatedBreakdown['createSplit']): [string, string, string][] {
+  if (c === undefined) return [];
+  if (typeof c === 'string') return [['  (split)', '–', c]];
+  return [
+    ['  to the monitor (spawn, cgroups, labels) s', '–', f2(c.toMonitor)],
+    ['  QEMU start-up and QMP handshake s', '–', f2(c.monitorUp)],
+    ['  guest CPU features read over QMP s', '–', f2(c.guestCpu)],
+    ['  the rest, to running s', '–', f2(c.rest)],
+  ];
+}
 /** One runtime case, phase by phase: the machine (medians over its cases) and inside the emulated host. */
 function breakdownTable(m: { create: number; read: number; destroy: number }, e: EmulatedBreakdown, load: number): string {
   if (e.skipped) return `  emulated host breakdown skipped: ${e.skipped}\n`;
@@ -26,6 +37,7 @@ function breakdownTable(m: { create: number; read: number; destroy: number }, e:
     ['node start s', '–', f2(e.nodeSeconds)],
     ['CLI start-up + prediction s', '–', f2(e.cliSeconds)],
     ['virsh create --paused s', f2(m.create), f2(e.phases!.create)],
+    ...splitRows(e.createSplit),
     ['read (QMP, numa_maps, cgroups) s', f2(m.read), f2(e.phases!.read)],
     ['destroy s', f2(m.destroy), f2(e.phases!.destroy)],
     ['one-case call in all s', '–', f2(e.caseSeconds)],
