@@ -28,16 +28,21 @@ export function insideDir(): string {
   return `/tmp/lvh-${process.pid}-${++calls}`;
 }
 
-/** Write `files` into `dir` in the guest and run `node /project/dist/cli/main.js ARGS…` there;
+/** The CLI as the guest runs it: the same source as dist/cli/main.js, bundled for a guest that
+ *  reads every module over 9p under TCG (harness/cli/build-inside.ts). */
+export const INSIDE_CLI = 'dist/inside/main.js';
+
+/** Write `files` into `dir` in the guest and run `node /project/dist/inside/main.js ARGS…` there;
  *  the directory goes afterwards. */
 export async function runCliInside(h: EmulatedHost, args: string[], files: Record<string, Uint8Array> = {}, timeoutMs = 300_000, dir = insideDir()): Promise<CommandResult> {
   if (!/^\/tmp\/[\w.-]+$/.test(dir)) throw new Error(`bad directory ${dir}`);
+  if (!existsSync(join(projectRoot(), INSIDE_CLI))) throw new Error(`${INSIDE_CLI} is not built (npm run build)`);
   let script = `set -e\nrm -rf ${dir} && mkdir -p ${dir}\n`;
   for (const [name, data] of Object.entries(files)) {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`bad file name ${name}`);
     script += `printf %s ${q(Buffer.from(data).toString('base64'))} | base64 -d > ${dir}/${name}\n`;
   }
-  script += `set +e\ncd ${dir} && ${GUEST_NODE} /project/dist/cli/main.js ${args.map(q).join(' ')}\nrc=$?\ncd / && rm -rf ${dir}\nexit $rc\n`;
+  script += `set +e\ncd ${dir} && ${GUEST_NODE} /project/${INSIDE_CLI} ${args.map(q).join(' ')}\nrc=$?\ncd / && rm -rf ${dir}\nexit $rc\n`;
   return h.run(script, timeoutMs);
 }
 
