@@ -39,7 +39,7 @@ export interface CreateSplit {
 }
 
 const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\+0000: \d+: \w+ : (\w+):\d+ : (.*)$/;
-const MARKS: [keyof CreateSplit | 'start' | 'end', (fn: string, msg: string) => boolean][] = [
+const MARKS: [keyof CreateSplit | 'start', (fn: string, msg: string) => boolean][] = [
   ['start', (fn) => fn === 'qemuProcessStart'],
   ['toMonitor', (fn, msg) => fn === 'qemuProcessWaitForMonitor' && msg.startsWith('Connect monitor')],
   ['monitorUp', (_fn, msg) => msg.startsWith('Verifying and updating provided guest CPU')],
