@@ -5,24 +5,37 @@
 import type { Operation, Outcome } from '../backends/types.js';
 import type { DaemonPool, RealResult } from './pool.js';
 import { renderDomain } from './render.js';
+import { Rechecker } from './recheck.js';
 import type { Replay } from './replay.js';
 import type { Counts } from './report.js';
 import type { DomainSpec } from './spec.js';
 import { judge, model, normaliseMessage, OPS, type Result } from './verdicts.js';
 
-/** Run `fn` over 0..n-1 with one worker per session; results by index. */
+/**
+ * Run `fn` over 0..n-1 with one worker per session; results by index. A worker's error stops
+ * the hand-out of new indexes, and is thrown only once every worker has finished: nothing keeps
+ * sending to the pool after this returns (the caller may close it next).
+ */
 export async function overSessions<T>(pool: DaemonPool, n: number, fn: (w: number, i: number) => Promise<T>, progress?: (done: number) => void): Promise<T[]> {
   const out = new Array<T>(n);
   let next = 0;
   let done = 0;
-  await Promise.all(Array.from({ length: pool.jobs }, async (_, w) => {
+  let failed = false;
+  const settled = await Promise.allSettled(Array.from({ length: pool.jobs }, async (_, w) => {
     for (;;) {
       const i = next++;
-      if (i >= n) return;
-      out[i] = await fn(w, i);
+      if (i >= n || failed) return;
+      try {
+        out[i] = await fn(w, i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
       progress?.(++done);
     }
   }));
+  const first = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (first) throw first.reason;
   return out;
 }
 
@@ -46,6 +59,8 @@ export class Batch {
   readonly refusedBy = new Map<string, number>();
   /** Infrastructure failures: a skip with its reason, never an end of the run. */
   readonly infra: string[] = [];
+  /** Disagreements judged again on a fresh daemon as they are met (recheck.ts). */
+  readonly rechecker = new Rechecker();
 
   /** Render and model the domains; returns their index range. */
   add(specs: DomainSpec[], replays: Replay[]): { from: number; to: number } {
@@ -86,7 +101,15 @@ export class Batch {
     OPS.forEach((op, c) => { if (r[op].kind === 'error') bump(this.errors, normaliseMessage((r[op] as { message: string }).message), 2 + c); });
     const first = OPS.map((op) => r[op]).find((x) => x.kind === 'error');
     if (first && first.kind === 'error') this.refusedBy.set(normaliseMessage(first.message), (this.refusedBy.get(normaliseMessage(first.message)) ?? 0) + 1);
-    return judge(i, r, this.models[i]);
+    const res = judge(i, r, this.models[i]);
+    if (res.verdict === 'disagree') {
+      try {
+        await this.rechecker.check(pool, this, res);
+      } catch (e) {
+        this.infra.push(`#${i} re-run on a fresh daemon: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    return res;
   }
 
   /** The model's errors beside libvirt's answer on the same domain and operation (reach.ts), over domains 0..to-1. */

@@ -155,7 +155,15 @@ export class PrivateDaemon {
       requestErrors: this.requestErrors(),
       stderrTail: tail(join(this.dir, 'stdout'), 5),
     };
-    const core = readdirSync(this.dir).find((f) => /^core(\.\d+)?$/.test(f));
+    let files: string[];
+    try {
+      files = readdirSync(this.dir);
+    } catch {
+      // Its directory went with a stop (stop() removes it): nothing left to look at.
+      r.noBacktrace = `no core file: ${this.dir} was removed when the daemon was stopped`;
+      return r;
+    }
+    const core = files.find((f) => /^core(\.\d+)?$/.test(f));
     if (!core) {
       const pattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();
       r.noBacktrace = /^[|/]/.test(pattern)

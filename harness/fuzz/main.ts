@@ -21,7 +21,6 @@ import { crashFindings } from './findings.js';
 import { parseArgs } from './options.js';
 import { DaemonPool } from './pool.js';
 import { aimsMet, missed, modelTemplates, outsideCatalogue, reachOf } from './reach.js';
-import { recheckDisagreements, type Rechecked } from './recheck.js';
 import { draw } from './replay.js';
 import { renderDomain } from './render.js';
 import { buildReport, formatReport, type ReportInput } from './report.js';
@@ -79,7 +78,6 @@ async function main(): Promise<void> {
 
   let written: Written[] = [];
   let findings: Awaited<ReturnType<typeof crashFindings>> = { kinds: [], cases: [], notes: [], errors: [] };
-  let rechecked: Rechecked = { unstable: [], garbled: [] };
   const byCause = new Map<string, Result[]>();
   const infra: string[] = [];
   // What the main draw reached, before the top-up: the top-up's aims.
@@ -106,13 +104,10 @@ async function main(): Promise<void> {
     }
     topUp.seconds = secs() - tRun;
 
-    // 4. Disagreements re-run alone on fresh daemons (recheck.ts): unstable, garbled, crashes.
-    rechecked = await recheckDisagreements(pool, b);
-
-    // 5. Crashes: shrunk on private daemons, one case per kind (findings.ts).
+    // 4. Crashes: shrunk on private daemons, one case per kind (findings.ts).
     findings = await crashFindings(pool, o, pool.events.slice(), b.xmls, b.replays, log);
 
-    // 6. Shrink the first few disagreements of each kind, and write them as cases.
+    // 5. Shrink the first few disagreements of each kind, and write them as cases.
     for (const r of b.results) if (r.verdict === 'disagree') {
       const list = byCause.get(r.signature!) ?? [];
       list.push(r);
@@ -139,7 +134,7 @@ async function main(): Promise<void> {
   const machineAfter = machineDaemon();
   const allInfra = [...b.infra, ...findings.errors, ...infra];
 
-  // 7. Report (always, whatever happened above).
+  // 6. Report (always, whatever happened above).
   const said = b.said();
   const reached = reachOf(templates, said, profile);
   const outside = outsideCatalogue(templates, said, normaliseMessage);
@@ -164,7 +159,7 @@ async function main(): Promise<void> {
   const report = buildReport({
     o, results: b.results, seconds: { total: tEnd, generate: tGen, model: tModel - tModel0, libvirt: tRun - tModel + tModel0 - tGen, topUp: topUp.seconds, shrink: tEnd - tRun - topUp.seconds },
     accepted, refused, refusedBy: b.refusedBy, errors: b.errors, reached, reachedMain, outside, shares, aims, topUp, topUpAimsMet, causes,
-    crashKinds: findings.kinds, crashCases: findings.cases, crashNotes: findings.notes, unstable: rechecked.unstable, garbled: rechecked.garbled, infra: allInfra,
+    crashKinds: findings.kinds, crashCases: findings.cases, crashNotes: findings.notes, unstable: b.rechecker.out.unstable, garbled: b.rechecker.out.garbled, rechecks: { rerun: b.rechecker.out.rerun, confirmed: b.rechecker.out.confirmed }, infra: allInfra,
     machine: { before: machineBefore, after: machineAfter }, restarts: pool.restarts,
   });
   process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));

@@ -66,6 +66,8 @@ class SharedLock {
   }
   releaseShared(): void { this.readers--; this.wake(); }
   reserve(): void { this.reserved++; }
+  /** Give back a reserved turn that will not be taken (the pool closed meanwhile). */
+  unreserve(): void { this.reserved--; this.wake(); }
   /** Take a reserved turn. */
   async exclusive(): Promise<void> {
     while (this.writer || this.readers > 0) await new Promise<void>((r) => this.waiting.push(r));
@@ -84,8 +86,10 @@ export class DaemonPool {
   private inFlight = new Set<Sent>();
   private history: Sent[] = [];
   private recovering: { gen: number; done: Promise<CrashEvent> } | null = null;
-  /** Set while the daemon is being replaced. */
+  /** Set while the daemon is being replaced; never rejects (the recovery's own caller sees its error). */
   private replacing: Promise<unknown> | null = null;
+  /** close() was called: a daemon that goes away now was stopped, not crashed, and is not replaced. */
+  private closed = false;
   private constructor(public daemon: PrivateDaemon, public backends: LibvirtBackend[], readonly jobs: number) {}
 
   static async open(jobs: number): Promise<DaemonPool> {
@@ -132,6 +136,9 @@ export class DaemonPool {
     try {
       if (retryAlone) this.lock.reserve();
       first = await this.recover(g, sent);
+    } catch (e) {
+      if (retryAlone) this.lock.unreserve();
+      throw e;
     } finally {
       this.lock.releaseShared();
     }
@@ -167,6 +174,8 @@ export class DaemonPool {
   /** Replace daemon `gen` (once, whoever notices first) and record its death. */
   private recover(gen: number, sent: Sent): Promise<CrashEvent> {
     if (this.recovering?.gen === gen) return this.recovering.done;
+    // Stopped by close() (a run ending while a worker was still sending): not a death to record.
+    if (this.closed) return Promise.reject(new DaemonGoneError('the private libvirtd was stopped: the run is ending'));
     const known = this.events.find((e) => e.gen === gen);
     if (known) return Promise.resolve(known);
     const done = (async () => {
@@ -182,14 +191,46 @@ export class DaemonPool {
       // Its sessions are closed without waiting: their domains died with the daemon.
       for (const b of old) void b.close().catch(() => undefined);
       await dead.stop();
+      if (this.closed) throw new DaemonGoneError('the private libvirtd was stopped: the run is ending');
       this.daemon = await PrivateDaemon.start();
       this.backends = DaemonPool.sessions(this.daemon, this.jobs);
       this.gen = gen + 1;
       return ev;
     })();
     this.recovering = { gen, done };
-    this.replacing = done.finally(() => { this.replacing = null; });
+    this.replacing = done.then(() => undefined, () => undefined).finally(() => { this.replacing = null; });
     return done;
+  }
+
+  /**
+   * `sents` alone, in order, on a daemon that has seen nothing else (restarted under the
+   * exclusive lock; no other session runs meanwhile). Stops at a crash, which is recorded.
+   */
+  async runFresh(sents: Sent[]): Promise<RealResult[]> {
+    this.lock.reserve();
+    await this.lock.exclusive();
+    try {
+      await this.restart();
+      const out: RealResult[] = [];
+      for (const sent of sents) {
+        const g = this.gen;
+        const d = this.daemon;
+        try {
+          out.push(await real(this.backends[0], sent.op, sent.xml));
+          this.remember(sent);
+          continue;
+        } catch (e) {
+          if (!(e instanceof DaemonGoneError) && !(await d.died(500))) throw e;
+        }
+        const ev = await this.recover(g, sent);
+        ev.culprit = sent;
+        out.push({ kind: 'crash', event: ev });
+        break;
+      }
+      return out;
+    } finally {
+      this.lock.releaseExclusive();
+    }
   }
 
   /** A fresh daemon now (shrinking and reproducing start from a clean heap). */
@@ -205,6 +246,7 @@ export class DaemonPool {
 
   /** Replace a living daemon (the caller holds the lock exclusively). */
   private async restart(): Promise<void> {
+    if (this.closed) throw new DaemonGoneError('the private libvirtd was stopped: the run is ending');
     await Promise.all(this.backends.map((b) => b.close().catch(() => undefined)));
     await this.daemon.stop();
     this.daemon = await PrivateDaemon.start();
@@ -214,6 +256,9 @@ export class DaemonPool {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    // A replacement under way finishes first, so the daemon it starts is the one stopped here.
+    if (this.replacing) await this.replacing;
     await Promise.all(this.backends.map((b) => b.close().catch(() => undefined)));
     await this.daemon.stop();
   }

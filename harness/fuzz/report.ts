@@ -6,6 +6,7 @@ import type { Options } from './options.js';
 import { describeReplay, type Replay } from './replay.js';
 import type { Result, Verdict } from './verdicts.js';
 import { missed, type Reach } from './reach.js';
+import { CONFIRM_PER_CAUSE } from './recheck.js';
 
 const OPS: Operation[] = ['argv', 'xml'];
 
@@ -40,6 +41,8 @@ export interface ReportInput {
   crashNotes: string[];
   unstable: { index: number; op: string; run: string; fresh: string }[];
   garbled: { index: number; op: string; libvirt: string; model: string }[];
+  /** Disagreements re-run on a fresh daemon as met (recheck.ts), and those that disagreed there too. */
+  rechecks: { rerun: number; confirmed: number };
   infra: string[];
   machine: { before: string; after: string };
   restarts: number;
@@ -88,6 +91,7 @@ export function buildReport(r: ReportInput) {
     crashes: { events: r.crashKinds.reduce((s, k) => s + k.events, 0), daemonRestarts: r.restarts, kinds: r.crashKinds, cases: r.crashCases, notes: r.crashNotes },
     unstable: r.unstable,
     garbled: r.garbled,
+    rechecks: r.rechecks,
     machineDaemon: { before: r.machine.before, after: r.machine.after, same: r.machine.before === r.machine.after },
     infrastructure: r.infra,
     errors: table.map(([message, [ma, mx, la, lx]]) => ({ message, model: { argv: ma, xml: mx }, libvirt: { argv: la, xml: lx } })),
@@ -153,6 +157,7 @@ export function formatReport(rep: Report): string {
   }
   p.push(`domains ${f.domains} (${domains}): compared ${f.compared}, refused by the model ${of(f.refusedByModel, f.domains)}, kept away ${f.keptAway}, crashes ${f.crashes}, unstable ${f.unstable}, garbled ${f.garbled}, skipped ${f.skipped}`);
   p.push(`agreement: ${of(f.agree, f.compared)} of compared domains; disagree ${f.disagree}`);
+  p.push(`re-run on a fresh daemon as met: ${rep.rechecks.rerun} disagreement(s); ${rep.rechecks.confirmed} disagreed there too, the rest unstable, garbled or crashes (after ${CONFIRM_PER_CAUSE} confirmed, a cause's further domains are not re-run)`);
   p.push(`libvirt: accepted ${of(rep.libvirt.accepted, f.domains)} (argv and xml rendered), refused ${of(rep.libvirt.refused, f.domains)}, crashed ${f.crashes}`);
   for (const op of OPS) p.push(`  ${op.padEnd(4)}: ${Object.entries(rep.perOp[op]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   p.push(`machine's libvirtd: ${rep.machineDaemon.same ? 'unchanged' : 'CHANGED'} (${rep.machineDaemon.before} -> ${rep.machineDaemon.after})`);

@@ -25,7 +25,7 @@ function input(reached: Reach[]): ReportInput {
     outside: [], aims: [], shares: { raw: 1, tame: 1, fault: 1 },
     topUp: { perAim: 2, aims: [{ aim: A, seed: 11, from: 3, to: 5 }, { aim: B, seed: -12, from: 5, to: 7 }], from: 3, to: 7, seconds: 2 },
     topUpAimsMet: [{ aim: A, aimed: 2, met: 2 }, { aim: B, aimed: 1, met: 0 }],
-    causes: [], crashKinds: [], crashCases: [], crashNotes: [], unstable: [], garbled: [], infra: [],
+    causes: [], crashKinds: [], crashCases: [], crashNotes: [], unstable: [], garbled: [], rechecks: { rerun: 2, confirmed: 1 }, infra: [],
     machine: { before: '1@2', after: '1@2' }, restarts: 1,
   };
 }
@@ -38,6 +38,8 @@ t.test('top-up figures: apart in --json, with denominators in the text', async (
   t.same(rep.messages.missed, [B], 'a top-up that did not reach its message leaves it missed');
   const text = formatReport(rep);
   t.match(text, 'fuzz: seed 5, 3 generated + 4 top-up domain(s) aimed at 2 message(s)');
+  t.match(text, 're-run on a fresh daemon as met: 2 disagreement(s); 1 disagreed there too');
+  t.same(rep.rechecks, { rerun: 2, confirmed: 1 }, 'the re-runs are in --json too');
   t.match(text, 'mix: 1 raw, 1 tamed, 1 tamed with one fault aimed at a message (of 3 generated)');
   t.match(text, 'top-up: 4 tamed domain(s) with one fault, 2 per message, aimed at the 2 message(s) with a fault of the 2 the main draw missed (not exempt); libvirt said the aim on 2/3 (66.7%) it answered; 1/2 now reached; agreement 3/3 (100.0%) of compared');
   t.match(text, `  reached: libvirt said it on 2/2 answered of #3..#4 (fast-check seed 11): ${A}`);
