@@ -101,7 +101,7 @@ export function postParse(d: Domain, profile: Profile): Domain {
   if (canonical) d.os.machine = canonical;
   // The default CPU type comes from the emulator binary's machine list, not from <os arch>.
   const binArch = /qemu-system-i386$/.test(d.devices.emulator ?? '') ? 'i686' : 'x86_64';
-  const defModel = typeSupported ? profile.defaultCpuModel[binArch] : undefined;
+  const defModel = typeSupported ? (d.type === 'kvm' && profile.kvmDefaultCpuModel ? profile.kvmDefaultCpuModel : profile.defaultCpuModel)[binArch] : undefined;
   if (defModel) {
     if (!d.cpu) d.cpu = { cells: [], interconnects: [] };
     if (!d.cpu.model) {

@@ -209,6 +209,10 @@ export interface Profile {
   /** Default guest CPU model per emulator arch added at post-parse (QEMU >= 4.2 reports one per
    *  machine type), or none. */
   defaultCpuModel: Record<string, string>;
+  /** The same for a KVM guest, where it differs or is known apart (virQEMUCapsGetMachineDefaultCPU
+   *  reads the KVM accelerator's machine list): the host's probe gives one per virt type.
+   *  Absent: defaultCpuModel serves both. */
+  kvmDefaultCpuModel?: Record<string, string>;
   /** The virt types libvirt's capabilities give the emulator (virQEMUCapsIsVirtTypeSupported),
    *  probed on a real host. Another type is refused at validation with libvirt's words, and gets
    *  no machine alias and no default CPU at post-parse (its accelerator lists no machine types).

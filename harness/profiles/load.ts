@@ -63,6 +63,10 @@ function readData(name: string, version: string): ProfileData {
   return JSON.parse(readFileSync(file, 'utf8')) as ProfileData;
 }
 
+/** Per arch, the models that are named (a null: the probe found none for that arch). */
+const namedOnly = (m: Record<string, string | null>): Record<string, string> =>
+  Object.fromEntries(Object.entries(m).filter((e): e is [string, string] => !!e[1]));
+
 /** The host profile: the capabilities of the host's QEMU under the daemon's libvirt release
  *  (libvirt-versions.json hostCaps), with this host's facts. Every fact libvirt reads from the
  *  host comes from the probe; facts of an older probe are refused rather than filled in. */
@@ -99,7 +103,8 @@ export function hostProfile(facts: HostFacts): Profile {
     ...(facts.memoryBackingDir ? { memoryBackingDir: facts.memoryBackingDir } : {}),
     hostCdroms: facts.hostCdroms ?? [],
     hugetlbfs: facts.hugetlbfs ?? [],
-    defaultCpuModel: Object.fromEntries(Object.entries(defaults).filter((e): e is [string, string] => !!e[1])),
+    defaultCpuModel: namedOnly(defaults),
+    ...(facts.defaultCpuModels?.kvm && virtTypes.includes('kvm') ? { kvmDefaultCpuModel: namedOnly(facts.defaultCpuModels.kvm) } : {}),
     virtTypes,
     flags: { ...base.flags, kvm: virtTypes.includes('kvm') },
     numad: facts.numad,

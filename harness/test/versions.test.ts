@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runModel } from '../backends/model.js';
+import { runModel, runModelWith } from '../backends/model.js';
 import { BEHAVIOUR_9_0_0 } from '../model/profile.js';
 import { hostProfile, loadProfile, profileProblem } from '../profiles/load.js';
 import { detectLayout, inNumaFamily, libvirtCases, treeRegistrations, treeVersion } from '../runner/libvirt-cases.js';
@@ -51,6 +51,29 @@ t.test('host takes the version of the daemon it probed', async (t) => {
   const sid = hostProfile({ ...facts, libvirtVersion: '12.8.0', qemuVersion: '11.1.3' });
   t.ok(sid.libvirtVersion === '12.8.0' && sid.flags.objectMonitorQmp, 'the sid host (12.8.0, QEMU 11.1): x86_64-11.1.0@12.8.0');
   t.throws(() => hostProfile({ ...facts, libvirtVersion: '12.8.0' }), /no capability data for QEMU 7\.2\.0 under libvirt 12\.8\.0/);
+});
+
+t.test('a KVM guest gets the default CPU the probe found for KVM', async (t) => {
+  const facts: HostFacts = {
+    libvirtVersion: '9.0.0', qemuVersion: '7.2.0', qemuBinary: '/usr/bin/qemu-system-x86_64', daemonPath: '/usr/bin',
+    stateDirTemplate: '/var/lib/libvirt/qemu/domain--1-{name}', monitorTemplate: 'path=/m.sock', machineAliases: {},
+    numaNodes: [{ id: 0, memoryKiB: 1024, cpus: [0] }], kvmUsable: true, virtTypes: ['qemu', 'kvm'],
+    // Invented to tell the two apart: on the hosts probed so far both accelerators say qemu64.
+    defaultCpuModels: { qemu: { x86_64: 'qemu64', i686: 'qemu32' }, kvm: { x86_64: 'kvm64', i686: 'kvm32' } },
+    emulators: { x86_64: '/usr/bin/qemu-system-x86_64' }, kvmCpuModels: {},
+  };
+  const dom = (type: string): string => `<domain type='${type}'><name>g</name><uuid>9f4b6512-e73a-4a25-93e8-5307802821ce</uuid>
+    <memory unit='KiB'>131072</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>
+    <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>`;
+  const profile = hostProfile(facts);
+  const cpuOf = (type: string): string | undefined => {
+    const out = runModelWith('xml', dom(type), profile);
+    return out.kind === 'ok' ? /<model fallback='forbid'>([^<]+)<\/model>/.exec(out.text)?.[1] : `error: ${(out as { message: string }).message}`;
+  };
+  t.equal(cpuOf('kvm'), 'kvm64', "the KVM accelerator's default");
+  t.equal(cpuOf('qemu'), 'qemu64', "TCG's default");
+  const noKvm = hostProfile({ ...facts, kvmUsable: false, virtTypes: ['qemu'], defaultCpuModels: { qemu: facts.defaultCpuModels!.qemu, kvm: {} } });
+  t.equal(noKvm.kvmDefaultCpuModel, undefined, 'a host without KVM has no KVM default');
 });
 
 const mixed = (memMode: string): string => `<domain type='qemu'><name>g</name><uuid>9f4b6512-e73a-4a25-93e8-5307802821ce</uuid>
