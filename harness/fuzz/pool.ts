@@ -12,8 +12,9 @@ import { crashSignature, PrivateDaemon, type DeathReport } from './daemon.js';
 const PROFILE = 'host';
 const HISTORY = 16;
 
-/** The daemon went away (crashed or was stopped): never a verdict about the input. */
-const DAEMON_GONE = /Failed to connect socket|End of file while reading data|Cannot recv data|Connection reset by peer|client socket is closed|failed to connect to the hypervisor|Disconnected from/;
+/** The daemon went away (crashed or was stopped): never a verdict about the input. A session
+ *  the pool closed (its daemon replaced or stopped) says so too: retrying it cannot help. */
+const DAEMON_GONE = /Failed to connect socket|End of file while reading data|Cannot recv data|Connection reset by peer|client socket is closed|failed to connect to the hypervisor|Disconnected from|libvirt backend is closed/;
 
 export class DaemonGoneError extends Error {}
 
