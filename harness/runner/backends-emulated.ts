@@ -16,6 +16,7 @@ import { committedFacts, describeHost, hostId } from './hosts.js';
 import { batchInside, daemonHealth, isNoDaemon, restartImageDaemon } from './emulated-batch.js';
 import { EMULATED, SID, type RunHost } from './run-hosts.js';
 import { outsideVocabulary } from './pairs.js';
+import { inSlice } from './time-slice.js';
 import { RUNTIME_JOBS } from '../emulated/capacity.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
@@ -254,10 +255,12 @@ function modelOn(image: Image): BackendEntry {
         unavailable: async () => null,
         async run(c): Promise<Outcome> {
           const { profile } = await emulatedHost(ctx, image);
-          if (c.op !== 'runtime') return runModel(c.op, readFileSync(c.input), profile);
-          // Which node each page lands on is the kernel's choice at the time, not a prediction.
-          if (specs[c.name]?.pages === 'exact') return { kind: 'error', message: "not modelled: per-node page counts ('pages': 'exact' in cases/emulated/cases.json)" };
-          return predictEmulatedCase(readFileSync(c.input), profile);
+          return inSlice((): Outcome => {
+            if (c.op !== 'runtime') return runModel(c.op, readFileSync(c.input), profile);
+            // Which node each page lands on is the kernel's choice at the time, not a prediction.
+            if (specs[c.name]?.pages === 'exact') return { kind: 'error', message: "not modelled: per-node page counts ('pages': 'exact' in cases/emulated/cases.json)" };
+            return predictEmulatedCase(readFileSync(c.input), profile);
+          });
         },
         close: closeHost,
       };

@@ -7,6 +7,7 @@ import type { BackendEntry, CaseBackend } from './backend.js';
 import type { Case } from './case.js';
 import { EMULATED_BACKENDS } from './backends-emulated.js';
 import { tieringBackend } from './backends-tiering.js';
+import { inSlice } from './time-slice.js';
 
 const text = (c: Case): string => readFileSync(c.input, 'utf8');
 const bare = (id: string): string => id.replace(/^(libvirt\/xml2xml\/.*)\.x86_64-[^./]+$/, '$1');
@@ -19,9 +20,9 @@ async function modelBackend(id: string, fixedProfile: string | null): Promise<Ca
   return {
     id, ops: ['argv', 'xml', 'runtime'],
     unavailable: async () => null,
-    run: async (c) => c.op === 'runtime'
+    run: (c) => inSlice((): Outcome => c.op === 'runtime'
       ? { kind: 'ok', text: predictDocument(readFileSync(c.input), fixedProfile ?? 'host').text }
-      : runModel(c.op, readFileSync(c.input), fixedProfile ?? c.profile),
+      : runModel(c.op, readFileSync(c.input), fixedProfile ?? c.profile)),
     close: async () => {},
   };
 }

@@ -12,6 +12,7 @@ import { PAIRS, rulesFor, type Pair, type PairContext } from './pairs.js';
 import { HOSTS, type RunHost } from './run-hosts.js';
 import { normalise, type Rule } from './rules.js';
 import type { Verdict } from '../reporters/verdict.js';
+import { inSlice } from './time-slice.js';
 
 
 /** Does --regenerate bless this case's goldens in the run? The project's own cases, except the
@@ -102,7 +103,8 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     }
     return p;
   };
-  const input = readFileSync(c.input, 'utf8');
+  // Every case starts at once (suite.ts): their reads and comparisons take turns with I/O.
+  const input = await inSlice(() => readFileSync(c.input, 'utf8'));
   const verdicts: Verdict[] = [];
   const blessed: string[] = [];
   const used: string[] = [];
@@ -221,7 +223,7 @@ export async function executeCase(c: Case, plan: Plan, limits: Map<string, Limit
     }
     const late = p.skipAfter?.('kind' in expected && expected.kind !== 'error-any' ? expected as Outcome : null, a.outcome, c);
     if (late) { verdict(p.id, 'skip', { detail: late }); continue; }
-    const v = compare(expected, a.outcome, [label, p.actual], rulesFor(p, plan.extraRules));
+    const v = await inSlice(() => compare(expected, a.outcome, [label, p.actual], rulesFor(p, plan.extraRules)));
     if (!v.same) saveActual(plan.root, c, p.actual, a.outcome);
     const gap = p.modelSide && c.source === 'project' ? plan.knownGaps[c.name] ?? plan.knownGaps[`${c.name}:${c.op}`] : undefined;
     if (gap && v.same) verdict(p.id, 'fail', { detail: `known gap now matches: remove '${c.name}' from cases/known-gaps.json` });
