@@ -148,23 +148,37 @@ export class DaemonPool {
     try {
       // Alone on a daemon that has seen nothing: another suspect re-run before may have
       // corrupted its heap without dying, and this input would take the blame.
-      if (this.history.length) await this.restart();
-      const g2 = this.gen;
-      const d2 = this.daemon;
-      try {
-        const out = await real(this.backends[w], sent.op, sent.xml);
-        this.remember(sent);
-        return out;
-      } catch (e) {
-        if (!(e instanceof DaemonGoneError) && !(await d2.died(500))) throw e;
-      }
-      const ev = await this.recover(g2, sent);
-      ev.culprit = sent;
-      for (const other of this.events) if (!other.culprit && other.inFlight.some((s) => s.index === sent.index && s.op === sent.op)) other.culprit = sent;
-      return { kind: 'crash', event: ev };
+      return (await this.alone([sent], w, 'if-used'))[0];
     } finally {
       this.lock.releaseExclusive();
     }
+  }
+
+  /**
+   * Under the exclusive lock: `sents` in order on a daemon that has seen nothing else (restarted
+   * first, always or only if it has run something). Stops at a crash, which is recorded with
+   * its culprit.
+   */
+  private async alone(sents: Sent[], w: number, restart: 'always' | 'if-used'): Promise<RealResult[]> {
+    if (restart === 'always' || this.history.length) await this.restart();
+    const out: RealResult[] = [];
+    for (const sent of sents) {
+      const g = this.gen;
+      const d = this.daemon;
+      try {
+        out.push(await real(this.backends[w], sent.op, sent.xml));
+        this.remember(sent);
+        continue;
+      } catch (e) {
+        if (!(e instanceof DaemonGoneError) && !(await d.died(500))) throw e;
+      }
+      const ev = await this.recover(g, sent);
+      ev.culprit = sent;
+      for (const other of this.events) if (!other.culprit && other.inFlight.some((s) => s.index === sent.index && s.op === sent.op)) other.culprit = sent;
+      out.push({ kind: 'crash', event: ev });
+      break;
+    }
+    return out;
   }
 
   private remember(s: Sent): void {
@@ -211,24 +225,7 @@ export class DaemonPool {
     this.lock.reserve();
     await this.lock.exclusive();
     try {
-      await this.restart();
-      const out: RealResult[] = [];
-      for (const sent of sents) {
-        const g = this.gen;
-        const d = this.daemon;
-        try {
-          out.push(await real(this.backends[0], sent.op, sent.xml));
-          this.remember(sent);
-          continue;
-        } catch (e) {
-          if (!(e instanceof DaemonGoneError) && !(await d.died(500))) throw e;
-        }
-        const ev = await this.recover(g, sent);
-        ev.culprit = sent;
-        out.push({ kind: 'crash', event: ev });
-        break;
-      }
-      return out;
+      return await this.alone(sents, 0, 'always');
     } finally {
       this.lock.releaseExclusive();
     }
