@@ -23,15 +23,18 @@
 # A manifest OUT/<key>/manifest.json is written only when the build succeeded; its presence
 # is the cache hit. The last line on stdout is always `key=<key>`.
 #
-# State paths of the built daemon (scripts/series-daemon.sh) are short and private:
+# Every build of one libvirt version is configured at its version's slot paths (scripts/in-build.sh:
+# the same headers for every key, so ccache's direct mode hits across keys) and runs in a private
+# mount namespace that shows OUT/<key> and its state dirs there. Seen from outside:
 #   sysconfdir    OUT/<key>/inst/etc          (qemu.conf, libvirtd.conf written by series-daemon.sh)
 #   localstatedir /var/lib/lvh/<key>          (short: QEMU monitor sockets must fit 108 bytes)
 #   runstatedir   /run/lvh/<key>              (the daemon's socket: /run/lvh/<key>/libvirt/libvirt-sock)
+# and inside, the same at /var/lib/lvh-build/v<version>/inst/etc, /var/lib/lvh/v<version>, /run/lvh/v<version>.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib/debs.sh"
-RECIPE=2   # bump when the way a build is made changes (invalidates every key)
+RECIPE=3   # bump when the way a build is made changes (invalidates every key)
 
 say() { echo "build-libvirt: $*"; }
 # A failed build keeps only its logs (the error names them): the copied tree, the throwaway git
@@ -160,6 +163,7 @@ if [ -f "$root/manifest.json" ]; then
   exit 0
 fi
 
+[ "$(id -u)" = 0 ] || die "building needs root: it runs in a private mount namespace (scripts/in-build.sh)"
 say "building libvirt $version from $tree with ${#series[@]} patch file(s) -> $root"
 
 # Build dependencies: explicit Debian package names, installing only the missing ones.
@@ -214,16 +218,20 @@ if [ ${#series[@]} -gt 0 ]; then
 fi
 
 # ccache (meson picks it up by itself): a series only touching a few files rebuilds in a
-# fraction of the time of the first build. CCACHE_BASEDIR makes the absolute paths of the
-# different keys' copies relative, so objects are shared across keys. Not part of the key:
-# it does not change what is built.
-export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}" CCACHE_BASEDIR="$out" CCACHE_NOHASHDIR=1
+# fraction of the time of the first build. Every key of a version is built at its slot's paths
+# (scripts/in-build.sh), so the headers meson generates are the same for all of them and the
+# direct mode hits; CCACHE_BASEDIR makes the remaining absolute paths relative. Not part of the
+# key: it does not change what is built.
+slot="v$version"
+eval "$(bash "$top/scripts/in-build.sh" --paths "$slot")" # BUILD_ROOT STATE_DIR RUN_DIR
+inb() { bash "$top/scripts/in-build.sh" --slot "$slot" --root "$root" -- "$@"; }
+export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}" CCACHE_BASEDIR="$BUILD_ROOT" CCACHE_NOHASHDIR=1
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
 command -v ccache >/dev/null && ccache -z >/dev/null 2>&1 || true
 
 t_setup=$(date +%s.%N)
-meson setup "$build" "$src" --prefix="$root/inst" --sysconfdir="$root/inst/etc" \
-  --localstatedir="/var/lib/lvh/$key" -Drunstatedir="/run/lvh/$key" \
+inb meson setup "$BUILD_ROOT/build" "$BUILD_ROOT/src" --prefix="$BUILD_ROOT/inst" --sysconfdir="$BUILD_ROOT/inst/etc" \
+  --localstatedir="$STATE_DIR" -Drunstatedir="$RUN_DIR" \
   "${meson_opts[@]}" > "$root/meson-setup.log" 2>&1 \
   || { tail -30 "$root/meson-setup.log" >&2; die "meson setup failed (log: $root/meson-setup.log)"; }
 setup_secs=$(elapsed "$t_setup")
@@ -236,7 +244,7 @@ targets=(src/libvirtd src/libvirt_driver_qemu.so tools/virsh)
 for p in "${test_programs[@]}"; do targets+=("tests/$p"); done
 for m in "${mocks[@]}"; do [ -f "$src/tests/$m.c" ] && targets+=("tests/lib$m.so"); done
 t_ninja=$(date +%s.%N)
-ninja -C "$build" ${jobs:+-j "$jobs"} "${targets[@]}" > "$root/ninja.log" 2>&1 \
+inb ninja -C "$BUILD_ROOT/build" ${jobs:+-j "$jobs"} "${targets[@]}" > "$root/ninja.log" 2>&1 \
   || { grep -B2 -A12 -m3 'error:\|FAILED' "$root/ninja.log" >&2 || tail -30 "$root/ninja.log" >&2
        die "ninja failed (log: $root/ninja.log)"; }
 ninja_secs=$(elapsed "$t_ninja")
@@ -259,7 +267,9 @@ json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; 
   echo "  \"series\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${subjects[@]}"),"
   echo "  \"seriesHash\": \"$series_hash\","
   echo "  \"mesonOptions\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${meson_opts[@]}" \
-        --prefix="$root/inst" --sysconfdir="$root/inst/etc" --localstatedir="/var/lib/lvh/$key" -Drunstatedir="/run/lvh/$key"),"
+        --prefix="$BUILD_ROOT/inst" --sysconfdir="$BUILD_ROOT/inst/etc" --localstatedir="$STATE_DIR" -Drunstatedir="$RUN_DIR"),"
+  # the paths the build was made for (scripts/in-build.sh shows it there)
+  echo "  \"slot\": \"$slot\", \"buildRoot\": \"$BUILD_ROOT\", \"stateDir\": \"$STATE_DIR\", \"runDir\": \"$RUN_DIR\","
   echo "  \"buildSeconds\": { \"total\": $total_secs, \"mesonSetup\": $setup_secs, \"ninja\": $ninja_secs },"
   echo "  \"jobs\": $(nproc),"
   echo "  \"root\": $(json_str "$root"),"

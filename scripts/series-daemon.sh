@@ -7,7 +7,9 @@
 #   scripts/series-daemon.sh status KEY [--out DIR]   exit 0 when it runs and answers
 #   scripts/series-daemon.sh env    KEY [--out DIR]   LVH_SERIES_* shell assignments (virsh, uri, ...)
 #
-# The build was configured with private state paths (see build-libvirt.sh):
+# The build was configured with private state paths (see build-libvirt.sh); the daemon runs in a
+# private mount namespace (scripts/in-build.sh) that shows these at its version's slot paths, the
+# ones compiled in (a build of recipe 2 and older: at these paths, no namespace):
 #   config   OUT/KEY/inst/etc/libvirt/{libvirtd,qemu}.conf  (written here)
 #   state    /var/lib/lvh/KEY    (domains, QEMU capability cache, monitor sockets)
 #   runtime  /run/lvh/KEY        (socket: /run/lvh/KEY/libvirt/libvirt-sock)
@@ -50,6 +52,10 @@ uri="qemu+unix:///system?socket=$sock"
 rundir="$root/run"
 pidfile="$rundir/libvirtd.pid"
 etc="$root/inst/etc/libvirt"
+# the version's slot (recipe 3+): the daemon and its guests see the build at the slot's paths,
+# in a mount namespace of their own, recorded to find its guests again
+slot=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("slot", ""))' "$root/manifest.json")
+mntns="$rundir/libvirtd.mntns"
 
 proc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
 recorded_pid() {
@@ -65,8 +71,13 @@ answers() { timeout 10 "$virsh" -c "$uri" version >/dev/null 2>&1; }
 # A guest whose start was in flight as the daemon went (a run interrupted mid-start; seen when a
 # CI run was stopped) is in no list: a QEMU still using this build's private state directory is
 # one of its guests, and goes too, daemon or not. No other QEMU names that directory.
+# With a slot, every build of the version names /var/lib/lvh/SLOT/: only a QEMU in this daemon's
+# own mount namespace is its guest.
 sweep_guests() {
-  for q in $(pgrep -f "^/usr/bin/qemu-system-[a-z0-9_]+ .*/var/lib/lvh/$key/" || true); do
+  local pat="/var/lib/lvh/$key/" ns=""
+  if [ -n "$slot" ]; then pat="/var/lib/lvh/$slot/"; ns=$(cat "$mntns" 2>/dev/null || true); [ -n "$ns" ] || return 0; fi
+  for q in $(pgrep -f "^/usr/bin/qemu-system-[a-z0-9_]+ .*$pat" || true); do
+    [ -z "$ns" ] || [ "$(readlink "/proc/$q/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
     kill -KILL "$q" 2>/dev/null && say "killed QEMU $q, a guest of build $key left behind" || true
   done
 }
@@ -110,9 +121,11 @@ case "$cmd" in
     # Under a subreaper (lib/reaper.sh) when there is one: then $! is tini, and libvirtd's own pid
     # is the one it writes.
     rm -f "$rundir/libvirtd.self.pid"
+    ns_prefix=()
+    [ -z "$slot" ] || ns_prefix=(bash "$top/scripts/in-build.sh" --slot "$slot" --root "$root" --state "$key" --)
     # shellcheck disable=SC2046 # reaper_prefix prints words
     env -i PATH="$DAEMON_PATH" HOME=/root LANG=C LIBVIRT_DIR_OVERRIDE=1 \
-      setsid $(reaper_prefix) "$libvirtd" --pid-file "$rundir/libvirtd.self.pid" \
+      setsid $(reaper_prefix) "${ns_prefix[@]}" "$libvirtd" --pid-file "$rundir/libvirtd.self.pid" \
       >>"$rundir/libvirtd.stdout" 2>&1 </dev/null &
     pid=$!
     for _ in $(seq 1 50); do
@@ -123,6 +136,7 @@ case "$cmd" in
     [ -s "$rundir/libvirtd.self.pid" ] || die "libvirtd wrote no pid file within 5 s; see $rundir/libvirtd.stdout"
     pid=$(cat "$rundir/libvirtd.self.pid")
     echo "$pid $(proc_start_time "$pid")" > "$pidfile"
+    readlink "/proc/$pid/ns/mnt" > "$mntns"
     for _ in $(seq 1 $((WAIT_SECS * 5))); do
       answers && break
       [ -d "/proc/$pid" ] || die "libvirtd (pid $pid) died; see $rundir/libvirtd.log and $rundir/libvirtd.stdout"

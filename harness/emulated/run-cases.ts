@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { checkWithin, emulatedGoldenPath, goldenDoc, stable, type CaseSpec, type Mapping } from './case-doc.js';
 import { loadSeriesBuild } from '../series/manifest.js';
-import { startSeriesInside } from './series-inside.js';
+import { seriesInsideOf, startSeriesInside } from './series-inside.js';
 import { ensureEmulatedFacts, runRuntimeBatch } from './inside.js';
 import { RUNTIME_JOBS } from './capacity.js';
 import { projectRoot } from './topology.js';
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     host = await EmulatedHost.boot({ topology, kernel });
     let uriArgs: string[] = [];
     if (series) {
-      const s = await startSeriesInside(host, { key: series.key, root: series.root, uri: series.uri });
+      const s = await startSeriesInside(host, seriesInsideOf(series));
       process.stdout.write(`series build ${series.key} (libvirt ${s.version}) started inside in ${s.seconds.toFixed(1)} s\n`);
       uriArgs = ['--uri', series.uri];
     }

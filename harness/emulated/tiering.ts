@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { loadSeriesBuild } from '../series/manifest.js';
 import { chartPng, type Panel } from './plot.js';
-import { startSeriesInside } from './series-inside.js';
+import { seriesInsideOf, startSeriesInside, type SeriesInside } from './series-inside.js';
 import { FILL_LEAVE_MIB, IMAGE_LIBVIRT, pagesAt, pagesOutside, runScenario, SCENARIOS, seriesLibvirt, type Libvirt, type Scenario } from './tiering-scenario.js';
 import { fmt, SID_BUILD_LABEL, table, verdictFiles, type Cell } from './tiering-report.js';
 import { projectRoot } from './topology.js';
@@ -35,7 +35,7 @@ import type { EmulatedImageId } from './image.js';
 
 const DEFAULT_SERIES = 'cases/series/restrictive-domain-cpuset';
 
-interface Build { label: string; key?: string; root?: string; uri: string; image?: EmulatedImageId }
+interface Build { label: string; key?: string; inside?: SeriesInside; uri: string; image?: EmulatedImageId }
 
 function seriesBuild(dir: string): Build {
   const out = execFileSync('bash', ['scripts/build-libvirt.sh', '--patches', dir], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -43,7 +43,7 @@ function seriesBuild(dir: string): Build {
   if (!key) throw new Error(`scripts/build-libvirt.sh --patches ${dir} printed no key`);
   const b = loadSeriesBuild(key);
   if ('missing' in b) throw new Error(b.missing);
-  return { label: `+ ${dir.split('/').pop()}`, key, root: b.root, uri: b.uri };
+  return { label: `+ ${dir.split('/').pop()}`, key, inside: seriesInsideOf(b), uri: b.uri };
 }
 
 async function measure(kernel: string, build: Build, scenarios: Scenario[], seconds: number, log: (s: string) => void): Promise<Cell[]> {
@@ -51,8 +51,8 @@ async function measure(kernel: string, build: Build, scenarios: Scenario[], seco
   const cells: Cell[] = [];
   try {
     let lv: Libvirt = IMAGE_LIBVIRT;
-    if (build.key) {
-      const s = await startSeriesInside(host, { key: build.key, root: build.root!, uri: build.uri });
+    if (build.key && build.inside) {
+      const s = await startSeriesInside(host, build.inside);
       lv = seriesLibvirt(build.key, build.uri);
       log(`kernel ${kernel}, libvirt ${build.label} (${s.version}): boot ${host.timings.boot.toFixed(1)} s, series daemon ${s.seconds.toFixed(1)} s`);
     } else log(`kernel ${kernel}, libvirt ${build.label}: boot ${host.timings.boot.toFixed(1)} s`);

@@ -28,7 +28,7 @@ const NAME: Record<Image, string> = { emulated: 'emulated host', sid: 'emulated 
 
 /** The booted host, the model profile probed from the libvirt inside, and the options that point
  *  the CLI inside at that libvirt (a series build's private socket; none for the image's own). */
-interface Booted { host: Host; profile: string; uriArgs: string[]; series?: { key: string; root: string; uri: string } }
+interface Booted { host: Host; profile: string; uriArgs: string[]; series?: import('../emulated/series-inside.js').SeriesInside }
 
 /** An emulated host's VM in the cleanup registry: powered off on exit, killed by the reaper
  *  after a SIGKILL of the run. */
@@ -54,15 +54,15 @@ function emulatedHost(ctx: BackendContext, image: Image = 'emulated'): Promise<B
     const host = await EmulatedHost.boot({ topology: TOPOLOGY, image });
     const held = holdHost(host, `${NAME[image]} ${TOPOLOGY}`);
     host.onExit(() => held.drop());
-    let series: { key: string; root: string; uri: string } | undefined;
+    let series: import('../emulated/series-inside.js').SeriesInside | undefined;
     let started = '';
     if (ctx.series && image === 'emulated') {
       const { loadSeriesBuild } = await import('../series/manifest.js');
-      const { startSeriesInside } = await import('../emulated/series-inside.js');
+      const { seriesInsideOf, startSeriesInside } = await import('../emulated/series-inside.js');
       const b = loadSeriesBuild(ctx.series);
       if ('missing' in b) throw new Error(b.missing);
-      const s = await startSeriesInside(host, { key: b.key, root: b.root, uri: b.uri });
-      series = { key: b.key, root: b.root, uri: b.uri };
+      series = seriesInsideOf(b);
+      const s = await startSeriesInside(host, series);
       started = `, series build ${b.key} (${s.version || 'libvirtd'}) started inside in ${s.seconds.toFixed(1)} s`;
     }
     const profile = await ensureEmulatedFacts(host, false, series);

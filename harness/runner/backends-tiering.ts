@@ -17,17 +17,17 @@ export function tieringBackend(): BackendEntry {
       const reason = await why(ctx);
       if (reason) return { reason };
       const { EmulatedHost } = await import('../emulated/vm.js');
-      const { startSeriesInside } = await import('../emulated/series-inside.js');
+      const { seriesInsideOf, startSeriesInside } = await import('../emulated/series-inside.js');
       const { IMAGE_LIBVIRT, SCENARIOS, pagesOutside, runScenario, seriesLibvirt } = await import('../emulated/tiering-scenario.js');
       const { cellVerdict, tieringBuild } = await import('../emulated/tiering-cells.js');
       let lv = IMAGE_LIBVIRT;
       let patches: string[] = [];
-      let seriesBuild: { key: string; root: string; uri: string } | undefined;
+      let seriesBuild: import('../emulated/series-inside.js').SeriesInside | undefined;
       if (ctx.series) {
         const { loadSeriesBuild } = await import('../series/manifest.js');
         const b = loadSeriesBuild(ctx.series);
         if ('missing' in b) return { reason: b.missing };
-        seriesBuild = { key: b.key, root: b.root, uri: b.uri };
+        seriesBuild = seriesInsideOf(b);
         lv = seriesLibvirt(b.key, b.uri);
         patches = b.patches;
       }

@@ -22,10 +22,11 @@ export function committedFacts(f: HostFacts): CommittedFacts {
   // No hugetlbfs mount is no fact at all: hosts committed before it was probed keep their ids.
   if (!f.hugetlbfs?.length) delete out.hugetlbfs;
   out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
-  // A series build's private daemon keeps its state under /var/lib/lvh/KEY/ (the rule
-  // series-daemon-paths maps it on both sides): the same host for the goldens.
+  // A series build's private daemon keeps its state under /var/lib/lvh/KEY/, or its version's
+  // slot /var/lib/lvh/vX.Y.Z/ (the rule series-daemon-paths maps it on both sides): the same
+  // host for the goldens.
   for (const k of ['stateDirTemplate', 'monitorTemplate', 'memoryBackingDir'] as const)
-    if (f[k] !== undefined) out[k] = String(f[k]).replace(/\/var\/lib\/lvh\/[0-9a-f]+\/(lib\/)?/g, '/var/lib/').replace(/\/run\/lvh\/[0-9a-f]+\//g, '/run/');
+    if (f[k] !== undefined) out[k] = String(f[k]).replace(/\/var\/lib\/lvh\/(?:[0-9a-f]+|v[0-9.]+)\/(lib\/)?/g, '/var/lib/').replace(/\/run\/lvh\/(?:[0-9a-f]+|v[0-9.]+)\//g, '/run/');
   // Machine types and capabilities follow QEMU's major.minor; Debian's micro updates do not count.
   out.qemuVersion = f.qemuVersion.split('.').slice(0, 2).join('.');
   return out as CommittedFacts;

@@ -70,12 +70,14 @@ export const MOCK_NUMA_ERROR: Rule = {
 export const LIBVIRT_TESTS_VS_REAL_RULES: Rule[] = [DAEMON_PATH, TEST_ENV, STATE_DIR, MONITOR, MACHINE_ALIAS, MOCK_NUMA_ERROR];
 
 /** A series build's private daemon keeps its state under /var/lib/lvh/<key>/ and /run/lvh/<key>/
- *  (scripts/series-daemon.sh) instead of /var/lib/ and /run/. */
-export function seriesPaths(key: string): Rule {
+ *  (scripts/series-daemon.sh) instead of /var/lib/ and /run/; a build of recipe 3+ names them by
+ *  its version's slot (/var/lib/lvh/v9.0.0/: the paths it was built for, scripts/in-build.sh). */
+export function seriesPaths(b: { key: string; slot?: string }): Rule {
+  const names = b.slot ? [b.key, b.slot] : [b.key];
   return {
     name: 'series-daemon-paths',
-    why: `the series build ${key} runs a private daemon rooted at /var/lib/lvh/${key}/`,
-    apply: (t) => t.replaceAll(`/var/lib/lvh/${key}/lib/`, '/var/lib/').replaceAll(`/var/lib/lvh/${key}/`, '/var/lib/').replaceAll(`/run/lvh/${key}/`, '/run/'),
+    why: `the series build ${b.key} runs a private daemon rooted at /var/lib/lvh/${b.slot ?? b.key}/`,
+    apply: (t) => names.reduce((u, n) => u.replaceAll(`/var/lib/lvh/${n}/lib/`, '/var/lib/').replaceAll(`/var/lib/lvh/${n}/`, '/var/lib/').replaceAll(`/run/lvh/${n}/`, '/run/'), t),
   };
 }
 

@@ -151,7 +151,7 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
       sid: lazyTable('sid', async () => (await import('./backends-emulated.js')).emulatedHostTable(ctx, 'sid')),
     },
     runHosts: HOSTS, pairs: PAIRS,
-    extraRules: series ? [seriesPaths(series.key)] : [],
+    extraRules: series ? [seriesPaths(series)] : [],
     knownGaps: existsSync(gapsFile) ? JSON.parse(readFileSync(gapsFile, 'utf8')) as Record<string, string> : {},
     regenerate: o.regenerate, blessFrom, hostModelWhy: profileProblem('host'),
   };

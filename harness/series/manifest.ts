@@ -34,6 +34,12 @@ export interface SeriesBuild {
   testLayout?: 'xml2argv' | 'xmlconf';
   /** The private daemon's URI (scripts/series-daemon.sh start KEY). */
   uri: string;
+  /** Recipe 3+: the version's slot, whose fixed paths the build was configured for; it runs where
+   *  scripts/in-build.sh shows root/ and its state dirs at them. Absent: built at its own paths. */
+  slot?: string;
+  buildRoot?: string;
+  stateDir?: string;
+  runDir?: string;
   builtAt: string;
 }
 
@@ -55,6 +61,21 @@ export function loadSeriesBuild(key: string, buildsDir = defaultBuildsDir()): Se
   const m = JSON.parse(readFileSync(file, 'utf8')) as SeriesBuild;
   if (m.key !== key) return { missing: `${file} names key ${m.key}, not ${key}` };
   return m;
+}
+
+const IN_BUILD = join(projectRoot, 'scripts', 'in-build.sh');
+
+/** The argv that runs `argv` where the build sees the paths it was built for (its test programs
+ *  and daemon read them from compiled-in constants); `state` maps its state dirs too. */
+export function inBuild(b: SeriesBuild, argv: string[], state = false): string[] {
+  if (!b.slot) return argv;
+  return ['bash', IN_BUILD, '--slot', b.slot, '--root', b.root, ...(state ? ['--state', b.key] : []), '--', ...argv];
+}
+
+/** The paths a daemon of this build uses inside its namespace (/var/lib/lvh/SLOT, /run/lvh/SLOT),
+ *  or its key's own for a build made before the slots. */
+export function daemonDirs(b: Pick<SeriesBuild, 'key' | 'stateDir' | 'runDir'>): { stateDir: string; runDir: string } {
+  return { stateDir: b.stateDir ?? `/var/lib/lvh/${b.key}`, runDir: b.runDir ?? `/run/lvh/${b.key}` };
 }
 
 /** A one-line description for reports: version, tree, key, series subjects. */

@@ -28,8 +28,8 @@ import { printNodeSet } from '../neutral/bitmap-text.js';
 import { writeAtomic } from '../neutral/atomic-file.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { loadSeriesBuild, type SeriesBuild } from './manifest.js';
+import { basename, join, relative } from 'node:path';
+import { inBuild, loadSeriesBuild, type SeriesBuild } from './manifest.js';
 import { parseTestOutput, type Parsed, type TestStatus } from './test-output.js';
 import { confCases } from './conf-cases.js';
 
@@ -141,17 +141,29 @@ export class TreeTestsBackend {
       HOME: process.env.HOME ?? '/root',
       LC_ALL: 'C',
       LIBVIRT_AUTOSTART: '0',
-      abs_builddir: join(b.builddir, 'tests'),
-      abs_srcdir: join(b.srcdir, 'tests'),
-      abs_top_builddir: b.builddir,
-      abs_top_srcdir: b.srcdir,
+      // (the programs read their compiled-in copies; these say the same, as seen where they run)
+      abs_builddir: join(this.madeFor('build'), 'tests'),
+      abs_srcdir: join(this.madeFor('src'), 'tests'),
+      abs_top_builddir: this.madeFor('build'),
+      abs_top_srcdir: this.madeFor('src'),
     };
   }
 
+  /** The build's src/ or build/ at the path it was configured for. */
+  private madeFor(dir: 'src' | 'build'): string {
+    return this.build.buildRoot ? join(this.build.buildRoot, dir) : dir === 'src' ? this.build.srcdir : this.build.builddir;
+  }
+
+  /** The program where it was built for: libvirt turns its directory override on (cpu_map,
+   *  schemas and modules from the build) only for a program under the compiled-in build dir. */
+  private atMadeFor(program: TreeProgram): string {
+    return join(this.madeFor('build'), relative(this.build.builddir, this.binary(program)));
+  }
+
   private exec(program: TreeProgram, extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
-    const bin = this.binary(program);
+    const [cmd, ...args] = inBuild(this.build, [this.atMadeFor(program)]);
     return new Promise((resolveP, reject) => {
-      const child = spawn(bin, [], {
+      const child = spawn(cmd, args, {
         cwd: this.build.builddir,
         env: { ...this.env(), ...extra },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -267,7 +279,7 @@ export class TreeTestsBackend {
         ...c,
         tests,
         status: bad.length ? 'fail' : allSkipped ? 'skip' : 'pass',
-        rerun: `cd ${this.build.builddir} && VIR_TEST_DEBUG=1 VIR_TEST_RANGE=${toRange(c.tests.map((t) => t.index))} ./tests/${basename(this.binary(program))}`,
+        rerun: `cd ${this.build.builddir} && VIR_TEST_DEBUG=1 VIR_TEST_RANGE=${toRange(c.tests.map((t) => t.index))} ${inBuild(this.build, [this.build.buildRoot ? this.atMadeFor(program) : `./tests/${basename(this.binary(program))}`]).join(' ')}`,
       };
       if (bad.length) {
         r.detail = bad.map((t) => status.get(`${t.program}:${t.index}`)?.text ?? `${t.index}) ${t.title}: not run\n`).join('');
