@@ -21,7 +21,9 @@
 # offers (yajl up to 9.x, json_c from 10), libnl when offered, and the test programs present
 # (tests/qemuxml2argvtest.c + qemuxml2xmltest.c up to 9.x, tests/qemuxmlconftest.c from 10).
 # A manifest OUT/<key>/manifest.json is written only when the build succeeded; its presence
-# is the cache hit. The last line on stdout is always `key=<key>`.
+# is the cache hit. A series whose clean tree is built starts from a copy of that build's
+# directory (manifest: seededFrom), so only what the series touches is compiled again.
+# The last line on stdout is always `key=<key>`.
 #
 # Every build of one libvirt version is configured at its version's slot paths (scripts/in-build.sh:
 # the same headers for every key, so ccache's direct mode hits across keys) and runs in a private
@@ -55,7 +57,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:?--out needs a directory}; shift 2 ;;
     --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
     --key-only) key_only=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-libvirt: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -144,9 +146,12 @@ if has_option remote_default_mode; then meson_opts+=(-Dremote_default_mode=legac
 tree_hash=$(cd "$tree" && find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z \
   | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 series_hash=$(for f in "${series[@]}"; do sha256sum < "$f"; done | sha256sum | cut -d' ' -f1)
-full_key=$(printf 'recipe %s\nversion %s\ntree %s\nseries %s\nmeson %s\n' \
-  "$RECIPE" "$version" "$tree_hash" "$series_hash" "${meson_opts[*]}" | sha256sum | cut -d' ' -f1)
+full_key_of() { printf 'recipe %s\nversion %s\ntree %s\nseries %s\nmeson %s\n' \
+  "$RECIPE" "$version" "$tree_hash" "$1" "${meson_opts[*]}" | sha256sum | cut -d' ' -f1; }
+full_key=$(full_key_of "$series_hash")
 key=${full_key:0:16}
+# The same tree and options without the series (what a series build may start from, below).
+clean_key=$(full_key_of "$(printf '' | sha256sum | cut -d' ' -f1)" | cut -c1-16)
 if [ "$key_only" = 1 ]; then echo "key=$key"; exit 0; fi
 
 root="$out/$key"
@@ -229,13 +234,26 @@ export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}" CCACHE_BASEDIR="$BUILD_ROO
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
 command -v ccache >/dev/null && ccache -z >/dev/null 2>&1 || true
 
+# A series on a tree whose clean build exists starts from that build's directory: it was made for
+# the same paths (the slot), options and tree, and ninja then rebuilds only what the series
+# changed. That needs every file the series did not touch to be older than the clean build's
+# outputs and every file it touched newer: the tree copies keep the tree's times (tar) and the
+# patches were just written. Only a clean build is a sound start: another series' patched files
+# would look older than its objects here.
 t_setup=$(date +%s.%N)
-inb meson setup "$BUILD_ROOT/build" "$BUILD_ROOT/src" --prefix="$BUILD_ROOT/inst" --sysconfdir="$BUILD_ROOT/inst/etc" \
-  --localstatedir="$STATE_DIR" -Drunstatedir="$RUN_DIR" \
-  "${meson_opts[@]}" > "$root/meson-setup.log" 2>&1 \
-  || { tail -30 "$root/meson-setup.log" >&2; die "meson setup failed (log: $root/meson-setup.log)"; }
+seeded=""
+if [ ${#series[@]} -gt 0 ] && [ -f "$out/$clean_key/manifest.json" ] && [ -f "$out/$clean_key/build/build.ninja" ]; then
+  cp -a "$out/$clean_key/build" "$build"
+  seeded=$clean_key
+  say "configured from the clean tree's build $clean_key (same slot, options and tree); ninja rebuilds what the series touched"
+else
+  inb meson setup "$BUILD_ROOT/build" "$BUILD_ROOT/src" --prefix="$BUILD_ROOT/inst" --sysconfdir="$BUILD_ROOT/inst/etc" \
+    --localstatedir="$STATE_DIR" -Drunstatedir="$RUN_DIR" \
+    "${meson_opts[@]}" > "$root/meson-setup.log" 2>&1 \
+    || { tail -30 "$root/meson-setup.log" >&2; die "meson setup failed (log: $root/meson-setup.log)"; }
+fi
 setup_secs=$(elapsed "$t_setup")
-say "meson setup: $setup_secs s"
+say "${seeded:+copied build dir instead of }meson setup: $setup_secs s"
 
 # Targets: daemon, QEMU driver module, virsh, the test programs and the mocks they preload (those
 # of the mock list the tree has).
@@ -269,6 +287,7 @@ json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; 
   echo "  \"mesonOptions\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${meson_opts[@]}" \
         --prefix="$BUILD_ROOT/inst" --sysconfdir="$BUILD_ROOT/inst/etc" --localstatedir="$STATE_DIR" -Drunstatedir="$RUN_DIR"),"
   # the paths the build was made for (scripts/in-build.sh shows it there)
+  echo "  \"seededFrom\": $( [ -n "$seeded" ] && echo "\"$seeded\"" || echo null ),"
   echo "  \"slot\": \"$slot\", \"buildRoot\": \"$BUILD_ROOT\", \"stateDir\": \"$STATE_DIR\", \"runDir\": \"$RUN_DIR\","
   echo "  \"buildSeconds\": { \"total\": $total_secs, \"mesonSetup\": $setup_secs, \"ninja\": $ninja_secs },"
   echo "  \"jobs\": $(nproc),"

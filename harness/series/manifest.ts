@@ -17,6 +17,8 @@ export interface SeriesBuild {
   seriesHash: string;
   mesonOptions: string[];
   buildSeconds: { total: number; mesonSetup: number; ninja: number };
+  /** The clean build of the same tree whose directory this one started from (recipe 3+). */
+  seededFrom?: string | null;
   root: string;
   srcdir: string;
   builddir: string;
