@@ -226,11 +226,13 @@ fi
 # fraction of the time of the first build. Every key of a version is built at its slot's paths
 # (scripts/in-build.sh), so the headers meson generates are the same for all of them and the
 # direct mode hits; CCACHE_BASEDIR makes the remaining absolute paths relative. Not part of the
-# key: it does not change what is built.
+# key: it does not change what is built. Nothing of a build depends on where the project is
+# cloned any more (two clones' builds of a key are byte for byte the same), so the cache is the
+# machine's, not the clone's: a clean clone on a machine that built before starts warm.
 slot="v$version"
 eval "$(bash "$top/scripts/in-build.sh" --paths "$slot")" # BUILD_ROOT STATE_DIR RUN_DIR
 inb() { bash "$top/scripts/in-build.sh" --slot "$slot" --root "$root" -- "$@"; }
-export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}" CCACHE_BASEDIR="$BUILD_ROOT" CCACHE_NOHASHDIR=1
+export CCACHE_DIR="${CCACHE_DIR:-/var/cache/libvirt-harness/ccache}" CCACHE_BASEDIR="$BUILD_ROOT" CCACHE_NOHASHDIR=1
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
 command -v ccache >/dev/null && ccache -z >/dev/null 2>&1 || true
 
