@@ -53,9 +53,8 @@ rundir="$root/run"
 pidfile="$rundir/libvirtd.pid"
 etc="$root/inst/etc/libvirt"
 # the version's slot (recipe 3+): the daemon and its guests see the build at the slot's paths,
-# in a mount namespace of their own, recorded to find its guests again
+# in a mount namespace of their own
 slot=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("slot", ""))' "$root/manifest.json")
-mntns="$rundir/libvirtd.mntns"
 
 proc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
 recorded_pid() {
@@ -71,13 +70,14 @@ answers() { timeout 10 "$virsh" -c "$uri" version >/dev/null 2>&1; }
 # A guest whose start was in flight as the daemon went (a run interrupted mid-start; seen when a
 # CI run was stopped) is in no list: a QEMU still using this build's private state directory is
 # one of its guests, and goes too, daemon or not. No other QEMU names that directory.
-# With a slot, every build of the version names /var/lib/lvh/SLOT/: only a QEMU in this daemon's
-# own mount namespace is its guest.
+# With a slot, every build of the version names /var/lib/lvh/SLOT/: a QEMU is this build's guest
+# when that directory, seen through its own root (its mount namespace), is this key's state dir.
+# (A recorded namespace id would not do: ids are reused once a namespace is gone.)
 sweep_guests() {
-  local pat="/var/lib/lvh/$key/" ns=""
-  if [ -n "$slot" ]; then pat="/var/lib/lvh/$slot/"; ns=$(cat "$mntns" 2>/dev/null || true); [ -n "$ns" ] || return 0; fi
+  local pat="/var/lib/lvh/$key/" own=""
+  if [ -n "$slot" ]; then pat="/var/lib/lvh/$slot/"; own=$(stat -c %d:%i "/var/lib/lvh/$key" 2>/dev/null) || return 0; fi
   for q in $(pgrep -f "^/usr/bin/qemu-system-[a-z0-9_]+ .*$pat" || true); do
-    [ -z "$ns" ] || [ "$(readlink "/proc/$q/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+    [ -z "$own" ] || [ "$(stat -c %d:%i "/proc/$q/root/var/lib/lvh/$slot" 2>/dev/null)" = "$own" ] || continue
     kill -KILL "$q" 2>/dev/null && say "killed QEMU $q, a guest of build $key left behind" || true
   done
 }
@@ -117,6 +117,8 @@ case "$cmd" in
     mkdir -p "/run/lvh/$key" "/var/lib/lvh/$key"
     # a stale socket from a killed daemon would make the new one refuse to start
     recorded_pid >/dev/null || rm -f "$sock" "${sock%-sock}-sock-ro" "${sock%-sock}-admin-sock"
+    # guests of an earlier daemon of this build that died without a stop
+    recorded_pid >/dev/null || sweep_guests
     t0=$(date +%s.%N)
     # Under a subreaper (lib/reaper.sh) when there is one: then $! is tini, and libvirtd's own pid
     # is the one it writes.
@@ -136,7 +138,6 @@ case "$cmd" in
     [ -s "$rundir/libvirtd.self.pid" ] || die "libvirtd wrote no pid file within 5 s; see $rundir/libvirtd.stdout"
     pid=$(cat "$rundir/libvirtd.self.pid")
     echo "$pid $(proc_start_time "$pid")" > "$pidfile"
-    readlink "/proc/$pid/ns/mnt" > "$mntns"
     for _ in $(seq 1 $((WAIT_SECS * 5))); do
       answers && break
       [ -d "/proc/$pid" ] || die "libvirtd (pid $pid) died; see $rundir/libvirtd.log and $rundir/libvirtd.stdout"
