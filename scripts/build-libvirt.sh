@@ -288,8 +288,8 @@ json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; 
   echo "  \"seriesHash\": \"$series_hash\","
   echo "  \"mesonOptions\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${meson_opts[@]}" \
         --prefix="$BUILD_ROOT/inst" --sysconfdir="$BUILD_ROOT/inst/etc" --localstatedir="$STATE_DIR" -Drunstatedir="$RUN_DIR"),"
-  # the paths the build was made for (scripts/in-build.sh shows it there)
   echo "  \"seededFrom\": $( [ -n "$seeded" ] && echo "\"$seeded\"" || echo null ),"
+  # the paths the build was made for (scripts/in-build.sh shows it there)
   echo "  \"slot\": \"$slot\", \"buildRoot\": \"$BUILD_ROOT\", \"stateDir\": \"$STATE_DIR\", \"runDir\": \"$RUN_DIR\","
   echo "  \"buildSeconds\": { \"total\": $total_secs, \"mesonSetup\": $setup_secs, \"ninja\": $ninja_secs },"
   echo "  \"jobs\": $(nproc),"

@@ -13,22 +13,13 @@ import type { EmulatedHost } from './vm.js';
 import { projectRoot } from './topology.js';
 import type { SeriesBuild } from '../series/manifest.js';
 
-export interface SeriesInside {
-  key: string;
-  /** OUT/KEY on this machine (must lie inside the project: only the project is shared). */
-  root: string;
-  /** Its private socket: the same inside as outside (/run/lvh/KEY). */
-  uri: string;
-  /** The paths it was built for (manifest, recipe 3+). */
-  slot?: string;
-  buildRoot?: string;
-  stateDir?: string;
-  runDir?: string;
-}
+/** What of a build's manifest the emulated host needs: OUT/KEY on this machine (it must lie inside
+ *  the project: only the project is shared), its private socket (the same inside as outside,
+ *  /run/lvh/KEY), and the paths it was built for (recipe 3+). */
+export type SeriesInside = Pick<SeriesBuild, 'key' | 'root' | 'uri' | 'slot' | 'buildRoot' | 'stateDir' | 'runDir'>;
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** What of a build's manifest the emulated host needs. */
 export function seriesInsideOf(b: SeriesBuild): SeriesInside {
   return { key: b.key, root: b.root, uri: b.uri, slot: b.slot, buildRoot: b.buildRoot, stateDir: b.stateDir, runDir: b.runDir };
 }
@@ -50,7 +41,7 @@ export function seriesStartScript(b: SeriesInside, waitSecs = 120): string {
   const place = b.buildRoot && b.stateDir && b.runDir
     // the build at its slot, the key's state dirs on the slot's (bind mounts of the 9p share: no copy)
     ? [bind(`/project/${rel}`, at),
-       ...[b.stateDir, b.runDir].map((d) => { const own = d.replace(/\/v[0-9.]+$/, `/${b.key}`); return `mkdir -p ${q(own)} && ${bind(own, d)}`; })]
+       ...([[`/var/lib/lvh/${b.key}`, b.stateDir], [`/run/lvh/${b.key}`, b.runDir]] as const).map(([own, d]) => `mkdir -p ${q(own)} && ${bind(own, d)}`)]
     // The project at this machine's path too (bind mount of the 9p share: no copy).
     : [`mkdir -p ${q(top)} && mountpoint -q ${q(top)} || mount --bind /project ${q(top)}`];
   return [

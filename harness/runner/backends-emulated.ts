@@ -18,6 +18,7 @@ import { EMULATED, SID, type RunHost } from './run-hosts.js';
 import { outsideVocabulary } from './pairs.js';
 import { inSlice } from './time-slice.js';
 import { RUNTIME_JOBS } from '../emulated/capacity.js';
+import type { SeriesInside } from '../emulated/series-inside.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
 const TOPOLOGY = 'mock8';
@@ -28,7 +29,7 @@ const NAME: Record<Image, string> = { emulated: 'emulated host', sid: 'emulated 
 
 /** The booted host, the model profile probed from the libvirt inside, and the options that point
  *  the CLI inside at that libvirt (a series build's private socket; none for the image's own). */
-interface Booted { host: Host; profile: string; uriArgs: string[]; series?: import('../emulated/series-inside.js').SeriesInside }
+interface Booted { host: Host; profile: string; uriArgs: string[]; series?: SeriesInside }
 
 /** An emulated host's VM in the cleanup registry: powered off on exit, killed by the reaper
  *  after a SIGKILL of the run. */
@@ -54,7 +55,7 @@ function emulatedHost(ctx: BackendContext, image: Image = 'emulated'): Promise<B
     const host = await EmulatedHost.boot({ topology: TOPOLOGY, image });
     const held = holdHost(host, `${NAME[image]} ${TOPOLOGY}`);
     host.onExit(() => held.drop());
-    let series: import('../emulated/series-inside.js').SeriesInside | undefined;
+    let series: SeriesInside | undefined;
     let started = '';
     if (ctx.series && image === 'emulated') {
       const { loadSeriesBuild } = await import('../series/manifest.js');

@@ -3,6 +3,7 @@
 import type { Outcome } from '../backends/types.js';
 import type { BackendEntry } from './backend.js';
 import { holdHost, why } from './backends-emulated.js';
+import type { SeriesInside } from '../emulated/series-inside.js';
 
 type Host = import('../emulated/vm.js').EmulatedHost;
 
@@ -22,7 +23,7 @@ export function tieringBackend(): BackendEntry {
       const { cellVerdict, tieringBuild } = await import('../emulated/tiering-cells.js');
       let lv = IMAGE_LIBVIRT;
       let patches: string[] = [];
-      let seriesBuild: import('../emulated/series-inside.js').SeriesInside | undefined;
+      let seriesBuild: SeriesInside | undefined;
       if (ctx.series) {
         const { loadSeriesBuild } = await import('../series/manifest.js');
         const b = loadSeriesBuild(ctx.series);

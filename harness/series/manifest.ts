@@ -74,12 +74,6 @@ export function inBuild(b: SeriesBuild, argv: string[], state = false): string[]
   return ['bash', IN_BUILD, '--slot', b.slot, '--root', b.root, ...(state ? ['--state', b.key] : []), '--', ...argv];
 }
 
-/** The paths a daemon of this build uses inside its namespace (/var/lib/lvh/SLOT, /run/lvh/SLOT),
- *  or its key's own for a build made before the slots. */
-export function daemonDirs(b: Pick<SeriesBuild, 'key' | 'stateDir' | 'runDir'>): { stateDir: string; runDir: string } {
-  return { stateDir: b.stateDir ?? `/var/lib/lvh/${b.key}`, runDir: b.runDir ?? `/run/lvh/${b.key}` };
-}
-
 /** A one-line description for reports: version, tree, key, series subjects. */
 export function describeSeriesBuild(b: SeriesBuild): string {
   const series = b.series.length ? b.series.map((s) => `"${s}"`).join(', ') : 'no patches (clean tree)';
