@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { heldTempDir, hold, processStartTime } from '../lifecycle/cleanup.js';
+import { settledWithin } from '../lifecycle/wait.js';
 
 export const CHROMIUM = process.env.LVH_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -43,7 +44,7 @@ export async function startChromium(timeoutMs = 60_000): Promise<Browser> {
     releaseSync: () => { killGroup('SIGKILL'); return true; },
   });
   const stop = async (): Promise<void> => {
-    if (!exited) { killGroup('SIGTERM'); await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]); }
+    if (!exited) { killGroup('SIGTERM'); await settledWithin(gone, 5000); }
     // Helpers still writing the profile after the browser exited: the whole group goes, and the
     // profile is removed once no process of it is left.
     killGroup('SIGKILL');

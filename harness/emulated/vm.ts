@@ -16,6 +16,7 @@ import { newRunDir, reapOrphans, register, unregister, type RunRecord } from './
 import { beginSave, canSave, createOverlay, findSnapshot, keepOverlay, digHoles, keyOf, keyParts, QEMU, ramDir, ramSizes, removeStaleSaves, type KeyParts, type SaveDir, type Snapshot } from './snapshot.js';
 import { loadAndRun, migrateToFile, PIN_STATIC_KEYS, prepareSaveScript, RESUMED_SCRIPT, resumeScript, SHARE_MOUNT } from './save-restore.js';
 import { loadTopology, projectRoot, vcpus, type Topology } from './topology.js';
+import { settledWithin } from '../lifecycle/wait.js';
 
 export { BUILD_COMMAND, cacheDir, cachedKernels, EMULATED_IMAGES, EmulatedBootError, EmulatedUnavailable, EXTRA_KERNELS, findImage, GUEST_NODE, isEmulatedImageId, KERNELS_COMMAND, missingKernel, type EmulatedImageId, type Manifest } from './image.js';
 
@@ -326,7 +327,7 @@ export class EmulatedHost {
 
   /** Wait for QEMU to end by itself (after QMP quit), then release the VM (kill() if it has not). */
   private async waitEnd(timeoutMs: number): Promise<void> {
-    if (!this.exited) await Promise.race([new Promise<void>((r) => this.proc.once('exit', () => r())), new Promise((r) => setTimeout(r, timeoutMs))]);
+    if (!this.exited) await settledWithin(new Promise<void>((r) => this.proc.once('exit', () => r())), timeoutMs);
     this.kill();
   }
 
@@ -363,10 +364,7 @@ export class EmulatedHost {
     this.stopping = true;
     if (!this.exited && this.channel) {
       const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
-      await Promise.race([
-        this.channel.run('@@POWEROFF', timeoutMs).then(() => gone).catch(() => undefined),
-        new Promise((r) => setTimeout(r, timeoutMs)),
-      ]);
+      await settledWithin(this.channel.run('@@POWEROFF', timeoutMs).then(() => gone), timeoutMs);
     }
     this.kill();
   }

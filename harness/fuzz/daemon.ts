@@ -6,6 +6,7 @@
 // however it dies (SIGKILL included). A normal exit stops it too ('exit' hook, synchronous).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { hold, processStartTime, type Held } from '../lifecycle/cleanup.js';
+import { settledWithin } from '../lifecycle/wait.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +109,7 @@ export class PrivateDaemon {
   /** Resolves true if the daemon is gone within `ms`. */
   async died(ms = 300): Promise<boolean> {
     if (!this.alive()) return true;
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, ms))]);
+    await settledWithin(this.exited, ms);
     return !this.alive();
   }
 

@@ -63,3 +63,20 @@ setInterval(() => {}, 1000);
   t.ok(await until(() => !existsSync(scratch), 10_000), 'removed the held directory');
   t.equal(virsh('domname', otherUuid).status, 0, 'and left the domain it did not hold alone');
 });
+
+t.test('a bounded wait leaves no timer behind', async (t) => {
+  const { settledWithin } = await import('../lifecycle/wait.js');
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  t.equal(await settledWithin(Promise.resolve(), 60_000), true, 'a settled promise wins');
+  t.equal(await settledWithin(Promise.reject(new Error('x')), 60_000), true, 'a rejection counts as settled');
+  t.equal(timers(), before, 'no 60 s timer is pending afterwards (it would hold the process 60 s)');
+  t.equal(await settledWithin(new Promise(() => undefined), 50), false, 'a promise that never settles loses to the bound');
+  t.equal(timers(), before, 'nor after the bound');
+  // A whole process: a power-off-like wait of 20 s must not keep node alive after it is done.
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+    `import { settledWithin } from ${JSON.stringify(join(root, 'dist', 'lifecycle', 'wait.js'))}; await settledWithin(Promise.resolve(), 20000); console.log('done');`],
+  { encoding: 'utf8', timeout: 15_000 });
+  t.equal(r.stdout.trim(), 'done', 'the child finished its wait');
+  t.equal(r.signal, null, 'and exited by itself, not killed at the 15 s timeout');
+});
