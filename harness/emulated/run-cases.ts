@@ -16,6 +16,7 @@ import { loadSeriesBuild } from '../series/manifest.js';
 import { seriesInsideOf, startSeriesInside } from './series-inside.js';
 import { ensureEmulatedFacts, runRuntimeBatch } from './inside.js';
 import { RUNTIME_JOBS } from './capacity.js';
+import { normalise, RUNTIME_RULES } from '../runner/rules.js';
 import { projectRoot } from './topology.js';
 import { EmulatedHost, EmulatedUnavailable } from './vm.js';
 
@@ -94,11 +95,18 @@ async function main(): Promise<number> {
       if (!existsSync(gfile)) {
         failed++;
         process.stdout.write(`FAIL ${name}: no golden ${gfile} (bless with --bless)\n`);
-      } else if (readFileSync(gfile, 'utf8') !== actual || within) {
+        continue;
+      }
+      // The runner's golden-vs-runtime@emulated pair: the same named rules on both sides.
+      const want = normalise(readFileSync(gfile, 'utf8'), RUNTIME_RULES);
+      const got = normalise(actual, RUNTIME_RULES);
+      const rules = [...new Set([...want.applied, ...got.applied])];
+      const ruled = rules.length ? `; rules: ${rules.join(', ')}` : '';
+      if (want.text !== got.text || within) {
         failed++;
-        process.stdout.write(`FAIL ${name} (${secs})${within ? `: ${within}` : ''}\n`);
-        if (readFileSync(gfile, 'utf8') !== actual) process.stdout.write(createTwoFilesPatch(gfile, 'observed', readFileSync(gfile, 'utf8'), actual, '', '', { context: 3 }));
-      } else process.stdout.write(`ok ${name} (${secs}; model ${out.match ? 'agrees' : r.code === 2 ? 'n/a' : 'differs'})\n`);
+        process.stdout.write(`FAIL ${name} (${secs}${ruled})${within ? `: ${within}` : ''}\n`);
+        if (want.text !== got.text) process.stdout.write(createTwoFilesPatch(gfile, 'observed', want.text, got.text, '', '', { context: 3 }));
+      } else process.stdout.write(`ok ${name} (${secs}; model ${out.match ? 'agrees' : r.code === 2 ? 'n/a' : 'differs'}${ruled})\n`);
     }
   } catch (e) {
     process.stderr.write(`${e instanceof EmulatedUnavailable ? 'skip: emulated host unavailable' : 'emulated host'}: ${(e as Error).message}\n`);
