@@ -97,7 +97,7 @@ export async function destroyIfOurs(d: Started): Promise<void> {
     const err = r.code === 0 ? null : lastVirshError(r.stderr) ?? r.stderr.trim();
     if (r.timedOut || (err !== null && !NOT_FOUND.test(err))) throw new RuntimeBackendError(`cannot destroy ${name}: ${r.timedOut ? 'timed out' : err}`);
     // Transient: gone once `virsh destroy` succeeded (it returns after QEMU is gone), so no
-    // second look (a virsh costs about 0.3 s inside the emulated host). Gone by another hand
+    // second look (a virsh costs about 0.4 s inside the emulated host). Gone by another hand
     // meanwhile ("not found"): look again, as a surprise worth a second look.
     if (r.code === 0) break;
     if (attempt >= 2) throw new RuntimeBackendError(`guest ${name} is still there after destroy`);
