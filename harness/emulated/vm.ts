@@ -327,7 +327,7 @@ export class EmulatedHost {
 
   /** Wait for QEMU to end by itself (after QMP quit), then release the VM (kill() if it has not). */
   private async waitEnd(timeoutMs: number): Promise<void> {
-    if (!this.exited) await settledWithin(new Promise<void>((r) => this.proc.once('exit', () => r())), timeoutMs);
+    await settledWithin(new Promise<void>((r) => this.onExit(r)), timeoutMs);
     this.kill();
   }
 
@@ -363,7 +363,7 @@ export class EmulatedHost {
   async powerOff(timeoutMs = 20_000): Promise<void> {
     this.stopping = true;
     if (!this.exited && this.channel) {
-      const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
+      const gone = new Promise<void>((r) => this.onExit(r));
       await settledWithin(this.channel.run('@@POWEROFF', timeoutMs).then(() => gone), timeoutMs);
     }
     this.kill();
