@@ -54,8 +54,8 @@ async function measure(kernel: string, build: Build, scenarios: Scenario[], seco
     if (build.key && build.inside) {
       const s = await startSeriesInside(host, build.inside);
       lv = seriesLibvirt(build.key, build.uri);
-      log(`kernel ${kernel}, libvirt ${build.label} (${s.version}): boot ${host.timings.boot.toFixed(1)} s, series daemon ${s.seconds.toFixed(1)} s`);
-    } else log(`kernel ${kernel}, libvirt ${build.label}: boot ${host.timings.boot.toFixed(1)} s`);
+      log(`kernel ${kernel}, libvirt ${build.label} (${s.version}): ${host.describeStart()}, series daemon ${s.seconds.toFixed(1)} s`);
+    } else log(`kernel ${kernel}, libvirt ${build.label}: ${host.describeStart()}`);
     for (const sc of scenarios) {
       const m = await runScenario(host, sc, lv, seconds);
       if ('startError' in m) throw new Error(`${sc.id} (kernel ${kernel}, ${build.label}): guest did not start: ${m.startError}`);

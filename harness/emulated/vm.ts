@@ -116,6 +116,13 @@ export class EmulatedHost {
     return this.keptConsole ?? join(this.rec.dir, 'console.log');
   }
 
+  /** How the VM came up, for a run's notes: restored (and how long each part took) or booted. */
+  describeStart(): string {
+    const t = this.timings;
+    if (this.start.from === 'snapshot') return `restored in ${(t.boot + t.libvirtd).toFixed(1)} s (state loaded ${t.boot.toFixed(1)} s, then clock, share and libvirtd ${t.libvirtd.toFixed(1)} s; clock ${this.start.clockSkew} s off after setting)`;
+    return `boot ${t.boot.toFixed(1)} s, libvirtd ${t.libvirtd.toFixed(1)} s${this.start.note ? ` (${this.start.note})` : ''}`;
+  }
+
   /** A host ready for commands, with libvirtd answering unless opts.libvirtd is false: restored
    *  from its saved state when one is usable, else booted (and then saved for the next run). */
   static async boot(opts: BootOptions = {}): Promise<EmulatedHost> {

@@ -67,7 +67,7 @@ function emulatedHost(ctx: BackendContext, image: Image = 'emulated'): Promise<B
       started = `, series build ${b.key} (${s.version || 'libvirtd'}) started inside in ${s.seconds.toFixed(1)} s`;
     }
     const profile = await ensureEmulatedFacts(host, false, series);
-    ctx.notes.push(`${NAME[image]} ${TOPOLOGY} (kernel ${host.kernel}): ${describeStart(host)}${started}`);
+    ctx.notes.push(`${NAME[image]} ${TOPOLOGY} (kernel ${host.kernel}): ${host.describeStart()}${started}`);
     return { host, profile, uriArgs: series ? ['--uri', series.uri] : [], ...(series ? { series } : {}) };
   })();
   booting.set(image, b);
@@ -88,13 +88,6 @@ async function onHost<T>(ctx: BackendContext, what: string, work: (b: Booted) =>
     if (booting.get(image) === first) booting.delete(image);
     return work(await emulatedHost(ctx, image));
   }
-}
-
-/** How the VM came up, for the run's notes. */
-function describeStart(host: Host): string {
-  const t = host.timings;
-  if (host.start.from === 'snapshot') return `restored in ${(t.boot + t.libvirtd).toFixed(1)} s (state loaded ${t.boot.toFixed(1)} s, then clock, share and libvirtd ${t.libvirtd.toFixed(1)} s; clock ${host.start.clockSkew} s off after setting)`;
-  return `boot ${t.boot.toFixed(1)} s, libvirtd ${t.libvirtd.toFixed(1)} s${host.start.note ? ` (${host.start.note})` : ''}`;
 }
 
 /** Where a file of the project is inside the VM: the project is shared read-only at /project. */

@@ -54,8 +54,9 @@ export function tieringBackend(): BackendEntry {
             const host = await EmulatedHost.boot({ topology: 'tiered', kernel });
             const held = holdHost(host, `emulated host tiered (kernel ${kernel})`);
             current = { kernel, host, held };
-            if (seriesBuild) await startSeriesInside(host, seriesBuild);
-            ctx.notes.push(`tiering: kernel ${kernel} booted in ${host.timings.boot.toFixed(1)} s (libvirt ${build})`);
+            const inside = seriesBuild ? await startSeriesInside(host, seriesBuild) : null;
+            // Restored or booted, said as it was (a restore used to be reported as a boot).
+            ctx.notes.push(`tiering: kernel ${kernel}: ${host.describeStart()}${inside ? `, series build started inside in ${inside.seconds.toFixed(1)} s` : ''} (libvirt ${build})`);
           }
           const m = await runScenario(current.host, sc, lv, 40);
           seconds += (performance.now() - t0) / 1000;
