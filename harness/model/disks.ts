@@ -110,6 +110,7 @@ export function parseDisk(d: XmlElement, missingTargets: string[], parseAddress:
     target: dev,
     bus: bus as Disk['bus'],
     busWritten: busAttr !== undefined,
+    ...(attr(tgt!, 'dev') === undefined ? { targetMissing: true as const } : {}),
   };
   if (type === 'vhostuser') {
     // virDomainDiskSourceVHostUserParse

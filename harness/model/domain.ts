@@ -92,6 +92,8 @@ export interface Disk {
   source: string;
   vhostuser?: import('./domain-devices.js').UnixSocket;
   target: string;
+  /** <target> without dev: no drive address is assigned, validation refuses the disk. */
+  targetMissing?: true;
   bus: 'ide' | 'virtio' | 'sata';
   /** Whether <target bus> was written: disks are grouped by the bus as parsed, before defaults. */
   busWritten?: boolean;

@@ -138,6 +138,9 @@ export function postParse(d: Domain, profile: Profile): Domain {
   devs.disks = insertDisks(devs.disks);
   for (const disk of devs.disks) {
     const idx = diskIndex(disk.target);
+    // virDomainDiskDefPostParse assigns a drive address only to a disk with a target name (one
+    // without is refused in validation: fuzz-9b5ea401bc); an empty name is no index.
+    if (disk.targetMissing) { disk.driver ??= { name: 'qemu', type: 'raw' }; diskPostParse(disk); continue; }
     // virDomainDiskDefAssignAddress, for a disk without an address, needs the target's index.
     if (!disk.address && idx < 0) fail('XML_ERROR', `Unknown disk name '${disk.target}' and no address specified`);
     if (disk.bus === 'ide') disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
