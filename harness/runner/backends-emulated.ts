@@ -46,13 +46,19 @@ export function holdHost(host: Host, label: string): { drop(): void } {
 /** One boot per run, whoever asks first; its times go to the run's notes. Under a series the
  *  series' own build replaces the image's libvirt inside (harness/emulated/series-inside.ts). */
 const booting = new Map<Image, Promise<Booted>>();
+/** The VM itself up (restored or booted, libvirtd answering), before any series daemon or facts. */
+const vmUp = new Map<Image, Promise<Host>>();
 function emulatedHost(ctx: BackendContext, image: Image = 'emulated'): Promise<Booted> {
   let b = booting.get(image);
   if (b) return b;
-  b = (async () => {
+  const up = (async () => {
     const { EmulatedHost } = await import('../emulated/vm.js');
+    return EmulatedHost.boot({ topology: TOPOLOGY, image });
+  })();
+  vmUp.set(image, up);
+  b = (async () => {
     const { ensureEmulatedFacts } = await import('../emulated/inside.js');
-    const host = await EmulatedHost.boot({ topology: TOPOLOGY, image });
+    const host = await up;
     const held = holdHost(host, `${NAME[image]} ${TOPOLOGY}`);
     host.onExit(() => held.drop());
     let series: SeriesInside | undefined;
@@ -74,6 +80,12 @@ function emulatedHost(ctx: BackendContext, image: Image = 'emulated'): Promise<B
   return b;
 }
 
+/** The emulated VMs this run has begun to start (prepare() begins them), each settling when its
+ *  VM answers or fails: the run lets them come up before the machine's own work (suite.ts). */
+export function emulatedVmsStarting(): Promise<unknown>[] {
+  return [...vmUp.values()];
+}
+
 /** `work` on the shared host. A VM that ends by itself meanwhile (a guest kernel panic under
  *  TCG was seen twice on CI machines) is named in the notes with its console's last words, a new
  *  host boots once, and `work` runs again from the start on it; a second death is the error. */
@@ -85,7 +97,7 @@ async function onHost<T>(ctx: BackendContext, what: string, work: (b: Booted) =>
   } catch (e) {
     if (!b.host.ended) throw e;
     ctx.notes.push(`${NAME[image]}: the VM ended by itself during ${what} (${b.host.ended}: ${b.host.lastWords()}; console ${b.host.consoleLog}); a new one booted and ${what} ran again`);
-    if (booting.get(image) === first) booting.delete(image);
+    if (booting.get(image) === first) { booting.delete(image); vmUp.delete(image); }
     return work(await emulatedHost(ctx, image));
   }
 }
@@ -138,6 +150,7 @@ function shareHost(image: Image = 'emulated'): () => Promise<void> {
     if (left > 0) return;
     const b = booting.get(image);
     booting.delete(image);
+    vmUp.delete(image);
     if (b) await b.then(({ host }) => host.powerOff(), () => undefined);
   };
 }
@@ -159,6 +172,8 @@ function libvirtOn(image: Image): BackendEntry {
         // file. Inputs are read through the project's share (/project), not copied in.
         let mine = cases.filter((c) => (c.op === 'argv' || c.op === 'xml') && RUN_HOST[image].accepts(c) && !c.host);
         if (!mine.length) return;
+        // The VM's start begins now, before the first await: the run lets it come up first (long-pole.ts).
+        emulatedHost(ctx, image).catch(() => undefined);
         // libvirt's registrations of the release before (the sid host's) go in only where the
         // model told this host's facts takes them: their one pair is against that model, and an
         // input costs the daemon about half a second under TCG. The model selects, nothing more:

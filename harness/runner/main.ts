@@ -17,6 +17,7 @@ import { readSuiteRecords, type Verdict } from '../reporters/verdict.js';
 import { defaultJobs, parseRunArgs, RUN_ENV, UsageError, USAGE, type RunOptions } from './options.js';
 import { runFactsFile } from './facts-file.js';
 import { suiteJs } from './suite-js.js';
+import { machineStarted } from './long-pole.js';
 import { expectLines, expectReport } from './expect-failures.js';
 import { runMetaOf, type RunState } from './run-meta-of.js';
 import type { RunMeta } from '../reporters/run-meta.js';
@@ -59,10 +60,16 @@ async function runFiles(files: string[], o: RunOptions, jobs: number): Promise<{
   const out: { file: string; code: number; tap: string; seconds: number }[] = [];
   let next = 0;
   let n = 0;
-  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () => {
+  // The case suite first; the unit-test files once its VM is up and its cases run (long-pole.ts).
+  let caseSuiteEnded = false;
+  const gate = CASE_SUITES.has(files[0]!) && files.length > 1 && o.emulated && o.workDir
+    ? () => machineStarted(o.workDir, () => caseSuiteEnded) : null;
+  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async (_, slot) => {
+    if (slot > 0 && gate) await gate();
     while (next < files.length) {
       const i = next++;
       const r = await run(files[i], i);
+      if (i === 0) caseSuiteEnded = true;
       out.push(r);
       // Shown as tap shows it: each file a subtest of the run.
       process.stdout.write(`# Subtest: ${r.file}\n${r.tap.replace(/^(?=.)/gm, '    ')}${r.code === 0 ? 'ok' : 'not ok'} ${++n} - ${r.file}\n`);

@@ -11,6 +11,8 @@ import type { Verdict } from '../reporters/verdict.js';
 import { addBackendTimes, emptySuiteMeta, type SuiteMeta } from '../reporters/run-meta.js';
 import type { CaseBackend } from './backend.js';
 import { BACKENDS } from './backends.js';
+import { emulatedVmsStarting } from './backends-emulated.js';
+import { markMachineStarted, vmFirst } from './long-pole.js';
 import type { Case } from './case.js';
 import { discover, libvirtTrees } from './discover.js';
 import { tieringBuild } from '../emulated/tiering-cells.js';
@@ -129,6 +131,10 @@ export async function startSuite(root: string, o: RunOptions): Promise<SuiteRun>
   }
   const prepared = o.regenerate ? cases.filter(blessedByRun) : cases;
   for (const b of backends.values()) if (!('reason' in b) && b.prepare) await b.prepare(prepared);
+  // prepare() began the emulated VM's start: it comes up before the machine's work (long-pole.ts).
+  const first = await vmFirst(emulatedVmsStarting());
+  if (first) notes.push(first);
+  markMachineStarted(o.workDir);
 
   const gapsFile = join(root, 'cases', 'known-gaps.json');
   // Other hosts' golden tables, once their facts are known (the emulated host's after its boot).

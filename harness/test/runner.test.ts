@@ -235,3 +235,27 @@ t.test('listed failures may hold only where the host has KVM, or lacks it', asyn
   t.same(listedFailures(text, { kvm: true }), { want: ['a [p]', 'b [p]'], elsewhere: ['c [q]'] });
   t.same(listedFailures(text, { kvm: false }), { want: ['a [p]', 'c [q]'], elsewhere: ['b [p]'] });
 });
+
+t.test('the emulated VM first: the machine waits for it, bounded, and the unit files for the marker', async (t) => {
+  const { machineStarted, markMachineStarted, vmFirst } = await import('../runner/long-pole.js');
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  t.equal(await vmFirst([]), null, 'no VM starting: no wait, no note');
+  let up = false;
+  const vm = new Promise<void>((r) => setTimeout(() => { up = true; r(); }, 150));
+  t.match(await vmFirst([vm]), /began once the emulated VM was up \(0\.[1-9] s/, 'waits for the VM that is starting');
+  t.ok(up, 'and returns only once it is up');
+  t.match(await vmFirst([Promise.reject(new Error('no image'))]), /once the emulated VM was up \(0\.0 s/, 'a VM that failed to start holds no one');
+  const t0 = performance.now();
+  t.match(await vmFirst([new Promise(() => undefined)], 200), /began after 0\.[2-4] s without the emulated VM/, 'a VM still booting holds the machine no longer than the bound');
+  t.ok(performance.now() - t0 < 1000, 'the bound is kept');
+  const dir = scratch(t);
+  setTimeout(() => markMachineStarted(dir), 200);
+  t.equal(await machineStarted(dir, () => false, 5000), true, 'the unit files start once the case suite leaves its marker');
+  const other = scratch(t);
+  let ended = false;
+  setTimeout(() => { ended = true; }, 200);
+  t.equal(await machineStarted(other, () => ended, 5000), false, 'or once the case suite ended without one (a crash holds no one)');
+  t.equal(await machineStarted(other, () => false, 300), false, 'or after the bound');
+  t.equal(timers(), before, 'no timer is left pending after any of these waits');
+});
