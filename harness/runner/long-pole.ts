@@ -1,6 +1,6 @@
 // The emulated VM is a run's long pole: its batches inside end last. Alone it is restored in
 // about 1.5 s; when the machine's guests, the model and the unit-test files start beside it on
-// two cores its restore took 10-16 s, and every second of that came off the end of the run.
+// two cores its restore took 10-17 s, and every second of that came off the end of the run.
 // So the VM comes up first: the case suite holds the machine's own cases until the VM answers
 // (or a bound passes: a first boot takes 20-45 s and need not hold everyone), then leaves a
 // marker in the run's work dir; the runner starts the unit-test files once that marker is there.
