@@ -190,6 +190,7 @@ export interface MemoryDevice {
 export interface Domain {
   type: VirtType;
   name: string;
+  /** '' when libvirt generates a random one (no <uuid>, or an empty one): no output then. */
   uuid: string;
   memoryKiB: number;
   currentMemoryKiB: number;

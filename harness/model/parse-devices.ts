@@ -4,7 +4,7 @@ import { fail, notModelled } from './errors.js';
 import { attr, child, type XmlElement } from './xml-tree.js';
 import type { Behaviour } from './profile.js';
 import type { Controller, Disk, Domain, DriveAddress, Input, PciAddress } from './domain.js';
-import { parseUInt, propEnum, propUInt } from './props.js';
+import { propEnum, propInt, propUInt } from './props.js';
 import { parseMemoryDevice } from './parse-memory.js';
 import { parsePciControllerOpts, pciModelOf } from './pci-controllers.js';
 import { parseDisk } from './disks.js';
@@ -96,11 +96,8 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         // libvirt numbers controllers without an index itself; the model only knows a lone one is 0.
         if (idx === undefined && el.children.filter((x) => x.name === 'controller' && attr(x, 'type') === type).length > 1)
           notModelled(`${type} controllers without an index`);
-        if (idx !== undefined) {
-          const n = parseUInt(idx);
-          if (n === null) fail('XML_ERROR', `Invalid value for attribute 'index' in element 'controller': '${idx}'. Expected integer value`);
-          index = n!;
-        }
+        // virXMLPropInt, base 10, non-negative: -1 is an integer, refused as negative.
+        if (idx !== undefined) index = propInt(d, 'index', 10, true)!;
         const addrEl = child(d, 'address');
         const model = type === 'pci' ? pciModelOf(attr(d, 'model')) : attr(d, 'model');
         const c: Controller = { type: type as Controller['type'], index, model };
