@@ -218,7 +218,6 @@ export const FAULTS: readonly Fault[] = [
   { aim: "XML error: Invalid PCI address bus='0x…', must be <= 0xFF", apply: (s, k) => devices(s, (d) => ({ ...d, memballoon: 'virtio', memballoonAddress: { ...pciAt(5)!, bus: ['0x100', '0x1ff'][k % 2] } })) },
   { aim: "XML error: Invalid PCI address slot='0x…', must be <= 0x1F", apply: (s) => devices(s, (d) => ({ ...d, memballoon: 'virtio', memballoonAddress: pciAt(0x20) })) },
   { aim: 'XML error: Invalid PCI address function=0x…, must be <= 7', apply: (s) => devices(s, (d) => ({ ...d, memballoon: 'virtio', memballoonAddress: pciAt(5, 0, 8) })) },
-  { aim: "XML error: Invalid value for attribute 'index' in element 'controller': '…'. Expected integer value", apply: (s) => devices(s, (d) => ({ ...d, extra: ["<controller type='usb' index='x'/>"] })) },
   { aim: 'XML error: pci-root and pcie-root controllers should have index 0', apply: (s) => devices(pc(s), (d) => ({ ...d, extra: ["<controller type='pci' index='1' model='pci-root'/>"] })) },
   { aim: "XML error: The PCI controller with index='0' must be model='…' for this machine type, but model='…' was found instead", apply: (s) => devices(pc(s), (d) => ({ ...d, pciRoot: 'pcie-root' })) },
   { aim: "Can't add another USB controller: USB is disabled for this domain", apply: (s) => devices(s, (d) => ({ ...d, usb: 'none', extra: ["<controller type='usb' index='1'/>"] })) },
