@@ -20,7 +20,8 @@ import { shrink, writeCase, type Written } from './disagreements.js';
 import { crashFindings } from './findings.js';
 import { parseArgs } from './options.js';
 import { DaemonPool } from './pool.js';
-import { aimsMet, missed, modelTemplates, outsideCatalogue, reachOf } from './reach.js';
+import { aimsMet, missed, modelTemplates, orphanAims, outsideCatalogue, reachOf } from './reach.js';
+import { FAULTS } from './faults.js';
 import { draw } from './replay.js';
 import { renderDomain } from './render.js';
 import { buildReport, formatReport, type ReportInput } from './report.js';
@@ -80,6 +81,9 @@ async function main(): Promise<void> {
   let findings: Awaited<ReturnType<typeof crashFindings>> = { kinds: [], cases: [], notes: [], errors: [] };
   const byCause = new Map<string, Result[]>();
   const infra: string[] = [];
+  // --require-reach: a fault aimed at a message the catalogue no longer has is the harness's own
+  // error (no reach figure would show it; only fuzz-reach.test.ts caught one, after 24bfa24).
+  if (o.requireReach) for (const a of orphanAims(templates, FAULTS.map((f) => f.aim))) infra.push(`a fault aims at a message the model's catalogue does not have: ${a}`);
   // What the main draw reached, before the top-up: the top-up's aims.
   let reachedMain = reachOf(templates, [], profile);
   const topUp: ReportInput['topUp'] = { perAim: o.topUp, aims: [], from: o.count, to: o.count, seconds: 0 };

@@ -320,3 +320,10 @@ export function aimsMet(templates: Template[], aimed: { aim: string; libvirt: (s
 
 /** Templates neither reached (by both sides) nor exempt. */
 export const missed = (r: Reach[]): Reach[] => r.filter((x) => !x.exempt && x.libvirt === 0);
+
+/** Fault aims the catalogue does not have: such a fault can never be met, and no reach figure
+ *  shows it (a message the model stopped saying leaves its fault behind). */
+export function orphanAims(templates: Template[], aims: readonly string[]): string[] {
+  const texts = new Set(templates.map((t) => t.text));
+  return [...new Set(aims)].filter((a) => !texts.has(a));
+}

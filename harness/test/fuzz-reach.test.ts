@@ -10,7 +10,7 @@ import t from 'tap';
 import { runModel } from '../backends/model.js';
 import { FAULTS } from '../fuzz/faults.js';
 import { rawDomainSpec } from '../fuzz/generate.js';
-import { EXEMPTIONS, modelTemplates } from '../fuzz/reach.js';
+import { EXEMPTIONS, modelTemplates, orphanAims } from '../fuzz/reach.js';
 import { renderDomain } from '../fuzz/render.js';
 import { tame } from '../fuzz/tame.js';
 import { loadProfile, useHostFacts } from '../profiles/load.js';
@@ -28,6 +28,8 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 t.test('the catalogue is read from the model and every message has a fault or an exemption', async (t) => {
   t.ok(templates.length >= 90, `the model's catalogue has ${templates.length} messages`);
   for (const f of FAULTS) t.ok(byText.has(f.aim), `fault aim is in the catalogue: ${f.aim}`);
+  t.same(orphanAims(templates, FAULTS.map((f) => f.aim)), [], 'and the fuzzer finds no orphan aim (what --require-reach fails on)');
+  t.same(orphanAims(templates, [templates[0].text, 'XML error: a message the model never says']), ['XML error: a message the model never says'], 'an aim outside the catalogue is named');
   for (const e of EXEMPTIONS) t.ok(byText.has(e.template), `exemption is in the catalogue: ${e.template}`);
   const covered = new Set([...FAULTS.map((f) => f.aim), ...EXEMPTIONS.map((e) => e.template)]);
   const bare = templates.filter((x) => !covered.has(x.text)).map((x) => x.text);
