@@ -33,6 +33,17 @@ export function diskIndex(name: string): number {
   return v - 1;
 }
 
+/** virDomainDiskDefAssignAddress for a disk without an address: IDE and SATA drive addresses
+ *  from the target's index (an empty name has none). */
+function assignDriveAddress(disk: Disk, q35: boolean): void {
+  const idx = diskIndex(disk.target);
+  if (!disk.address && idx < 0) fail('XML_ERROR', `Unknown disk name '${disk.target}' and no address specified`);
+  if (disk.bus === 'ide') disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
+  // SATA: six units on one bus per controller; q35's built-in AHCI is controller 0.
+  if (disk.bus === 'sata') disk.address ??= { type: 'drive', controller: Math.floor(idx / 6), bus: 0, target: 0, unit: idx % 6 };
+  if (disk.bus === 'sata' && (!q35 || disk.address?.type !== 'drive' || disk.address.controller !== 0)) notModelled('a SATA disk other than on q35\'s built-in controller');
+}
+
 /** virDomainDiskInsert keeps disks grouped by bus (first appearance) and sorted by index. */
 function insertDisks(disks: Disk[]): Disk[] {
   const out: Disk[] = [];
@@ -137,16 +148,9 @@ export function postParse(d: Domain, profile: Profile): Domain {
   // Device post-parse: drive addresses of IDE disks, the default USB model, PCI root indexes.
   devs.disks = insertDisks(devs.disks);
   for (const disk of devs.disks) {
-    const idx = diskIndex(disk.target);
     // virDomainDiskDefPostParse assigns a drive address only to a disk with a target name (one
-    // without is refused in validation: fuzz-9b5ea401bc); an empty name is no index.
-    if (disk.targetMissing) { disk.driver ??= { name: 'qemu', type: 'raw' }; diskPostParse(disk); continue; }
-    // virDomainDiskDefAssignAddress, for a disk without an address, needs the target's index.
-    if (!disk.address && idx < 0) fail('XML_ERROR', `Unknown disk name '${disk.target}' and no address specified`);
-    if (disk.bus === 'ide') disk.address ??= { type: 'drive', controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
-    // SATA: six units on one bus per controller; q35's built-in AHCI is controller 0.
-    if (disk.bus === 'sata') disk.address ??= { type: 'drive', controller: Math.floor(idx / 6), bus: 0, target: 0, unit: idx % 6 };
-    if (disk.bus === 'sata' && (!q35 || disk.address?.type !== 'drive' || disk.address.controller !== 0)) notModelled('a SATA disk other than on q35\'s built-in controller');
+    // without is refused in validation: fuzz-9b5ea401bc).
+    if (!disk.targetMissing) assignDriveAddress(disk, q35);
     disk.driver ??= { name: 'qemu', type: 'raw' };
     diskPostParse(disk);
   }
