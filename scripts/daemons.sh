@@ -155,9 +155,11 @@ start() {
   # In the foreground under a subreaper (lib/reaper.sh: its QEMUs are reaped at once); libvirtd
   # writes /run/libvirtd.pid itself either way, and its log goes where -d would send it.
   mkdir -p /var/log/libvirt
+  # The redirections sit on the subshell and it execs: no shell of ours keeps the caller's
+  # stdout open, so `npm run setup | tee log` ends when setup does.
   # shellcheck disable=SC2046 # reaper_prefix prints words
-  (cd / && env -i PATH="$DAEMON_PATH" LC_ALL=C setsid $(reaper_prefix) libvirtd \
-    >>/var/log/libvirt/libvirtd.log 2>&1 </dev/null &)
+  (cd / && exec env -i PATH="$DAEMON_PATH" LC_ALL=C setsid $(reaper_prefix) libvirtd) \
+    >>/var/log/libvirt/libvirtd.log 2>&1 </dev/null &
   record libvirtd /run/libvirtd.pid
   wait_answer
   say "libvirtd answers on $URI"
