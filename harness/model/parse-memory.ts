@@ -7,11 +7,10 @@ import type { HugePage, MemoryBacking, MemoryDevice, MemoryModel, PciAddress } f
 import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propTristate, propUInt } from './props.js';
 import { parseMemoryKiB } from './units.js';
 import type { Behaviour } from './profile.js';
-import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+import { attr, child, firstAttr, select, type XmlElement } from './xml-tree.js';
 
-/** virXPathUInt on an attribute: -2 (a value that is not an unsigned int) gets the caller's words. */
-function xpathUInt(el: XmlElement | undefined, name: string, words: string): number {
-  const v = el ? attr(el, name) : undefined;
+/** virXPathUInt on an attribute's value: -2 (not an unsigned int) gets the caller's words. */
+function xpathUInt(v: string | undefined, words: string): number {
   if (v === undefined || v === '') return 0;
   const n = parseUInt(v);
   if (n === null) fail('XML_ERROR', words);
@@ -31,35 +30,35 @@ function parseHugePage(el: XmlElement): HugePage {
 const NO_MEMORY_TERRITORY = Object.freeze({});
 
 /** The part of virDomainDefParseMemory after <memory>/<currentMemory>: <maxMemory> and the
- *  first <memoryBacking>'s children (libvirt reads them by XPath, so repeats are ignored). */
+ *  memory backing. libvirt reads the backing by XPath without [1] (./memoryBacking/source/@type,
+ *  boolean(./memoryBacking/locked), …): every <memoryBacking> and every repeated child counts,
+ *  each attribute from the first element that has it, the pages of every <hugepages>. */
 export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: number; slots: number }; memoryBacking?: MemoryBacking } {
   const maxEl = child(root, 'maxMemory');
-  const mb = child(root, 'memoryBacking');
   // Neither is there in most domains: no reads, and one answer shared by all of them.
-  if (!maxEl && !mb) return NO_MEMORY_TERRITORY;
+  if (!maxEl && !child(root, 'memoryBacking')) return NO_MEMORY_TERRITORY;
   const maxKiB = maxEl ? parseMemoryKiB(maxEl.text, attr(maxEl, 'unit'), './maxMemory[1]', false) ?? 0 : 0;
-  const slots = xpathUInt(maxEl, 'slots', 'Failed to parse memory slot count');
+  const slots = xpathUInt(maxEl && attr(maxEl, 'slots'), 'Failed to parse memory slot count');
   const maxMemory = maxKiB || slots ? { kib: maxKiB, slots } : undefined;
-  if (!mb) return { maxMemory };
-  const word = (el: XmlElement | undefined, a: string): string | undefined => (el ? attr(el, a) : undefined);
+  if (!child(root, 'memoryBacking')) return { maxMemory };
+  const under = (name: string): XmlElement[] => select(root, 'memoryBacking', name);
   const enumOf = <T extends string>(v: string | undefined, values: readonly T[], what: string): T | undefined => {
     if (v === undefined || v === '') return undefined;
     // virDomain…TypeFromString(tmp) <= 0: the 'default'/'none' first word is refused too.
     if (!values.includes(v as T)) fail('CONFIG_UNSUPPORTED', `unknown memoryBacking/${what} '${v}'`);
     return v as T;
   };
-  const source = enumOf(word(child(mb, 'source'), 'type'), ['file', 'anonymous', 'memfd'] as const, 'source/type');
-  const access = enumOf(word(child(mb, 'access'), 'mode'), ['shared', 'private'] as const, 'access/mode');
-  const allocEl = child(mb, 'allocation');
-  const allocation = enumOf(word(allocEl, 'mode'), ['immediate', 'ondemand'] as const, 'allocation/mode');
-  const allocationThreads = xpathUInt(allocEl, 'threads', 'Failed to parse memory allocation threads');
+  const source = enumOf(firstAttr(under('source'), 'type'), ['file', 'anonymous', 'memfd'] as const, 'source/type');
+  const access = enumOf(firstAttr(under('access'), 'mode'), ['shared', 'private'] as const, 'access/mode');
+  const allocs = under('allocation');
+  const allocation = enumOf(firstAttr(allocs, 'mode'), ['immediate', 'ondemand'] as const, 'allocation/mode');
+  const allocationThreads = xpathUInt(firstAttr(allocs, 'threads'), 'Failed to parse memory allocation threads');
   const backing: MemoryBacking = {
-    nosharepages: !!child(mb, 'nosharepages'), locked: !!child(mb, 'locked'), discard: !!child(mb, 'discard'),
+    nosharepages: under('nosharepages').length > 0, locked: under('locked').length > 0, discard: under('discard').length > 0,
     source, access, allocation, allocationThreads,
   };
-  const hp = child(mb, 'hugepages');
-  if (hp) {
-    const pages = childrenNamed(hp, 'page');
+  if (under('hugepages').length) {
+    const pages = select(root, 'memoryBacking', 'hugepages', 'page');
     backing.hugepages = pages.length ? pages.map(parseHugePage) : [{ sizeKiB: 0 }];
   }
   return { maxMemory, memoryBacking: backing };
@@ -67,10 +66,11 @@ export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: numbe
 
 const MODELS: readonly MemoryModel[] = ['dimm', 'nvdimm', 'virtio-pmem', 'virtio-mem', 'sgx-epc'];
 
-/** An element's size (virDomainParseMemory on "./NAME" with "./NAME/@unit"), in KiB. */
-function sizeOf(parent: XmlElement, name: string, xpath: string, required: boolean): number | undefined {
-  const el = child(parent, name);
-  return parseMemoryKiB(el?.text, el ? attr(el, 'unit') : undefined, xpath, required);
+/** A size read as virDomainParseMemory reads "./A/B" with "./A/B/@unit", in KiB: the number from
+ *  the first such element, the unit from the first one that has a unit (two XPath reads). */
+function sizeOf(parent: XmlElement, path: readonly string[], xpath: string, required: boolean): number | undefined {
+  const els = select(parent, ...path);
+  return parseMemoryKiB(els[0]?.text, firstAttr(els, 'unit'), xpath, required);
 }
 
 function nodemaskOf(src: XmlElement): Bitmap | undefined {
@@ -108,14 +108,14 @@ export function parseMemoryDevice(el: XmlElement, parsePci: (el: XmlElement) => 
   const src = child(el, 'source');
   if (src) {
     if (model === 'dimm' || model === 'virtio-mem') {
-      const page = sizeOf(src, 'pagesize', './pagesize', false);
+      const page = sizeOf(src, ['pagesize'], './pagesize', false);
       if (page) dev.source.pagesizeKiB = page;
       dev.source.nodemask = nodemaskOf(src);
     } else if (model === 'nvdimm' || model === 'virtio-pmem') {
       const p = child(src, 'path');
       if (p && p.text !== '') dev.source.path = p.text;
       if (model === 'nvdimm') {
-        const align = sizeOf(src, 'alignsize', './alignsize', false);
+        const align = sizeOf(src, ['alignsize'], './alignsize', false);
         if (align) dev.source.alignsizeKiB = align;
         if (child(src, 'pmem')) dev.source.pmem = true;
       }
@@ -131,18 +131,17 @@ export function parseMemoryDevice(el: XmlElement, parsePci: (el: XmlElement) => 
     if (!m || n < 0 || n > 2147483647) fail('XML_ERROR', 'invalid value of memory device node');
     dev.target.node = n;
   }
-  dev.target.sizeKiB = sizeOf(tgt!, 'size', './size', true)!;
+  dev.target.sizeKiB = sizeOf(tgt!, ['size'], './size', true)!;
   if (model === 'nvdimm') {
-    const label = child(tgt!, 'label');
-    const lsize = label ? sizeOf(label, 'size', './label/size', false) ?? 0 : 0;
+    const lsize = sizeOf(tgt!, ['label', 'size'], './label/size', false) ?? 0;
     if (lsize && lsize < 128) fail('XML_ERROR', 'nvdimm label must be at least 128KiB');
     if (lsize >= dev.target.sizeKiB) fail('XML_ERROR', 'label size must be smaller than NVDIMM size');
     if (lsize) dev.target.labelKiB = lsize;
     if (child(tgt!, 'readonly')) dev.target.readonly = true;
   }
   if (model === 'virtio-mem') {
-    const block = sizeOf(tgt!, 'block', './block', false);
-    const requested = sizeOf(tgt!, 'requested', './requested', false);
+    const block = sizeOf(tgt!, ['block'], './block', false);
+    const requested = sizeOf(tgt!, ['requested'], './requested', false);
     if (block) dev.target.blockKiB = block;
     if (requested !== undefined) dev.target.requestedKiB = requested;
     // Older releases do not know the attribute and ignore it (behaviour.virtioMemDynamicMemslots).

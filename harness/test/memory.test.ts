@@ -201,3 +201,21 @@ t.test("a domain name is written as it is in every per-domain path, '$&' and '$$
     t.notMatch(out, /\{name\}|\{stateDir\}/, `${profile}: no template left`);
   }
 });
+
+t.test('repeated <memoryBacking> elements and children are all read, as libvirt\'s XPath does', async (t) => {
+  // Two <memoryBacking>: the memfd source of the second, the threads of the first.
+  const two = domain({ cells: 0 }).replace('<vcpu',
+    "<memoryBacking><source/><allocation threads='2'/></memoryBacking><memoryBacking><source type='memfd'/><allocation mode='immediate'/><locked/></memoryBacking><vcpu");
+  const ram = backend(argv(two), 'pc.ram');
+  t.equal(ram?.['qom-type'], 'memory-backend-memfd', 'source from the first <source> that has a type');
+  t.equal(ram?.prealloc, true, 'allocation mode from the second <allocation>');
+  t.equal(ram?.['prealloc-threads'], 2, 'threads from the first');
+  t.match(argv(two), /-overcommit mem-lock=on/, '<locked/> of the second element counts');
+  // The pages of both <hugepages> make one list, so two pages on one node intersect.
+  const pages = "<hugepages><page size='2048' nodeset='0'/></hugepages><hugepages><page size='2048' nodeset='0'/></hugepages>";
+  t.match(argv(domain({ backing: pages })), /^ERROR .*hugepages of sizes 2048 and 2048 intersect/);
+  // A size's number and its unit are two reads: the first <size>, the first unit.
+  const dimm = "<memory model='dimm'><target><size>128</size><size unit='MiB'>1</size><node>0</node></target></memory>";
+  const out = argv(domain({ maxMemory: "<maxMemory slots='2' unit='KiB'>4194304</maxMemory>", devices: dimm }));
+  t.equal(backend(out, 'memdimm0')?.size, 128 * 1024 * 1024, '128 MiB, the unit from the second <size>');
+});
