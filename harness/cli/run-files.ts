@@ -39,7 +39,7 @@ async function runAll(cmd: FileCommand): Promise<number> {
       process.stdout.write(batch ? `==> ${file} <==\n${r.text}` : r.text);
       return;
     }
-    const msg = r.kind === 'skip' ? `libvirt backend unavailable: ${r.reason}` : r.message;
+    const msg = r.kind === 'skip' ? `not run here: ${r.reason}` : r.message;
     process.stderr.write(batch ? `${file}: ${msg}\n` : `${msg}\n`);
   };
 
@@ -73,8 +73,9 @@ async function runAll(cmd: FileCommand): Promise<number> {
   };
   const todo = texts.flatMap((t, i) => (t === undefined ? [] : [i]));
   if (todo.length) {
-    const { LibvirtBackend } = await import('../backends/libvirt.js');
-    const backends = Array.from({ length: Math.min(cmd.jobs, todo.length) }, () => new LibvirtBackend(cmd.uri ? { uri: cmd.uri } : {}));
+    // On the machine's shared daemon, inputs known to kill it go to a disposable one (shared-daemon-guard.ts).
+    const { libvirtBackendFor } = await import('../backends/shared-daemon-guard.js');
+    const backends = Array.from({ length: Math.min(cmd.jobs, todo.length) }, () => libvirtBackendFor(cmd.uri ? { uri: cmd.uri } : {}));
     try {
       const why = await backends[0].unavailable();
       if (why) {

@@ -42,7 +42,9 @@ export async function runCliInside(h: EmulatedHost, args: string[], files: Recor
     if (!/^[\w.-]+$/.test(name)) throw new Error(`bad file name ${name}`);
     script += `printf %s ${q(Buffer.from(data).toString('base64'))} | base64 -d > ${dir}/${name}\n`;
   }
-  script += `set +e\ncd ${dir} && ${GUEST_NODE} /project/${INSIDE_CLI} ${args.map(q).join(' ')}\nrc=$?\ncd / && rm -rf ${dir}\nexit $rc\n`;
+  // The daemon in there is the harness's own, in a VM it owns (a death there is the batch's to
+  // handle): no guard for a shared daemon (backends/shared-daemon-guard.ts).
+  script += `set +e\ncd ${dir} && LVH_DAEMON_OWNED=1 ${GUEST_NODE} /project/${INSIDE_CLI} ${args.map(q).join(' ')}\nrc=$?\ncd / && rm -rf ${dir}\nexit $rc\n`;
   return h.run(script, timeoutMs);
 }
 

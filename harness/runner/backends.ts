@@ -36,8 +36,10 @@ export const BACKENDS: BackendEntry[] = [
     id: 'libvirt', limit: () => 1,
     async make(ctx) {
       if (ctx.realDisabled) return { reason: ctx.realDisabled };
-      const { LibvirtBackend } = await import('../backends/libvirt.js');
-      const b = new LibvirtBackend(ctx.uri ? { uri: ctx.uri } : {});
+      // The machine's shared daemon is guarded against inputs known to kill it (a series
+      // build's private daemon, --uri, is not: a crash there is a finding).
+      const { libvirtBackendFor } = await import('../backends/shared-daemon-guard.js');
+      const b = libvirtBackendFor(ctx.uri ? { uri: ctx.uri } : {});
       return {
         id: 'libvirt', ops: ['argv', 'xml'],
         unavailable: () => b.unavailable(),
@@ -53,11 +55,19 @@ export const BACKENDS: BackendEntry[] = [
       if (ctx.realDisabled) return { reason: ctx.realDisabled };
       const { RuntimeBackend } = await import('../backends/runtime.js');
       const b = new RuntimeBackend(ctx.uri ? { uri: ctx.uri } : {});
+      const guard = ctx.uri ? null : await import('../backends/shared-daemon-guard.js').then((m) => new m.SharedDaemonGuard());
       return {
         id: 'runtime', ops: ['runtime'],
         unavailable: () => b.unavailable(),
         async run(c): Promise<Outcome> {
-          const o = await b.observe(text(c), c.name);
+          const xml = text(c);
+          if (guard) {
+            // An input known to kill a daemon starts a guest on the machine's daemon only once a
+            // disposable one has taken it without complaint.
+            const why = await guard.refusesStart(xml);
+            if (why) return { kind: 'skip', reason: why };
+          }
+          const o = await b.observe(xml, c.name);
           if (o.kind === 'facts') {
             // The observation itself must be sound: every thread sits in its own group.
             const stray = o.details.threadGroups.filter((g) => !g.inGroup);
@@ -66,7 +76,7 @@ export const BACKENDS: BackendEntry[] = [
           // A build without numad says so at start; the probe saw the same (host facts: numad).
           return { kind: 'ok', text: stableJson(observationDocument(o)) };
         },
-        close: () => b.close(),
+        close: () => Promise.all([b.close(), guard?.close()]).then(() => undefined),
       };
     },
   },
