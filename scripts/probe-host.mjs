@@ -20,7 +20,7 @@ import { probeHugetlbfs } from './lib/probe-hugetlbfs.mjs';
 import { probeRuntime } from './lib/probe-runtime.mjs';
 
 /** Bumped when the facts' shape changes: readers refuse facts of another version (stale). */
-export const PROBE_VERSION = 2;
+export const PROBE_VERSION = 3;
 
 const argOf = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
 const URI = argOf('--uri') ?? 'qemu:///system';
@@ -185,6 +185,14 @@ async function main() {
     const monitor = args.find((a) => a.startsWith('socket,id=charmonitor,'))?.split(',').find((p) => p.startsWith('path=') || p.startsWith('fd='));
     if (!monitor) undecided('the monitor socket', 'no -chardev socket,id=charmonitor in domxml-to-native output');
 
+    // How the daemon cuts a long non-ASCII name for its paths (virDomainDefGetShortName: 20
+    // characters under a UTF-8 locale, 20 bytes under another): the HOME of 21 two-byte letters.
+    const wide = await toNative(domainXml({ name: 'lvh\u00e9'.repeat(6) }));
+    const wideHome = wide.words?.find((w) => w.startsWith('HOME='));
+    const cutTo = /-1-((?:lvh\u00e9)*(?:lvh|lv|l)?\u00e9?)$/u.exec(wideHome ?? '')?.[1];
+    if (cutTo === undefined) undecided('how the daemon cuts a domain name', wide.error ?? `HOME is ${wideHome}`);
+    const shortNameChars = [...cutTo].length === 20;
+
     // The default CPU model per virt type and emulator (qemuDomainDefSetDefaultCPU: QEMU's
     // machine types name it per accelerator; an unsupported virt type has none).
     const defaultCpuModels = {};
@@ -256,6 +264,7 @@ async function main() {
       numad,
       runtime,
       hugetlbfs,
+      shortNameChars,
       // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).
       qemuVersionText: qemuVer.ok ? qemuVer.stdout.split('\n')[0] : `unavailable: ${qemuVer.why}`,
     };

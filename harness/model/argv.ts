@@ -32,7 +32,7 @@ function fill(tpl: string, d: Domain, profile: Profile, nested = false): string 
   let out = '';
   let from = 0;
   for (; at >= 0; at = tpl.indexOf('{', at + 1)) {
-    const value = tpl.startsWith('{name}', at) ? shortName(d)
+    const value = tpl.startsWith('{name}', at) ? shortName(d, profile)
       : !nested && tpl.startsWith('{stateDir}', at) ? fill(profile.stateDir, d, profile, true) : undefined;
     if (value === undefined) continue;
     out += tpl.slice(from, at) + value;

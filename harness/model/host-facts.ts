@@ -21,7 +21,7 @@ export interface HostRuntimeFacts {
 export type NumadFact = { advice: 'live' } | { error: string };
 
 /** The version of the probe whose facts the loaders accept (scripts/probe-host.mjs PROBE_VERSION). */
-export const PROBE_VERSION = 2;
+export const PROBE_VERSION = 3;
 
 export interface HostFacts {
   probeVersion?: number;
@@ -54,4 +54,8 @@ export interface HostFacts {
   /** The hugetlbfs mounts the daemon knows (cfg->hugetlbfs, read at its start), asked of libvirt
    *  per page size the kernel offers; absent: not probed, empty: none. */
   hugetlbfs?: { mount: string; sizeKiB: number; default: boolean }[];
+  /** The daemon cuts a long non-ASCII domain name to 20 characters for its per-domain paths (a
+   *  UTF-8 locale); absent or false: to 20 bytes (virDomainDefGetShortName under LC_ALL=C, how
+   *  scripts/daemons.sh and the emulated hosts start libvirtd). */
+  shortNameChars?: boolean;
 }

@@ -14,9 +14,26 @@ export type Props = [string, Json][];
 
 const POLICY: Record<Exclude<NumaMode, 'restrictive'>, string> = { strict: 'bind', preferred: 'preferred', interleave: 'interleave' };
 
-/** virDomainDefGetShortName: per-domain paths use the first 20 characters of the name. */
-// 20 code points; a name of at most 20 UTF-16 units has no more (the common case, no array).
-export const shortName = (d: Domain): string => d.name.length <= 20 ? d.name : Array.from(d.name).slice(0, 20).join('');
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** virDomainDefGetShortName: per-domain paths use the first 20 characters of the name, as the
+ *  daemon's locale counts them. Under a UTF-8 locale 20 code points; under LC_ALL=C (how the
+ *  harness's daemons run) mbstowcs fails on a non-ASCII name (EILSEQ) and libvirt cuts 20 bytes,
+ *  which may end inside a character. */
+export function shortName(d: Domain, profile: Profile): string {
+  // At most 20 UTF-16 units is at most 20 characters, and ASCII's bytes are its characters.
+  if (d.name.length <= 20 && (profile.shortNameChars || /^[\x00-\x7f]*$/.test(d.name))) return d.name;
+  if (profile.shortNameChars) return Array.from(d.name).slice(0, 20).join('');
+  const bytes = utf8.encode(d.name);
+  if (bytes.length <= 20) return d.name;
+  try {
+    return strictUtf8.decode(bytes.subarray(0, 20));
+  } catch {
+    // 9.0.0 then fails to write the path into a JSON argument; later releases write the bytes.
+    return notModelled('a domain name whose first 20 bytes end inside a character (its short name, under a daemon that cuts bytes)');
+  }
+}
 
 /** virNumaNodesetIsAvailable: the first node (ascending) the host lacks is reported. */
 export function checkAvailable(nodeset: Bitmap | null | undefined, profile: Profile): void {
@@ -75,13 +92,13 @@ export function hugepagePath(d: Domain, profile: Profile, pagesizeKiB: number): 
   if (!mounts.length) fail('INTERNAL_ERROR', 'hugetlbfs filesystem is not mounted or disabled by administrator config');
   const m = mounts.find((x) => x.sizeKiB === pagesizeKiB);
   if (!m) fail('INTERNAL_ERROR', `Unable to find any usable hugetlbfs mount for ${pagesizeKiB} KiB`);
-  return `${m!.mount}/libvirt/qemu/-1-${shortName(d)}`;
+  return `${m!.mount}/libvirt/qemu/-1-${shortName(d, profile)}`;
 }
 
 /** qemuGetMemoryBackingPath: cfg->memoryBackingDir/<short name>/<alias>. */
 export function memoryBackingPath(d: Domain, profile: Profile, alias: string): string {
   if (!profile.memoryBackingDir) notModelled(`file-backed memory with profile ${profile.name} (memory backing directory unknown)`);
-  return `${profile.memoryBackingDir}/-1-${shortName(d)}/${alias}`;
+  return `${profile.memoryBackingDir}/-1-${shortName(d, profile)}/${alias}`;
 }
 
 /** qemuBuildMemoryGetPagesize: the page size a backend uses and whether it preallocates. */

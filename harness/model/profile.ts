@@ -234,6 +234,9 @@ export interface Profile {
   unavailableNode: { code: 'INTERNAL_ERROR' | 'CONFIG_UNSUPPORTED'; detail: string };
   /** cfg->memoryBackingDir: where file-backed guest RAM lives (memAccess), when known. */
   memoryBackingDir?: string;
+  /** The daemon's locale is UTF-8: a domain's short name is its first 20 characters, not bytes
+   *  (host facts: shortNameChars). */
+  shortNameChars?: boolean;
   /** KVM + custom CPU (check='partial'): libvirt's verdict per model against the host CPU. */
   kvmCpuModels?: Record<string, { cpu: string } | { error: string }>;
   /** The capabilities' emulator per guest arch, used when <emulator> is absent. */

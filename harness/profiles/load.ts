@@ -101,6 +101,7 @@ export function hostProfile(facts: HostFacts): Profile {
     kvmCpuModels: facts.kvmCpuModels,
     defaultEmulator: facts.emulators,
     ...(facts.memoryBackingDir ? { memoryBackingDir: facts.memoryBackingDir } : {}),
+    ...(facts.shortNameChars ? { shortNameChars: true } : {}),
     hostCdroms: facts.hostCdroms ?? [],
     hugetlbfs: facts.hugetlbfs ?? [],
     defaultCpuModel: namedOnly(defaults),

@@ -10,7 +10,8 @@ import { parseLibvirtNodeset } from '../backends/pages-outside.js';
 /** The facts outputs depend on: everything the probe asks of libvirt that the model reads.
  *  Paths of the daemon's own environment are left out: named rules (rules.ts) already map them. */
 export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'virtTypes',
-  'defaultCpuModels', 'kvmCpuModels', 'memoryBackingDir', 'hostCdroms', 'numad', 'runtime', 'stateDirTemplate', 'monitorTemplate', 'hugetlbfs'] as const;
+  'defaultCpuModels', 'kvmCpuModels', 'memoryBackingDir', 'hostCdroms', 'numad', 'runtime', 'stateDirTemplate', 'monitorTemplate', 'hugetlbfs',
+  'shortNameChars'] as const;
 export type FactKey = typeof FACT_KEYS[number];
 
 export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { numaNodes: { id: number; cpus: number[] }[] };
@@ -21,6 +22,8 @@ export function committedFacts(f: HostFacts): CommittedFacts {
   for (const k of FACT_KEYS) out[k] = f[k] ?? null;
   // No hugetlbfs mount is no fact at all: hosts committed before it was probed keep their ids.
   if (!f.hugetlbfs?.length) delete out.hugetlbfs;
+  // Nor is a daemon that cuts names by bytes (the C locale every host so far runs it in).
+  if (!f.shortNameChars) delete out.shortNameChars;
   out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
   // A series build's private daemon keeps its state under /var/lib/lvh/KEY/, or its version's
   // slot /var/lib/lvh/vX.Y.Z/ (the rule series-daemon-paths maps it on both sides): the same
@@ -71,6 +74,8 @@ const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
   runtime: (_x, op) => op === 'runtime',
   // The command line names the mount of each huge page size (mem-path, hugetlbsize).
   hugetlbfs: (x, op) => op !== 'xml' && /<hugepages|<pagesize/.test(x),
+  // A non-ASCII name's short form (the per-domain paths of the command line).
+  shortNameChars: (x, op) => op !== 'xml' && /<name>[^<]*[^\x00-\x7f]/.test(x),
 };
 
 /** Facts an input reads through one part only: what it sees of the fact. Two hosts that differ

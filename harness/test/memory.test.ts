@@ -219,3 +219,17 @@ t.test('repeated <memoryBacking> elements and children are all read, as libvirt\
   const out = argv(domain({ maxMemory: "<maxMemory slots='2' unit='KiB'>4194304</maxMemory>", devices: dimm }));
   t.equal(backend(out, 'memdimm0')?.size, 128 * 1024 * 1024, '128 MiB, the unit from the second <size>');
 });
+
+t.test("a non-ASCII name's short form follows the daemon's locale", async (t) => {
+  const { shortName } = await import('../model/memory-backend.js');
+  const bytes = loadProfile(L9);
+  const chars = { ...bytes, shortNameChars: true };
+  const d = (name: string) => ({ name }) as Parameters<typeof shortName>[0];
+  // 'numa-' + 7 × 'é' + '-' is 20 bytes and 13 characters.
+  t.equal(shortName(d('numa-ééééééé-guest'), bytes), 'numa-ééééééé-', 'C locale: 20 bytes');
+  t.equal(shortName(d('numa-ééééééé-guest'), chars), 'numa-ééééééé-guest', 'UTF-8: 18 characters, no cut');
+  t.equal(shortName(d('a'.repeat(25)), bytes), 'a'.repeat(20), 'ASCII: the same either way');
+  t.equal(shortName(d('é'.repeat(25)), chars), 'é'.repeat(20));
+  t.equal(shortName(d('é'.repeat(10)), bytes), 'é'.repeat(10), '20 bytes exactly: whole');
+  t.throws(() => shortName(d('x' + 'é'.repeat(10)), bytes), /not modelled: a domain name whose first 20 bytes end inside a character/);
+});
