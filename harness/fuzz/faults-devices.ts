@@ -84,6 +84,14 @@ export const DEVICE_FAULTS: readonly Fault[] = [
   { aim: 'unsupported configuration: virtiofs only supports passthrough accessmode', apply: (s, k) => withDevices(shared(s), [virtiofs({ attrs: ` accessmode='${k % 2 ? 'mapped' : 'squash'}'` })]) },
   { aim: 'unsupported configuration: virtiofs is not supported with this QEMU binary', apply: (s) => withDevices(shared(s), [virtiofs()]) },
   { aim: 'unsupported configuration: setting virtiofs boot order is not supported with this QEMU binary', apply: (s) => withDevices(shared({ ...s, boot: [] }), [virtiofs({ more: "<boot order='1'/>" })]) },
+  // --- video (9.0.0's own words; later releases read <model> with virXMLProp*)
+  { aim: "unsupported configuration: unknown video model '…'", apply: (s, k) => withDevices(s, [`<video><model type='${['bogus', 'VGA', 'virtio-gpu'][k % 3]}'/></video>`]) },
+  { aim: "internal error: cannot parse video heads '…'", apply: (s, k) => withDevices(s, [`<video><model type='virtio' heads='${['two', '-1', '1x'][k % 3]}'/></video>`]) },
+  // --- inputs, the balloon, the emulator's arch
+  { aim: 'internal error: missing input device type', apply: (s) => withDevices(s, ["<input bus='ps2'/>"]) },
+  { aim: "unsupported configuration: unknown input device type '…'", apply: (s, k) => withDevices(s, [`<input type='${['joystick', 'Mouse', ''][k % 3]}' bus='ps2'/>`]) },
+  { aim: 'internal error: only a single memory balloon device is supported', apply: (s) => withDevices(s, ["<memballoon model='none'/>"], (d) => ({ ...d, memballoon: 'virtio' })) },
+  { aim: "unsupported configuration: Emulator '…' does not support arch '…'", apply: (s) => withDevices({ ...s, arch: 'x86_64' }, ['<emulator>/usr/bin/qemu-system-i386</emulator>'], (d) => ({ ...d, emulator: false })) },
   // --- video
   { aim: "unsupported configuration: domain configuration does not support video model 'virtio'", apply: (s) => withDevices(s, [video('')]) },
   { aim: "unsupported configuration: this QEMU does not support 'vhost-user' video device", apply: (s) => withDevices(guest(s, 1, `<source type='memfd'/>${SHARED}`), [video('', "<driver name='vhostuser'/>")]) },

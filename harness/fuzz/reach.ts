@@ -166,6 +166,9 @@ const DEVICE_EXEMPTIONS: readonly Exemption[] = [
   ...["unsupported configuration: this QEMU version didn't provide SGX EPC NUMA info", 'unsupported configuration: sgx epc size … on host node … is less than requested size …']
     .map((template) => ({ template, applies: (p: Profile) => !p.flags.sgxEpc,
       reason: "the host's QEMU has no sgx-epc (flags.sgxEpc): 'sgx epc isn't supported' comes first" })),
+  ...["unsupported configuration: unknown video model '…'", "internal error: cannot parse video heads '…'"].map((template) => ({
+    template, applies: (p: Profile) => p.behaviour.videoModelOneNode,
+    reason: "9.0.0's words; later releases read <model> with virXMLProp* and say it in the generic ones (behaviour.videoModelOneNode)" })),
   { template: "unsupported configuration: this QEMU does not support 'blob' for virtio-gpu devices", applies: (p) => p.flags.virtioGpuBlob || !p.behaviour.videoBlob,
     reason: "the host's QEMU has virtio-gpu blob resources (flags.virtioGpuBlob), or its libvirt ignores <model blob> (behaviour.videoBlob off, 9.0.0)" },
   { template: "unsupported configuration: 'blob' support for virtio-gpu devices requires a memfd memory backend", applies: (p) => !p.flags.virtioGpuBlob || !p.behaviour.videoBlob,

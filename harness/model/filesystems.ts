@@ -11,7 +11,7 @@ import type { Props } from './memory-backend.js';
 import type { Profile } from './profile.js';
 import { parseInt32, propEnum, propUInt } from './props.js';
 import { requireSharedMemory, socketChardev } from './vhost-user.js';
-import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+import { attr, child, childrenNamed, firstAttr, select, type XmlElement } from './xml-tree.js';
 import { esc } from './escape.js';
 
 const FS_TYPES = ['mount', 'block', 'file', 'template', 'ram', 'bind', 'volume'] as const;
@@ -47,7 +47,9 @@ export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => Pc
   if (driver !== 'virtiofs') notModelled(`filesystem driver '${driver}'`);
   if (type !== 'mount') notModelled(`filesystem type '${type}'`);
   const fs: Filesystem = { source: '', target: '', readonly: !!child(el, 'readonly') };
-  const queue = drv ? attr(drv, 'queue') : undefined;
+  // string(./driver/@queue), string(./binary/@path), …: the first element that has it (an empty
+  // value is none), and ./binary/lock the first across every <binary>.
+  const queue = firstAttr(childrenNamed(el, 'driver'), 'queue') || undefined;
   if (queue !== undefined) {
     const q = strtoull(queue);
     if (q === null) fail('XML_ERROR', `cannot parse queue size '${queue}' for virtiofs`);
@@ -56,20 +58,20 @@ export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => Pc
   const bin = child(el, 'binary');
   if (bin) {
     const b: NonNullable<Filesystem['binary']> = {};
-    const path = attr(bin, 'path');
+    const path = firstAttr(childrenNamed(el, 'binary'), 'path') || undefined;
     if (path !== undefined) {
       // virFileSanitizePath: repeated and trailing slashes go.
       b.path = path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
       if (path !== b.path) notModelled('a virtiofsd binary path libvirt rewrites');
     }
-    const pool = child(bin, 'thread_pool') ? attr(child(bin, 'thread_pool')!, 'size') : undefined;
+    const pool = firstAttr(select(el, 'binary', 'thread_pool'), 'size') || undefined;
     if (pool !== undefined) {
       const n = parseInt32(pool, 10);
       if (n === null) fail('XML_ERROR', `cannot parse thread pool size '${pool}' for virtiofs`);
       if (n! < 0) notModelled('a negative virtiofs thread pool size');
       b.threadPool = n!;
     }
-    const files = idmapOpenfiles && child(bin, 'openfiles') ? attr(child(bin, 'openfiles')!, 'max') : undefined;
+    const files = idmapOpenfiles ? firstAttr(select(el, 'binary', 'openfiles'), 'max') || undefined : undefined;
     if (files !== undefined) {
       if (!/^[ \t\n\r\f\v]*\+?\d+$/.test(files)) fail('XML_ERROR', `cannot parse openfiles '${files}' for virtiofs`);
       b.openfiles = Number(files.trim());
@@ -77,13 +79,15 @@ export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => Pc
     }
     const xattr = onOff(bin, 'xattr');
     if (xattr !== undefined) b.xattr = xattr;
-    const lock = child(bin, 'lock');
+    const lock = select(el, 'binary', 'lock')[0];
     const posix = onOff(lock, 'posix');
     const flock = onOff(lock, 'flock');
     if (posix !== undefined || flock !== undefined) b.lock = { posix, flock };
-    const cache = child(bin, 'cache') ? propEnum(child(bin, 'cache')!, 'mode', CACHE_MODES, false, true) : undefined;
+    const cacheEl = select(el, 'binary', 'cache')[0];
+    const cache = cacheEl ? propEnum(cacheEl, 'mode', CACHE_MODES, false, true) : undefined;
     if (cache) b.cache = cache;
-    const sandbox = child(bin, 'sandbox') ? propEnum(child(bin, 'sandbox')!, 'mode', SANDBOX_MODES, false, true) : undefined;
+    const sandboxEl = select(el, 'binary', 'sandbox')[0];
+    const sandbox = sandboxEl ? propEnum(sandboxEl, 'mode', SANDBOX_MODES, false, true) : undefined;
     if (sandbox) b.sandbox = sandbox;
     fs.binary = b;
   }

@@ -3,7 +3,7 @@
 // of libvirt's memory-hotplug inputs carry one.
 import { fail } from './errors.js';
 import { parseUInt } from './props.js';
-import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+import { attr, child, childrenNamed, merged, type XmlElement } from './xml-tree.js';
 
 export interface IdMapEntry { start: number; target: number; count: number }
 export interface IdMap { uid: IdMapEntry[]; gid: IdMapEntry[] }
@@ -22,7 +22,7 @@ function entries(els: XmlElement[]): IdMapEntry[] {
 
 /** Read after the devices, like libvirt; undefined when there is no <uid> and no <gid>. */
 export function parseIdmap(root: XmlElement): IdMap | undefined {
-  const el = child(root, 'idmap');
+  const el = merged(root, 'idmap'); // ./idmap/uid, ./idmap/gid: every <idmap>
   if (!el) return undefined;
   return parseIdmapOf(el);
 }

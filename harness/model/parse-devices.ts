@@ -1,7 +1,7 @@
 // <devices>: disks, controllers (and where each joins the list), watchdogs, inputs, audio and
 // the memory balloon, with their PCI and drive addresses.
 import { fail, notModelled } from './errors.js';
-import { attr, child, type XmlElement } from './xml-tree.js';
+import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
 import type { Behaviour } from './profile.js';
 import type { Controller, Disk, Domain, DriveAddress, Input, PciAddress } from './domain.js';
 import { propEnum, propInt, propUInt } from './props.js';
@@ -55,6 +55,13 @@ export function insertController(list: Controller[], c: Controller): void {
   else list.splice(insertAt, 0, c);
 }
 
+/** The order virDomainDefParseXML reads device types in (one ./devices/TYPE node set each, 9.0.0
+ *  through 12.x): the first error is the first type's, not the document's first. */
+const PARSE_ORDER = ['disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'parallel', 'serial', 'console',
+  'channel', 'input', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'watchdog', 'memballoon', 'rng', 'crypto', 'tpm',
+  'nvram', 'hub', 'redirdev', 'redirfilter', 'panic', 'shmem', 'memory', 'iommu', 'vsock', 'pstore'];
+const RANK = new Map(PARSE_ORDER.map((n, i) => [n, i]));
+
 export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['devices'] {
   const devs: Domain['devices'] = {
     disks: [], controllers: [], inputs: [], audios: [], missingTargets: [], watchdogs: [], memories: [],
@@ -62,13 +69,17 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
   };
   let usbNone = false;
   let usbOther = false;
-  const el = child(root, 'devices');
-  if (!el) return devs;
-  for (const d of el.children) {
+  // ./devices/disk, … span every <devices>; string(./devices/emulator[1]) is the first emulator.
+  const all = childrenNamed(root, 'devices').flatMap((e) => e.children);
+  if (!all.length) return devs;
+  const emulator = all.find((d) => d.name === 'emulator');
+  if (emulator) devs.emulator = emulator.text.trim();
+  const ordered = all.filter((d) => d.name !== 'emulator')
+    .sort((a, b) => (RANK.get(a.name) ?? PARSE_ORDER.length) - (RANK.get(b.name) ?? PARSE_ORDER.length));
+  // Counted before any is parsed.
+  const balloons = ordered.filter((d) => d.name === 'memballoon').length;
+  for (const d of ordered) {
     switch (d.name) {
-      case 'emulator':
-        devs.emulator = d.text.trim();
-        break;
       case 'disk': {
         const disk = parseDisk(d, devs.missingTargets, parseDiskAddress);
         if (disk) devs.disks.push(disk);
@@ -81,7 +92,7 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         devs.filesystems.push(parseFilesystem(d, parsePciAddress, behaviour.virtiofsIdmap));
         break;
       case 'video':
-        devs.videos.push(parseVideo(d, parsePciAddress, behaviour.videoBlob));
+        devs.videos.push(parseVideo(d, parsePciAddress, behaviour));
         break;
       case 'crypto':
         // 9.0.0 has no crypto devices: its parser does not read the element.
@@ -94,7 +105,7 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         const idx = attr(d, 'index');
         let index = 0;
         // libvirt numbers controllers without an index itself; the model only knows a lone one is 0.
-        if (idx === undefined && el.children.filter((x) => x.name === 'controller' && attr(x, 'type') === type).length > 1)
+        if (idx === undefined && all.filter((x) => x.name === 'controller' && attr(x, 'type') === type).length > 1)
           notModelled(`${type} controllers without an index`);
         // virXMLPropInt, base 10, non-negative: -1 is an integer, refused as negative.
         if (idx !== undefined) index = propInt(d, 'index', 10, true)!;
@@ -115,7 +126,10 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         break;
       }
       case 'input': {
-        const type = propEnum(d, 'type', ['mouse', 'tablet', 'keyboard', 'passthrough', 'evdev'] as const, true)!;
+        // virDomainInputDefParseXML reads the type with its own words (9.0.0 through 12.x).
+        const type = attr(d, 'type');
+        if (type === undefined) fail('INTERNAL_ERROR', 'missing input device type');
+        if (!['mouse', 'tablet', 'keyboard', 'passthrough', 'evdev'].includes(type!)) fail('CONFIG_UNSUPPORTED', `unknown input device type '${type}'`);
         if (type !== 'mouse' && type !== 'keyboard') notModelled(`input type '${type}'`);
         const bus = attr(d, 'bus') ?? 'ps2';
         if (bus !== 'ps2') notModelled(`input bus '${bus}'`);
@@ -140,6 +154,7 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         break;
       }
       case 'memballoon': {
+        if (balloons > 1) fail('INTERNAL_ERROR', 'only a single memory balloon device is supported');
         const model = propEnum(d, 'model', ['virtio', 'xen', 'none', 'virtio-transitional', 'virtio-non-transitional'] as const, true)!;
         if (model !== 'virtio' && model !== 'none') notModelled(`memballoon model '${model}'`);
         const addrEl = child(d, 'address');

@@ -4,7 +4,7 @@
 import { parseBitmap, bitmapIsEmpty, bitmapOverlaps, CPUMASK_LEN, type Bitmap } from './bitmap.js';
 import { fail, notModelled } from './errors.js';
 import { parseMemoryKiB, parseScaled } from './units.js';
-import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+import { attr, child, childrenNamed, firstAttr, type XmlElement } from './xml-tree.js';
 import type { Behaviour } from './profile.js';
 import type { CpuDef, Interconnect, MemnodeTune, NumaCache, NumaCell, NumaMode, Numatune, Placement } from './domain.js';
 import { nonEmptyBitmap, parseUInt, propEnum, propTristate, propUInt } from './props.js';
@@ -36,10 +36,9 @@ function parseCaches(cellEl: XmlElement, cellId: number, behaviour: Behaviour): 
 /** libvirt (9.0.0 and 11.3.0) reads the units from ./size/unit and ./line/unit *elements*, which
  *  the schema does not have: unit attributes are ignored (size in KiB, line in bytes). */
 function cacheSizes(c: XmlElement): { sizeKiB: number; lineBytes: number } {
-  const size = child(c, 'size');
-  const line = child(c, 'line');
-  const sizeKiB = parseMemoryKiB(size ? attr(size, 'value') : undefined, undefined, './size/@value', true)!;
-  const lineBytes = Number(parseScaled(line ? attr(line, 'value') : undefined, undefined, 1n, './line/@value', true, 18446744073709551615n));
+  // string(./size/@value): the first <size> that has a value.
+  const sizeKiB = parseMemoryKiB(firstAttr(childrenNamed(c, 'size'), 'value'), undefined, './size/@value', true)!;
+  const lineBytes = Number(parseScaled(firstAttr(childrenNamed(c, 'line'), 'value'), undefined, 1n, './line/@value', true, 18446744073709551615n));
   return { sizeKiB, lineBytes };
 }
 

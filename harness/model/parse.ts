@@ -5,7 +5,7 @@
 import { fail, notModelled } from './errors.js';
 import { bitmapLast, type Bitmap } from './bitmap.js';
 import { parseMemoryKiB } from './units.js';
-import { attr, child, childrenNamed, type XmlElement } from './xml-tree.js';
+import { attr, child, childrenNamed, firstAttr, merged, mergeElements, type XmlElement } from './xml-tree.js';
 import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
 import type { BootDev, Domain, Placement } from './domain.js';
 import { checkDomainVocabulary } from './vocabulary.js';
@@ -44,7 +44,7 @@ function parseVcpu(root: XmlElement): Domain['vcpu'] {
 
 function parseCputune(root: XmlElement, d: Pick<Domain, 'vcpu' | 'iothreads'>): Domain['cputune'] {
   const out: Domain['cputune'] = { vcpupin: new Map(), iothreadpin: new Map() };
-  const ct = child(root, 'cputune');
+  const ct = merged(root, 'cputune'); // ./cputune/vcpupin: every <cputune>
   if (!ct) return out;
   for (const pin of childrenNamed(ct, 'vcpupin')) {
     const id = propUInt(pin, 'vcpu', true)!;
@@ -112,14 +112,18 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const type = typeAttr!;
   if (type !== 'qemu' && type !== 'kvm') notModelled(`domain type '${type}'`);
 
-  const osEl = child(root, 'os');
-  const typeEl = osEl ? child(osEl, 'type') : undefined;
+  // string(./os/type[1]/@machine): the first <type> of each <os>, the first that has it; ./os/boot
+  // spans every <os>.
+  const osEls = childrenNamed(root, 'os');
+  const osEl = mergeElements(osEls);
+  const typeEls = osEls.flatMap((o) => child(o, 'type') ?? []);
+  const typeEl = typeEls[0];
   if (!typeEl || typeEl.text.trim() !== 'hvm') notModelled('os type other than hvm');
-  const arch = attr(typeEl!, 'arch') ?? 'x86_64';
+  const arch = firstAttr(typeEls, 'arch') ?? 'x86_64';
   if (arch !== 'x86_64' && arch !== 'i686') notModelled(`arch '${arch}'`);
   // No machine=: post-parse takes the virt type's preferred machine, 'pc' here (postparse.ts).
-  const machineImplicit = attr(typeEl!, 'machine') === undefined;
-  const machine = attr(typeEl!, 'machine') ?? 'pc';
+  const machineImplicit = firstAttr(typeEls, 'machine') === undefined;
+  const machine = firstAttr(typeEls, 'machine') ?? 'pc';
   // Only the i440fx and q35 machine families (isapc, microvm, … have other default devices).
   if (!/^(pc|q35|pc-i440fx-.+|pc-q35-.+)$/.test(machine)) notModelled(`machine type '${machine}'`);
 
@@ -142,7 +146,8 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const cputune = parseCputune(root, { vcpu, iothreads });
 
   const cpu = parseCpu(root, behaviour);
-  const numaEl = cpu ? child(child(root, 'cpu')!, 'numa') : undefined;
+  // ./cpu/numa[1]/cell: the first <numa> of every <cpu>, their cells together.
+  const numaEl = cpu ? mergeElements(childrenNamed(root, 'cpu').flatMap((c) => child(c, 'numa') ?? [])) : undefined;
   if (cpu && numaEl) Object.assign(cpu, parseCells(numaEl, behaviour));
   const cells = cpu?.cells ?? [];
   const cpuCount = cells.reduce((s, c) => s + (c.cpus?.length ?? 0), 0);
@@ -155,9 +160,9 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   if (numatune?.memory?.placement === 'auto' && !vcpu.cpuset && cputune.vcpupin.size === 0 && !cputune.emulatorpin && cputune.iothreadpin.size === 0)
     vcpu.placement = 'auto';
 
-  const feat = child(root, 'features');
+  const feat = merged(root, 'features'); // ./features/*
   const features = { acpi: !!(feat && child(feat, 'acpi')), apic: !!(feat && child(feat, 'apic')), pae: !!(feat && child(feat, 'pae')) };
-  const clockEl = child(root, 'clock');
+  const clockEl = merged(root, 'clock'); // string(./clock/@offset)
   const clock = clockEl ? { offset: attr(clockEl, 'offset') ?? 'utc' } : undefined;
   if (clock && clock.offset !== 'utc') notModelled(`clock offset '${clock.offset}'`);
   const lifecycle = (n: string): string | undefined => child(root, n)?.text.trim();

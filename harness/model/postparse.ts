@@ -185,7 +185,8 @@ export function postParse(d: Domain, profile: Profile): Domain {
   assignMemorySlots(d);
 
   // Validation (virDomainDefValidate): the driver's domain checks first (qemuValidateDomainDef),
-  // whose first host fact is the virt type.
+  // whose first host fact is the arch (an i386 binary runs no x86_64 guest), then the virt type.
+  if (binArch === 'i686' && d.os.arch === 'x86_64') fail('CONFIG_UNSUPPORTED', `Emulator '${devs.emulator}' does not support arch '${d.os.arch}'`);
   if (!typeSupported) fail('CONFIG_UNSUPPORTED', `Emulator '${devs.emulator}' does not support virt type '${d.type}'`);
   // …then the machine type, against the binary's own list (QEMU drops old machine types).
   const machines = profile.machineTypes?.[binArch];

@@ -158,6 +158,11 @@ export interface Behaviour {
   netVhostUserChecksInQemu: boolean;
   /** <video><model blob> is read (virtio-gpu blob resources); 9.0.0 ignores the attribute. */
   videoBlob: boolean;
+  /** A video's first <model> is read as one node with virXMLProp* (generic words; an invalid
+   *  primary is reported and then ignored). 9.0.0 reads string(./model/@ATTR) across every
+   *  <model>, the <driver> before the type, with its own words ("unknown video model '…'",
+   *  "cannot parse video heads '…'"). */
+  videoModelOneNode: boolean;
   /** A guest without NUMA cells needs only shared access for vhost-user; 9.0.0 also wants the
    *  machine's RAM id (a memory backend object that can be shared). */
   sharedMemoryWithoutRamId: boolean;
@@ -185,7 +190,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
   memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false, virtioMemDynamicMemslots: false,
   virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
-  netVhostUserChecksInQemu: false, videoBlob: false,
+  netVhostUserChecksInQemu: false, videoBlob: false, videoModelOneNode: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
   memoryDeviceNodemaskStrict: false, zeroCellWithoutMemory: false, videoDeviceRecorded: false,
 };

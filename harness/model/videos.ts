@@ -7,29 +7,54 @@ import { fail, notModelled } from './errors.js';
 import type { Domain, PciAddress } from './domain.js';
 import type { Video } from './domain-devices.js';
 import type { Props } from './memory-backend.js';
-import type { Profile } from './profile.js';
-import { propEnum, propTristate, propUInt } from './props.js';
-import { child, type XmlElement } from './xml-tree.js';
+import type { Behaviour, Profile } from './profile.js';
+import { propEnum, propUInt } from './props.js';
+import { attr, child, childrenNamed, firstAttr, type XmlElement } from './xml-tree.js';
 
 const VIDEO_TYPES = ['default', 'vga', 'cirrus', 'vmvga', 'xen', 'vbox', 'qxl', 'parallels', 'virtio', 'gop', 'none', 'bochs', 'ramfb'] as const;
 
-/** virDomainVideoDefParseXML for a virtio video; `blob`: the release reads <model blob> (11.x). */
-export function parseVideo(el: XmlElement, parsePci: (el: XmlElement) => PciAddress, readBlob: boolean): Video {
-  const model = child(el, 'model');
-  if (!model) notModelled('a <video> without <model> (the driver picks a default model)');
-  const primary = propTristate(model!, 'primary');
-  const type = propEnum(model!, 'type', VIDEO_TYPES) ?? 'default';
-  if (type !== 'virtio') notModelled(`video model '${type}'`);
-  const heads = propUInt(model!, 'heads', false) ?? 1;
-  const blob = readBlob ? propEnum(model!, 'blob', ['absent', 'on', 'off'] as const, false, true) : undefined;
-  const video: Video = { vhostuser: false, heads, primary: primary === true };
-  if (blob) video.blob = blob === 'on';
+/** The <driver name>: vhost-user or the default. */
+function parseVideoDriver(el: XmlElement): boolean {
   const drv = child(el, 'driver');
-  if (drv) {
-    const name = propEnum(drv, 'name', ['default', 'qemu', 'vhostuser'] as const, false, true);
-    if (name === 'vhostuser') video.vhostuser = true;
-    else if (name) notModelled(`video driver '${name}'`);
-  }
+  if (!drv) return false;
+  const name = propEnum(drv, 'name', ['default', 'qemu', 'vhostuser'] as const, false, true);
+  if (name && name !== 'vhostuser') notModelled(`video driver '${name}'`);
+  return name === 'vhostuser';
+}
+
+/** 9.0.0: string(./model/@ATTR) across every <model>, the driver read before the type. */
+function parseVideo900(el: XmlElement, models: XmlElement[]): Video {
+  // virStringParseYesNo: anything but yes/no is ignored.
+  const primary = firstAttr(models, 'primary') === 'yes';
+  const vhostuser = parseVideoDriver(el);
+  const type = firstAttr(models, 'type') || 'default';
+  if (!(VIDEO_TYPES as readonly string[]).includes(type)) fail('CONFIG_UNSUPPORTED', `unknown video model '${type}'`);
+  if (type !== 'virtio') notModelled(`video model '${type}'`);
+  const h = firstAttr(models, 'heads') || undefined;
+  // virStrToLong_uip: the whole string, no sign but '+'.
+  if (h !== undefined && (!/^[ \t\n]*\+?\d+$/.test(h) || Number(h.trim()) > 4294967295)) fail('INTERNAL_ERROR', `cannot parse video heads '${h}'`);
+  return { vhostuser, heads: h === undefined ? 1 : Number(h.trim()), primary };
+}
+
+/** 11.x: the first <model> as one node (virDomainVideoModelDefParseXML), then the driver. */
+function parseVideoModelNode(el: XmlElement, model: XmlElement, readBlob: boolean): Video {
+  // virXMLPropTristateBool's failure is reported and then ignored: an invalid value is no.
+  const primary = attr(model, 'primary') === 'yes';
+  const type = propEnum(model, 'type', VIDEO_TYPES) ?? 'default';
+  if (type !== 'virtio') notModelled(`video model '${type}'`);
+  const heads = propUInt(model, 'heads', false) ?? 1;
+  const blob = readBlob ? propEnum(model, 'blob', ['absent', 'on', 'off'] as const, false, true) : undefined;
+  const video: Video = { vhostuser: false, heads, primary };
+  if (blob) video.blob = blob === 'on';
+  video.vhostuser = parseVideoDriver(el);
+  return video;
+}
+
+/** virDomainVideoDefParseXML for a virtio video. */
+export function parseVideo(el: XmlElement, parsePci: (el: XmlElement) => PciAddress, behaviour: Behaviour): Video {
+  const models = childrenNamed(el, 'model');
+  if (!models.length) notModelled('a <video> without <model> (the driver picks a default model)');
+  const video = behaviour.videoModelOneNode ? parseVideoModelNode(el, models[0], behaviour.videoBlob) : parseVideo900(el, models);
   const addr = child(el, 'address');
   if (addr) video.address = parsePci(addr);
   return video;
