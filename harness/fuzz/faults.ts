@@ -235,7 +235,12 @@ export const FAULTS: readonly Fault[] = [
   { aim: 'unsupported configuration: IDE controllers are unsupported for this QEMU binary or machine type', apply: (s) => devices(q35(s), (d) => ({ ...d, extra: ["<controller type='ide' index='0'/>"] })) },
   // KVM compares a custom CPU with the host's (check='partial', the default under KVM).
   { aim: 'the CPU is incompatible with host CPU: …', apply: (s) => ({ ...s, type: 'kvm', cpu: { ...(s.cpu ?? {}), mode: 'custom', match: 'exact', check: undefined, model: 'qemu64' } }) },
-  { aim: "unsupported configuration: unknown watchdog model 'itco'", apply: (s) => devices(s, (d) => ({ ...d, extra: ["<watchdog model='itco' action='reset'/>"] })) },
+  { aim: "unsupported configuration: unknown watchdog model '…'", apply: (s, k) => devices(s, (d) => ({ ...d, extra: [`<watchdog model='${['itco', 'bogus', ''][k % 3]}' action='reset'/>`] })) },
+  { aim: 'internal error: watchdog must contain model name', apply: (s) => devices(s, (d) => ({ ...d, extra: ["<watchdog action='reset'/>"] })) },
+  { aim: "unsupported configuration: unknown watchdog action '…'", apply: (s, k) => devices(s, (d) => ({ ...d, extra: [`<watchdog model='i6300esb' action='${['bogus', 'Reset', ''][k % 3]}'/>`] })) },
+  // --- CPU model fallback, lifecycle actions
+  { aim: 'unsupported configuration: Invalid fallback attribute', apply: (s, k) => ({ ...s, cpu: { ...(s.cpu ?? {}), mode: 'custom', model: 'qemu64', fallback: ['bogus', 'Allow', '-1'][k % 3] } }) },
+  { aim: 'unsupported configuration: unknown … action: …', apply: (s, k) => ({ ...s, onCrash: ['bogus', ' destroy', 'coredump'][k % 3] }) },
   { aim: 'unsupported configuration: itco model of watchdog is only part of q35 machine', apply: (s) => devices(pc(s), (d) => ({ ...d, extra: ["<watchdog model='itco' action='reset'/>"] })) },
   // --- CPU topology
   { aim: "unsupported configuration: CPU topology doesn't match maximum vcpu count", apply: (s) => ({ ...vcpus(s, 3), cpu: { ...(s.cpu ?? { mode: 'custom' }), topology: { kind: 'explicit', sockets: '1', dies: '1', cores: '1', threads: '1' } } }) },

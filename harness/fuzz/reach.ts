@@ -218,8 +218,9 @@ export const EXEMPTIONS: readonly Exemption[] = [
     reason: "the host's QEMU has iothread objects (flags.iothread)" },
   { template: 'unsupported configuration: itco model of watchdog is only part of q35 machine', applies: (p) => !p.behaviour.q35ItcoWatchdog,
     reason: "the host's libvirt does not know the iTCO watchdog (behaviour.q35ItcoWatchdog, libvirt >= 9.1): 'itco' is an unknown model there" },
-  { template: "unsupported configuration: unknown watchdog model 'itco'", applies: (p) => p.behaviour.q35ItcoWatchdog,
-    reason: "the host's libvirt knows the iTCO watchdog (behaviour.q35ItcoWatchdog)" },
+  ...['internal error: watchdog must contain model name', "unsupported configuration: unknown watchdog model '…'", "unsupported configuration: unknown watchdog action '…'"]
+    .map((template) => ({ template, applies: (p: Profile) => p.behaviour.watchdogPropEnum,
+      reason: "9.0.0's words; later releases read <watchdog> with virXMLPropEnum and say it in the generic ones (behaviour.watchdogPropEnum)" })),
   { template: "XML error: 'restrictive' mode is required in memory element when mode is 'restrictive' in memnode element", applies: (p) => !p.behaviour.restrictiveMemnodeNeedsRestrictiveMemory,
     reason: "the host's libvirt accepts a restrictive memnode under another <memory> mode (behaviour.restrictiveMemnodeNeedsRestrictiveMemory, 11.x)" },
   { template: 'unsupported configuration: Multiple legacy USB controllers are not supported', applies: (p) => p.flags.piix3Uhci,

@@ -144,7 +144,7 @@ export function renderDomain(s: DomainSpec): string {
     const c = s.cpu;
     const a = attrs([['mode', c.mode], ['match', c.match], ['check', c.check]]);
     const body: string[] = [];
-    if (c.model) body.push(`    <model>${esc(c.model)}</model>`);
+    if (c.model) body.push(`    <model${c.fallback !== undefined ? attrs([['fallback', c.fallback]]) : ''}>${esc(c.model)}</model>`);
     if (c.topology) {
       const t = c.topology;
       if (t.kind === 'match') {
@@ -157,7 +157,8 @@ export function renderDomain(s: DomainSpec): string {
     else out.push(`  <cpu${a}/>`);
   }
   if (s.clock) out.push(`  <clock offset='utc'/>`);
-  if (s.lifecycle) out.push('  <on_poweroff>destroy</on_poweroff>', '  <on_reboot>restart</on_reboot>', '  <on_crash>destroy</on_crash>');
+  if (s.lifecycle) out.push('  <on_poweroff>destroy</on_poweroff>', '  <on_reboot>restart</on_reboot>');
+  if (s.lifecycle || s.onCrash !== undefined) out.push(`  <on_crash>${esc(s.onCrash ?? 'destroy')}</on_crash>`);
   if (s.devices) {
     const d = s.devices;
     out.push('  <devices>');

@@ -30,7 +30,8 @@ export interface CellSpec {
 export interface InterconnectSpec { kind: 'latency' | 'bandwidth'; initiator?: string; target?: string; cache?: string; type?: string; value?: string; unit?: string }
 export interface NumaSpec { cells: CellSpec[]; reverse: boolean; interconnects: InterconnectSpec[] }
 export interface TopologySpec { kind: 'match' | 'explicit'; sockets?: string; dies?: string; cores?: string; threads?: string }
-export interface CpuSpec { mode?: string; match?: string; check?: string; model?: string; topology?: TopologySpec; numa?: NumaSpec }
+/** fallback: the model's attribute, faults only. */
+export interface CpuSpec { mode?: string; match?: string; check?: string; model?: string; fallback?: string; topology?: TopologySpec; numa?: NumaSpec }
 export interface AddressSpec { type: string; domain?: string; bus?: string; slot?: string; function?: string; controller?: string; target?: string; unit?: string }
 export interface DiskSpec { target?: string; bus?: string; address?: AddressSpec }
 export interface DevicesSpec {
@@ -77,6 +78,8 @@ export interface DomainSpec {
   cpu?: CpuSpec;
   clock: boolean;
   lifecycle: boolean;
+  /** <on_crash> as written (faults only); rendered with or without the other lifecycle lines. */
+  onCrash?: string;
   devices?: DevicesSpec;
   /** Cut the text short (malformed XML). */
   truncate: boolean;

@@ -175,7 +175,7 @@ function numaArgs(d: Domain, profile: Profile, args: string[], state: BackendSta
     const pol = { none: 'none', writeback: 'write-back', writethrough: 'write-through' };
     cells.forEach((c, i) => {
       for (const k of c.caches)
-        args.push('-numa', `hmat-cache,node-id=${i},size=${k.sizeKiB}K,level=${k.level},associativity=${assoc[k.associativity]},policy=${pol[k.policy]},line=${k.lineBytes}`);
+        args.push('-numa', `hmat-cache,node-id=${i},size=${k.sizeKiB}K,level=${k.level},associativity=${assoc[k.associativity]},policy=${pol[k.policy]}${k.lineBytes > 0 ? `,line=${k.lineBytes}` : ''}`); // line only when > 0
     });
   }
 }
@@ -327,7 +327,8 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   })));
   d.devices.filesystems.forEach((fs, i) => args.push(...filesystemArgs(fs, i, stateDir, profile, dev, pci)));
   d.devices.nets.forEach((n, i) => args.push(...interfaceArgs(n, i, profile, boots.nets[i], (p) => netdevArg(p, profile), dev, pci)));
-  args.push('-audiodev', JSON.stringify({ id: 'audio1', driver: 'none' }));
+  // qemuBuildAudioCommandLine: one backend per <audio>, named by its id.
+  for (const a of d.devices.audios) args.push('-audiodev', JSON.stringify({ id: `audio${a.id}`, driver: 'none' }));
   d.devices.videos.forEach((v, i) => args.push(...videoArgs(v, i, profile, dev, pci)));
   // qemuBuildWatchdogCommandLine: the iTCO is part of q35, only its pin strap and the action.
   const wd = d.devices.watchdogs ?? [];

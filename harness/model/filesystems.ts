@@ -40,7 +40,9 @@ function strtoull(s: string): bigint | null {
  *  release reads <idmap> and <binary><openfiles> (11.x; 9.0.0 ignores them). */
 export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => PciAddress, idmapOpenfiles: boolean): Filesystem {
   const type = propEnum(el, 'type', FS_TYPES) ?? 'mount';
-  const access = propEnum(el, 'accessmode', ACCESS_MODES) ?? 'default';
+  // virDomainFSAccessMode's zero is "" (the default): accessmode='' is the default, 'default' unknown.
+  const accessmode = attr(el, 'accessmode');
+  const access = accessmode === '' ? 'default' : propEnum(el, 'accessmode', ACCESS_MODES.slice(1)) ?? 'default';
   const src = child(el, 'source');
   const drv = child(el, 'driver');
   const driver = drv ? propEnum(drv, 'type', FS_DRIVERS) ?? 'default' : 'default';

@@ -21,6 +21,8 @@ function parsePciAddress(el: XmlElement): PciAddress {
     if (v === undefined) return 0;
     const x = /^0x[0-9a-fA-F]+$/.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? parseInt(v, 10) : NaN;
     if (Number.isNaN(x)) notModelled(`address ${n}='${v}'`);
+    // virXMLPropUInt (base 0): beyond an unsigned int it is not a value at all.
+    if (x > 0xffffffff) fail('XML_ERROR', `Invalid value for attribute '${n}' in element '${el.name}': '${v}'. Expected non-negative integer value`);
     return x;
   };
   const a: PciAddress = { type: 'pci', domain: num('domain'), bus: num('bus'), slot: num('slot'), function: num('function') };
@@ -137,20 +139,33 @@ export function parseDevices(root: XmlElement, behaviour: Behaviour): Domain['de
         break;
       }
       case 'audio': {
-        const id = propUInt(d, 'id', true)!;
+        const id = propUInt(d, 'id', true, true)!; // VIR_XML_PROP_NONZERO
         if (attr(d, 'type') !== 'none') notModelled(`audio type '${attr(d, 'type')}'`);
         devs.audios.push({ id, type: 'none' });
         break;
       }
       case 'watchdog': {
-        // 9.0.0 reads the model with its own check and does not know 'itco' yet.
-        if (!behaviour.q35ItcoWatchdog && attr(d, 'model') === 'itco') fail('CONFIG_UNSUPPORTED', "unknown watchdog model 'itco'");
-        const model = propEnum(d, 'model', ['i6300esb', 'ib700', 'diag288', 'itco'] as const, true)!;
-        const action = propEnum(d, 'action', ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'] as const) ?? 'reset';
+        const MODELS = behaviour.q35ItcoWatchdog ? ['i6300esb', 'ib700', 'diag288', 'itco'] as const : ['i6300esb', 'ib700', 'diag288'] as const;
+        const ACTIONS = ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'] as const;
+        let model: string;
+        let action: string;
+        if (behaviour.watchdogPropEnum) {
+          model = propEnum(d, 'model', MODELS, true)!;
+          action = propEnum(d, 'action', ACTIONS) ?? 'reset';
+        } else {
+          // 9.0.0 reads both as strings, in its own words (and does not know 'itco' yet).
+          const m = attr(d, 'model');
+          if (m === undefined) fail('INTERNAL_ERROR', 'watchdog must contain model name');
+          if (!(MODELS as readonly string[]).includes(m!)) fail('CONFIG_UNSUPPORTED', `unknown watchdog model '${m}'`);
+          const a = attr(d, 'action');
+          if (a !== undefined && !(ACTIONS as readonly string[]).includes(a)) fail('CONFIG_UNSUPPORTED', `unknown watchdog action '${a}'`);
+          model = m!;
+          action = a ?? 'reset';
+        }
         // Only the iTCO watchdog built into q35, which libvirt >= 9.1 knows (behaviour.q35ItcoWatchdog).
         if (model !== 'itco' || !behaviour.q35ItcoWatchdog) notModelled(`watchdog model '${model}'`);
         if (devs.watchdogs.length) notModelled('more than one watchdog');
-        devs.watchdogs.push({ model: 'itco', action });
+        devs.watchdogs.push({ model: 'itco', action: action as (typeof ACTIONS)[number] });
         break;
       }
       case 'memballoon': {

@@ -126,14 +126,18 @@ export function parseCpu(root: XmlElement, behaviour: Behaviour): CpuDef | undef
   const el = child(root, 'cpu');
   if (!el) return undefined;
   const cpu: CpuDef = {
-    mode: attr(el, 'mode'), match: attr(el, 'match'), cells: [], interconnects: [],
+    mode: attr(el, 'mode'), match: propEnum(el, 'match', ['minimum', 'exact', 'strict'] as const), cells: [], interconnects: [],
   };
   // virCPUCheck: 'default' is the enum's zero, i.e. the same as leaving it out.
   const check = propEnum(el, 'check', CPU_CHECKS);
   if (check && check !== 'default') cpu.check = check;
   if (cpu.mode !== undefined && cpu.mode !== 'custom') notModelled(`cpu mode '${cpu.mode}'`);
+  // string(./model[1]) and string(./model[1]/@fallback): an empty one is none (the default
+  // CPU model then comes at post-parse); an unknown fallback has its own words.
   const model = child(el, 'model');
-  if (model) cpu.model = { name: model.text.trim(), fallback: attr(model, 'fallback') };
+  const fallback = model ? attr(model, 'fallback') || undefined : undefined;
+  if (fallback !== undefined && fallback !== 'allow' && fallback !== 'forbid') fail('CONFIG_UNSUPPORTED', 'Invalid fallback attribute');
+  if (model && model.text !== '') cpu.model = { name: model.text.trim(), fallback };
   const topo = child(el, 'topology');
   if (topo) {
     const get = (k: string, dflt?: number): number => propUInt(topo, k, dflt === undefined, true) ?? dflt!;

@@ -106,7 +106,8 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   // which its output shows (pipeline.ts refuses to give output then; its errors are modelled).
   const uuid = !uuidEl || uuidEl.text === '' ? '' : parseUuid(uuidEl.text);
   const typeAttr = attr(root, 'type');
-  if (typeAttr === undefined) fail('INTERNAL_ERROR', 'missing domain type attribute');
+  // string(./@type): an empty one is none.
+  if (typeAttr === undefined || typeAttr === '') fail('INTERNAL_ERROR', 'missing domain type attribute');
   const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'];
   if (!VIRT_TYPES.includes(typeAttr!)) fail('CONFIG_UNSUPPORTED', `invalid domain type ${typeAttr}`);
   const type = typeAttr!;
@@ -162,16 +163,28 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
 
   const feat = merged(root, 'features'); // ./features/*
   const features = { acpi: !!(feat && child(feat, 'acpi')), apic: !!(feat && child(feat, 'apic')), pae: !!(feat && child(feat, 'pae')) };
+  // virDomainDefLifecycleParse comes after the features, before the clock and the boot options.
+  // virDomainEventActionParseXML on string(./on_X[1]): an empty one is the default; the text is
+  // taken as written.
+  const lifecycle = (n: string, actions: readonly string[]): string | undefined => {
+    const v = child(root, n)?.text;
+    if (!v) return undefined;
+    if (!actions.includes(v)) fail('CONFIG_UNSUPPORTED', `unknown ${n} action: ${v}`);
+    return v;
+  };
+  const ACTIONS = ['destroy', 'restart', 'rename-restart', 'preserve'];
+  const onPoweroff = lifecycle('on_poweroff', ACTIONS);
+  const onReboot = lifecycle('on_reboot', ACTIONS);
+  const onCrash = lifecycle('on_crash', [...ACTIONS, 'coredump-destroy', 'coredump-restart']);
   const clockEl = merged(root, 'clock'); // string(./clock/@offset)
   const clock = clockEl ? { offset: attr(clockEl, 'offset') ?? 'utc' } : undefined;
   if (clock && clock.offset !== 'utc') notModelled(`clock offset '${clock.offset}'`);
-  const lifecycle = (n: string): string | undefined => child(root, n)?.text.trim();
   const boot = parseBoot(osEl!);
 
   return {
     type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, maxMemory, memoryBacking, vcpu, iothreads, cputune, numatune,
     os: machineImplicit ? { arch, machine, machineImplicit, ...boot } : { arch, machine, ...boot }, features, cpu, clock,
-    onPoweroff: lifecycle('on_poweroff'), onReboot: lifecycle('on_reboot'), onCrash: lifecycle('on_crash'),
+    onPoweroff, onReboot, onCrash,
     devices: parseDevices(root, behaviour),
     idmap: parseIdmap(root),
   };

@@ -163,6 +163,9 @@ export interface Behaviour {
    *  <model>, the <driver> before the type, with its own words ("unknown video model '…'",
    *  "cannot parse video heads '…'"). */
   videoModelOneNode: boolean;
+  /** <watchdog model/action> are read with virXMLPropEnum (generic words); 9.0.0 has its own
+   *  ("watchdog must contain model name", "unknown watchdog model '…'", "unknown watchdog action '…'"). */
+  watchdogPropEnum: boolean;
   /** A guest without NUMA cells needs only shared access for vhost-user; 9.0.0 also wants the
    *  machine's RAM id (a memory backend object that can be shared). */
   sharedMemoryWithoutRamId: boolean;
@@ -190,7 +193,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   strictCpusetMemsUnion: false, threadContextFromNodemask: false, memorySlotsForDimmsOnly: false,
   memoryTargetAddress: false, memoryAddressRanges: false, numaAutoAddForHotplug: false, virtioMemDynamicMemslots: false,
   virtiofsReadonly: false, virtiofsIdmap: false, filesystemTargetsUnique: false, netVhostUserNeedsSharedMemory: false,
-  netVhostUserChecksInQemu: false, videoBlob: false, videoModelOneNode: false,
+  netVhostUserChecksInQemu: false, videoBlob: false, videoModelOneNode: false, watchdogPropEnum: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
   memoryDeviceNodemaskStrict: false, zeroCellWithoutMemory: false, videoDeviceRecorded: false,
 };
