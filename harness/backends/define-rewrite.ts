@@ -73,12 +73,18 @@ export function rewriteForDefine(xml: string, uniqueName: string): Rewritten | {
     edits.push({ start, end: start + m[3].length, text: fresh(orig) });
     sysinfoUuid ??= fresh(orig);
   }
-  if (uuidEl) {
-    const orig = canonicalUuid(stringValue(xml.slice(uuidEl.contentStart, uuidEl.contentEnd)));
+  const uuidText = uuidEl ? stringValue(xml.slice(uuidEl.contentStart, uuidEl.contentEnd)) : '';
+  if (uuidEl && uuidText !== '') {
+    const orig = canonicalUuid(uuidText);
     if (orig) {
       domainUuid = fresh(orig);
       edits.push({ start: uuidEl.contentStart, end: uuidEl.contentEnd, text: domainUuid });
     }
+  } else if (uuidEl) {
+    // <uuid/> or an empty one is no uuid to libvirt (it makes one up): the element becomes ours,
+    // or the domain could not be found again to be undefined.
+    domainUuid = sysinfoUuid ?? randomUUID();
+    edits.push({ start: uuidEl.openStart, end: uuidEl.closeEnd, text: `<uuid>${domainUuid}</uuid>` });
   } else if (nameEl) {
     // No <uuid>: libvirt would take sysinfo's or a random one; give it ours so we can find it.
     domainUuid = sysinfoUuid ?? randomUUID();

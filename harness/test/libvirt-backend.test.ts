@@ -71,6 +71,17 @@ if (reason !== null) {
     });
   });
 
+  t.test('xml: an empty <uuid/> is no uuid to libvirt, and the domain is still ours to undefine', async (t) => {
+    // libvirt makes up a uuid for it; the backend must give it one it can find again (a probe
+    // of <uuid/> once left a domain defined on the machine's daemon).
+    for (const u of ['<uuid/>', '<uuid></uuid>']) {
+      const r = await backend.xml(domain('empty-uuid', `<memory mode='strict' nodeset='0'/>`).replace(/(<\/name>)/, `$1${u}`), 'host');
+      t.equal(r.kind, 'ok', u);
+    }
+    const { stdout } = await execa('virsh', ['-c', 'qemu:///system', 'list', '--all', '--name']);
+    t.same(stdout.split('\n').filter((n) => n.startsWith(`${DOMAIN_PREFIX}${process.pid}-`) && n.endsWith('empty-uuid')), [], 'none left defined');
+  });
+
   t.test('close() leaves none of our domains behind', async (t) => {
     await backend.close();
     await backend.close(); // safe twice
