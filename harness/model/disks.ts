@@ -134,6 +134,8 @@ export function parseDisk(d: XmlElement, missingTargets: string[], parseAddress:
   if (boot) disk.bootOrder = propUInt(boot, 'order', true, true)!;
   if (addrEl) disk.address = parseAddress(addrEl);
   if (!src) notModelled('disk without <source>');
+  // libvirt drops an empty path (then: 'missing source information', or an empty CD-ROM tray).
+  if (type !== 'vhostuser' && disk.source === '') notModelled(`a disk with an empty <source ${sourceAttr}>`);
   const drvOk = disk.driver?.name === 'qemu' && (disk.driver.type === 'raw' || (disk.driver.type === 'qcow2' && type === 'file'));
   if (disk.driver && !drvOk) notModelled(`disk driver ${disk.driver.name}/${disk.driver.type} of a ${type} disk`);
   if (disk.driver?.virtio && (disk.bus !== 'virtio' || type !== 'vhostuser')) notModelled('virtio options of a disk other than a vhost-user one');

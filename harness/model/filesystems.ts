@@ -103,7 +103,9 @@ export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => Pc
   const tgt = child(el, 'target');
   const dst = tgt ? attr(tgt, 'dir') : undefined;
   if (dir === undefined && sock === undefined) notModelled('a filesystem without a source (libvirt: no source)');
-  if (dst === undefined) notModelled('a filesystem without a target (libvirt: no target)');
+  if (dst === undefined || dst === '') notModelled('a filesystem without a target (libvirt: no target)');
+  // libvirt keeps socket='' as a socket (virXMLPropString), not as none.
+  if (sock === '') notModelled("a virtiofs filesystem with socket=''");
   fs.source = dir ?? '';
   if (sock !== undefined) fs.socket = sock;
   fs.target = dst!;
