@@ -8,7 +8,7 @@ import type { Domain, PciAddress } from './domain.js';
 import type { Video } from './domain-devices.js';
 import type { Props } from './memory-backend.js';
 import type { Behaviour, Profile } from './profile.js';
-import { propEnum, propUInt } from './props.js';
+import { parseUInt, propEnum, propUInt } from './props.js';
 import { attr, child, childrenNamed, firstAttr, type XmlElement } from './xml-tree.js';
 
 const VIDEO_TYPES = ['default', 'vga', 'cirrus', 'vmvga', 'xen', 'vbox', 'qxl', 'parallels', 'virtio', 'gop', 'none', 'bochs', 'ramfb'] as const;
@@ -31,9 +31,9 @@ function parseVideo900(el: XmlElement, models: XmlElement[]): Video {
   if (!(VIDEO_TYPES as readonly string[]).includes(type)) fail('CONFIG_UNSUPPORTED', `unknown video model '${type}'`);
   if (type !== 'virtio') notModelled(`video model '${type}'`);
   const h = firstAttr(models, 'heads') || undefined;
-  // virStrToLong_uip: the whole string, no sign but '+'.
-  if (h !== undefined && (!/^[ \t\n]*\+?\d+$/.test(h) || Number(h.trim()) > 4294967295)) fail('INTERNAL_ERROR', `cannot parse video heads '${h}'`);
-  return { vhostuser, heads: h === undefined ? 1 : Number(h.trim()), primary };
+  const heads = h === undefined ? 1 : parseUInt(h); // virStrToLong_uip
+  if (heads === null) fail('INTERNAL_ERROR', `cannot parse video heads '${h}'`);
+  return { vhostuser, heads: heads!, primary };
 }
 
 /** 11.x: the first <model> as one node (virDomainVideoModelDefParseXML), then the driver. */
