@@ -5,7 +5,8 @@
 // the process is held in the cleanup registry, so Ctrl-C or a SIGKILL of the run leaves no
 // browser behind (the reaper kills it by pid and start time).
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { heldTempDir, hold, processStartTime } from '../lifecycle/cleanup.js';
 import { settledWithin } from '../lifecycle/wait.js';
 
@@ -31,8 +32,13 @@ export async function startChromium(timeoutMs = 60_000): Promise<Browser> {
   const why = chromiumMissing();
   if (why) throw new Error(why);
   const profile = heldTempDir('lvh-chromium-');
+  // Chromium puts its singleton socket in a fresh org.chromium.Chromium.* directory under
+  // TMPDIR and never removes it; under the profile it goes with the profile.
+  const tmp = join(profile.path, 'tmp');
+  mkdirSync(tmp);
   // Its own process group: the renderer and utility processes go with the browser.
-  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile.path}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${join(profile.path, 'profile')}`, 'about:blank'],
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: tmp } });
   const pid = child.pid!;
   let exited = false;
   const gone = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));

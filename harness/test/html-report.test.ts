@@ -226,3 +226,13 @@ t.test('the page shows what changed between libvirt releases, or says why it can
   t.match(renderReport([], meta({ versions: { unavailable: 'goldens of 1 release(s)' } })), /Not available: goldens of 1 release\(s\)/);
   t.match(renderReport([], meta()), /Not computed for this page/);
 });
+
+t.test('a closed browser leaves nothing in the temp directory', { skip: why ?? false, timeout: 120_000 }, async (t) => {
+  const ours = (): string[] => readdirSync(tmpdir()).filter((e) => e.startsWith('org.chromium.') || e.startsWith('lvh-chromium-')).sort();
+  const before = ours();
+  const b = await startChromium();
+  const page = await (b.browser.contexts()[0] ?? await b.browser.newContext()).newPage();
+  await page.goto('about:blank');
+  await b.close();
+  t.same(ours(), before, 'no Chromium singleton directory or profile left behind');
+});
