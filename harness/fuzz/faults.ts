@@ -155,6 +155,7 @@ export const FAULTS: readonly Fault[] = [
   { aim: 'unsupported configuration: NUMA node … is unavailable', apply: (s, k) => numatune(s, { memory: { mode: 'strict', nodeset: String([1, 3, 7, 63][k % 4]) }, memnodes: [] }) },
   // --- the memory territory: <memoryBacking>, huge pages, <maxMemory>, memory devices, <idmap>
   { aim: "hugepage size can't be zero", apply: (s) => memGuest(s, { cells: 0, backing: pages("size='0' unit='KiB'") }) },
+  { aim: "unsupported configuration: Parameter 'min_guarantee' not supported by QEMU.", apply: (s, k) => ({ ...memGuest(s, {}), memtune: `<memtune>${['<hard_limit>1048576</hard_limit>', '', "<soft_limit unit='M'>64</soft_limit>"][k % 3]}<min_guarantee unit='KiB'>${1 + k}</min_guarantee></memtune>` }) },
   { aim: "unsupported configuration: unknown memoryBacking/… '…'", apply: (s, k) => memGuest(s, { backing: ["<source type='hugetlbfs'/>", "<access mode='default'/>", "<allocation mode='lazy'/>"][k % 3] }) },
   { aim: 'two master hugepages detected: … and …', apply: (s) => memGuest(s, { backing: pages("size='2048' unit='KiB'", "size='1048576' unit='KiB'") }) },
   { aim: 'nodeset attribute of hugepages of sizes … and … intersect', apply: (s) => memGuest(s, { backing: pages("size='2048' unit='KiB' nodeset='0'", "size='1048576' unit='KiB' nodeset='0'") }) },

@@ -106,6 +106,7 @@ export function renderDomain(s: DomainSpec): string {
   if (s.maxMemory) out.push(`  ${s.maxMemory}`);
   if (s.memory) out.push(`  <memory${attrs([['unit', s.memory.unit]])}>${esc(s.memory.value)}</memory>`);
   if (s.currentMemory) out.push(`  <currentMemory${attrs([['unit', s.currentMemory.unit]])}>${esc(s.currentMemory.value)}</currentMemory>`);
+  if (s.memtune) out.push(`  ${s.memtune}`);
   if (s.memoryBacking) out.push(`  ${s.memoryBacking}`);
   if (s.vcpu) {
     const c = s.vcpu.current;

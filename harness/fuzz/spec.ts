@@ -59,6 +59,8 @@ export interface DomainSpec {
    *  <memory>, <memoryBacking> after <currentMemory>, <idmap> after </os>. */
   maxMemory?: string;
   memoryBacking?: string;
+  /** <memtune> as written (faults only), after <currentMemory>, before <memoryBacking>. */
+  memtune?: string;
   idmap?: string;
   vcpu?: VcpuSpec;
   iothreads?: string;

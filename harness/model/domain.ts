@@ -161,6 +161,16 @@ export interface MemoryBacking {
   discard: boolean;
 }
 
+/** <memtune> in KiB (virDomainMemtune's limits): a limit is absent when unset or at
+ *  libvirt's "unlimited" (VIR_DOMAIN_MEMORY_PARAM_UNLIMITED KiB, 2^53 - 1) or above. */
+export interface Memtune {
+  hardLimitKiB?: number;
+  softLimitKiB?: number;
+  /** 0 is absent (libvirt prints it only when nonzero; the QEMU driver refuses it). */
+  minGuaranteeKiB: number;
+  swapHardLimitKiB?: number;
+}
+
 export type MemoryModel = 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem' | 'sgx-epc';
 
 /** A <memory model=…> device (virDomainMemoryDef), sizes in KiB. */
@@ -194,9 +204,12 @@ export interface Domain {
   uuid: string;
   memoryKiB: number;
   currentMemoryKiB: number;
+  /** <memory dumpCore>: as written; absent is qemu.conf's dump_guest_core (off by default). */
+  dumpCore?: 'on' | 'off';
   /** <maxMemory slots>: both or neither after post-parse. */
   maxMemory?: { kib: number; slots: number };
   memoryBacking?: MemoryBacking;
+  memtune?: Memtune;
   vcpu: { max: number; current: number; placement: Placement; cpuset?: Bitmap };
   iothreads: number;
   cputune: {

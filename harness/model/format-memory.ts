@@ -30,6 +30,19 @@ export function formatMemoryBacking(d: Domain, ind: string): string[] {
   return kids.length ? [`${ind}<memoryBacking>`, ...kids, `${ind}</memoryBacking>`] : [];
 }
 
+/** virDomainMemtuneFormat: the limits that are set, min_guarantee when nonzero; no empty element. */
+export function formatMemtune(d: Domain, ind: string): string[] {
+  const m = d.memtune;
+  if (!m) return [];
+  const kids: string[] = [];
+  const line = (name: string, kib: number | undefined): void => { if (kib !== undefined) kids.push(`${ind}  <${name} unit='KiB'>${kib}</${name}>`); };
+  line('hard_limit', m.hardLimitKiB);
+  line('soft_limit', m.softLimitKiB);
+  line('min_guarantee', m.minGuaranteeKiB || undefined);
+  line('swap_hard_limit', m.swapHardLimitKiB);
+  return kids.length ? [`${ind}<memtune>`, ...kids, `${ind}</memtune>`] : [];
+}
+
 /** <maxMemory>, printed before <memory> whenever memory hotplug is set up; releases where slots
  *  are optional leave out slots='0' (behaviour.memorySlotsForDimmsOnly). */
 export function formatMaxMemory(d: Domain, ind: string, slotsOptional: boolean): string[] {

@@ -4,7 +4,7 @@ import { formatBitmap, CPUMASK_LEN } from './bitmap.js';
 import type { Address, Domain, NumaCell, PciAddress } from './domain.js';
 import { BEHAVIOUR_9_0_0, type Behaviour } from './profile.js';
 import { formatIdmap } from './idmap.js';
-import { formatMaxMemory, formatMemoryBacking, formatMemoryDevice } from './format-memory.js';
+import { formatMaxMemory, formatMemoryBacking, formatMemoryDevice, formatMemtune } from './format-memory.js';
 import { formatPciControllerOpts } from './pci-controllers.js';
 import { formatDisk } from './disks.js';
 import { formatFilesystem } from './filesystems.js';
@@ -95,8 +95,10 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   out.push(`  <uuid>${d.uuid}</uuid>`);
   // The memory territory's elements are absent from most domains: a test, not an empty array spread.
   if (d.maxMemory) out.push(...formatMaxMemory(d, '  ', behaviour.memorySlotsForDimmsOnly));
-  out.push(`  <memory unit='KiB'>${d.memoryKiB}</memory>`);
+  out.push(`  <memory${d.dumpCore ? ` dumpCore='${d.dumpCore}'` : ''} unit='KiB'>${d.memoryKiB}</memory>`);
   out.push(`  <currentMemory unit='KiB'>${d.currentMemoryKiB}</currentMemory>`);
+  // virDomainDefFormatInternal: <blkiotune>, <memtune>, then <memoryBacking>.
+  if (d.memtune) out.push(...formatMemtune(d, '  '));
   if (d.memoryBacking) out.push(...formatMemoryBacking(d, '  '));
   let vcpu = `  <vcpu placement='${d.vcpu.placement}'`;
   if (d.vcpu.cpuset && d.vcpu.cpuset.length !== CPUMASK_LEN) vcpu += ` cpuset='${formatBitmap(d.vcpu.cpuset)}'`;

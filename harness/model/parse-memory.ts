@@ -3,11 +3,11 @@
 // (virDomainMemoryDefParseXML with its <source> and <target>), in libvirt's order and words.
 import type { Bitmap } from './bitmap.js';
 import { fail, notModelled } from './errors.js';
-import type { HugePage, MemoryBacking, MemoryDevice, MemoryModel, PciAddress } from './domain.js';
+import type { HugePage, MemoryBacking, MemoryDevice, MemoryModel, Memtune, PciAddress } from './domain.js';
 import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propTristate, propUInt } from './props.js';
-import { parseMemoryKiB } from './units.js';
+import { parseMemoryKiB, parseMemoryLimitKiB } from './units.js';
 import type { Behaviour } from './profile.js';
-import { attr, child, firstAttr, select, type XmlElement } from './xml-tree.js';
+import { attr, child, childrenNamed, firstAttr, select, type XmlElement } from './xml-tree.js';
 
 /** virXPathUInt on an attribute's value: -2 (not an unsigned int) gets the caller's words. */
 function xpathUInt(v: string | undefined, words: string): number {
@@ -33,14 +33,21 @@ const NO_MEMORY_TERRITORY = Object.freeze({});
  *  memory backing. libvirt reads the backing by XPath without [1] (./memoryBacking/source/@type,
  *  boolean(./memoryBacking/locked), …): every <memoryBacking> and every repeated child counts,
  *  each attribute from the first element that has it, the pages of every <hugepages>. */
-export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: number; slots: number }; memoryBacking?: MemoryBacking } {
+export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: number; slots: number }; memoryBacking?: MemoryBacking; dumpCore?: 'on' | 'off' } {
   const maxEl = child(root, 'maxMemory');
+  // <memory dumpCore>, read between <maxMemory> and the backing (virXMLPropTristateSwitch).
+  const memEl = child(root, 'memory');
+  const dumpCoreOf = (): 'on' | 'off' | undefined => (memEl ? propEnum(memEl, 'dumpCore', ['absent', 'on', 'off'] as const, false, true) as 'on' | 'off' | undefined : undefined);
   // Neither is there in most domains: no reads, and one answer shared by all of them.
-  if (!maxEl && !child(root, 'memoryBacking')) return NO_MEMORY_TERRITORY;
+  if (!maxEl && !child(root, 'memoryBacking')) {
+    const dumpCore = dumpCoreOf();
+    return dumpCore ? { dumpCore } : NO_MEMORY_TERRITORY;
+  }
   const maxKiB = maxEl ? parseMemoryKiB(maxEl.text, attr(maxEl, 'unit'), './maxMemory[1]', false) ?? 0 : 0;
   const slots = xpathUInt(maxEl && attr(maxEl, 'slots'), 'Failed to parse memory slot count');
   const maxMemory = maxKiB || slots ? { kib: maxKiB, slots } : undefined;
-  if (!child(root, 'memoryBacking')) return { maxMemory };
+  const dumpCore = dumpCoreOf();
+  if (!child(root, 'memoryBacking')) return { maxMemory, dumpCore };
   const under = (name: string): XmlElement[] => select(root, 'memoryBacking', name);
   const enumOf = <T extends string>(v: string | undefined, values: readonly T[], what: string): T | undefined => {
     if (v === undefined || v === '') return undefined;
@@ -61,7 +68,30 @@ export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: numbe
     const pages = select(root, 'memoryBacking', 'hugepages', 'page');
     backing.hugepages = pages.length ? pages.map(parseHugePage) : [{ sizeKiB: 0 }];
   }
-  return { maxMemory, memoryBacking: backing };
+  return { maxMemory, memoryBacking: backing, dumpCore };
+}
+
+/** The <memtune> part of virDomainDefTunablesParse. Each value is read as string(./memtune/X[1])
+ *  and its unit as string(./memtune/X[1]/@unit): the first X of every <memtune>, the number from
+ *  the first of them, the unit from the first that has one. The limits are capped at "unlimited";
+ *  min_guarantee is an ordinary memory size. */
+export function parseMemtune(root: XmlElement): Memtune | undefined {
+  const tunes = childrenNamed(root, 'memtune');
+  if (!tunes.length) return undefined;
+  const read = (name: string): { text?: string; unit?: string } => {
+    const els = tunes.flatMap((t) => child(t, name) ?? []);
+    return { text: els[0]?.text, unit: firstAttr(els, 'unit') };
+  };
+  const limit = (name: string): number | undefined => {
+    const v = read(name);
+    return parseMemoryLimitKiB(v.text, v.unit, `./memtune/${name}[1]`);
+  };
+  const hardLimitKiB = limit('hard_limit');
+  const softLimitKiB = limit('soft_limit');
+  const g = read('min_guarantee');
+  const minGuaranteeKiB = parseMemoryKiB(g.text, g.unit, './memtune/min_guarantee[1]', false) ?? 0;
+  const swapHardLimitKiB = limit('swap_hard_limit');
+  return { hardLimitKiB, softLimitKiB, minGuaranteeKiB, swapHardLimitKiB };
 }
 
 const MODELS: readonly MemoryModel[] = ['dimm', 'nvdimm', 'virtio-pmem', 'virtio-mem', 'sgx-epc'];

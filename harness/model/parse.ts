@@ -12,7 +12,7 @@ import { checkDomainVocabulary } from './vocabulary.js';
 import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propUInt } from './props.js';
 import { parseCells, parseCpu, parseNumatune } from './parse-numa.js';
 import { parseDevices } from './parse-devices.js';
-import { parseMemoryBacking } from './parse-memory.js';
+import { parseMemoryBacking, parseMemtune } from './parse-memory.js';
 import { parseIdmap } from './idmap.js';
 export { insertController } from './parse-devices.js';
 
@@ -132,7 +132,9 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const curEl = child(root, 'currentMemory');
   const memoryKiB = memEl ? parseMemoryKiB(memEl.text, attr(memEl, 'unit'), './memory[1]', false) ?? 0 : 0;
   const currentMemoryKiB = curEl ? parseMemoryKiB(curEl.text, attr(curEl, 'unit'), './currentMemory[1]', false) ?? 0 : 0;
-  const { maxMemory, memoryBacking } = parseMemoryBacking(root);
+  const { maxMemory, memoryBacking, dumpCore } = parseMemoryBacking(root);
+  // virDomainDefTunablesParse: <blkiotune> (not modelled), then <memtune>, then the vCPUs.
+  const memtune = parseMemtune(root);
 
   const vcpu = parseVcpu(root);
   const ioEl = child(root, 'iothreads');
@@ -182,7 +184,7 @@ export function parseDomain(root: XmlElement, behaviour: Behaviour = BEHAVIOUR_9
   const boot = parseBoot(osEl!);
 
   return {
-    type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, maxMemory, memoryBacking, vcpu, iothreads, cputune, numatune,
+    type: type as Domain['type'], name: nameEl!.text, uuid, memoryKiB, currentMemoryKiB, dumpCore, maxMemory, memoryBacking, memtune, vcpu, iothreads, cputune, numatune,
     os: machineImplicit ? { arch, machine, machineImplicit, ...boot } : { arch, machine, ...boot }, features, cpu, clock,
     onPoweroff, onReboot, onCrash,
     devices: parseDevices(root, behaviour),

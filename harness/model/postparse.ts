@@ -192,6 +192,8 @@ export function postParse(d: Domain, profile: Profile): Domain {
   const machines = profile.machineTypes?.[binArch];
   if (machines && !machines.includes(d.os.machine))
     fail('CONFIG_UNSUPPORTED', `Emulator '${devs.emulator}' does not support machine type '${d.os.machine}'`);
+  // …then the one memory tunable the QEMU driver cannot apply.
+  if (d.memtune?.minGuaranteeKiB) fail('CONFIG_UNSUPPORTED', "Parameter 'min_guarantee' not supported by QEMU.");
 
   validateMemoryHotplug(d, profile);
   // qemuValidateDomainVCpuTopology: an explicit topology must multiply out to the vCPU count.

@@ -43,6 +43,18 @@ export function parseScaled(text: string | undefined, unit: string | undefined, 
   return v * factor;
 }
 
+/** VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB: a memory limit at or above it is no limit. */
+export const MEMORY_UNLIMITED_KIB = 9007199254740991n;
+
+/** virDomainParseMemoryLimit: KiB, rounded up and capped at "unlimited"; undefined when absent
+ *  or unlimited (virMemoryLimitIsSet false). The bytes may not pass UNLIMITED << 10. */
+export function parseMemoryLimitKiB(text: string | undefined, unit: string | undefined, xpath: string): number | undefined {
+  const bytes = parseScaled(text, unit, 1024n, xpath, false, MEMORY_UNLIMITED_KIB << 10n);
+  if (bytes === undefined) return undefined;
+  const kib = (bytes + 1023n) / 1024n;
+  return kib < MEMORY_UNLIMITED_KIB ? Number(kib) : undefined;
+}
+
 /** Bytes per unit for the spellings domain XML uses (looked up lower-cased), from scaleFor itself. */
 const COMMON_UNITS = new Map<string, number>(
   ['b', 'byte', 'bytes', 'k', 'kib', 'kb', 'm', 'mib', 'mb', 'g', 'gib', 'gb'].map((u) => [u, Number(scaleFor(u, 1n))]));
