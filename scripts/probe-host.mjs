@@ -20,7 +20,7 @@ import { probeHugetlbfs } from './lib/probe-hugetlbfs.mjs';
 import { probeRuntime } from './lib/probe-runtime.mjs';
 
 /** Bumped when the facts' shape changes: readers refuse facts of another version (stale). */
-export const PROBE_VERSION = 3;
+export const PROBE_VERSION = 4;
 
 const argOf = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
 const URI = argOf('--uri') ?? 'qemu:///system';
@@ -72,10 +72,10 @@ function toKiB(value, unit = 'KiB') {
   return Math.round(Number(value) * f);
 }
 
-const domainXml = ({ type = 'qemu', arch = 'x86_64', emulator, extra = '', vcpu = '<vcpu>1</vcpu>', name = PROBE_NAME }) =>
-  `<domain type='${type}'><name>${name}</name><memory unit='KiB'>65536</memory>${vcpu}` +
+const domainXml = ({ type = 'qemu', arch = 'x86_64', emulator, extra = '', vcpu = '<vcpu>1</vcpu>', name = PROBE_NAME, devices = '', backing = '' }) =>
+  `<domain type='${type}'><name>${name}</name><memory unit='KiB'>65536</memory>${backing}${vcpu}` +
   `<os><type arch='${arch}' machine='pc'>hvm</type></os>${extra}` +
-  `${emulator ? `<devices><emulator>${emulator}</emulator></devices>` : ''}</domain>\n`;
+  `${emulator || devices ? `<devices>${emulator ? `<emulator>${emulator}</emulator>` : ''}${devices}</devices>` : ''}</domain>\n`;
 
 let workDir;
 async function xmlFile(text) {
@@ -193,6 +193,16 @@ async function main() {
     if (cutTo === undefined) undecided('how the daemon cuts a domain name', wide.error ?? `HOME is ${wideHome}`);
     const shortNameChars = [...cutTo].length === 20;
 
+    // Whether the daemon finds a virtiofsd for a virtiofs filesystem without <binary> or socket
+    // (qemuVhostUserFillDomainFS at start: a vhost-user 'fs' descriptor whose binary answers
+    // --print-capabilities; QEMU stopped shipping one in 8.0, so newer hosts may have none).
+    const fs = await toNative(domainXml({
+      backing: "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+      devices: "<filesystem type='mount' accessmode='passthrough'><driver type='virtiofs'/><source dir='/'/><target dir='lvhprobe'/></filesystem>",
+    }));
+    const virtiofsdMissing = !!fs.error?.includes('Unable to find a satisfying virtiofsd');
+    if (fs.error && !virtiofsdMissing) undecided('whether the daemon finds a virtiofsd', fs.error);
+
     // The default CPU model per virt type and emulator (qemuDomainDefSetDefaultCPU: QEMU's
     // machine types name it per accelerator; an unsupported virt type has none).
     const defaultCpuModels = {};
@@ -265,6 +275,7 @@ async function main() {
       runtime,
       hugetlbfs,
       shortNameChars,
+      virtiofsdMissing,
       // Informational: what the binary itself says (Debian's libvirt sees 7.2.22 as the version).
       qemuVersionText: qemuVer.ok ? qemuVer.stdout.split('\n')[0] : `unavailable: ${qemuVer.why}`,
     };

@@ -193,6 +193,8 @@ const DEVICE_EXEMPTIONS: readonly Exemption[] = [
     reason: "the host's libvirt ignores dynamicMemslots (9.0.0), or its QEMU has dynamic memslots (flags.virtioMemDynamicMemslots)" },
   { template: 'unsupported configuration: virtiofs does not yet support read-only mode', applies: (p) => p.behaviour.virtiofsReadonly,
     reason: "the host's libvirt supports read-only virtiofs (behaviour.virtiofsReadonly, 11.x)" },
+  { template: 'operation failed: Unable to find a satisfying virtiofsd', applies: (p) => p.virtiofsd !== 'missing',
+    reason: "the host's daemon finds a virtiofsd (host facts: virtiofsdMissing false; the sid host has none)" },
   { template: "XML error: cannot parse openfiles '…' for virtiofs", applies: (p) => !p.behaviour.virtiofsIdmap,
     reason: "the host's libvirt does not read <openfiles> (behaviour.virtiofsIdmap off, 9.0.0)" },
   { template: "unsupported configuration: filesystem target '…' specified twice", applies: (p) => !p.behaviour.filesystemTargetsUnique,

@@ -224,6 +224,19 @@ function epcAlias(d: Domain, m: Domain['devices']['memories'][number]): string {
   return m.alias!;
 }
 
+/** qemuProcessPrepareDomain's external devices: each virtiofs filesystem that has no socket
+ *  needs a virtiofsd, found through the host's vhost-user descriptors, or its own <binary>,
+ *  which later releases run for its capabilities (whether that path answers is the host's). */
+function prepareVirtiofs(d: Domain, profile: Profile): void {
+  if (!profile.virtiofsd) return;
+  for (const fs of d.devices.filesystems) {
+    if (fs.socket !== undefined) continue;
+    if (fs.binary?.path !== undefined) {
+      if (profile.behaviour.virtiofsBinaryRun) notModelled(`a virtiofsd <binary path='${fs.binary.path}'> the daemon runs for its capabilities`);
+    } else if (profile.virtiofsd === 'missing') fail('OPERATION_FAILED', 'Unable to find a satisfying virtiofsd');
+  }
+}
+
 /** The argument vector (without the environment) for the post-parsed domain. */
 export function buildArgs(d: Domain, profile: Profile): { env: [string, string][]; argv: string[] } {
   const f = profile.flags;
@@ -242,6 +255,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
     }
     cpuArg = (verdict as { cpu: string }).cpu;
   }
+  prepareVirtiofs(d, profile);
   const args: string[] = [d.devices.emulator ?? notModelled('a domain without <emulator>')];
   const stateDir = fill(profile.stateDir, d, profile);
   args.push('-name', `guest=${d.name},debug-threads=on`, '-S');

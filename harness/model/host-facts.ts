@@ -21,7 +21,7 @@ export interface HostRuntimeFacts {
 export type NumadFact = { advice: 'live' } | { error: string };
 
 /** The version of the probe whose facts the loaders accept (scripts/probe-host.mjs PROBE_VERSION). */
-export const PROBE_VERSION = 3;
+export const PROBE_VERSION = 4;
 
 export interface HostFacts {
   probeVersion?: number;
@@ -58,4 +58,7 @@ export interface HostFacts {
    *  UTF-8 locale); absent or false: to 20 bytes (virDomainDefGetShortName under LC_ALL=C, how
    *  scripts/daemons.sh and the emulated hosts start libvirtd). */
   shortNameChars?: boolean;
+  /** The daemon finds no virtiofsd for a virtiofs filesystem without <binary> or socket ("Unable
+   *  to find a satisfying virtiofsd"); absent or false: it finds one. */
+  virtiofsdMissing?: boolean;
 }

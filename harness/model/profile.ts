@@ -185,6 +185,9 @@ export interface Behaviour {
    *  device='virtio-vga|virtio-gpu|vhost-user-vga|vhost-user-gpu'/>`, after blob= (seen on the
    *  sid host's 12.8.0: the primary VGA-compatible where QEMU has that device, the others plain). */
   videoDeviceRecorded: boolean;
+  /** A virtiofs filesystem's <binary path> is run with --print-capabilities when the command line
+   *  is prepared (qemuVirtioFSPrepareDomain); 9.0.0 takes a given binary as it is. */
+  virtiofsBinaryRun: boolean;
 }
 
 export const BEHAVIOUR_9_0_0: Behaviour = {
@@ -196,6 +199,7 @@ export const BEHAVIOUR_9_0_0: Behaviour = {
   netVhostUserChecksInQemu: false, videoBlob: false, videoModelOneNode: false, watchdogPropEnum: false,
   sharedMemoryWithoutRamId: false, cryptoDevices: false, blockdevCacheAfterDiscard: false,
   memoryDeviceNodemaskStrict: false, zeroCellWithoutMemory: false, videoDeviceRecorded: false,
+  virtiofsBinaryRun: false,
 };
 
 export interface Profile {
@@ -245,6 +249,10 @@ export interface Profile {
   /** The daemon's locale is UTF-8: a domain's short name is its first 20 characters, not bytes
    *  (host facts: shortNameChars). */
   shortNameChars?: boolean;
+  /** Whether the host's daemon finds a virtiofsd for a virtiofs filesystem given neither
+   *  <binary> nor a socket (host facts: virtiofsdMissing). Absent: libvirt's test suite, whose
+   *  vhost-user descriptors are its own and whose <binary> paths are never run. */
+  virtiofsd?: 'found' | 'missing';
   /** KVM + custom CPU (check='partial'): libvirt's verdict per model against the host CPU. */
   kvmCpuModels?: Record<string, { cpu: string } | { error: string }>;
   /** The capabilities' emulator per guest arch, used when <emulator> is absent. */

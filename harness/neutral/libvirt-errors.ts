@@ -8,6 +8,7 @@ export const ERROR_PREFIX = {
   INVALID_ARG: 'invalid argument: ',
   OVERFLOW: 'numerical overflow: ',
   OPERATION_INVALID: 'Requested operation is not valid: ',
+  OPERATION_FAILED: 'operation failed: ',
   OPERATION_UNSUPPORTED: 'Operation not supported: ',
   CPU_INCOMPATIBLE: 'the CPU is incompatible with host CPU: ',
 } as const;

@@ -102,6 +102,7 @@ export function hostProfile(facts: HostFacts): Profile {
     defaultEmulator: facts.emulators,
     ...(facts.memoryBackingDir ? { memoryBackingDir: facts.memoryBackingDir } : {}),
     ...(facts.shortNameChars ? { shortNameChars: true } : {}),
+    virtiofsd: facts.virtiofsdMissing ? 'missing' : 'found',
     hostCdroms: facts.hostCdroms ?? [],
     hugetlbfs: facts.hugetlbfs ?? [],
     defaultCpuModel: namedOnly(defaults),

@@ -11,7 +11,7 @@ import { parseLibvirtNodeset } from '../backends/pages-outside.js';
  *  Paths of the daemon's own environment are left out: named rules (rules.ts) already map them. */
 export const FACT_KEYS = ['libvirtVersion', 'qemuVersion', 'machineAliases', 'emulators', 'numaNodes', 'hostCpu', 'virtTypes',
   'defaultCpuModels', 'kvmCpuModels', 'memoryBackingDir', 'hostCdroms', 'numad', 'runtime', 'stateDirTemplate', 'monitorTemplate', 'hugetlbfs',
-  'shortNameChars'] as const;
+  'shortNameChars', 'virtiofsdMissing'] as const;
 export type FactKey = typeof FACT_KEYS[number];
 
 export type CommittedFacts = Pick<HostFacts, Exclude<FactKey, 'numaNodes'>> & { numaNodes: { id: number; cpus: number[] }[] };
@@ -24,6 +24,8 @@ export function committedFacts(f: HostFacts): CommittedFacts {
   if (!f.hugetlbfs?.length) delete out.hugetlbfs;
   // Nor is a daemon that cuts names by bytes (the C locale every host so far runs it in).
   if (!f.shortNameChars) delete out.shortNameChars;
+  // Nor is a daemon that finds a virtiofsd (every host with QEMU before 8.0, which shipped one).
+  if (!f.virtiofsdMissing) delete out.virtiofsdMissing;
   out.numaNodes = f.numaNodes.map((n) => ({ id: n.id, cpus: n.cpus }));
   // A series build's private daemon keeps its state under /var/lib/lvh/KEY/, or its version's
   // slot /var/lib/lvh/vX.Y.Z/ (the rule series-daemon-paths maps it on both sides): the same
@@ -76,6 +78,8 @@ const READS: Record<FactKey, (xml: string, op: string) => boolean> = {
   hugetlbfs: (x, op) => op !== 'xml' && /<hugepages|<pagesize/.test(x),
   // A non-ASCII name's short form (the per-domain paths of the command line).
   shortNameChars: (x, op) => op !== 'xml' && /<name>[^<]*[^\x00-\x7f]/.test(x),
+  // A virtiofs filesystem's virtiofsd is looked for when the command line is built.
+  virtiofsdMissing: (x, op) => op !== 'xml' && /virtiofs/.test(x),
 };
 
 /** Facts an input reads through one part only: what it sees of the fact. Two hosts that differ
