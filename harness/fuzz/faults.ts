@@ -241,6 +241,7 @@ export const FAULTS: readonly Fault[] = [
   { aim: "unsupported configuration: unknown watchdog action '…'", apply: (s, k) => devices(s, (d) => ({ ...d, extra: [`<watchdog model='i6300esb' action='${['bogus', 'Reset', ''][k % 3]}'/>`] })) },
   // --- CPU model fallback, lifecycle actions
   { aim: 'unsupported configuration: Invalid fallback attribute', apply: (s, k) => ({ ...s, cpu: { ...(s.cpu ?? {}), mode: 'custom', model: 'qemu64', fallback: ['bogus', 'Allow', '-1'][k % 3] } }) },
+  { aim: 'internal error: Unknown CPU model …', apply: (s, k) => ({ ...s, type: 'qemu', cpu: { ...(s.cpu ?? {}), mode: 'custom', model: ['bogus', 'QEMU64', 'qemu65', 'Haswell-v9'][k % 4] } }) },
   { aim: 'unsupported configuration: unknown … action: …', apply: (s, k) => ({ ...s, onCrash: ['bogus', ' destroy', 'coredump'][k % 3] }) },
   { aim: 'unsupported configuration: itco model of watchdog is only part of q35 machine', apply: (s) => devices(pc(s), (d) => ({ ...d, extra: ["<watchdog model='itco' action='reset'/>"] })) },
   // --- CPU topology

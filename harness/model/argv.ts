@@ -237,14 +237,31 @@ function prepareVirtiofs(d: Domain, profile: Profile): void {
   }
 }
 
+/** QEMU's own base models: on a live host's TCG guest the model reproduces only these (below). */
+const TCG_BASE_MODELS = new Set(['qemu64', 'qemu32']);
+
+/** qemuProcessUpdateGuestCPU on a custom model: libvirt looks it up in its x86 CPU map
+ *  (x86ModelFromCPU, virCPUx86Update: "Unknown CPU model X"). On a live host's TCG guest it then
+ *  compares the model with the TCG CPU (check='partial') and adds the features its map and QEMU
+ *  define differently (-cpu EPYC,monitor=off): the model knows neither, so it answers only for
+ *  QEMU's base models there. */
+function checkCpuModel(d: Domain, name: string, profile: Profile): void {
+  if (profile.cpuMapModels && !profile.cpuMapModels.has(name)) fail('INTERNAL_ERROR', `Unknown CPU model ${name}`);
+  if (d.type === 'qemu' && profile.liveHost && !TCG_BASE_MODELS.has(name) && !Object.values(profile.defaultCpuModel).includes(name))
+    notModelled(`a custom CPU model '${name}' on a TCG guest (libvirt compares it with QEMU's TCG CPU and adjusts its features)`);
+}
+
 /** The argument vector (without the environment) for the post-parsed domain. */
 export function buildArgs(d: Domain, profile: Profile): { env: [string, string][]; argv: string[] } {
   const f = profile.flags;
   const env = profile.env.map(([k, v]) => [k, fill(v, d, profile)] as [string, string]);
   if (!profile.virtTypes && d.type === 'kvm' && !f.kvm) notModelled(`domain type 'kvm' with profile ${profile.name} (no KVM capability)`);
-  // qemuProcessStartValidate compares a custom CPU with the host CPU unless check='none': the
-  // host profile carries libvirt's probed verdict per model (probe-host.mjs).
+  // qemuProcessPrepareDomain: the external devices first, then the guest CPU.
+  prepareVirtiofs(d, profile);
   let cpuArg = d.cpu?.model?.name;
+  if (cpuArg !== undefined && (d.cpu!.mode ?? 'custom') === 'custom') checkCpuModel(d, cpuArg, profile);
+  // …whose update compares a custom CPU with the host CPU unless check='none': the host profile
+  // carries libvirt's probed verdict per model (probe-host.mjs).
   if (d.type === 'kvm' && d.cpu?.model && d.cpu.check !== 'none') {
     const verdict = d.cpu.check === 'partial' ? profile.kvmCpuModels?.[d.cpu.model.name] : undefined;
     if (!verdict) notModelled(`a custom CPU model '${d.cpu.model.name}' on a KVM guest with check='${d.cpu.check}' (profile ${profile.name} has no verdict of the host CPU for it)`);
@@ -255,7 +272,6 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
     }
     cpuArg = (verdict as { cpu: string }).cpu;
   }
-  prepareVirtiofs(d, profile);
   const args: string[] = [d.devices.emulator ?? notModelled('a domain without <emulator>')];
   const stateDir = fill(profile.stateDir, d, profile);
   args.push('-name', `guest=${d.name},debug-threads=on`, '-S');

@@ -253,6 +253,12 @@ export interface Profile {
    *  <binary> nor a socket (host facts: virtiofsdMissing). Absent: libvirt's test suite, whose
    *  vhost-user descriptors are its own and whose <binary> paths are never run. */
   virtiofsd?: 'found' | 'missing';
+  /** Built from a probed host's facts (the machine, an emulated host, committed golden hosts),
+   *  not libvirt's test suite, whose fake host CPUs and helpers answer otherwise. */
+  liveHost?: boolean;
+  /** The models of the release's x86 CPU map (src/cpu_map): a custom CPU must name one of them.
+   *  Absent: not known (no model is refused for its name). */
+  cpuMapModels?: ReadonlySet<string>;
   /** KVM + custom CPU (check='partial'): libvirt's verdict per model against the host CPU. */
   kvmCpuModels?: Record<string, { cpu: string } | { error: string }>;
   /** The capabilities' emulator per guest arch, used when <emulator> is absent. */

@@ -19,7 +19,7 @@ export const hostFactsPath = join(projectRoot, '.cache', 'profiles', 'host.json'
 
 export class ProfileError extends Error {}
 
-interface VersionData { behaviour: Partial<Behaviour>; hostCaps: Record<string, string> }
+interface VersionData { behaviour: Partial<Behaviour>; hostCaps: Record<string, string>; x86CpuModels?: string[] }
 const versions = JSON.parse(readFileSync(join(dataDir, 'libvirt-versions.json'), 'utf8')) as
   { default: string; versions: Record<string, VersionData> };
 /** The libvirt releases the model reproduces, oldest first. */
@@ -47,6 +47,7 @@ function versionData(version: string): VersionData {
 function fromData(data: ProfileData, version: string): Profile {
   return {
     ...data, libvirtVersion: version, behaviour: { ...BEHAVIOUR_9_0_0, ...versionData(version).behaviour },
+    ...(versionData(version).x86CpuModels ? { cpuMapModels: new Set(versionData(version).x86CpuModels) } : {}),
     flags: { ...NO_FLAGS, ...data.flags }, systemPageSizeKiB: data.systemPageSizeKiB ?? 4,
   };
 }
@@ -102,6 +103,7 @@ export function hostProfile(facts: HostFacts): Profile {
     defaultEmulator: facts.emulators,
     ...(facts.memoryBackingDir ? { memoryBackingDir: facts.memoryBackingDir } : {}),
     ...(facts.shortNameChars ? { shortNameChars: true } : {}),
+    liveHost: true,
     virtiofsd: facts.virtiofsdMissing ? 'missing' : 'found',
     hostCdroms: facts.hostCdroms ?? [],
     hugetlbfs: facts.hugetlbfs ?? [],
