@@ -78,7 +78,7 @@ export const DEVICE_FAULTS: readonly Fault[] = [
   // --- virtiofs
   { aim: "XML error: cannot parse queue size '…' for virtiofs", apply: (s, k) => withDevices(shared(s), [virtiofs({ driver: ` queue='${['x', '1.5', '18446744073709551616'][k % 3]}'` })]) },
   { aim: "XML error: cannot parse thread pool size '…' for virtiofs", apply: (s, k) => withDevices(shared(s), [virtiofs({ binary: `<binary><thread_pool size='${['x', '1.5', '99999999999'][k % 3]}'/></binary>` })]) },
-  { aim: "XML error: cannot parse openfiles '…' for virtiofs", apply: (s, k) => withDevices(shared(s), [virtiofs({ binary: `<binary><openfiles max='${['x', '-5', '1e3'][k % 3]}'/></binary>` })]) },
+  { aim: "XML error: cannot parse openfiles '…' for virtiofs", apply: (s, k) => withDevices(shared(s), [virtiofs({ binary: `<binary><openfiles max='${['x', '5 ', '1e3'][k % 3]}'/></binary>` })]) },
   { aim: "unsupported configuration: filesystem target '…' specified twice", apply: (s) => withDevices(shared(s), [virtiofs(), virtiofs({ source: "dir='/tmp/lvh-share2'" })]) },
   { aim: 'unsupported configuration: virtiofs does not yet support read-only mode', apply: (s) => withDevices(shared(s), [virtiofs({ more: '<readonly/>' })]) },
   { aim: 'unsupported configuration: virtiofs only supports passthrough accessmode', apply: (s, k) => withDevices(shared(s), [virtiofs({ attrs: ` accessmode='${k % 2 ? 'mapped' : 'squash'}'` })]) },

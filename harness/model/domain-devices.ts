@@ -59,7 +59,7 @@ export interface Filesystem {
   /** <binary> and its children, kept as written (libvirt starts virtiofsd with them). */
   binary?: {
     path?: string; xattr?: boolean; cache?: string; sandbox?: string; threadPool?: number;
-    lock?: { posix?: boolean; flock?: boolean }; openfiles?: number;
+    lock?: { posix?: boolean; flock?: boolean }; openfiles?: bigint;
   };
   idmap?: import('./idmap.js').IdMap;
   address?: PciAddress;

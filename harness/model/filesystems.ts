@@ -75,9 +75,10 @@ export function parseFilesystem(el: XmlElement, parsePci: (el: XmlElement) => Pc
     }
     const files = idmapOpenfiles ? firstAttr(select(el, 'binary', 'openfiles'), 'max') || undefined : undefined;
     if (files !== undefined) {
-      if (!/^[ \t\n\r\f\v]*\+?\d+$/.test(files)) fail('XML_ERROR', `cannot parse openfiles '${files}' for virtiofs`);
-      b.openfiles = Number(files.trim());
-      if (!Number.isSafeInteger(b.openfiles)) notModelled('a virtiofs openfiles limit above 2^53');
+      // virStrToLong_ull: a negative number wraps around 2^64 (printed back with %lld).
+      const n = strtoull(files);
+      if (n === null) fail('XML_ERROR', `cannot parse openfiles '${files}' for virtiofs`);
+      b.openfiles = n!;
     }
     const xattr = onOff(bin, 'xattr');
     if (xattr !== undefined) b.xattr = xattr;
@@ -150,7 +151,7 @@ export function formatFilesystem(fs: Filesystem, ind: string, address: (a: PciAd
     if (b.sandbox) kids.push(`${ind}    <sandbox mode='${b.sandbox}'/>`);
     if (b.lock && (b.lock.posix !== undefined || b.lock.flock !== undefined)) kids.push(`${ind}    <lock${sw('posix', b.lock.posix)}${sw('flock', b.lock.flock)}/>`);
     if (b.threadPool !== undefined) kids.push(`${ind}    <thread_pool size='${b.threadPool}'/>`);
-    if (b.openfiles) kids.push(`${ind}    <openfiles max='${b.openfiles}'/>`);
+    if (b.openfiles) kids.push(`${ind}    <openfiles max='${BigInt.asIntN(64, b.openfiles)}'/>`);
     const head = `${ind}  <binary${b.path !== undefined ? ` path='${esc(b.path)}'` : ''}${sw('xattr', b.xattr)}`;
     if (kids.length) out.push(`${head}>`, ...kids, `${ind}  </binary>`);
     else if (head !== `${ind}  <binary`) out.push(`${head}/>`);

@@ -80,6 +80,11 @@ export function postParse(d: Domain, profile: Profile): Domain {
   let cells = d.cpu?.cells ?? [];
   // No <emulator>: the capabilities' emulator for the guest arch.
   if (!devs.emulator && profile.defaultEmulator) devs.emulator = profile.defaultEmulator[d.os.arch];
+  // Post-parse starts by looking the binary up in the capability cache, which probes it ("Cannot
+  // check QEMU binary X: …" when it is not there): on a live host the model knows only the
+  // binaries its capabilities list.
+  if (profile.liveHost && profile.defaultEmulator && devs.emulator !== undefined && !Object.values(profile.defaultEmulator).includes(devs.emulator))
+    notModelled(`an emulator the host's capabilities do not list ('${devs.emulator}')`);
   // A virt type the host's capabilities lack has no machine types of its own: no preferred
   // machine, no alias, no default CPU (qemuDomainDefPostParse); validation then refuses it.
   const typeSupported = virtTypeSupported(d, profile);
