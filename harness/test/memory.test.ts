@@ -233,3 +233,19 @@ t.test("a non-ASCII name's short form follows the daemon's locale", async (t) =>
   t.equal(shortName(d('é'.repeat(10)), bytes), 'é'.repeat(10), '20 bytes exactly: whole');
   t.throws(() => shortName(d('x' + 'é'.repeat(10)), bytes), /not modelled: a domain name whose first 20 bytes end inside a character/);
 });
+
+t.test('<memtune> limits as virDomainParseMemoryLimit reads them', async (t) => {
+  const xml = (tune: string): string => {
+    const o = runModel('xml', domain({ cells: 0 }).replace('<vcpu', `<memtune>${tune}</memtune><vcpu`), L9);
+    return o.kind === 'ok' ? (/<memtune>[\s\S]*?<\/memtune>/.exec(o.text)?.[0] ?? 'none').replace(/\s+/g, ' ') : `ERROR ${o.message}`;
+  };
+  t.equal(xml("<hard_limit unit='b'>1025</hard_limit>"), "<memtune> <hard_limit unit='KiB'>2</hard_limit> </memtune>", 'KiB rounded up');
+  t.equal(xml('<hard_limit>9007199254740990</hard_limit>'), "<memtune> <hard_limit unit='KiB'>9007199254740990</hard_limit> </memtune>", 'one below unlimited is a limit');
+  t.equal(xml('<hard_limit>9007199254740991</hard_limit>'), 'none', 'unlimited is no limit, and no empty <memtune>');
+  t.equal(xml("<hard_limit unit='bytes'>9223372036854774784</hard_limit>"), 'none', 'UNLIMITED << 10 bytes: still unlimited');
+  t.equal(xml("<hard_limit unit='bytes'>9223372036854774785</hard_limit>"), 'ERROR numerical overflow: value too large: 9223372036854774785bytes', 'one byte more: overflow');
+  t.equal(xml("<soft_limit>x</soft_limit>"), "ERROR XML error: Invalid value 'x' for element or attribute './memtune/soft_limit[1]'");
+  t.equal(xml('<min_guarantee>0</min_guarantee>'), 'none', 'min_guarantee 0 is absent');
+  t.equal(argv(domain({ cells: 0 }).replace('<vcpu', '<memtune><min_guarantee>1</min_guarantee></memtune><vcpu')),
+    "ERROR unsupported configuration: Parameter 'min_guarantee' not supported by QEMU.", 'the QEMU driver refuses min_guarantee');
+});
