@@ -240,7 +240,7 @@ export function buildArgs(d: Domain, profile: Profile): { env: [string, string][
   const hmat = cells.some((c) => c.caches.length) || (d.cpu?.interconnects.length ?? 0) > 0;
   const systemBackend = f.machineMemoryBackend && !cells.length;
   // dump-guest-core: <memory dumpCore>, else qemu.conf's dump_guest_core (the default, off).
-  let machine = `${d.os.machine},usb=off,dump-guest-core=${d.dumpCore ?? 'off'}`;
+  let machine = `${d.os.machine},usb=off,dump-guest-core=${d.dumpCore ? 'on' : 'off'}`;
   if (d.memoryBacking?.nosharepages) machine += ',mem-merge=off';
   // qemuBuildMachineCommandLine: nvdimm=on once, and each SGX EPC section's backend and node.
   let nvdimm = false;

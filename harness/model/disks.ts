@@ -7,7 +7,7 @@
 import { fail, notModelled } from './errors.js';
 import type { Disk, DriveAddress, PciAddress } from './domain.js';
 import type { UnixSocket, VirtioOptions } from './domain-devices.js';
-import { propEnum, propUInt, propTristate } from './props.js';
+import { propEnum, propSwitch, propUInt, propTristate } from './props.js';
 import { attr, child, type XmlElement } from './xml-tree.js';
 import { esc } from './escape.js';
 
@@ -15,20 +15,14 @@ import { esc } from './escape.js';
 const CACHE_MODES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 export type CacheMode = Exclude<(typeof CACHE_MODES)[number], 'default'>;
 
-const ON_OFF = ['absent', 'on', 'off'] as const;
-const onOff = (drv: XmlElement, name: string): boolean | undefined => {
-  const v = propEnum(drv, name, ON_OFF, false, true);
-  return v === undefined ? undefined : v === 'on';
-};
-
 /** virDomainVirtioOptionsParseXML: on/off switches of any virtio device's <driver>. Read in
  *  libvirt's order (the first bad one is reported); the object only when one is there, as most
  *  drivers are a plain <driver name type>. */
 export function parseVirtioOptions(drv: XmlElement): VirtioOptions | undefined {
-  const iommu = onOff(drv, 'iommu');
-  const ats = onOff(drv, 'ats');
-  const packed = onOff(drv, 'packed');
-  const pagePerVq = onOff(drv, 'page_per_vq');
+  const iommu = propSwitch(drv, 'iommu');
+  const ats = propSwitch(drv, 'ats');
+  const packed = propSwitch(drv, 'packed');
+  const pagePerVq = propSwitch(drv, 'page_per_vq');
   if (iommu === undefined && ats === undefined && packed === undefined && pagePerVq === undefined) return undefined;
   const o: VirtioOptions = {};
   if (iommu !== undefined) o.iommu = iommu;

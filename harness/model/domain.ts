@@ -205,7 +205,7 @@ export interface Domain {
   memoryKiB: number;
   currentMemoryKiB: number;
   /** <memory dumpCore>: as written; absent is qemu.conf's dump_guest_core (off by default). */
-  dumpCore?: 'on' | 'off';
+  dumpCore?: boolean;
   /** <maxMemory slots>: both or neither after post-parse. */
   maxMemory?: { kib: number; slots: number };
   memoryBacking?: MemoryBacking;

@@ -9,7 +9,7 @@ import type { IdMap } from './idmap.js';
 import { parseIdmapOf } from './idmap.js';
 import type { Props } from './memory-backend.js';
 import type { Profile } from './profile.js';
-import { parseInt32, propEnum, propUInt } from './props.js';
+import { parseInt32, propEnum, propSwitch, propUInt } from './props.js';
 import { requireSharedMemory, socketChardev } from './vhost-user.js';
 import { attr, child, childrenNamed, firstAttr, select, type XmlElement } from './xml-tree.js';
 import { esc } from './escape.js';
@@ -20,11 +20,7 @@ const FS_DRIVERS = ['default', 'path', 'handle', 'loop', 'nbd', 'ploop', 'virtio
 const CACHE_MODES = ['default', 'none', 'always'] as const;
 const SANDBOX_MODES = ['default', 'namespace', 'chroot'] as const;
 
-const onOff = (el: XmlElement | undefined, name: string): boolean | undefined => {
-  if (!el) return undefined;
-  const v = propEnum(el, name, ['absent', 'on', 'off'] as const, false, true);
-  return v === undefined ? undefined : v === 'on';
-};
+const onOff = (el: XmlElement | undefined, name: string): boolean | undefined => (el ? propSwitch(el, name) : undefined);
 
 /** virStrToLong_ull (strtoull, base 10): leading white space, a sign (a negative number wraps
  *  around 2^64), digits to the end; null for anything else or more than 2^64 - 1. */

@@ -95,7 +95,7 @@ export function formatDomain(d: Domain, behaviour: Behaviour = BEHAVIOUR_9_0_0):
   out.push(`  <uuid>${d.uuid}</uuid>`);
   // The memory territory's elements are absent from most domains: a test, not an empty array spread.
   if (d.maxMemory) out.push(...formatMaxMemory(d, '  ', behaviour.memorySlotsForDimmsOnly));
-  out.push(`  <memory${d.dumpCore ? ` dumpCore='${d.dumpCore}'` : ''} unit='KiB'>${d.memoryKiB}</memory>`);
+  out.push(`  <memory${d.dumpCore === undefined ? '' : ` dumpCore='${d.dumpCore ? 'on' : 'off'}'`} unit='KiB'>${d.memoryKiB}</memory>`);
   out.push(`  <currentMemory unit='KiB'>${d.currentMemoryKiB}</currentMemory>`);
   // virDomainDefFormatInternal: <blkiotune>, <memtune>, then <memoryBacking>.
   if (d.memtune) out.push(...formatMemtune(d, '  '));

@@ -4,7 +4,7 @@
 import type { Bitmap } from './bitmap.js';
 import { fail, notModelled } from './errors.js';
 import type { HugePage, MemoryBacking, MemoryDevice, MemoryModel, Memtune, PciAddress } from './domain.js';
-import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propTristate, propUInt } from './props.js';
+import { nonEmptyBitmap, parseUInt, parseUuid, propEnum, propSwitch, propTristate, propUInt } from './props.js';
 import { parseMemoryKiB, parseMemoryLimitKiB } from './units.js';
 import type { Behaviour } from './profile.js';
 import { attr, child, childrenNamed, firstAttr, select, type XmlElement } from './xml-tree.js';
@@ -33,15 +33,15 @@ const NO_MEMORY_TERRITORY = Object.freeze({});
  *  memory backing. libvirt reads the backing by XPath without [1] (./memoryBacking/source/@type,
  *  boolean(./memoryBacking/locked), …): every <memoryBacking> and every repeated child counts,
  *  each attribute from the first element that has it, the pages of every <hugepages>. */
-export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: number; slots: number }; memoryBacking?: MemoryBacking; dumpCore?: 'on' | 'off' } {
+export function parseMemoryBacking(root: XmlElement): { maxMemory?: { kib: number; slots: number }; memoryBacking?: MemoryBacking; dumpCore?: boolean } {
   const maxEl = child(root, 'maxMemory');
   // <memory dumpCore>, read between <maxMemory> and the backing (virXMLPropTristateSwitch).
   const memEl = child(root, 'memory');
-  const dumpCoreOf = (): 'on' | 'off' | undefined => (memEl ? propEnum(memEl, 'dumpCore', ['absent', 'on', 'off'] as const, false, true) as 'on' | 'off' | undefined : undefined);
+  const dumpCoreOf = (): boolean | undefined => (memEl ? propSwitch(memEl, 'dumpCore') : undefined);
   // Neither is there in most domains: no reads, and one answer shared by all of them.
   if (!maxEl && !child(root, 'memoryBacking')) {
     const dumpCore = dumpCoreOf();
-    return dumpCore ? { dumpCore } : NO_MEMORY_TERRITORY;
+    return dumpCore === undefined ? NO_MEMORY_TERRITORY : { dumpCore };
   }
   const maxKiB = maxEl ? parseMemoryKiB(maxEl.text, attr(maxEl, 'unit'), './maxMemory[1]', false) ?? 0 : 0;
   const slots = xpathUInt(maxEl && attr(maxEl, 'slots'), 'Failed to parse memory slot count');

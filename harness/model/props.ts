@@ -37,6 +37,12 @@ export function propEnum<T extends string>(el: XmlElement, name: string, values:
   return v as T;
 }
 
+/** virXMLPropTristateSwitch: on/off, absent is undefined ('absent' itself is refused). */
+export function propSwitch(el: XmlElement, name: string): boolean | undefined {
+  const v = propEnum(el, name, ['absent', 'on', 'off'] as const, false, true);
+  return v === undefined ? undefined : v === 'on';
+}
+
 export function propTristate(el: XmlElement, name: string): boolean | undefined {
   const v = propEnum(el, name, ['absent', 'yes', 'no'] as const, false, true);
   return v === undefined ? undefined : v === 'yes';

@@ -8,7 +8,7 @@ import type { Domain, PciAddress } from './domain.js';
 import type { Video } from './domain-devices.js';
 import type { Props } from './memory-backend.js';
 import type { Behaviour, Profile } from './profile.js';
-import { parseUInt, propEnum, propUInt } from './props.js';
+import { parseUInt, propEnum, propSwitch, propUInt } from './props.js';
 import { attr, child, childrenNamed, firstAttr, type XmlElement } from './xml-tree.js';
 
 const VIDEO_TYPES = ['default', 'vga', 'cirrus', 'vmvga', 'xen', 'vbox', 'qxl', 'parallels', 'virtio', 'gop', 'none', 'bochs', 'ramfb'] as const;
@@ -43,9 +43,9 @@ function parseVideoModelNode(el: XmlElement, model: XmlElement, readBlob: boolea
   const type = propEnum(model, 'type', VIDEO_TYPES) ?? 'default';
   if (type !== 'virtio') notModelled(`video model '${type}'`);
   const heads = propUInt(model, 'heads', false) ?? 1;
-  const blob = readBlob ? propEnum(model, 'blob', ['absent', 'on', 'off'] as const, false, true) : undefined;
+  const blob = readBlob ? propSwitch(model, 'blob') : undefined;
   const video: Video = { vhostuser: false, heads, primary };
-  if (blob) video.blob = blob === 'on';
+  if (blob !== undefined) video.blob = blob;
   video.vhostuser = parseVideoDriver(el);
   return video;
 }
